@@ -1,0 +1,55 @@
+// cli.h — the `hostpass` command line: global flags, the host it acts on, exit codes.
+//
+// main() parses flags with CLI11 and calls one library function per command; this header is
+// what every cli/cmd_*.cc file shares. A command file adds its subcommands in one function,
+// add_<name>_commands(app, cli), called from cli.cc.
+//
+// Exit codes: 0 ok, 1 failed, 2 bad input or refused (ErrorKind::InvalidInput / Refused, and
+// any flag-parsing error).
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "host.h"
+#include "result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace hostpass {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitBadInput = 2;
+
+using HostFactory = std::function<std::unique_ptr<Host>(const std::string& root)>;
+
+struct Cli {
+  std::string root = "/";  // --root DIR, or $HOSTPASS_ROOT
+  bool json = false;       // --json
+  HostFactory make_host;
+  int exit_code = kExitOk;
+
+  // The host for this run, rooted at `root`; created on first use, after flags are parsed.
+  Host& host();
+
+ private:
+  std::unique_ptr<Host> host_;
+};
+
+// Parses argv and runs the command. Returns the process exit code.
+int run_cli(int argc, const char* const* argv, HostFactory make_host);
+
+// 2 for InvalidInput and Refused, 1 otherwise.
+int exit_code_for(const Error& error);
+// Prints "hostpass: <message>" to stderr and returns exit_code_for(error).
+int report_error(const Error& error);
+
+// The command groups. Each lives in cli/cmd_<name>.cc.
+void add_list_commands(CLI::App& app, Cli& cli);  // list, show
+
+}  // namespace hostpass

@@ -1,0 +1,268 @@
+// cmd_list.cc — `hostpass list` and `hostpass show ADDR`.
+//
+// list: one line per PCI function, the exact line `lspci -Dnn` prints followed by compact
+//       columns (driver=, group=, numa=) and, when the host needs the device, "in use: <reason>".
+// show: everything known about one function, every member of its IOMMU group, and what a
+//       passthrough of it would take (passthrough_summary.h).
+// Both only read. Addresses and filters are validated before any filesystem access.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "device_json.h"
+#include "host_use.h"
+#include "passthrough_summary.h"
+#include "pci_names.h"
+
+namespace hostpass {
+
+namespace {
+
+struct ListFilters {
+  std::string vendor, device, class_prefix, driver, group;
+};
+
+struct ParsedFilters {
+  std::optional<uint16_t> vendor, device;
+  std::optional<uint32_t> class_value;  // 1 or 2 bytes, see class_bytes
+  int class_bytes = 0;
+  std::optional<std::string> driver;  // "none" → unbound
+  std::optional<int> group;
+};
+
+Result<uint16_t> parse_id(const std::string& text, const char* what) {
+  if (text.size() != 4)
+    return invalid_input(std::string("invalid ") + what + " '" + text +
+                         "': expected 4 hex digits, as in 10de");
+  auto v = parse_sysfs_hex(text);
+  if (!v) return invalid_input(std::string("invalid ") + what + " '" + text + "': not hex");
+  return static_cast<uint16_t>(*v);
+}
+
+Result<ParsedFilters> parse_filters(const ListFilters& f) {
+  ParsedFilters p;
+  if (!f.vendor.empty()) {
+    auto v = parse_id(f.vendor, "vendor id");
+    if (!v.ok()) return v.error();
+    p.vendor = *v;
+  }
+  if (!f.device.empty()) {
+    size_t colon = f.device.find(':');
+    if (colon == std::string::npos)
+      return invalid_input("invalid --device '" + f.device + "': expected VVVV:DDDD, as in 10de:1eb8");
+    auto v = parse_id(f.device.substr(0, colon), "vendor id");
+    if (!v.ok()) return v.error();
+    auto d = parse_id(f.device.substr(colon + 1), "device id");
+    if (!d.ok()) return d.error();
+    if (p.vendor && *p.vendor != *v)
+      return invalid_input("--vendor and --device name different vendors");
+    p.vendor = *v;
+    p.device = *d;
+  }
+  if (!f.class_prefix.empty()) {
+    if (f.class_prefix.size() != 2 && f.class_prefix.size() != 4)
+      return invalid_input("invalid --class '" + f.class_prefix +
+                           "': expected 2 or 4 hex digits, as in 03 or 0302");
+    auto v = parse_sysfs_hex(f.class_prefix);
+    if (!v) return invalid_input("invalid --class '" + f.class_prefix + "': not hex");
+    p.class_value = *v;
+    p.class_bytes = static_cast<int>(f.class_prefix.size() / 2);
+  }
+  if (!f.driver.empty()) {
+    if (f.driver.find('/') != std::string::npos || f.driver.size() > 64)
+      return invalid_input("invalid --driver '" + f.driver + "'");
+    p.driver = f.driver;
+  }
+  if (!f.group.empty()) {
+    auto g = parse_sysfs_int(f.group);
+    if (!g || *g < 0) return invalid_input("invalid --group '" + f.group + "': expected a number");
+    p.group = *g;
+  }
+  return p;
+}
+
+bool matches(const PciDevice& d, const ParsedFilters& p) {
+  if (p.vendor && d.vendor != p.vendor) return false;
+  if (p.device && d.device != p.device) return false;
+  if (p.class_value) {
+    if (!d.class_code) return false;
+    uint32_t have = p.class_bytes == 1 ? (*d.class_code >> 16) : (*d.class_code >> 8);
+    if (have != *p.class_value) return false;
+  }
+  if (p.driver) {
+    if (*p.driver == "none" ? d.driver.has_value() : d.driver != *p.driver) return false;
+  }
+  if (p.group && d.iommu_group != p.group) return false;
+  return true;
+}
+
+std::string or_dash(const std::optional<int>& v) { return v ? std::to_string(*v) : "-"; }
+
+std::string in_use_text(const PciDevice& d) {
+  std::string s;
+  for (const HostUse& u : d.in_use) s += (s.empty() ? "" : "; ") + u.detail;
+  return s;
+}
+
+std::string list_line(PciNames& names, const PciDevice& d) {
+  std::string line = names.lspci_line(d);
+  line += "  driver=" + d.driver.value_or("-");
+  line += " group=" + or_dash(d.iommu_group);
+  line += " numa=" + or_dash(d.numa_node);
+  if (!d.in_use.empty()) line += "  in use: " + in_use_text(d);
+  return line;
+}
+
+void print_warnings(const PciDevice& d) {
+  for (const std::string& w : d.warnings)
+    std::cerr << "hostpass: warning: " << d.address.to_string() << ": " << w << "\n";
+}
+
+int run_list(Cli& cli, const ListFilters& raw) {
+  auto filters = parse_filters(raw);
+  if (!filters.ok()) return report_error(filters.error());
+  Host& host = cli.host();
+  std::vector<std::string> warnings;
+  auto devices = discover_pci(host, DiscoverOptions{}, &warnings);
+  if (!devices.ok()) return report_error(devices.error());
+  HostUseMap uses = detect_host_use(host);
+  for (const std::string& w : uses.warnings) warnings.push_back(w);
+  for (const std::string& w : warnings) std::cerr << "hostpass: warning: " << w << "\n";
+
+  PciNames names;
+  std::string out;
+  nlohmann::json array = nlohmann::json::array();
+  for (PciDevice& d : *devices) {
+    if (!matches(d, *filters)) continue;
+    attach_host_use(host, uses, d);
+    names.name(d);
+    print_warnings(d);
+    if (cli.json) {
+      array.push_back(device_to_json(d, false));
+    } else {
+      out += list_line(names, d);
+      out += '\n';
+    }
+  }
+  if (cli.json) out = array.dump(2) + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+int run_show(Cli& cli, const std::string& address_text) {
+  auto address = PciAddress::parse(address_text);
+  if (!address.ok()) return report_error(address.error());
+  Host& host = cli.host();
+  auto device = read_pci_device(host, *address, Detail::Full);
+  if (!device.ok()) return report_error(device.error());
+  HostUseMap uses = detect_host_use(host);
+  attach_host_use(host, uses, *device);
+  PciNames names;
+  names.name(*device);
+
+  std::vector<PciDevice> group;
+  std::vector<std::string> group_warnings;
+  if (device->iommu_group) {
+    auto g = read_iommu_group(host, *device->iommu_group);
+    if (!g.ok()) {
+      group_warnings.push_back(g.error().message);
+    } else {
+      for (const PciAddress& a : g->members) {
+        if (a == device->address) {
+          group.push_back(*device);
+          continue;
+        }
+        auto m = read_pci_device(host, a, Detail::Basic);
+        if (!m.ok()) {
+          group_warnings.push_back(m.error().message);
+          continue;
+        }
+        attach_host_use(host, uses, *m);
+        names.name(*m);
+        group.push_back(std::move(*m));
+      }
+    }
+  }
+  PassthroughSummary summary = summarize_passthrough(*device, group);
+  print_warnings(*device);
+  for (const std::string& w : group_warnings) std::cerr << "hostpass: warning: " << w << "\n";
+
+  const PciDevice& d = *device;
+  if (cli.json) {
+    nlohmann::json j = device_to_json(d, true);
+    nlohmann::json members = nlohmann::json::array();
+    for (const PciDevice& m : group) members.push_back(device_to_json(m, false));
+    j["iommu_group_members"] = members;
+    j["passthrough"] = {{"ready", summary.ready},
+                        {"blocked", summary.blocked},
+                        {"steps", summary.steps},
+                        {"concerns", summary.concerns}};
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  auto field = [](const char* name, const std::string& value) {
+    std::printf("  %-17s %s\n", name, value.c_str());
+  };
+  std::printf("%s\n", names.lspci_line(d).c_str());
+  field("sysfs:", d.sysfs_path);
+  if (d.subsystem_vendor && d.subsystem_device)
+    field("subsystem:", hex4(*d.subsystem_vendor) + ":" + hex4(*d.subsystem_device));
+  field("driver:", d.driver.value_or("none"));
+  field("driver_override:", d.driver_override.value_or("none"));
+  field("numa node:", d.numa_node ? std::to_string(*d.numa_node) : "none");
+  if (d.reset_methods)
+    field("reset methods:", d.reset_methods->empty() ? "none" : [&] {
+      std::string s;
+      for (const std::string& m : *d.reset_methods) s += (s.empty() ? "" : " ") + m;
+      return s;
+    }());
+  field("boot vga:", d.boot_vga ? "yes" : "no");
+  if (d.sriov_totalvfs)
+    field("sr-iov:", std::to_string(d.sriov_numvfs.value_or(0)) + " of " +
+                         std::to_string(*d.sriov_totalvfs) + " virtual functions enabled");
+  if (d.physfn) field("sr-iov:", "virtual function of " + d.physfn->to_string());
+  if (d.has_mdev_types) field("mediated types:", "yes (hostpass mdev types)");
+  field("bridge:", d.is_bridge() ? "yes" : "no");
+  field("in use:", d.in_use.empty() ? "no" : in_use_text(d));
+  if (d.iommu_group) {
+    field("iommu group:", std::to_string(*d.iommu_group) + " (" + std::to_string(group.size()) +
+                              (group.size() == 1 ? " device)" : " devices)"));
+    for (const PciDevice& m : group) {
+      std::printf("    %s  %-12s %s%s\n", m.address.to_string().c_str(),
+                  m.driver.value_or("-").c_str(), m.class_name.c_str(),
+                  m.in_use.empty() ? "" : ("  in use: " + in_use_text(m)).c_str());
+    }
+  } else {
+    field("iommu group:", "none (the IOMMU is off or the device is not behind it)");
+  }
+  if (summary.ready) {
+    field("passthrough:", "ready: on " + d.driver.value_or("") + ", group viable");
+  } else {
+    field("passthrough:", summary.blocked ? "blocked; requires:" : "requires:");
+    for (const std::string& s : summary.steps) std::printf("    - %s\n", s.c_str());
+  }
+  for (const std::string& c : summary.concerns) std::printf("    ! %s\n", c.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_list_commands(CLI::App& app, Cli& cli) {
+  auto filters = std::make_shared<ListFilters>();
+  CLI::App* list = app.add_subcommand("list", "list PCI devices with driver, IOMMU group, NUMA "
+                                              "node and host use");
+  list->add_option("--vendor", filters->vendor, "only this vendor id (VVVV)");
+  list->add_option("--device", filters->device, "only this vendor:device pair (VVVV:DDDD)");
+  list->add_option("--class", filters->class_prefix, "only this class (CC) or subclass (CCSS)");
+  list->add_option("--driver", filters->driver, "only devices bound to DRIVER ('none': unbound)");
+  list->add_option("--group", filters->group, "only members of IOMMU group N");
+  list->callback([&cli, filters] { cli.exit_code = run_list(cli, *filters); });
+
+  auto address = std::make_shared<std::string>();
+  CLI::App* show = app.add_subcommand("show", "everything about one PCI device and its IOMMU group");
+  show->add_option("address", *address, "PCI address, 0000:06:00.0 or 06:00.0")->required();
+  show->callback([&cli, address] { cli.exit_code = run_show(cli, *address); });
+}
+
+}  // namespace hostpass

@@ -1,0 +1,20 @@
+// device_json.h — the JSON form of a PCI device, shared by `list --json`, `show --json` and
+// every other command that prints devices. The schema is documented in the README.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "pci_device.h"
+
+namespace hostpass {
+
+std::string hex4(uint32_t v);
+std::string hex2(uint32_t v);
+
+// Keys always present: address, vendor, device, class, class_code, revision, vendor_name,
+// device_name, class_name, driver, iommu_group, numa_node, bridge, in_use, warnings.
+// With `full`: subsystem_vendor, subsystem_device, driver_override, boot_vga, reset_methods,
+// sriov_totalvfs, sriov_numvfs, physfn, mdev_supported_types.
+nlohmann::json device_to_json(const PciDevice& d, bool full);
+
+}  // namespace hostpass

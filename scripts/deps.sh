@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# deps.sh [build|test] — installs the Debian 12 packages hostpass needs, only those missing.
+#
+# build: compiler, CMake, Ninja and the libraries libhostpass links (libpci, yaml-cpp,
+#        nlohmann-json, CLI11, gRPC/protobuf, SQLite) plus pci.ids/usb.ids for names.
+# test:  build + GoogleTest/Benchmark, the peers the tests compare against (lspci, lsusb,
+#        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio).
+# Idempotent: when every package is present it runs no apt-get at all.
+set -euo pipefail
+
+what=${1:-build}
+build_pkgs=(g++ cmake ninja-build pkg-config libpci-dev pciutils hwdata libyaml-cpp-dev
+  nlohmann-json3-dev libcli11-dev libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
+  libprotobuf-dev libsqlite3-dev libgtest-dev libgmock-dev)
+test_pkgs=(libbenchmark-dev usbutils libvirt-clients qemu-system-x86 busybox-static cpio
+  strace ca-certificates)
+
+pkgs=("${build_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root (or install them)" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

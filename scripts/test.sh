@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# test.sh — builds and runs every test tier:
+#   1. unit and CLI end-to-end tests (ctest labels unit, cli) in build/
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/
+#   3. the real-kernel tier (ctest label kernel): hostpass inside QEMU, when present
+# Ends with one line "N passed, N failed". Exit status is non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test || exit 1
+jobs=$(nproc)
+status=0
+passed=0
+failed=0
+
+count() {  # reads a ctest log, adds its totals
+  local log=$1 line total fails
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then return; fi
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  fails=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - fails))
+  failed=$((failed + fails))
+}
+
+configure() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja "$@" >/dev/null || return 1
+  fi
+}
+
+echo "== build (RelWithDebInfo)"
+configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo || exit 1
+if ! cmake --build build -- -j"$jobs" >build/build.log 2>&1; then
+  grep -E 'error|FAILED' -A5 build/build.log | head -80
+  exit 1
+fi
+echo "== unit and cli tests"
+(cd build && ctest -L 'unit|cli' -j"$jobs" --output-on-failure) 2>&1 | tee build/ctest.log | tail -n 15
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+count build/ctest.log
+
+echo "== unit tests under ASan + UBSan"
+configure build-asan -DCMAKE_BUILD_TYPE=Debug -DHOSTPASS_SANITIZE=ON -DHOSTPASS_BENCH=OFF || exit 1
+if ! cmake --build build-asan --target unit_tests -- -j"$jobs" >build-asan/build.log 2>&1; then
+  grep -E 'error|FAILED' -A5 build-asan/build.log | head -80
+  exit 1
+fi
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest -L unit -j"$jobs" --output-on-failure) 2>&1 | tee build-asan/ctest.log | tail -n 5
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+count build-asan/ctest.log
+
+if (cd build && ctest -N -L kernel | grep -q 'Total Tests: [1-9]'); then
+  echo "== real-kernel tier (QEMU)"
+  (cd build && ctest -L kernel --output-on-failure) 2>&1 | tee build/ctest-kernel.log | tail -n 30
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  count build/ctest-kernel.log
+fi
+
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status

@@ -1,0 +1,309 @@
+// host.cc — RealHost: the POSIX implementation of Host, rooted at a directory, plus the pure path
+// helpers every module uses to walk sysfs links.
+//
+// This is the only file of libhostpass that calls open/read/write/readlink/opendir/fork.
+#include "host.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+extern char** environ;
+
+namespace hostpass {
+
+const char* error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::NotFound: return "not-found";
+    case ErrorKind::InvalidInput: return "invalid-input";
+    case ErrorKind::Refused: return "refused";
+    case ErrorKind::Io: return "io";
+    case ErrorKind::Unsupported: return "unsupported";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Error errno_error(const std::string& what, std::string_view path, int err) {
+  std::string m = what + " " + std::string(path) + ": " + std::strerror(err);
+  if (err == ENOENT) return not_found(m);
+  return io_error(m);
+}
+
+// Closes a file descriptor on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+RealHost::RealHost(std::string root) : root_(normalize_path(root.empty() ? "/" : root)) {
+  if (root_ == "/") root_.clear();
+}
+
+std::string RealHost::resolve(std::string_view path) const {
+  if (root_.empty()) return std::string(path);
+  return root_ + std::string(path);
+}
+
+Result<std::string> RealHost::read_file(std::string_view path, size_t max_bytes) {
+  std::string real = resolve(path);
+  Fd fd(::open(real.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return errno_error("cannot open", path, errno);
+  std::string out;
+  // sysfs attributes are at most a page; config space is 256..4096 bytes.
+  size_t chunk = max_bytes < 4096 ? max_bytes : 4096;
+  out.resize(chunk);
+  size_t len = 0;
+  while (len < max_bytes) {
+    if (out.size() - len < 1) out.resize(std::min(max_bytes, out.size() * 2));
+    ssize_t n = ::read(fd.get(), out.data() + len, out.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  out.resize(len);
+  return out;
+}
+
+Result<std::string> RealHost::read_link(std::string_view path) {
+  std::string real = resolve(path);
+  char buf[4096];
+  ssize_t n = ::readlink(real.c_str(), buf, sizeof buf);
+  if (n < 0) return errno_error("cannot read link", path, errno);
+  if (static_cast<size_t>(n) == sizeof buf) return io_error("link target too long: " + real);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<std::vector<std::string>> RealHost::list_dir(std::string_view path) {
+  std::string real = resolve(path);
+  DIR* dir = ::opendir(real.c_str());
+  if (!dir) return errno_error("cannot list", path, errno);
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+bool RealHost::exists(std::string_view path) {
+  struct stat st;
+  return ::stat(resolve(path).c_str(), &st) == 0;
+}
+
+bool RealHost::is_dir(std::string_view path) {
+  struct stat st;
+  return ::stat(resolve(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status RealHost::write_attribute(std::string_view path, std::string_view data) {
+  std::string real = resolve(path);
+  Fd fd(::open(real.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return errno_error("cannot open for writing", path, errno);
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), data.data(), data.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno_error("write of '" + std::string(trim(data)) + "' failed on", path, errno);
+  if (static_cast<size_t>(n) != data.size()) return io_error("short write to " + std::string(path));
+  return ok_status();
+}
+
+Status RealHost::replace_file(std::string_view path, std::string_view data) {
+  if (Status s = make_dirs(dir_name(path)); !s.ok()) return s;
+  std::string real = resolve(path);
+  std::string tmp = real + ".tmp." + std::to_string(::getpid());
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return errno_error("cannot create", tmp, errno);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return errno_error("cannot write", tmp, err);
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return errno_error("cannot sync", tmp, err);
+    }
+  }
+  if (::rename(tmp.c_str(), real.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return errno_error("cannot rename into place", path, err);
+  }
+  return ok_status();
+}
+
+Status RealHost::remove_file(std::string_view path) {
+  if (::unlink(resolve(path).c_str()) != 0 && errno != ENOENT)
+    return errno_error("cannot remove", path, errno);
+  return ok_status();
+}
+
+Status RealHost::make_dirs(std::string_view path) {
+  std::string p = normalize_path(path);
+  if (p == "/" || p.empty()) return ok_status();
+  std::string cur;
+  size_t pos = 1;
+  while (pos <= p.size()) {
+    size_t next = p.find('/', pos);
+    if (next == std::string::npos) next = p.size();
+    cur = p.substr(0, next);
+    std::string real = resolve(cur);
+    if (::mkdir(real.c_str(), 0755) != 0 && errno != EEXIST)
+      return errno_error("cannot create directory", cur, errno);
+    pos = next + 1;
+  }
+  return ok_status();
+}
+
+Result<CommandOutput> RealHost::run_command(const std::vector<std::string>& argv) {
+  if (argv.empty()) return invalid_input("run_command: empty command");
+  if (!root_.empty())
+    return unsupported("not running '" + argv[0] + "' under --root " + root_ +
+                       ": commands act on the real machine, not on the tree");
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return errno_error("pipe for", argv[0], errno);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return errno_error("pipe for", argv[0], errno);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    return errno_error("cannot run", argv[0], rc);
+  }
+  CommandOutput result;
+  // Reads stdout to its end, then stderr. The commands run here (modprobe) print a few lines;
+  // this would block only if a child wrote more than a pipe buffer (64 KiB) to stderr first.
+  auto drain = [](int fd, std::string& into) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) into.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+  };
+  drain(out_pipe[0], result.out);
+  drain(err_pipe[0], result.err);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::chrono::system_clock::time_point RealHost::now() { return std::chrono::system_clock::now(); }
+
+// ---- path helpers ----
+
+std::string join_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out += '/';
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  out += name;
+  return out;
+}
+
+std::string dir_name(std::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string base_name(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+std::string normalize_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  bool absolute = !path.empty() && path.front() == '/';
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view part = path.substr(pos, next - pos);
+    if (part.empty() || part == ".") {
+      // skip
+    } else if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!absolute) {
+        parts.push_back(part);
+      }
+    } else {
+      parts.push_back(part);
+    }
+    pos = next + 1;
+  }
+  std::string out = absolute ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  if (out.empty()) out = absolute ? "/" : ".";
+  return out;
+}
+
+std::string resolve_link(std::string_view link_path, std::string_view target) {
+  if (!target.empty() && target.front() == '/') return normalize_path(target);
+  return normalize_path(join_path(dir_name(link_path), target));
+}
+
+std::string_view trim(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace hostpass

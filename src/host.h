@@ -1,0 +1,115 @@
+// host.h — the one door to the operating system.
+//
+// Every OS access of libhostpass goes through Host: reading sysfs/procfs attributes, following
+// their links, listing directories, writing kernel attributes and configuration files, running
+// a command (modprobe), the clock. Paths are always absolute and always mean "under the root":
+// RealHost("/") is the machine, RealHost("/tmp/fixture") a kernel-shaped tree where
+// /sys/bus/pci/devices is /tmp/fixture/sys/bus/pci/devices. FaultyHost (faulty_host.h) wraps any
+// Host and fails or freezes writes on demand for reliability tests.
+//
+// What Host deliberately does not do: interpret anything. It never parses a sysfs value, never
+// retries, never follows a link on its own behalf; modules do that on plain strings.
+//
+// Two kinds of writes, because the kernel and the filesystem behave differently:
+//   write_attribute  opens an existing file and writes once (sysfs: driver_override, bind,
+//                    unbind, drivers_probe, mdev create). It never creates the file: a missing
+//                    attribute is an error, exactly as on sysfs.
+//   replace_file     creates or atomically replaces a regular file (config under /etc, the
+//                    journal under /var/lib/hostpass), creating parent directories.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace hostpass {
+
+struct CommandOutput {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+
+  // Reads at most max_bytes of the file at `path`. NotFound if it does not exist.
+  virtual Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) = 0;
+  // The raw target of the symlink at `path` (kernel links are relative: "../../../bus/...").
+  virtual Result<std::string> read_link(std::string_view path) = 0;
+  // Entry names of a directory, without "." and "..", in no particular order.
+  virtual Result<std::vector<std::string>> list_dir(std::string_view path) = 0;
+  // True when something (file, directory, link target) exists at `path`.
+  virtual bool exists(std::string_view path) = 0;
+  // True when `path` is a directory (following links).
+  virtual bool is_dir(std::string_view path) = 0;
+
+  // Writes `data` to an existing attribute file in one write(2). See the header comment.
+  virtual Status write_attribute(std::string_view path, std::string_view data) = 0;
+  // Creates or atomically replaces a regular file (mode 0644), creating parent directories.
+  virtual Status replace_file(std::string_view path, std::string_view data) = 0;
+  // Removes a file; removing a file that does not exist is not an error.
+  virtual Status remove_file(std::string_view path) = 0;
+  // Creates a directory and its parents (mode 0755); existing directories are fine.
+  virtual Status make_dirs(std::string_view path) = 0;
+
+  // Runs argv[0] (looked up in PATH) with the given arguments and waits for it.
+  virtual Result<CommandOutput> run_command(const std::vector<std::string>& argv) = 0;
+
+  virtual std::chrono::system_clock::time_point now() = 0;
+
+  // The real filesystem path behind `path`, for the few callers that must hand a path to
+  // something outside Host (SQLite, inotify, a gRPC socket, an ioctl on /dev/vfio).
+  virtual std::string resolve(std::string_view path) const = 0;
+};
+
+// The machine, or a tree that stands in for it.
+class RealHost : public Host {
+ public:
+  // `root` is "/" in production. Any other root is a fixture or a test tree: run_command then
+  // refuses, so that a test never loads a module into the real kernel.
+  explicit RealHost(std::string root);
+
+  Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
+  Result<std::string> read_link(std::string_view path) override;
+  Result<std::vector<std::string>> list_dir(std::string_view path) override;
+  bool exists(std::string_view path) override;
+  bool is_dir(std::string_view path) override;
+  Status write_attribute(std::string_view path, std::string_view data) override;
+  Status replace_file(std::string_view path, std::string_view data) override;
+  Status remove_file(std::string_view path) override;
+  Status make_dirs(std::string_view path) override;
+  Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
+  std::chrono::system_clock::time_point now() override;
+  std::string resolve(std::string_view path) const override;
+
+  const std::string& root() const { return root_; }
+  bool is_system_root() const { return root_.empty(); }
+
+ private:
+  std::string root_;  // without a trailing slash; empty for "/"
+};
+
+// ---- path helpers (pure, no I/O) ----
+
+// "a" + "b" → "a/b", never doubling the slash.
+std::string join_path(std::string_view dir, std::string_view name);
+// The directory part: "/sys/bus/pci/devices/x" → "/sys/bus/pci/devices".
+std::string dir_name(std::string_view path);
+// The last component: "../../../bus/pci/drivers/vfio-pci" → "vfio-pci".
+std::string base_name(std::string_view path);
+// Lexically resolves a link target found at `link_path` to an absolute path:
+// ("/sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0")
+//   → "/sys/devices/pci0000:00/0000:00:02.0".
+std::string resolve_link(std::string_view link_path, std::string_view target);
+// Removes ".", "..", and doubled slashes lexically. "/a/b/../c" → "/a/c".
+std::string normalize_path(std::string_view path);
+// Trims ASCII whitespace (sysfs values end in "\n").
+std::string_view trim(std::string_view s);
+
+}  // namespace hostpass

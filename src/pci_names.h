@@ -1,0 +1,43 @@
+// pci_names.h — vendor, device and class names from the pci.ids database, through libpci.
+//
+// hostpass never keeps a table of names: it asks libpci's pci_lookup_name(), the same code lspci
+// uses (pci.ids from the hwdata/pci.ids package, then udev's hwdb), so the two always agree.
+// libpci's name cache is not thread-safe: one PciNames per thread, and name a device after
+// discovery, not during it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pci_device.h"
+
+struct pci_access;
+
+namespace hostpass {
+
+class PciNames {
+ public:
+  PciNames();
+  ~PciNames();
+  PciNames(const PciNames&) = delete;
+  PciNames& operator=(const PciNames&) = delete;
+
+  // Empty string when the database does not know the id.
+  std::string vendor(uint16_t vendor);
+  std::string device(uint16_t vendor, uint16_t device);
+  std::string class_name(uint32_t class_code24);  // subclass name, else class name
+
+  // Fills vendor_name, device_name and class_name of `d`.
+  void name(PciDevice& d);
+
+  // The line `lspci -Dnn` prints for the device, e.g.
+  // "0000:65:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] [10de:1eb8] (rev a1)"
+  std::string lspci_line(const PciDevice& d);
+
+ private:
+  std::string lookup(int flags, uint32_t a, uint32_t b);
+  pci_access* pacc_;
+};
+
+}  // namespace hostpass

@@ -1,0 +1,428 @@
+// fixture_tree.cc — see fixture_tree.h.
+#include "fixture_tree.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace hostpass::testing {
+
+namespace {
+
+std::string hex(uint32_t v, int digits) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%0*x", digits, v);
+  return b;
+}
+
+std::vector<std::string> split_path(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) parts.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::string parent_dir(const std::string& p) { return p.substr(0, p.rfind('/')); }
+
+}  // namespace
+
+FixtureTree::FixtureTree(std::string root) : root_(std::move(root)) {
+  fs::remove_all(root_);
+  fs::create_directories(root_);
+  for (const char* d : {"/sys/bus/pci/devices", "/sys/bus/pci/drivers", "/sys/kernel/iommu_groups",
+                        "/sys/class/block", "/sys/class/net", "/sys/class/iommu", "/sys/dev/block",
+                        "/sys/bus/usb/devices", "/proc/self", "/proc/net", "/dev", "/etc"})
+    mkdir(d);
+  write("/sys/bus/pci/drivers_probe", "");
+  write("/sys/bus/pci/rescan", "");
+  write("/proc/net/route",
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
+  write("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+  write("/proc/self/mountinfo", "");
+  write("/proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda ro quiet\n");
+}
+
+std::string FixtureTree::path(const std::string& p) const { return root_ + p; }
+
+void FixtureTree::write(const std::string& p, const std::string& content) {
+  fs::create_directories(fs::path(path(p)).parent_path());
+  std::ofstream f(path(p), std::ios::binary | std::ios::trunc);
+  f << content;
+  if (!f) throw std::runtime_error("fixture: cannot write " + path(p));
+}
+
+void FixtureTree::mkdir(const std::string& p) { fs::create_directories(path(p)); }
+
+void FixtureTree::symlink(const std::string& target, const std::string& link_path) {
+  fs::create_directories(fs::path(path(link_path)).parent_path());
+  fs::remove(path(link_path));
+  fs::create_symlink(target, path(link_path));
+}
+
+std::string FixtureTree::relative(const std::string& link, const std::string& target) {
+  std::vector<std::string> from = split_path(parent_dir(link));
+  std::vector<std::string> to = split_path(target);
+  size_t common = 0;
+  while (common < from.size() && common < to.size() && from[common] == to[common]) ++common;
+  std::string out;
+  for (size_t i = common; i < from.size(); ++i) out += "../";
+  for (size_t i = common; i < to.size(); ++i) out += (i == common ? "" : "/") + to[i];
+  return out;
+}
+
+std::string FixtureTree::device_path(const std::string& address) const {
+  auto it = device_paths_.find(address);
+  if (it == device_paths_.end()) throw std::runtime_error("fixture: unknown device " + address);
+  return it->second;
+}
+
+std::string FixtureTree::config_space(const PciSpec& s) {
+  std::string c(256, '\0');
+  auto put16 = [&](size_t off, uint16_t v) {
+    c[off] = static_cast<char>(v & 0xff);
+    c[off + 1] = static_cast<char>(v >> 8);
+  };
+  bool bridge = (s.class_code >> 8) == 0x0604;
+  put16(0x00, s.vendor);
+  put16(0x02, s.device);
+  put16(0x04, 0x0406);  // command: memory space, bus master, interrupt disable
+  put16(0x06, 0x0010);  // status: capability list
+  c[0x08] = static_cast<char>(s.revision);
+  c[0x09] = static_cast<char>(s.class_code & 0xff);
+  c[0x0a] = static_cast<char>((s.class_code >> 8) & 0xff);
+  c[0x0b] = static_cast<char>((s.class_code >> 16) & 0xff);
+  c[0x0e] = static_cast<char>((bridge ? 1 : 0) | (s.multifunction ? 0x80 : 0));
+  if (!bridge) {
+    put16(0x2c, s.subsystem_vendor ? s.subsystem_vendor : s.vendor);
+    put16(0x2e, s.subsystem_device ? s.subsystem_device : s.device);
+  }
+  c[0x34] = 0x40;  // capabilities pointer → a PCI Express capability with no next
+  c[0x40] = 0x10;
+  c[0x41] = 0x00;
+  return c;
+}
+
+void FixtureTree::add_pci(const PciSpec& s) {
+  std::string dom = s.address.substr(0, s.address.find(':'));
+  std::string parent;
+  if (s.parent.empty()) {
+    std::string bus = s.address.substr(dom.size() + 1, 2);
+    parent = "/sys/devices/pci" + dom + ":" + bus;
+    mkdir(parent);
+  } else {
+    parent = device_path(s.parent);
+  }
+  std::string dev = parent + "/" + s.address;
+  device_paths_[s.address] = dev;
+  mkdir(dev);
+  bool bridge = (s.class_code >> 8) == 0x0604;
+  uint16_t sv = s.subsystem_vendor ? s.subsystem_vendor : s.vendor;
+  uint16_t sd = s.subsystem_device ? s.subsystem_device : s.device;
+  write(dev + "/vendor", hex(s.vendor, 4) + "\n");
+  write(dev + "/device", hex(s.device, 4) + "\n");
+  write(dev + "/subsystem_vendor", hex(bridge ? 0 : sv, 4) + "\n");
+  write(dev + "/subsystem_device", hex(bridge ? 0 : sd, 4) + "\n");
+  write(dev + "/class", hex(s.class_code, 6) + "\n");
+  write(dev + "/revision", hex(s.revision, 2) + "\n");
+  write(dev + "/config", config_space(s));
+  write(dev + "/numa_node", std::to_string(s.numa_node) + "\n");
+  write(dev + "/driver_override", "(null)\n");
+  write(dev + "/irq", "0\n");
+  write(dev + "/enable", "1\n");
+  write(dev + "/local_cpulist", "0-1\n");
+  write(dev + "/modalias", "pci:v0000" + hex(s.vendor, 4).substr(2) + "d0000" +
+                               hex(s.device, 4).substr(2) + "\n");
+  std::string resource;
+  for (int i = 0; i < 13; ++i) resource += "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+  write(dev + "/resource", resource);
+  write(dev + "/uevent", "PCI_CLASS=" + hex(s.class_code, 6).substr(2) + "\nPCI_ID=" +
+                             hex(s.vendor, 4).substr(2) + ":" + hex(s.device, 4).substr(2) +
+                             "\nPCI_SLOT_NAME=" + s.address + "\n");
+  write(dev + "/remove", "");
+  write(dev + "/rescan", "");
+  if (s.reset_method) write(dev + "/reset_method", *s.reset_method + "\n");
+  if ((s.class_code >> 16) == 0x03) write(dev + "/boot_vga", s.boot_vga ? "1\n" : "0\n");
+  if (s.sriov_totalvfs > 0) {
+    write(dev + "/sriov_totalvfs", std::to_string(s.sriov_totalvfs) + "\n");
+    write(dev + "/sriov_numvfs", std::to_string(s.sriov_numvfs) + "\n");
+  }
+  symlink(relative(dev + "/subsystem", "/sys/bus/pci"), dev + "/subsystem");
+  symlink(relative("/sys/bus/pci/devices/" + s.address, dev), "/sys/bus/pci/devices/" + s.address);
+  if (!s.physfn.empty()) {
+    std::string pf = device_path(s.physfn);
+    symlink(relative(dev + "/physfn", pf), dev + "/physfn");
+    // The PF lists its VFs as virtfnN links.
+    int n = 0;
+    while (fs::is_symlink(path(pf + "/virtfn" + std::to_string(n)))) ++n;
+    symlink(relative(pf + "/virtfn" + std::to_string(n), dev), pf + "/virtfn" + std::to_string(n));
+  }
+  if (s.iommu_group) link_group(s.address, *s.iommu_group);
+  if (s.driver) link_driver(s.address, *s.driver);
+  for (const std::string& t : s.mdev_types) add_mdev_type(s.address, MdevTypeSpec{t, t});
+}
+
+void FixtureTree::add_mdev_type(const std::string& parent, const MdevTypeSpec& t) {
+  std::string dir = device_path(parent) + "/mdev_supported_types/" + t.id;
+  mkdir(dir + "/devices");
+  write(dir + "/name", t.name + "\n");
+  write(dir + "/device_api", t.device_api + "\n");
+  write(dir + "/available_instances", std::to_string(t.available_instances) + "\n");
+  write(dir + "/description", t.description + "\n");
+  write(dir + "/create", "");
+  // /sys/class/mdev_bus/<parent> -> ../../devices/.../<parent>
+  std::string bus_link = "/sys/class/mdev_bus/" + parent;
+  if (!fs::is_symlink(path(bus_link)))
+    symlink(relative(bus_link, device_path(parent)), bus_link);
+}
+
+void FixtureTree::add_driver(const std::string& name) {
+  std::string dir = "/sys/bus/pci/drivers/" + name;
+  if (fs::exists(path(dir))) return;
+  mkdir(dir);
+  for (const char* f : {"bind", "unbind", "new_id", "remove_id", "uevent"}) write(dir + "/" + f, "");
+  write("/sys/module/" + name + "/initstate", "live\n");
+  symlink(relative(dir + "/module", "/sys/module/" + name), dir + "/module");
+}
+
+void FixtureTree::link_driver(const std::string& address, const std::string& driver) {
+  add_driver(driver);
+  std::string dev = device_path(address);
+  std::string dir = "/sys/bus/pci/drivers/" + driver;
+  symlink(relative(dev + "/driver", dir), dev + "/driver");
+  symlink(relative(dir + "/" + address, dev), dir + "/" + address);
+}
+
+void FixtureTree::link_group(const std::string& address, int group) {
+  std::string dev = device_path(address);
+  std::string gdir = "/sys/kernel/iommu_groups/" + std::to_string(group);
+  mkdir(gdir + "/devices");
+  write(gdir + "/type", "DMA\n");
+  symlink(relative(dev + "/iommu_group", gdir), dev + "/iommu_group");
+  symlink(relative(gdir + "/devices/" + address, dev), gdir + "/devices/" + address);
+}
+
+void FixtureTree::add_iommu(const std::string& name) {
+  std::string dir = "/sys/devices/virtual/iommu/" + name;
+  mkdir(dir + "/devices");
+  write(dir + "/intel-iommu/cap", "d2008c40660462\n");
+  write(dir + "/intel-iommu/ecap", "f050da\n");
+  symlink(relative("/sys/class/iommu/" + name, dir), "/sys/class/iommu/" + name);
+}
+
+void FixtureTree::add_disk(const std::string& pci, const std::string& subdir,
+                           const std::string& disk, int major, int minor,
+                           const std::vector<std::string>& partitions) {
+  std::string base = device_path(pci) + (subdir.empty() ? "" : "/" + subdir) + "/block/" + disk;
+  mkdir(base);
+  write(base + "/dev", std::to_string(major) + ":" + std::to_string(minor) + "\n");
+  write(base + "/size", "2097152\n");
+  mkdir(base + "/slaves");
+  mkdir(base + "/holders");
+  symlink(relative("/sys/class/block/" + disk, base), "/sys/class/block/" + disk);
+  std::string mm = std::to_string(major) + ":" + std::to_string(minor);
+  symlink(relative("/sys/dev/block/" + mm, base), "/sys/dev/block/" + mm);
+  write("/dev/" + disk, "");
+  int n = 1;
+  for (const std::string& part : partitions) {
+    std::string p = base + "/" + part;
+    std::string pmm = std::to_string(major) + ":" + std::to_string(minor + n++);
+    mkdir(p);
+    write(p + "/dev", pmm + "\n");
+    write(p + "/partition", std::to_string(n - 1) + "\n");
+    symlink(relative("/sys/class/block/" + part, p), "/sys/class/block/" + part);
+    symlink(relative("/sys/dev/block/" + pmm, p), "/sys/dev/block/" + pmm);
+    write("/dev/" + part, "");
+  }
+}
+
+void FixtureTree::add_net(const std::string& pci, const std::string& subdir,
+                          const std::string& ifname, bool up) {
+  std::string base = device_path(pci) + (subdir.empty() ? "" : "/" + subdir) + "/net/" + ifname;
+  mkdir(base);
+  write(base + "/flags", up ? "0x1003\n" : "0x1002\n");
+  write(base + "/operstate", up ? "up\n" : "down\n");
+  write(base + "/address", "52:54:00:12:34:56\n");
+  symlink(relative("/sys/class/net/" + ifname, base), "/sys/class/net/" + ifname);
+}
+
+void FixtureTree::add_virtual_net(const std::string& ifname, const std::vector<std::string>& lowers,
+                                  bool up) {
+  std::string base = "/sys/devices/virtual/net/" + ifname;
+  mkdir(base);
+  write(base + "/flags", up ? "0x1003\n" : "0x1002\n");
+  write(base + "/operstate", up ? "up\n" : "down\n");
+  for (const std::string& l : lowers) {
+    std::string target = fs::read_symlink(path("/sys/class/net/" + l)).string();
+    std::string lower_abs = "/sys/class/net/" + target;  // resolve "../../devices/..."
+    // Normalize lexically.
+    std::vector<std::string> parts;
+    for (const std::string& part : split_path(lower_abs)) {
+      if (part == "..") {
+        if (!parts.empty()) parts.pop_back();
+      } else {
+        parts.push_back(part);
+      }
+    }
+    std::string abs;
+    for (const std::string& part : parts) abs += "/" + part;
+    symlink(relative(base + "/lower_" + l, abs), base + "/lower_" + l);
+  }
+  symlink(relative("/sys/class/net/" + ifname, base), "/sys/class/net/" + ifname);
+}
+
+void FixtureTree::add_mount(const std::string& source, const std::string& majmin,
+                            const std::string& point, const std::string& fstype) {
+  int id = next_mount_id_++;
+  mountinfo_.push_back(std::to_string(id) + " 1 " + majmin + " / " + point +
+                       " rw,relatime shared:1 - " + fstype + " " + source + " rw");
+  flush_proc();
+}
+
+void FixtureTree::add_swap(const std::string& source) {
+  swaps_.push_back(source + "                               partition\t1048572\t\t0\t\t-2");
+  flush_proc();
+}
+
+void FixtureTree::set_default_route(const std::string& ifname) {
+  routes_.push_back(ifname + "\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0");
+  routes_.push_back(ifname + "\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0");
+  flush_proc();
+}
+
+void FixtureTree::flush_proc() {
+  std::string mi;
+  mi += "1 0 0:1 / / rw - rootfs rootfs rw\n";
+  mi += "2 1 0:5 / /proc rw,nosuid,nodev,noexec,relatime shared:2 - proc proc rw\n";
+  mi += "3 1 0:6 / /sys rw,nosuid,nodev,noexec,relatime shared:3 - sysfs sysfs rw\n";
+  for (const std::string& l : mountinfo_) mi += l + "\n";
+  write("/proc/self/mountinfo", mi);
+  std::string mounts;
+  for (const std::string& l : mountinfo_) {
+    // "id parent majmin root point opts shared - fstype source super"
+    std::vector<std::string> f;
+    size_t i = 0;
+    while (i < l.size()) {
+      size_t j = l.find(' ', i);
+      if (j == std::string::npos) j = l.size();
+      f.push_back(l.substr(i, j - i));
+      i = j + 1;
+    }
+    mounts += f[9] + " " + f[4] + " " + f[8] + " rw,relatime 0 0\n";
+  }
+  write("/proc/self/mounts", mounts);
+  std::string sw = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+  for (const std::string& l : swaps_) sw += l + "\n";
+  write("/proc/swaps", sw);
+  std::string rt = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+  for (const std::string& l : routes_) rt += l + "\n";
+  write("/proc/net/route", rt);
+}
+
+void FixtureTree::set_cmdline(const std::string& cmdline) { write("/proc/cmdline", cmdline + "\n"); }
+
+void FixtureTree::set_cpuinfo(const std::string& vendor_id, const std::string& flags) {
+  std::string s;
+  for (int cpu = 0; cpu < 2; ++cpu) {
+    s += "processor\t: " + std::to_string(cpu) + "\nvendor_id\t: " + vendor_id +
+         "\ncpu family\t: 6\nmodel name\t: Test CPU\nflags\t\t: " + flags + "\n\n";
+  }
+  write("/proc/cpuinfo", s);
+}
+
+void FixtureTree::set_modules(const std::vector<std::string>& loaded) {
+  std::string s;
+  for (const std::string& m : loaded) s += m + " 16384 0 - Live 0x0000000000000000\n";
+  write("/proc/modules", s);
+}
+
+void build_standard_host(FixtureTree& t) {
+  PciSpec s;
+  s = {};
+  s.address = "0000:00:00.0"; s.vendor = 0x8086; s.device = 0x29c0; s.class_code = 0x060000;
+  s.iommu_group = 0; s.reset_method = std::nullopt;
+  t.add_pci(s);
+
+  s = {};
+  s.address = "0000:00:01.0"; s.vendor = 0x1b36; s.device = 0x000c; s.class_code = 0x060400;
+  s.driver = "pcieport"; s.iommu_group = 1; s.reset_method = std::nullopt;
+  t.add_pci(s);
+
+  s = {};
+  s.address = "0000:01:00.0"; s.parent = "0000:00:01.0"; s.vendor = 0x10de; s.device = 0x1eb8;
+  s.subsystem_device = 0x12a2; s.class_code = 0x030200; s.revision = 0xa1; s.driver = "nvidia";
+  s.iommu_group = 1; s.numa_node = 0; s.reset_method = "flr bus";
+  s.mdev_types = {};
+  t.add_pci(s);
+  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-222", "GRID T4-1B", "vfio-pci", 16, "num_heads=4"});
+  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-223", "GRID T4-2B", "vfio-pci", 8, "num_heads=4"});
+  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
+
+  s = {};
+  s.address = "0000:00:02.0"; s.vendor = 0x1af4; s.device = 0x1042; s.subsystem_device = 0x1100;
+  s.class_code = 0x010000; s.revision = 0x01; s.driver = "virtio-pci"; s.iommu_group = 2;
+  s.reset_method = std::nullopt;
+  t.add_pci(s);
+  t.add_disk("0000:00:02.0", "virtio1", "vda", 254, 0, {"vda1", "vda2"});
+  t.add_mount("/dev/vda1", "254:1", "/");
+  t.add_swap("/dev/vda2");
+
+  s = {};
+  s.address = "0000:00:03.0"; s.vendor = 0x1af4; s.device = 0x1041; s.subsystem_device = 0x1100;
+  s.class_code = 0x020000; s.revision = 0x01; s.driver = "virtio-pci"; s.iommu_group = 3;
+  t.add_pci(s);
+  t.add_net("0000:00:03.0", "virtio2", "eth0", true);
+  t.set_default_route("eth0");
+
+  s = {};
+  s.address = "0000:00:04.0"; s.vendor = 0x8086; s.device = 0x10d3; s.class_code = 0x020000;
+  s.driver = "e1000e"; s.iommu_group = 4;
+  t.add_pci(s);
+  t.add_net("0000:00:04.0", "", "enp0s4", false);
+
+  s = {};
+  s.address = "0000:00:1f.0"; s.vendor = 0x8086; s.device = 0x2918; s.class_code = 0x060100;
+  s.revision = 0x02; s.driver = "lpc_ich"; s.iommu_group = 5; s.multifunction = true;
+  s.reset_method = std::nullopt;
+  t.add_pci(s);
+  s = {};
+  s.address = "0000:00:1f.2"; s.vendor = 0x8086; s.device = 0x2922; s.class_code = 0x010601;
+  s.revision = 0x02; s.driver = "ahci"; s.iommu_group = 5; s.reset_method = std::nullopt;
+  t.add_pci(s);
+  s = {};
+  s.address = "0000:00:1f.3"; s.vendor = 0x8086; s.device = 0x2930; s.class_code = 0x0c0500;
+  s.revision = 0x02; s.driver = "i801_smbus"; s.iommu_group = 5; s.reset_method = std::nullopt;
+  t.add_pci(s);
+
+  s = {};
+  s.address = "0000:02:00.0"; s.vendor = 0x8086; s.device = 0x6f54; s.class_code = 0x0b4000;
+  s.driver = "qat_c62x"; s.iommu_group = 6; s.multifunction = true; s.numa_node = 1;
+  t.add_pci(s);
+  s.address = "0000:02:00.1"; s.multifunction = false;
+  t.add_pci(s);
+
+  s = {};
+  s.address = "0000:03:00.0"; s.vendor = 0x8086; s.device = 0x5845; s.class_code = 0x010802;
+  s.revision = 0x02; s.iommu_group = 7; s.numa_node = 0;
+  t.add_pci(s);
+  s.address = "0000:04:00.0"; s.driver = "vfio-pci"; s.iommu_group = 8; s.numa_node = 1;
+  t.add_pci(s);
+  t.write("/dev/vfio/8", "");
+
+  t.add_driver("vfio-pci");
+  t.add_iommu("dmar0");
+  t.write("/dev/vfio/vfio", "");
+  t.set_cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet intel_iommu=on iommu=pt");
+  t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");
+  t.set_modules({"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio", "irqbypass", "nvidia",
+                 "e1000e", "qat_c62x"});
+}
+
+}  // namespace hostpass::testing

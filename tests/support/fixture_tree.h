@@ -1,0 +1,138 @@
+// fixture_tree.h — writes directory trees shaped exactly like the kernel's sysfs and procfs.
+//
+// Every test and benchmark that needs a machine builds one here. The layout follows the kernel
+// (drivers/pci/pci-sysfs.c, drivers/base/core.c, drivers/iommu/iommu.c), with the same relative
+// symlink targets the kernel creates:
+//   sys/devices/pci<DDDD>:<BB>/<bridge>/.../<addr>/      attribute files
+//   sys/bus/pci/devices/<addr>      -> ../../../devices/pci0000:00/<addr>
+//   <dev>/driver                    -> ../../../bus/pci/drivers/<name>   (depth-adjusted)
+//   <dev>/iommu_group               -> ../../../kernel/iommu_groups/<n>  (depth-adjusted)
+//   <dev>/subsystem                 -> ../../../bus/pci
+//   sys/bus/pci/drivers/<name>/<addr> -> ../../../../devices/pci0000:00/<addr>
+//   sys/kernel/iommu_groups/<n>/devices/<addr> -> ../../../../devices/pci0000:00/<addr>
+//   sys/class/block/<name>, sys/dev/block/<maj:min>, sys/class/net/<if>
+//   proc/self/mountinfo, proc/swaps, proc/net/route, proc/cmdline, proc/cpuinfo, proc/modules
+// Config space (256 bytes) is consistent with the attribute files, so lspci reads the same
+// facts through -A linux-sysfs as hostpass does.
+//
+// Writes happen through std::filesystem directly: this is test support that creates the world,
+// not a module of the library under test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hostpass::testing {
+
+struct PciSpec {
+  std::string address;             // "0000:65:00.0"
+  std::string parent;              // bridge address it sits behind; "" = root bus
+  uint16_t vendor = 0x8086;
+  uint16_t device = 0x1234;
+  uint16_t subsystem_vendor = 0;   // 0: same as vendor
+  uint16_t subsystem_device = 0;   // 0: same as device
+  uint32_t class_code = 0x020000;  // 24 bits
+  uint8_t revision = 0;
+  std::optional<std::string> driver;
+  std::optional<int> iommu_group;
+  int numa_node = -1;
+  bool boot_vga = false;
+  std::optional<std::string> reset_method = "flr bus";  // none: attribute absent (old kernel)
+  int sriov_totalvfs = 0;           // > 0: an SR-IOV physical function
+  int sriov_numvfs = 0;
+  std::string physfn;               // set on virtual functions: the PF's address
+  bool multifunction = false;       // header type bit 7
+  std::vector<std::string> mdev_types;  // mdev_supported_types/<type> directories
+};
+
+struct MdevTypeSpec {
+  std::string id;            // "nvidia-222"
+  std::string name;          // "GRID T4-1Q"
+  std::string device_api = "vfio-pci";
+  int available_instances = 16;
+  std::string description;
+};
+
+class FixtureTree {
+ public:
+  // Creates (or empties) `root`. The tree is left on disk for the test to inspect.
+  explicit FixtureTree(std::string root);
+
+  const std::string& root() const { return root_; }
+  // root + path ("/sys/bus/pci") → "<root>/sys/bus/pci"
+  std::string path(const std::string& p) const;
+
+  // A PCI function. Bridges (class 0604) get header type 1. Parents must be added first.
+  void add_pci(const PciSpec& spec);
+  // Mediated device types of a parent (creates mdev_supported_types/<id>/...).
+  void add_mdev_type(const std::string& parent, const MdevTypeSpec& type);
+  // A driver directory with bind, unbind, new_id, remove_id (created for every driver used).
+  void add_driver(const std::string& name);
+  // /sys/class/iommu/<name> (dmar0 or ivhd0), which `check` reads to tell the IOMMU is on.
+  void add_iommu(const std::string& name = "dmar0");
+
+  // A disk (and its partitions) below PCI function `pci`, with sysfs block entries.
+  // `subdir` is what sits between the function and the block dir ("virtio1", "nvme/nvme0").
+  void add_disk(const std::string& pci, const std::string& subdir, const std::string& disk,
+                int major, int minor, const std::vector<std::string>& partitions = {});
+  // A network interface below PCI function `pci`. `up` sets IFF_UP in flags.
+  void add_net(const std::string& pci, const std::string& subdir, const std::string& ifname,
+               bool up);
+  // A virtual interface (bridge) with lower_* links to interfaces already added.
+  void add_virtual_net(const std::string& ifname, const std::vector<std::string>& lowers, bool up);
+
+  // /proc/self/mountinfo lines, one per mount: device node, major:minor, mountpoint, fstype.
+  void add_mount(const std::string& source, const std::string& majmin, const std::string& point,
+                 const std::string& fstype = "ext4");
+  void add_swap(const std::string& source);
+  void set_default_route(const std::string& ifname);
+  void set_cmdline(const std::string& cmdline);
+  void set_cpuinfo(const std::string& vendor_id, const std::string& flags);
+  void set_modules(const std::vector<std::string>& loaded);  // /proc/modules
+
+  // A file with content (parents created), for anything else a test needs.
+  void write(const std::string& path, const std::string& content);
+  void symlink(const std::string& target, const std::string& link_path);
+  void mkdir(const std::string& path);
+  // Writes the /proc files accumulated by add_mount, add_swap, set_default_route.
+  void flush_proc();
+
+  // The /sys/devices path of an added function ("/sys/devices/pci0000:00/0000:00:02.0").
+  std::string device_path(const std::string& address) const;
+
+  // Relative link target from the directory holding `link` to `target` (both absolute, in-tree).
+  static std::string relative(const std::string& link, const std::string& target);
+
+  // A 256-byte config space consistent with `spec`.
+  static std::string config_space(const PciSpec& spec);
+
+ private:
+  void link_driver(const std::string& address, const std::string& driver);
+  void link_group(const std::string& address, int group);
+
+  std::string root_;
+  std::map<std::string, std::string> device_paths_;  // address → /sys/devices/... path
+  std::vector<std::string> mountinfo_;
+  std::vector<std::string> swaps_;
+  std::vector<std::string> routes_;
+  int next_mount_id_ = 20;
+};
+
+// The standard small machine most tests start from: a q35-like host with
+//   0000:00:00.0 host bridge                    (group 0)
+//   0000:00:01.0 PCIe root port (bridge)        (group 1)
+//   0000:01:00.0 NVIDIA T4 3D controller 10de:1eb8 on nvidia, behind 00:01.0 (group 1)
+//   0000:00:02.0 virtio block, root disk vda on /           (group 2)
+//   0000:00:03.0 virtio net eth0, up, default route          (group 3)
+//   0000:00:04.0 Intel 82574L NIC 8086:10d3 on e1000e, down   (group 4)
+//   0000:00:1f.0 ISA bridge, 0000:00:1f.2 SATA, 0000:00:1f.3 SMBus  (group 5, multifunction)
+//   0000:02:00.0 + 0000:02:00.1 QAT 8086:6f54 pair on qat_c62x  (group 6, two functions)
+//   0000:03:00.0 NVMe 8086:5845 unbound            (group 7)
+//   0000:04:00.0 NVMe 8086:5845 on vfio-pci        (group 8)
+// with an IOMMU (dmar0), intel_iommu=on, vmx, vfio modules loaded and /dev/vfio/vfio.
+void build_standard_host(FixtureTree& tree);
+
+}  // namespace hostpass::testing
