@@ -1,0 +1,79 @@
+// vfio_bind.h — the bind engine: move PCI devices to vfio-pci (or another driver) and back,
+// safely, with a journal, verification and rollback. (CONTRACT: implemented in vfio_bind.cc.)
+//
+// Kernel contract (Documentation/ABI/testing/sysfs-bus-pci, drivers/pci/pci-driver.c):
+//   1. echo DRIVER > /sys/bus/pci/devices/ADDR/driver_override   (only DRIVER may claim it)
+//   2. echo ADDR   > /sys/bus/pci/devices/ADDR/driver/unbind      (when bound)
+//   3. echo ADDR   > /sys/bus/pci/drivers_probe                   (not a bare write to bind)
+//   4. verify: ADDR/driver -> .../drivers/DRIVER and /dev/vfio/<group> exists
+// Unbind is the reverse: clear driver_override (write "\n"), unbind, drivers_probe, verify a
+// non-vfio driver claimed it (or report that none exists).
+//
+// Rules: work per IOMMU group (every endpoint must end on a vfio driver or unbound, else refuse
+// naming the siblings; whole_group binds them on purpose; bridges are left alone); refuse devices
+// the host uses (host_use.h) — the root filesystem's controller even with force; journal before
+// the first write (state_dir/journal.json), remove it on success; on any failure return every
+// touched device to the driver and driver_override it had on entry. A device is never left
+// without a driver unless it had none on entry.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host.h"
+#include "pci_address.h"
+#include "result.h"
+
+namespace hostpass {
+
+inline constexpr const char* kDefaultStateDir = "/var/lib/hostpass";
+
+struct BindOptions {
+  std::string driver = "vfio-pci";
+  bool whole_group = false;  // --group: bind every endpoint of each device's IOMMU group
+  bool force = false;        // --force: override host-use refusals except the root filesystem
+  bool dry_run = false;      // --dry-run: plan only, zero writes
+  std::string state_dir = kDefaultStateDir;
+};
+
+struct PlannedWrite {
+  std::string path;
+  std::string data;
+};
+
+struct DeviceChange {
+  PciAddress address;
+  std::optional<std::string> driver_before;    // none: was unbound
+  std::optional<std::string> override_before;  // none: "(null)"
+  std::optional<std::string> driver_after;
+  bool changed = false;  // false: already in the wanted state (no-op)
+};
+
+struct BindReport {
+  std::vector<DeviceChange> devices;
+  std::vector<PlannedWrite> writes;  // the ordered writes made (or, with dry_run, planned)
+  std::vector<std::string> notes;    // what --force overrode, modules loaded, no-ops
+};
+
+// Binds `addresses` (and with whole_group their group siblings) to options.driver.
+// Refused (exit 2) on host use, non-viable groups, bad input; Io/NotFound on failures, after
+// rollback — the message then says what failed and what the rollback restored.
+Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addresses,
+                                const BindOptions& options);
+
+// Returns `addresses` to their host drivers.
+Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& addresses,
+                                  const BindOptions& options);
+
+struct RecoverReport {
+  bool journal_found = false;
+  std::vector<DeviceChange> restored;
+  std::vector<std::string> notes;
+};
+
+// Repairs an interrupted bind/unbind from state_dir's journal: every device it names is returned
+// to its original driver and override; then the journal is removed. No journal: nothing to do.
+Result<RecoverReport> recover(Host& host, const std::string& state_dir = kDefaultStateDir);
+
+}  // namespace hostpass
