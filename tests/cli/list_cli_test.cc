@@ -1,0 +1,118 @@
+// End-to-end: `hostpass list` and `hostpass show` run as a user would, on fixture roots.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fixture_tree.h"
+#include "run_program.h"
+#include "test_dirs.h"
+
+namespace hostpass::testing {
+namespace {
+
+class ListCli : public ::testing::Test {
+ protected:
+  ListCli() : tree_(dir_.path() + "/root") { build_standard_host(tree_); }
+  ProgramRun hostpass(std::vector<std::string> args) {
+    args.insert(args.begin(), {hostpass_bin(), "--root", tree_.root()});
+    return run_program(args);
+  }
+  ScratchDir dir_;
+  FixtureTree tree_;
+};
+
+TEST_F(ListCli, ListAgreesWithLspciOnEveryAddressIdClassAndName) {
+  ProgramRun ours = hostpass({"list"});
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  ProgramRun lspci = run_program({"lspci", "-A", "linux-sysfs", "-O",
+                                  "sysfs.path=" + tree_.root() + "/sys/bus/pci", "-Dnn"});
+  ASSERT_EQ(lspci.exit_code, 0) << lspci.err;
+  std::istringstream a(ours.out), b(lspci.out);
+  std::string la, lb;
+  int lines = 0;
+  while (std::getline(b, lb)) {
+    ASSERT_TRUE(std::getline(a, la)) << "hostpass printed fewer lines than lspci";
+    EXPECT_EQ(la.substr(0, lb.size()), lb);
+    ++lines;
+  }
+  EXPECT_FALSE(std::getline(a, la)) << "hostpass printed more lines than lspci: " << la;
+  EXPECT_EQ(lines, 13);
+}
+
+TEST_F(ListCli, MarksTheRootDiskAndTheUplinkInUse) {
+  ProgramRun r = hostpass({"list"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("0000:00:02.0"), std::string::npos);
+  EXPECT_NE(r.out.find("in use: root filesystem (/dev/vda1 on /); swap (/dev/vda2)"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in use: network interface eth0 is up; default route via eth0"),
+            std::string::npos) << r.out;
+}
+
+TEST_F(ListCli, JsonHasTheDocumentedKeys) {
+  ProgramRun r = hostpass({"list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 13u);
+  const auto* t4 = &j[0];
+  for (const auto& d : j)
+    if (d["address"] == "0000:01:00.0") t4 = &d;
+  EXPECT_EQ((*t4)["vendor"], "10de");
+  EXPECT_EQ((*t4)["device"], "1eb8");
+  EXPECT_EQ((*t4)["class"], "0302");
+  EXPECT_EQ((*t4)["revision"], "a1");
+  EXPECT_EQ((*t4)["vendor_name"], "NVIDIA Corporation");
+  EXPECT_EQ((*t4)["class_name"], "3D controller");
+  EXPECT_EQ((*t4)["driver"], "nvidia");
+  EXPECT_EQ((*t4)["iommu_group"], 1);
+  EXPECT_EQ((*t4)["numa_node"], 0);
+  EXPECT_TRUE((*t4)["in_use"].empty());
+  for (const char* key : {"address", "vendor", "device", "class", "revision", "vendor_name",
+                          "device_name", "class_name", "driver", "iommu_group", "numa_node",
+                          "in_use"})
+    EXPECT_TRUE(t4->contains(key)) << key;
+}
+
+TEST_F(ListCli, FiltersSelectDevices) {
+  auto count = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  EXPECT_EQ(count(hostpass({"list", "--device", "8086:5845"}).out), 2);
+  EXPECT_EQ(count(hostpass({"list", "--vendor", "10de"}).out), 1);
+  EXPECT_EQ(count(hostpass({"list", "--class", "06"}).out), 3);
+  EXPECT_EQ(count(hostpass({"list", "--class", "0604"}).out), 1);
+  EXPECT_EQ(count(hostpass({"list", "--driver", "none"}).out), 2);
+  EXPECT_EQ(count(hostpass({"list", "--group", "5"}).out), 3);
+  EXPECT_EQ(count(hostpass({"list", "--driver", "vfio-pci"}).out), 1);
+}
+
+TEST_F(ListCli, BadFiltersAndAddressesExitTwo) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"list", "--device", "10de"}, {"list", "--vendor", "xyz1"},
+        {"list", "--class", "3"}, {"list", "--group", "-1"}, {"show", "06:00"},
+        {"show", "0000:06:00.8"}, {"show", "../x"}, {"show", "0000:06:00.0/../.."}, {"show", ""},
+        {"list", "--no-such-flag"}}) {
+    ProgramRun r = hostpass(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
+  }
+}
+
+TEST_F(ListCli, ShowExplainsTheGroupAndWhatPassthroughNeeds) {
+  ProgramRun r = hostpass({"show", "02:00.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0000:02:00.1  qat_c62x"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bind the whole IOMMU group 6"), std::string::npos) << r.out;
+  ProgramRun ready = hostpass({"show", "0000:04:00.0"});
+  EXPECT_NE(ready.out.find("passthrough:      ready"), std::string::npos) << ready.out;
+  ProgramRun root = hostpass({"show", "0000:00:02.0", "--json"});
+  auto j = nlohmann::json::parse(root.out);
+  EXPECT_TRUE(j["passthrough"]["blocked"].get<bool>());
+  EXPECT_EQ(j["in_use"][0], "root filesystem (/dev/vda1 on /)");
+}
+
+TEST_F(ListCli, ShowOfAMissingDeviceFails) {
+  ProgramRun r = hostpass({"show", "0000:99:00.0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no PCI device 0000:99:00.0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hostpass::testing
