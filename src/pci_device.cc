@@ -159,11 +159,14 @@ PciDevice read_one(Host& host, const PciAddress& address, Detail detail) {
   PciDevice d;
   d.address = address;
   std::string dir = pci_device_dir(address);
-  if (auto target = host.read_link(dir); target.ok()) {
-    d.sysfs_path = resolve_link(dir, *target);
-  } else {
-    d.sysfs_path = dir;
-    d.warnings.push_back("not a link to /sys/devices: " + target.error().message);
+  // The canonical /sys/devices path costs a readlink; `list` does not show it.
+  if (detail == Detail::Full) {
+    if (auto target = host.read_link(dir); target.ok()) {
+      d.sysfs_path = resolve_link(dir, *target);
+    } else {
+      d.sysfs_path = dir;
+      d.warnings.push_back("not a link to /sys/devices: " + target.error().message);
+    }
   }
   read_identity(host, dir, d);
   d.driver = link_name(host, join_path(dir, "driver"));
