@@ -152,3 +152,35 @@ TEST_F(ListCli, ShowOfAMissingDeviceFails) {
 
 }  // namespace
 }  // namespace hostpass::testing
+
+namespace hostpass::testing {
+namespace {
+
+TEST(GlobalFlags, HostpassRootEnvironmentStandsInForRoot) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  build_standard_host(tree);
+  ProgramRun r = run_program({hostpass_bin(), "list", "--vendor", "10de"},
+                             {{"HOSTPASS_ROOT", tree.root()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("0000:01:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] "
+                        "[10de:1eb8] (rev a1)  driver=nvidia group=1 numa=0\n",
+                        0),
+            0u)
+      << r.out;
+  // --root wins over the environment.
+  ProgramRun r2 = run_program({hostpass_bin(), "--root", dir.path() + "/none", "list"},
+                              {{"HOSTPASS_ROOT", tree.root()}});
+  EXPECT_EQ(r2.exit_code, 1);
+  EXPECT_NE(r2.err.find("no PCI devices to read"), std::string::npos) << r2.err;
+}
+
+TEST(GlobalFlags, NoCommandIsBadInputAndHelpIsFine) {
+  EXPECT_EQ(run_program({hostpass_bin()}).exit_code, 2);
+  ProgramRun help = run_program({hostpass_bin(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--root"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hostpass::testing
