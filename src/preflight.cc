@@ -360,9 +360,15 @@ Check check_modules(Host& host) {
     if (s == ModuleState::Missing) missing.push_back(module);
     if (s == ModuleState::Loadable) loadable.push_back(module);
   }
-  std::string obs = "/proc/modules" + (p.release ? ", " + libdir + "/modules.builtin, modules.dep"
-                                                 : std::string(", /proc/sys/kernel/osrelease unreadable")) +
-                    ": " + join(parts);
+  std::string obs = p.modules_ok ? "/proc/modules" : "/proc/modules (unreadable)";
+  if (!p.release)
+    obs += ", /proc/sys/kernel/osrelease (unreadable)";
+  else if (p.builtin_ok && p.dep_ok)
+    obs += ", " + libdir + "/modules.builtin, modules.dep";
+  else
+    obs += ", " + libdir + "/" + (p.builtin_ok ? "modules.builtin" : "modules.builtin (absent)") +
+           ", " + (p.dep_ok ? "modules.dep" : "modules.dep (absent)");
+  obs += ": " + join(parts);
   if (!missing.empty())
     return make("modules.vfio", CheckStatus::Fail,
                 "VFIO modules not available: " + join(missing), obs,

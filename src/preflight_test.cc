@@ -291,3 +291,19 @@ TEST(SplitCmdline, QuotesGroupAndDoubleDashEnds) {
 
 }  // namespace
 }  // namespace hostpass
+
+namespace hostpass {
+namespace {
+
+// The real machine, read-only: the checks run against "/" and make no mutating call.
+TEST(PreflightRealMachine, NeverWritesToTheRealHost) {
+  RealHost real("/");
+  FaultyHost host(real);
+  PreflightReport r = run_preflight(host, PreflightOptions{});
+  EXPECT_EQ(r.checks.size(), 9u);
+  EXPECT_EQ(host.write_count(), 0);
+  ASSERT_NE(r.find("iommu.active"), nullptr);
+}
+
+}  // namespace
+}  // namespace hostpass
