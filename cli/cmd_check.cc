@@ -87,7 +87,10 @@ int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
 
 }  // namespace
 
+void add_kernel_args_command(CLI::App& app, Cli& cli);  // cmd_kernel_args.cc
+
 void add_check_commands(CLI::App& app, Cli& cli) {
+  add_kernel_args_command(app, cli);
   auto addresses = std::make_shared<std::vector<std::string>>();
   CLI::App* check = app.add_subcommand(
       "check", "is this host ready for passthrough (IOMMU, VFIO, kernel arguments), and these "
