@@ -40,6 +40,7 @@
 #include "vfio_bind.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -180,6 +181,12 @@ std::string timestamp(Host& host) {
   return buf;
 }
 
+// The kernel's id for this boot (/proc/sys/kernel/random/boot_id), or "" when unreadable.
+std::string boot_id(Host& host) {
+  auto v = host.read_file("/proc/sys/kernel/random/boot_id", 64);
+  return v.ok() ? std::string(trim(*v)) : std::string();
+}
+
 std::string journal_json(Host& host, const std::string& operation, const std::string& driver,
                          const std::vector<JournalDevice>& devices) {
   nlohmann::json j;
@@ -187,6 +194,7 @@ std::string journal_json(Host& host, const std::string& operation, const std::st
   j["operation"] = operation;
   j["driver"] = driver;
   j["started"] = timestamp(host);
+  j["boot_id"] = boot_id(host);
   j["devices"] = nlohmann::json::array();
   for (const JournalDevice& d : devices) {
     nlohmann::json e;
@@ -202,6 +210,7 @@ std::string journal_json(Host& host, const std::string& operation, const std::st
 
 struct Journal {
   std::string operation;
+  std::string boot_id;
   std::vector<JournalDevice> devices;
 };
 
@@ -217,6 +226,7 @@ Result<Journal> parse_journal(const std::string& path, const std::string& text) 
       return bad("not a version 1 hostpass journal");
     Journal out;
     out.operation = j.value("operation", "");
+    if (j.contains("boot_id") && j["boot_id"].is_string()) out.boot_id = j["boot_id"];
     for (const auto& e : j["devices"]) {
       if (!e.is_object() || !e.contains("address") || !e["address"].is_string())
         return bad("a device without an address");
@@ -353,6 +363,31 @@ Status ensure_driver(Writer& w, const std::string& driver, std::vector<std::stri
                     " does not exist: is '" + driver + "' a PCI driver?");
   notes.push_back((w.dry_run() ? "would load module " : "loaded module ") + driver);
   return ok_status();
+}
+
+// Processes holding /dev/vfio/<group> open ("1234 (qemu-system-x86)"), from /proc/<pid>/fd.
+// Unbinding a device whose group a VM holds blocks in the kernel until the VM lets go
+// (vfio_unregister_group_dev waits, relaying device requests to the user), so it is refused.
+std::vector<std::string> group_holders(Host& host, int group) {
+  std::vector<std::string> out;
+  std::string node = "/dev/vfio/" + std::to_string(group);
+  auto pids = host.list_dir("/proc");
+  if (!pids.ok()) return out;
+  std::sort(pids->begin(), pids->end());
+  for (const std::string& pid : *pids) {
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    std::string fd_dir = "/proc/" + pid + "/fd";
+    auto fds = host.list_dir(fd_dir);
+    if (!fds.ok()) continue;
+    for (const std::string& fd : *fds) {
+      auto target = host.read_link(fd_dir + "/" + fd);
+      if (!target.ok() || *target != node) continue;
+      auto comm = host.read_file("/proc/" + pid + "/comm", 64);
+      out.push_back(pid + (comm.ok() ? " (" + std::string(trim(*comm)) + ")" : ""));
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -547,6 +582,7 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
 
   std::set<PciAddress> seen;
   std::vector<JournalDevice> changes;
+  std::vector<std::string> refusals;
   for (const PciAddress& a : addresses) {
     if (!seen.insert(a).second) continue;
     auto d = read_pci_device(host, a, Detail::Full);
@@ -565,9 +601,19 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
       c.changed = true;
       changes.push_back(
           JournalDevice{a, DeviceState{d->driver, d->driver_override}, d->iommu_group});
+      if (on_stub && d->iommu_group) {
+        auto holders = group_holders(host, *d->iommu_group);
+        if (!holders.empty())
+          refusals.push_back("refusing " + a.to_string() + ": /dev/vfio/" +
+                             std::to_string(*d->iommu_group) + " is open by process " +
+                             join(holders, ", ") +
+                             " (a VM is using it; unbinding would hang until it lets go): stop "
+                             "the VM or detach the device first");
+      }
     }
     report.devices.push_back(c);
   }
+  if (!refusals.empty()) return refused(join(refusals, "\n"));
   if (changes.empty()) return report;
 
   Writer w(host, options.dry_run);
@@ -626,6 +672,18 @@ Result<RecoverReport> recover(Host& host, const std::string& state_dir) {
   if (!journal.ok()) return journal.error();
   report.operation = journal->operation;
   Writer w(host, false);
+  // A journal from an earlier boot describes bindings that no longer exist: the kernel probed
+  // every device afresh at boot (and any persisted vfio-pci binding was applied then). Replaying
+  // it would undo the boot's configuration, so it is only discarded.
+  std::string now_boot = boot_id(host);
+  if (!journal->boot_id.empty() && !now_boot.empty() && journal->boot_id != now_boot) {
+    if (Status s = w.remove(path); !s.ok())
+      return s.error().wrap("cannot remove the stale journal " + path);
+    report.writes = w.log();
+    report.notes.push_back("discarded " + path + ": it is from an earlier boot (boot_id " +
+                           journal->boot_id + "), whose device bindings the reboot replaced");
+    return report;
+  }
   std::vector<std::string> restored;
   std::vector<std::string> failures = restore_all(w, journal->devices, restored);
   for (auto it = journal->devices.rbegin(); it != journal->devices.rend(); ++it) {

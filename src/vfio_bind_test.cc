@@ -384,6 +384,42 @@ TEST_F(VfioBind, UnbindReportsWhenNoHostDriverExists) {
             std::string::npos);
 }
 
+TEST_F(VfioBind, UnbindRefusesADeviceAVmHolds) {
+  tree().symlink("/dev/vfio/8", "/proc/4242/fd/17");
+  tree().symlink("/dev/null", "/proc/4242/fd/0");
+  tree().write("/proc/4242/comm", "qemu-system-x86\n");
+  tree().symlink("/dev/vfio/vfio", "/proc/77/fd/3");  // the container alone holds no group
+  auto r = unbind_devices(host(), {addr("04:00.0")}, BindOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Refused);
+  EXPECT_EQ(r.error().message,
+            "refusing 0000:04:00.0: /dev/vfio/8 is open by process 4242 (qemu-system-x86) (a VM "
+            "is using it; unbinding would hang until it lets go): stop the VM or detach the "
+            "device first");
+  EXPECT_EQ(host().write_count(), 0);
+  EXPECT_EQ(driver("0000:04:00.0"), "vfio-pci");
+}
+
+TEST_F(VfioBind, RecoverDiscardsAJournalFromAnEarlierBoot) {
+  tree().write("/proc/sys/kernel/random/boot_id", "1111-aaaa\n");
+  m_.host->crash_after_writes(3);  // journal, driver_override, unbind: 00:04.0 left unbound
+  ASSERT_FALSE(bind_devices(host(), {addr("00:04.0")}, BindOptions{}).ok());
+  auto j = m_.real->read_file("/var/lib/hostpass/journal.json");
+  ASSERT_TRUE(j.ok());
+  EXPECT_NE(j->find("\"boot_id\": \"1111-aaaa\""), std::string::npos) << *j;
+  tree().write("/proc/sys/kernel/random/boot_id", "2222-bbbb\n");  // the machine rebooted
+  m_.restart();
+  auto r = recover(host());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->journal_found);
+  EXPECT_EQ(r->notes, std::vector<std::string>{
+                          "discarded /var/lib/hostpass/journal.json: it is from an earlier boot "
+                          "(boot_id 1111-aaaa), whose device bindings the reboot replaced"});
+  ASSERT_EQ(host().write_count(), 1);
+  EXPECT_EQ(host().writes()[0].op, "remove");
+  EXPECT_FALSE(m_.journal_exists());
+}
+
 TEST_F(VfioBind, UnbindOfAHostDeviceIsANoOp) {
   auto r = unbind_devices(host(), {addr("00:04.0")}, BindOptions{});
   ASSERT_TRUE(r.ok());

@@ -249,8 +249,11 @@ Status SimKernelHost::write_override(const std::string& address, std::string_vie
   if (size_t nl = v.find('\n'); nl != std::string_view::npos) v = v.substr(0, nl);
   if (data.size() >= 4096)
     return write_errno(kDevices + address + "/driver_override", data, kEINVAL);
-  return inner_.replace_file(kDevices + address + "/driver_override",
-                             v.empty() ? std::string("(null)\n") : std::string(v) + "\n");
+  // An in-memory store in the kernel: no fsync, no rename, just the new value.
+  std::ofstream f(inner_.resolve(kDevices + address + "/driver_override"), std::ios::trunc);
+  f << (v.empty() ? std::string("(null)") : std::string(v)) << "\n";
+  if (!f) return io_error("simulated kernel: cannot store driver_override of " + address);
+  return ok_status();
 }
 
 Status SimKernelHost::write_unbind(const std::string& path, const std::string& driver,
