@@ -39,6 +39,9 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   app.add_flag("--json", cli.json, "print machine-readable JSON (read commands)");
 
   add_list_commands(app, cli);
+  add_check_commands(app, cli);
+  add_apply_commands(app, cli);
+  add_bind_commands(app, cli);
 
   try {
     app.parse(argc, argv);

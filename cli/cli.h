@@ -51,5 +51,8 @@ int report_error(const Error& error);
 
 // The command groups. Each lives in cli/cmd_<name>.cc.
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
+void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
+void add_apply_commands(CLI::App& app, Cli& cli);  // apply, persist
+void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 
 }  // namespace hostpass

@@ -223,6 +223,36 @@ void FixtureTree::add_iommu(const std::string& name) {
   symlink(relative("/sys/class/iommu/" + name, dir), "/sys/class/iommu/" + name);
 }
 
+void FixtureTree::add_amd_iommu(const std::string& name) {
+  std::string dir = "/sys/devices/virtual/iommu/" + name;
+  mkdir(dir + "/devices");
+  write(dir + "/amd-iommu/cap", "0x90020\n");
+  write(dir + "/amd-iommu/features", "0x58f77ef22294ade\n");
+  symlink(relative("/sys/class/iommu/" + name, dir), "/sys/class/iommu/" + name);
+}
+
+void FixtureTree::set_kernel_release(const std::string& release) {
+  write("/proc/sys/kernel/osrelease", release + "\n");
+}
+
+void FixtureTree::add_kernel_modules(const std::string& release,
+                                     const std::vector<std::string>& loadable,
+                                     const std::vector<std::string>& builtin) {
+  std::string dir = "/lib/modules/" + release;
+  std::string dep, bi;
+  for (const std::string& m : loadable) {
+    dep += m + ":\n";
+    write(dir + "/" + m, "");
+  }
+  for (const std::string& m : builtin) bi += m + "\n";
+  write(dir + "/modules.dep", dep);
+  write(dir + "/modules.builtin", bi);
+}
+
+void FixtureTree::set_hostname(const std::string& hostname) {
+  write("/proc/sys/kernel/hostname", hostname + "\n");
+}
+
 void FixtureTree::add_disk(const std::string& pci, const std::string& subdir,
                            const std::string& disk, int major, int minor,
                            const std::vector<std::string>& partitions) {

@@ -73,6 +73,16 @@ class FixtureTree {
   void add_driver(const std::string& name);
   // /sys/class/iommu/<name> (dmar0 or ivhd0), which `check` reads to tell the IOMMU is on.
   void add_iommu(const std::string& name = "dmar0");
+  // /sys/class/iommu/<name> for an AMD-Vi unit (ivhd0): amd-iommu/cap and features, no ecap.
+  void add_amd_iommu(const std::string& name = "ivhd0");
+  // /proc/sys/kernel/osrelease (uname -r).
+  void set_kernel_release(const std::string& release);
+  // /lib/modules/<release>/: modules.dep lists `loadable` (paths such as
+  // "kernel/drivers/vfio/pci/vfio-pci.ko", each file created), modules.builtin lists `builtin`.
+  void add_kernel_modules(const std::string& release, const std::vector<std::string>& loadable,
+                          const std::vector<std::string>& builtin = {});
+  // /proc/sys/kernel/hostname.
+  void set_hostname(const std::string& hostname);
 
   // A disk (and its partitions) below PCI function `pci`, with sysfs block entries.
   // `subdir` is what sits between the function and the block dir ("virtio1", "nvme/nvme0").

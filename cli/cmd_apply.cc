@@ -1,0 +1,159 @@
+// cmd_apply.cc — `hostpass apply -f hostpass.yaml [--dry-run] [--force]` (apply_config.h) and
+// `hostpass persist --format F [--write] [-f hostpass.yaml]` (persist.h).
+//
+// apply prints the plan (one line per device: current → wanted), then converges through the bind
+// engine; with --dry-run it prints the exact writes the engine would make, and makes none.
+// persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
+// installs them under the root. Bad files and flags exit 2 before any write.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "apply_config.h"
+#include "cli.h"
+#include "persist.h"
+
+namespace hostpass {
+
+namespace {
+
+struct ApplyFlags {
+  std::string file, state_dir = kDefaultStateDir;
+  bool dry_run = false, force = false;
+};
+
+int run_apply(Cli& cli, const ApplyFlags& f) {
+  Host& host = cli.host();
+  auto config = load_apply_config(host, f.file);
+  if (!config.ok()) {
+    // A missing file is the user's input, not a host failure.
+    Error e = config.error();
+    if (e.kind == ErrorKind::NotFound) e.kind = ErrorKind::InvalidInput;
+    return report_error(e);
+  }
+  ApplyOptions o;
+  o.dry_run = f.dry_run;
+  o.force = f.force;
+  o.state_dir = f.state_dir;
+  // The plan first, on its own: it is what the user reads before anything changes.
+  auto plan = plan_apply(host, *config);
+  if (!plan.ok()) return report_error(plan.error());
+  std::cout << "plan (" << f.file << "):\n";
+  for (const ApplyItem& i : plan->items) {
+    std::string now = i.current.value_or("no driver");
+    std::cout << "  " << i.address.to_string() << "  "
+              << (i.change ? now + " -> " + i.driver : i.driver == kHostDriver ? now + " (no change)"
+                                                                                 : i.driver + " (no change)")
+              << "\n";
+  }
+  if (plan->items.empty()) std::cout << "  (no device)\n";
+  for (const std::string& n : plan->notes) std::cerr << "hostpass: note: " << n << "\n";
+  if (!plan->changes()) {
+    std::cout << "nothing to do: every device is on its wanted driver\n";
+    return kExitOk;
+  }
+  auto r = apply_config(host, *config, o);
+  if (!r.ok()) return report_error(r.error());
+  for (const BindReport& step : r->steps) {
+    if (f.dry_run)
+      for (const PlannedWrite& w : step.writes)
+        std::cout << "  would " << w.op << " " << w.path
+                  << (w.op == "write" ? " <- " + w.data : std::string()) << "\n";
+    for (const std::string& n : step.notes) std::cerr << "hostpass: note: " << n << "\n";
+  }
+  int changed = 0;
+  for (const ApplyItem& i : r->plan.items) changed += i.change ? 1 : 0;
+  std::cout << (f.dry_run ? "dry run: nothing changed\n"
+                          : "applied: " + std::to_string(changed) + " device(s) changed\n");
+  return kExitOk;
+}
+
+struct PersistFlags {
+  std::string format, file, role = "worker", hostpass_bin = "/usr/local/bin/hostpass";
+  bool write = false, world_writable = false;
+};
+
+int run_persist(Cli& cli, const PersistFlags& f) {
+  auto format = parse_persist_format(f.format);
+  if (!format.ok()) return report_error(format.error());
+  if (Status s = validate_role(f.role); !s.ok()) return report_error(s.error());
+  if (f.world_writable && *format != PersistFormat::Udev)
+    return report_error(invalid_input("--udev-world-writable applies to --format udev only"));
+  bool print_only = *format == PersistFormat::Butane || *format == PersistFormat::MachineConfig ||
+                    *format == PersistFormat::Cmdline;
+  if (f.write && print_only)
+    return report_error(invalid_input("--format " + f.format +
+                                      " is printed, not installed: redirect it to a file"));
+  if (f.hostpass_bin.empty() || f.hostpass_bin[0] != '/' ||
+      f.hostpass_bin.find_first_of(" \t\n\"'") != std::string::npos)
+    return report_error(invalid_input("--hostpass-bin must be an absolute path without blanks"));
+  Host& host = cli.host();
+  PersistOptions o;
+  o.format = *format;
+  o.role = f.role;
+  o.udev_world_writable = f.world_writable;
+  o.hostpass_bin = f.hostpass_bin;
+  std::vector<PersistDevice> devices;
+  if (!f.file.empty()) {
+    auto text = host.read_file(f.file, 1 << 20);
+    if (!text.ok()) return report_error(invalid_input(text.error().message));
+    auto config = parse_apply_config(*text, f.file);
+    if (!config.ok()) return report_error(config.error());
+    auto plan = plan_apply(host, *config);
+    if (!plan.ok()) return report_error(plan.error());
+    auto d = devices_from_plan(host, *plan);
+    if (!d.ok()) return report_error(d.error());
+    devices = std::move(*d);
+    o.apply_text = *text;
+  } else if (*format != PersistFormat::Udev) {
+    auto d = devices_bound_to(host, "vfio-pci");
+    if (!d.ok()) return report_error(d.error());
+    devices = std::move(*d);
+  }
+  auto out = render_persist(host, devices, o);
+  if (!out.ok()) return report_error(out.error());
+  for (const std::string& w : out->warnings) std::cerr << "hostpass: warning: " << w << "\n";
+  if (out->print_only()) {
+    std::cout << out->text;
+  } else if (f.write) {
+    if (Status s = write_persist(host, *out); !s.ok()) return report_error(s.error());
+    for (const NodeFile& file : out->files) std::cout << "wrote " << file.path << "\n";
+  } else {
+    for (const NodeFile& file : out->files)
+      std::cout << "==> " << file.path << " <==\n" << file.contents;
+    std::cerr << "hostpass: not written: add --write to install these files\n";
+  }
+  for (const std::string& n : out->notes) std::cerr << "hostpass: note: " << n << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_apply_commands(CLI::App& app, Cli& cli) {
+  auto af = std::make_shared<ApplyFlags>();
+  CLI::App* apply = app.add_subcommand(
+      "apply", "converge devices to the drivers declared in a hostpass.yaml (see docs/apply.md)");
+  apply->add_option("-f,--file", af->file, "the hostpass.yaml to apply")->required();
+  apply->add_flag("--dry-run", af->dry_run, "print the plan and the exact writes; change nothing");
+  apply->add_flag("--force", af->force, "override host-use refusals (never the root filesystem)");
+  apply->add_option("--state-dir", af->state_dir, "journal directory (/var/lib/hostpass)");
+  apply->callback([&cli, af] { cli.exit_code = run_apply(cli, *af); });
+
+  auto pf = std::make_shared<PersistFlags>();
+  CLI::App* persist = app.add_subcommand(
+      "persist", "make the vfio-pci bindings survive a reboot: modprobe.d, driverctl, a systemd "
+                 "unit, OpenShift Butane/MachineConfig, a udev rule, or kernel arguments");
+  persist->add_option("--format", pf->format,
+                      "modprobe, driverctl, systemd, butane, machineconfig, udev or cmdline")
+      ->required();
+  persist->add_flag("--write", pf->write, "install the files under the root instead of printing");
+  persist->add_option("-f,--file", pf->file,
+                      "take the devices from this apply file instead of those on vfio-pci now");
+  persist->add_option("--role", pf->role, "machine config pool for butane/machineconfig (worker)");
+  persist->add_flag("--udev-world-writable", pf->world_writable,
+                    "udev: MODE=0666 instead of 0660 (any local user; not recommended)");
+  persist->add_option("--hostpass-bin", pf->hostpass_bin,
+                      "systemd: the hostpass path in ExecStart (/usr/local/bin/hostpass)");
+  persist->callback([&cli, pf] { cli.exit_code = run_persist(cli, *pf); });
+}
+
+}  // namespace hostpass

@@ -1,0 +1,114 @@
+// cmd_kernel_args.cc — `hostpass kernel-args`: the kernel arguments this host needs for VFIO
+// passthrough, in the format of the tool that sets them (kernel_args.h, openshift_config.h).
+//
+//   --format cmdline        the arguments alone (default); stderr says what the running kernel's
+//                           /proc/cmdline lacks or has in conflict
+//   --format grub [--apply] the diff to /etc/default/grub; --apply writes it (with a backup) and
+//                           prints the distribution's regenerate command
+//   --format machineconfig  an OpenShift MachineConfig for `oc create -f` (--role, default worker)
+//   --format butane         the Butane source of the same
+// Bad flags and ids exit 2 before any read.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli.h"
+#include "kernel_args.h"
+#include "openshift_config.h"
+
+namespace hostpass {
+
+namespace {
+
+struct KernelArgsFlags {
+  std::string vfio_ids, format = "cmdline", role = "worker", cpu;
+  bool apply = false, no_pt = false;
+};
+
+std::string join(const std::vector<std::string>& v, const char* sep = " ") {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
+  if (f.format != "cmdline" && f.format != "grub" && f.format != "machineconfig" &&
+      f.format != "butane")
+    return report_error(invalid_input("invalid --format '" + f.format +
+                                      "': expected cmdline, grub, machineconfig or butane"));
+  if (f.apply && f.format != "grub")
+    return report_error(invalid_input("--apply edits /etc/default/grub: use it with --format grub"));
+  std::vector<std::string> ids;
+  if (!f.vfio_ids.empty()) {
+    auto parsed = parse_vfio_ids(f.vfio_ids);
+    if (!parsed.ok()) return report_error(parsed.error());
+    ids = std::move(*parsed);
+  }
+  if (Status s = validate_role(f.role); !s.ok()) return report_error(s.error());
+  CpuVendor vendor = CpuVendor::Unknown;
+  if (f.cpu == "intel") vendor = CpuVendor::Intel;
+  else if (f.cpu == "amd") vendor = CpuVendor::Amd;
+  else if (!f.cpu.empty())
+    return report_error(invalid_input("invalid --cpu '" + f.cpu + "': expected intel or amd"));
+
+  Host& host = cli.host();
+  if (vendor == CpuVendor::Unknown) vendor = read_cpu_vendor(host);
+  auto spec = kernel_arg_spec(vendor, ids, !f.no_pt);
+  if (!spec.ok()) return report_error(spec.error());
+
+  if (f.format == "cmdline") {
+    std::cout << join(spec->wanted) << "\n";
+    if (auto current = host.read_file("/proc/cmdline", 64 << 10); current.ok()) {
+      ArgsEdit e = edit_args(split_cmdline(*current), *spec);
+      if (!e.changed())
+        std::cerr << "hostpass: the running kernel's command line already has these\n";
+      for (const std::string& r : e.removed)
+        std::cerr << "hostpass: remove from the command line: " << r << "\n";
+    }
+    return kExitOk;
+  }
+  if (f.format == "machineconfig" || f.format == "butane") {
+    NodeConfig c;
+    c.name = "100-" + f.role + "-iommu";
+    c.role = f.role;
+    c.kernel_arguments = spec->wanted;
+    std::cout << (f.format == "butane" ? render_butane(c) : render_machine_config(c));
+    if (!spec->forbidden.empty())
+      std::cerr << "hostpass: also make sure no other MachineConfig adds: "
+                << join(spec->forbidden, ", ") << "\n";
+    return kExitOk;
+  }
+  auto r = apply_grub(host, *spec, f.apply);
+  if (!r.ok()) return report_error(r.error());
+  for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
+  if (!r->edit.changed()) {
+    std::cout << kGrubDefaults << " already has " << join(spec->wanted) << "; nothing to do\n";
+    return kExitOk;
+  }
+  std::cout << r->diff;
+  if (r->written)
+    std::cout << "wrote " << kGrubDefaults << " (previous content in " << r->backup_path
+              << ")\nnow run: " << r->regenerate << " && reboot\n";
+  else
+    std::cout << "(not written: add --apply, then run: " << r->regenerate << " && reboot)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_kernel_args_command(CLI::App& app, Cli& cli) {
+  auto f = std::make_shared<KernelArgsFlags>();
+  CLI::App* k = app.add_subcommand(
+      "kernel-args", "the kernel arguments VFIO passthrough needs on this host (intel_iommu=on, "
+                     "iommu=pt, vfio-pci.ids=...), as a command line, a grub edit, or an "
+                     "OpenShift MachineConfig/Butane");
+  k->add_option("--vfio-ids", f->vfio_ids, "bind these vendor:device ids to vfio-pci at boot "
+                                           "(10de:1eb8,8086:5845)");
+  k->add_option("--format", f->format, "cmdline (default), grub, machineconfig or butane");
+  k->add_flag("--apply", f->apply, "with --format grub: write /etc/default/grub (keeps a backup)");
+  k->add_option("--role", f->role, "machine config pool role for machineconfig/butane (worker)");
+  k->add_option("--cpu", f->cpu, "intel or amd (default: /proc/cpuinfo of the host)");
+  k->add_flag("--no-iommu-pt", f->no_pt, "do not add iommu=pt");
+  k->callback([&cli, f] { cli.exit_code = run_kernel_args(cli, *f); });
+}
+
+}  // namespace hostpass

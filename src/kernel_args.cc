@@ -1,0 +1,451 @@
+// kernel_args.cc — see kernel_args.h.
+#include "kernel_args.h"
+
+#include <algorithm>
+#include <map>
+
+namespace hostpass {
+
+namespace {
+
+bool is_hex4(std::string_view s) {
+  return s.size() == 4 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t next = s.find(sep, pos);
+    if (next == std::string_view::npos) next = s.size();
+    out.emplace_back(s.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string arg_name(std::string_view arg) { return std::string(arg.substr(0, arg.find('='))); }
+
+std::vector<std::string> arg_values(std::string_view arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string_view::npos) return {};
+  return split(arg.substr(eq + 1), ',');
+}
+
+// Values that contradict what hostpass asks for, per argument name.
+bool conflicts(const std::string& name, const std::string& value) {
+  if (name == "intel_iommu") return value == "off";
+  if (name == "iommu") return value == "off" || value == "nopt" || value == "soft";
+  return false;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// True when `existing` (same name as `wanted`) already gives what `wanted` asks.
+bool satisfies(const std::string& existing, const std::string& wanted) {
+  std::string name = arg_name(wanted);
+  std::vector<std::string> have = arg_values(existing);
+  for (const std::string& v : have)
+    if (conflicts(name, v)) return false;
+  for (const std::string& v : arg_values(wanted))
+    if (!contains(have, v)) return false;
+  return true;
+}
+
+// `existing` with conflicting values dropped and wanted values appended.
+std::string merged(const std::string& existing, const std::string& wanted) {
+  std::string name = arg_name(wanted);
+  std::vector<std::string> values;
+  for (const std::string& v : arg_values(existing))
+    if (!v.empty() && !conflicts(name, v) && !contains(values, v)) values.push_back(v);
+  for (const std::string& v : arg_values(wanted))
+    if (!contains(values, v)) values.push_back(v);
+  return name + "=" + join(values, ",");
+}
+
+// One argument somewhere in the file (or list): `slot` says where.
+struct Token {
+  std::string text;
+  int slot = 0;        // which assignment (grub) — 0 for a plain list
+  size_t begin = 0, end = 0;  // byte range in the file
+};
+
+enum class Action { Keep, Replace, Remove };
+struct TokenEdit {
+  Action action = Action::Keep;
+  std::string replacement;
+};
+
+// The core rule, shared by edit_args and edit_grub_defaults. `target_slot` is where appended
+// arguments go; `prefer_slot` is where a replacement is made when several candidates exist.
+struct Plan {
+  std::vector<TokenEdit> edits;  // parallel to tokens
+  std::vector<std::string> append;
+  std::vector<std::string> added, removed;
+};
+
+Plan plan_edits(const std::vector<Token>& tokens, const KernelArgSpec& spec, int target_slot) {
+  Plan p;
+  p.edits.resize(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (contains(spec.forbidden, tokens[i].text)) {
+      p.edits[i].action = Action::Remove;
+      p.removed.push_back(tokens[i].text);
+    }
+  for (const std::string& want : spec.wanted) {
+    std::string name = arg_name(want);
+    std::vector<size_t> same;
+    for (size_t i = 0; i < tokens.size(); ++i)
+      if (p.edits[i].action == Action::Keep && arg_name(tokens[i].text) == name &&
+          tokens[i].text.find('=') != std::string::npos)
+        same.push_back(i);
+    if (same.empty()) {
+      p.append.push_back(want);
+      p.added.push_back(want);
+      continue;
+    }
+    // The keeper: the first one that already satisfies; else the first in the target slot;
+    // else the first.
+    std::optional<size_t> keeper;
+    for (size_t i : same)
+      if (satisfies(tokens[i].text, want)) {
+        keeper = i;
+        break;
+      }
+    if (!keeper) {
+      for (size_t i : same)
+        if (tokens[i].slot == target_slot) {
+          keeper = i;
+          break;
+        }
+      if (!keeper && target_slot >= 0) {
+        // Conflicts only outside the target (GRUB_CMDLINE_LINUX_DEFAULT): take them out there
+        // and add the argument to the target, which every boot entry gets.
+        for (size_t i : same) {
+          p.edits[i].action = Action::Remove;
+          p.removed.push_back(tokens[i].text);
+        }
+        p.append.push_back(want);
+        p.added.push_back(want);
+        continue;
+      }
+      if (!keeper) keeper = same.front();
+      std::string m = merged(tokens[*keeper].text, want);
+      if (m != tokens[*keeper].text) {
+        p.edits[*keeper] = {Action::Replace, m};
+        p.removed.push_back(tokens[*keeper].text);
+        p.added.push_back(m);
+      }
+    }
+    for (size_t i : same) {
+      if (i == *keeper) continue;
+      p.edits[i].action = Action::Remove;
+      p.removed.push_back(tokens[i].text);
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv) {
+  std::vector<std::string> out;
+  if (csv.empty()) return invalid_input("empty --vfio-ids: expected VVVV:DDDD[,VVVV:DDDD...]");
+  for (std::string id : split(csv, ',')) {
+    size_t colon = id.find(':');
+    if (colon == std::string::npos || !is_hex4(std::string_view(id).substr(0, colon)) ||
+        !is_hex4(std::string_view(id).substr(colon + 1)))
+      return invalid_input("invalid vendor:device id '" + id +
+                           "': expected 4 hex digits on each side, as in 10de:1eb8");
+    std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!contains(out, id)) out.push_back(id);
+  }
+  return out;
+}
+
+Result<KernelArgSpec> kernel_arg_spec(CpuVendor vendor, const std::vector<std::string>& vfio_ids,
+                                      bool iommu_pt) {
+  KernelArgSpec s;
+  switch (vendor) {
+    case CpuVendor::Intel:
+      s.wanted.push_back("intel_iommu=on");
+      break;
+    case CpuVendor::Amd:
+      s.forbidden.push_back("amd_iommu=off");
+      break;
+    default:
+      return invalid_input(std::string("cannot tell the IOMMU arguments for a CPU vendor '") +
+                           cpu_vendor_name(vendor) + "': pass --cpu intel or --cpu amd");
+  }
+  if (iommu_pt) s.wanted.push_back("iommu=pt");
+  if (!vfio_ids.empty()) s.wanted.push_back("vfio-pci.ids=" + join(vfio_ids, ","));
+  return s;
+}
+
+ArgsEdit edit_args(const std::vector<std::string>& args, const KernelArgSpec& spec) {
+  std::vector<Token> tokens;
+  for (const std::string& a : args) tokens.push_back(Token{a, 0, 0, 0});
+  Plan p = plan_edits(tokens, spec, 0);
+  ArgsEdit e;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (p.edits[i].action == Action::Keep) e.result.push_back(tokens[i].text);
+    if (p.edits[i].action == Action::Replace) e.result.push_back(p.edits[i].replacement);
+  }
+  for (const std::string& a : p.append) e.result.push_back(a);
+  e.added = std::move(p.added);
+  e.removed = std::move(p.removed);
+  return e;
+}
+
+namespace {
+
+struct Assignment {
+  std::string name;
+  char quote = 0;  // '"', '\'' or 0
+  size_t value_begin = 0, value_end = 0;  // inside the quotes
+  size_t stmt_end = 0;                    // after the closing quote
+};
+
+bool is_ident_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Scans a shell fragment for NAME=VALUE statements at the start of a line.
+Result<std::vector<Assignment>> scan_assignments(std::string_view t) {
+  std::vector<Assignment> out;
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t line_start = i;
+    while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
+    if (t.compare(i, 7, "export ") == 0) i += 7;
+    size_t name_begin = i;
+    while (i < t.size() && is_ident_char(t[i])) ++i;
+    if (i > name_begin && i < t.size() && t[i] == '=') {
+      Assignment a;
+      a.name = std::string(t.substr(name_begin, i - name_begin));
+      ++i;
+      if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
+        a.quote = t[i];
+        a.value_begin = ++i;
+        while (i < t.size() && t[i] != a.quote) {
+          if (a.quote == '"' && t[i] == '\\' && i + 1 < t.size()) ++i;
+          ++i;
+        }
+        if (i >= t.size())
+          return invalid_input("unterminated " + std::string(1, a.quote) + " quote in " + a.name +
+                               " (starting at byte " + std::to_string(line_start) + ")");
+        a.value_end = i;
+        a.stmt_end = i + 1;
+      } else {
+        a.value_begin = i;
+        while (i < t.size() && t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != ';' &&
+               t[i] != '#') {
+          if (t[i] == '\\' && i + 1 < t.size()) ++i;
+          ++i;
+        }
+        a.value_end = i;
+        a.stmt_end = i;
+      }
+      out.push_back(a);
+      i = a.stmt_end;
+    }
+    // Rest of the line (comments, other statements) is kept as is.
+    while (i < t.size() && t[i] != '\n') ++i;
+    if (i < t.size()) ++i;
+    if (i == line_start) ++i;
+  }
+  return out;
+}
+
+bool is_separator_at(std::string_view t, size_t i) {
+  char c = t[i];
+  if (c == ' ' || c == '\t' || c == '\n') return true;
+  return c == '\\' && i + 1 < t.size() && t[i + 1] == '\n';
+}
+
+void tokenize(std::string_view t, const Assignment& a, int slot, std::vector<Token>& out) {
+  size_t i = a.value_begin;
+  while (i < a.value_end) {
+    if (is_separator_at(t, i)) {
+      i += (t[i] == '\\') ? 2 : 1;
+      continue;
+    }
+    size_t b = i;
+    while (i < a.value_end && !is_separator_at(t, i)) ++i;
+    out.push_back(Token{std::string(t.substr(b, i - b)), slot, b, i});
+  }
+}
+
+}  // namespace
+
+Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& spec) {
+  auto scanned = scan_assignments(text);
+  if (!scanned.ok()) return scanned.error();
+  std::vector<Assignment> ours;
+  for (const Assignment& a : *scanned)
+    if (a.name == "GRUB_CMDLINE_LINUX" || a.name == "GRUB_CMDLINE_LINUX_DEFAULT") ours.push_back(a);
+  int target = -1;
+  for (size_t k = 0; k < ours.size(); ++k)
+    if (ours[k].name == "GRUB_CMDLINE_LINUX") target = static_cast<int>(k);
+  std::vector<Token> tokens;
+  for (size_t k = 0; k < ours.size(); ++k) tokenize(text, ours[k], static_cast<int>(k), tokens);
+  Plan p = plan_edits(tokens, spec, target);
+
+  GrubEdit e;
+  e.before = std::string(text);
+  e.added = p.added;
+  e.removed = p.removed;
+  // Splices, applied from the end of the file so that earlier offsets stay valid.
+  struct Splice {
+    size_t begin, end;
+    std::string with;
+    int order = 0;  // among splices at the same place: 0 first, 1 (an opening quote) last
+  };
+  std::vector<Splice> splices;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& tk = tokens[i];
+    if (p.edits[i].action == Action::Replace) {
+      splices.push_back({tk.begin, tk.end, p.edits[i].replacement});
+    } else if (p.edits[i].action == Action::Remove) {
+      // Take the token and the blanks before it (or after it, when it opens the value).
+      const Assignment& a = ours[tk.slot];
+      size_t b = tk.begin, en = tk.end;
+      while (b > a.value_begin && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+      if (b == a.value_begin)
+        while (en < a.value_end && (text[en] == ' ' || text[en] == '\t')) ++en;
+      splices.push_back({b, en, ""});
+    }
+  }
+  bool target_touched = !p.append.empty() && target >= 0;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i].slot == target && p.edits[i].action != Action::Keep) target_touched = true;
+  // An unquoted value that is edited gets double quotes (a blank would split it in the shell).
+  bool add_quotes = target_touched && ours[target].quote == 0;
+  if (!p.append.empty() && target >= 0) {
+    const Assignment& a = ours[target];
+    bool empty_value = true;
+    for (size_t i = 0; i < tokens.size(); ++i)
+      if (tokens[i].slot == target && p.edits[i].action != Action::Remove) empty_value = false;
+    std::string add = join(p.append, " ");
+    if (empty_value)
+      splices.push_back({a.value_end, a.value_end, add});
+    else
+      splices.push_back({a.value_end, a.value_end, " " + add});
+  }
+  if (add_quotes) {
+    splices.push_back({ours[target].value_end, ours[target].value_end, "\"", -1});
+    splices.push_back({ours[target].value_begin, ours[target].value_begin, "\"", 1});
+  }
+  std::stable_sort(splices.begin(), splices.end(), [](const Splice& x, const Splice& y) {
+    if (x.begin != y.begin) return x.begin > y.begin;
+    if (x.end != y.end) return x.end > y.end;
+    return x.order < y.order;
+  });
+  std::string result(text);
+  for (const Splice& s : splices) result.replace(s.begin, s.end - s.begin, s.with);
+  if (!p.append.empty() && target < 0) {
+    if (!result.empty() && result.back() != '\n') result += '\n';
+    result += "GRUB_CMDLINE_LINUX=\"" + join(p.append, " ") + "\"\n";
+  }
+  e.after = std::move(result);
+  return e;
+}
+
+std::string unified_diff(const std::string& path, std::string_view before, std::string_view after) {
+  if (before == after) return "";
+  auto lines = [](std::string_view t) {
+    std::vector<std::string> v;
+    size_t pos = 0;
+    while (pos < t.size()) {
+      size_t eol = t.find('\n', pos);
+      if (eol == std::string_view::npos) eol = t.size();
+      v.emplace_back(t.substr(pos, eol - pos));
+      pos = eol + 1;
+    }
+    return v;
+  };
+  std::vector<std::string> a = lines(before), b = lines(after);
+  size_t pre = 0;
+  while (pre < a.size() && pre < b.size() && a[pre] == b[pre]) ++pre;
+  size_t suf = 0;
+  while (suf < a.size() - pre && suf < b.size() - pre &&
+         a[a.size() - 1 - suf] == b[b.size() - 1 - suf])
+    ++suf;
+  size_t na = a.size() - pre - suf, nb = b.size() - pre - suf;
+  std::string out = "--- " + path + "\n+++ " + path + "\n";
+  out += "@@ -" + std::to_string(na ? pre + 1 : pre) + "," + std::to_string(na) + " +" +
+         std::to_string(nb ? pre + 1 : pre) + "," + std::to_string(nb) + " @@\n";
+  for (size_t i = pre; i < pre + na; ++i) out += "-" + a[i] + "\n";
+  for (size_t i = pre; i < pre + nb; ++i) out += "+" + b[i] + "\n";
+  return out;
+}
+
+std::string grub_regenerate_command(Host& host) {
+  std::map<std::string, std::string> kv;
+  for (const char* path : {"/etc/os-release", "/usr/lib/os-release"}) {
+    auto text = host.read_file(path, 64 << 10);
+    if (!text.ok()) continue;
+    for (const std::string& line : split(*text, '\n')) {
+      size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      std::string v(trim(std::string_view(line).substr(eq + 1)));
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
+      kv[line.substr(0, eq)] = v;
+    }
+    break;
+  }
+  std::vector<std::string> ids = split(kv["ID_LIKE"], ' ');
+  ids.insert(ids.begin(), kv["ID"]);
+  for (const std::string& id : ids)
+    if (id == "debian" || id == "ubuntu") return "update-grub";
+  for (const std::string& id : ids)
+    if (id == "rhel" || id == "fedora" || id == "centos" || id == "rocky" || id == "almalinux" ||
+        id == "suse" || id == "opensuse" || id == "sles")
+      return "grub2-mkconfig -o /boot/grub2/grub.cfg";
+  return "grub-mkconfig -o /boot/grub/grub.cfg";
+}
+
+Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool write) {
+  auto text = host.read_file(kGrubDefaults, 1 << 20);
+  if (!text.ok())
+    return not_found(std::string("cannot read ") + kGrubDefaults + ": " + text.error().message +
+                     "; this host does not keep GRUB defaults there — use --format cmdline and "
+                     "your boot loader's own tool");
+  auto edit = edit_grub_defaults(*text, spec);
+  if (!edit.ok()) return edit.error().wrap(kGrubDefaults);
+  GrubApplyReport r;
+  r.edit = std::move(*edit);
+  r.diff = unified_diff(kGrubDefaults, r.edit.before, r.edit.after);
+  r.regenerate = grub_regenerate_command(host);
+  if (auto frags = host.list_dir("/etc/default/grub.d"); frags.ok()) {
+    std::sort(frags->begin(), frags->end());
+    for (const std::string& f : *frags) {
+      if (f.size() < 4 || f.compare(f.size() - 4, 4, ".cfg") != 0) continue;
+      auto body = host.read_file("/etc/default/grub.d/" + f, 1 << 20);
+      if (body.ok() && body->find("GRUB_CMDLINE_LINUX") != std::string::npos)
+        r.notes.push_back("/etc/default/grub.d/" + f +
+                          " also sets GRUB_CMDLINE_LINUX*: it is sourced after "
+                          "/etc/default/grub; check it keeps these arguments");
+    }
+  }
+  if (write && r.edit.changed()) {
+    if (Status s = host.replace_file(kGrubBackup, r.edit.before); !s.ok())
+      return s.error().wrap("keeping a backup before editing " + std::string(kGrubDefaults));
+    if (Status s = host.replace_file(kGrubDefaults, r.edit.after); !s.ok()) return s.error();
+    r.written = true;
+    r.backup_path = kGrubBackup;
+  }
+  return r;
+}
+
+}  // namespace hostpass

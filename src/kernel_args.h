@@ -1,0 +1,98 @@
+// kernel_args.h — what the kernel command line must gain (and lose) for VFIO passthrough, and
+// the idempotent edit of /etc/default/grub that makes it so.
+//
+// Arguments (Documentation/admin-guide/kernel-parameters.txt):
+//   Intel: intel_iommu=on (VT-d is off by default unless CONFIG_INTEL_IOMMU_DEFAULT_ON);
+//          intel_iommu=off is replaced.
+//   AMD:   AMD-Vi is on by default; amd_iommu=off is removed. Nothing is added for it (the
+//          kernel has no amd_iommu=on; OpenShift's documentation shows one, which the kernel
+//          ignores).
+//   Both:  iommu=pt (host-owned devices bypass translation); iommu=off/nopt/soft are replaced.
+//          vfio-pci.ids=VVVV:DDDD[,...] when early binding is asked for (merged with ids there).
+// Each argument is name=value where value is a comma list; an existing argument with the same
+// name "satisfies" a wanted one when its list holds every wanted value and no conflicting one.
+//
+// /etc/default/grub is a shell fragment sourced by grub-mkconfig (10_linux): GRUB_CMDLINE_LINUX
+// goes on every entry, then GRUB_CMDLINE_LINUX_DEFAULT on normal entries, so a later conflicting
+// argument in _DEFAULT would win: conflicts are removed from both. The last assignment of a
+// variable is the one the shell keeps; additions go there. Quoting ("...", '...', none),
+// comments, other variables and backslash-newline continuation lines are kept byte for byte;
+// only the edited arguments change. An unquoted value that gains a space is double-quoted.
+//
+// What it deliberately does not do: run update-grub/grub2-mkconfig/grubby (it prints the
+// command), edit /etc/default/grub.d/*.cfg (it names them when they set the variables), or
+// touch BLS entries directly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host.h"
+#include "preflight.h"
+#include "result.h"
+
+namespace hostpass {
+
+inline constexpr const char* kGrubDefaults = "/etc/default/grub";
+inline constexpr const char* kGrubBackup = "/etc/default/grub.hostpass.bak";
+
+struct KernelArgSpec {
+  std::vector<std::string> wanted;     // "intel_iommu=on", "iommu=pt", "vfio-pci.ids=10de:1eb8"
+  std::vector<std::string> forbidden;  // exact arguments to remove: "amd_iommu=off"
+};
+
+// Validates "10de:1eb8,8086:5845" (4 hex digits each side). Returns them lowercase, deduplicated,
+// in input order. InvalidInput names the bad entry.
+Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv);
+
+// The spec for a CPU vendor. InvalidInput for Other/Unknown (the caller asks for --cpu).
+Result<KernelArgSpec> kernel_arg_spec(CpuVendor vendor, const std::vector<std::string>& vfio_ids,
+                                      bool iommu_pt = true);
+
+struct ArgsEdit {
+  std::vector<std::string> result;   // the argument list after the edit
+  std::vector<std::string> added;    // arguments that were not there (or replaced values)
+  std::vector<std::string> removed;  // arguments taken out (conflicts, duplicates)
+  bool changed() const { return !added.empty() || !removed.empty(); }
+};
+
+// Applies `spec` to an argument list (e.g. /proc/cmdline's): keeps every other argument in
+// place, replaces conflicting values where they stand, appends what is missing, never
+// duplicates.
+ArgsEdit edit_args(const std::vector<std::string>& args, const KernelArgSpec& spec);
+
+struct GrubEdit {
+  std::string before, after;
+  std::vector<std::string> added, removed;
+  bool changed() const { return before != after; }
+};
+
+// Pure: edits the text of /etc/default/grub. Never fails on odd content; an unterminated quote
+// is InvalidInput (the shell would refuse the file too).
+Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& spec);
+
+// A unified diff (no context) between two texts, labelled with `path`. Empty when equal.
+std::string unified_diff(const std::string& path, std::string_view before, std::string_view after);
+
+// The command that regenerates grub.cfg on this distribution, from /etc/os-release ID/ID_LIKE:
+// update-grub (Debian, Ubuntu), grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL, Fedora, CentOS,
+// Rocky, Alma, SUSE), grub-mkconfig -o /boot/grub/grub.cfg (Arch and unknown).
+std::string grub_regenerate_command(Host& host);
+
+struct GrubApplyReport {
+  GrubEdit edit;
+  std::string diff;
+  bool written = false;
+  std::string backup_path;  // set when written
+  std::string regenerate;   // the command to run next
+  std::vector<std::string> notes;  // grub.d fragments that also set the variables, ...
+};
+
+// Reads /etc/default/grub, edits it, and with `write` keeps a backup (kGrubBackup, the content
+// before this change) and replaces the file. A second run changes nothing and writes nothing.
+// NotFound when the file does not exist.
+Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool write);
+
+}  // namespace hostpass

@@ -1,0 +1,285 @@
+// persist.cc — see persist.h.
+#include "persist.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "passthrough_summary.h"
+#include "pci_device.h"
+#include "preflight.h"
+
+namespace hostpass {
+
+Result<PersistFormat> parse_persist_format(std::string_view name) {
+  if (name == "modprobe") return PersistFormat::Modprobe;
+  if (name == "driverctl") return PersistFormat::Driverctl;
+  if (name == "systemd") return PersistFormat::Systemd;
+  if (name == "butane") return PersistFormat::Butane;
+  if (name == "machineconfig") return PersistFormat::MachineConfig;
+  if (name == "udev") return PersistFormat::Udev;
+  if (name == "cmdline") return PersistFormat::Cmdline;
+  return invalid_input("invalid --format '" + std::string(name) +
+                       "': expected modprobe, driverctl, systemd, butane, machineconfig, udev "
+                       "or cmdline");
+}
+
+namespace {
+
+std::string hex_id(uint16_t v, uint16_t d) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%04x:%04x", v, d);
+  return b;
+}
+
+// The kernel's modalias (drivers/pci/pci-driver.c, pci_uevent → MODALIAS).
+std::optional<std::string> modalias(const PciDevice& d) {
+  if (!d.vendor || !d.device || !d.class_code) return std::nullopt;
+  char b[96];
+  std::snprintf(b, sizeof b, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", *d.vendor, *d.device,
+                d.subsystem_vendor.value_or(0), d.subsystem_device.value_or(0),
+                (*d.class_code >> 16) & 0xff, (*d.class_code >> 8) & 0xff, *d.class_code & 0xff);
+  return std::string(b);
+}
+
+// The module behind a bound driver: drivers/<name>/module -> ../../../../module/<module>.
+std::string module_of_driver(Host& host, const std::string& driver) {
+  if (auto link = host.read_link(std::string(kPciDriversDir) + "/" + driver + "/module"); link.ok())
+    return base_name(*link);
+  std::string m = driver;
+  std::replace(m.begin(), m.end(), '-', '_');
+  return m;
+}
+
+Result<PersistDevice> describe(Host& host, const PciAddress& a, const std::string& driver) {
+  auto d = read_pci_device(host, a, Detail::Full);
+  if (!d.ok()) return d.error();
+  if (!d->vendor || !d->device)
+    return io_error("cannot read the ids of " + a.to_string() + " (vendor/device unreadable)");
+  PersistDevice p;
+  p.address = a;
+  p.vendor = *d->vendor;
+  p.device = *d->device;
+  p.driver = driver;
+  if (d->driver && !is_vfio_driver(*d->driver))
+    p.host_module = module_of_driver(host, *d->driver);
+  else
+    p.host_module = host_module_for(host, a);
+  return p;
+}
+
+void add_file(PersistOutput& o, std::string path, std::string contents) {
+  o.files.push_back(NodeFile{std::move(path), std::move(contents), 0644});
+}
+
+std::vector<NodeFile> modprobe_files(const std::vector<PersistDevice>& vfio) {
+  std::vector<std::string> ids, modules;
+  for (const PersistDevice& d : vfio) {
+    std::string id = hex_id(d.vendor, d.device);
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    if (d.host_module &&
+        std::find(modules.begin(), modules.end(), *d.host_module) == modules.end())
+      modules.push_back(*d.host_module);
+  }
+  std::string conf = "# Written by hostpass persist: vfio-pci claims these devices at boot.\n";
+  std::string list;
+  for (const std::string& id : ids) list += (list.empty() ? "" : ",") + id;
+  conf += "options vfio-pci ids=" + list + "\n";
+  for (const std::string& m : modules) conf += "softdep " + m + " pre: vfio-pci\n";
+  return {NodeFile{"/etc/modprobe.d/vfio.conf", conf, 0644},
+          NodeFile{"/etc/modules-load.d/vfio-pci.conf", "vfio-pci\n", 0644}};
+}
+
+// ids= binds every device with the id, not just the chosen ones: say which others it catches.
+void warn_shared_ids(Host& host, const std::vector<PersistDevice>& vfio, PersistOutput& o) {
+  auto all = discover_pci(host, DiscoverOptions{});
+  if (!all.ok()) return;
+  std::set<PciAddress> chosen;
+  for (const PersistDevice& d : vfio) chosen.insert(d.address);
+  for (const PciDevice& d : *all) {
+    if (chosen.count(d.address) || !d.vendor || !d.device) continue;
+    for (const PersistDevice& c : vfio)
+      if (c.vendor == *d.vendor && c.device == *d.device) {
+        o.warnings.push_back("ids=" + hex_id(c.vendor, c.device) + " also gives " +
+                             d.address.to_string() + " (now on " + d.driver.value_or("no driver") +
+                             ") to vfio-pci at boot; use --format driverctl or systemd to "
+                             "persist by address");
+        break;
+      }
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> host_module_for(Host& host, const PciAddress& address) {
+  auto d = read_pci_device(host, address, Detail::Full);
+  if (!d.ok()) return std::nullopt;
+  auto alias = modalias(*d);
+  auto release = read_kernel_release(host);
+  if (!alias || !release) return std::nullopt;
+  auto text = host.read_file("/lib/modules/" + *release + "/modules.alias", 32 << 20);
+  if (!text.ok()) return std::nullopt;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t eol = text->find('\n', pos);
+    if (eol == std::string::npos) eol = text->size();
+    std::string line = text->substr(pos, eol - pos);
+    pos = eol + 1;
+    // "alias <pattern> <module>"
+    if (line.compare(0, 10, "alias pci:") != 0) continue;
+    size_t sp = line.find(' ', 6);
+    if (sp == std::string::npos) continue;
+    std::string pattern = line.substr(6, sp - 6);
+    std::string module(trim(std::string_view(line).substr(sp + 1)));
+    if (module.rfind("vfio", 0) == 0 || module == "pci_stub") continue;
+    if (fnmatch(pattern.c_str(), alias->c_str(), 0) == 0) return module;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<PersistDevice>> devices_bound_to(Host& host, const std::string& driver) {
+  auto all = discover_pci(host, DiscoverOptions{});
+  if (!all.ok()) return all.error();
+  std::vector<PersistDevice> out;
+  for (const PciDevice& d : *all) {
+    if (d.driver != driver) continue;
+    auto p = describe(host, d.address, driver);
+    if (!p.ok()) return p.error();
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+Result<std::vector<PersistDevice>> devices_from_plan(Host& host, const ApplyPlan& plan) {
+  std::vector<PersistDevice> out;
+  for (const ApplyItem& i : plan.items) {
+    if (i.driver == kHostDriver) continue;
+    auto p = describe(host, i.address, i.driver);
+    if (!p.ok()) return p.error();
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice>& devices,
+                                     const PersistOptions& options) {
+  PersistOutput o;
+  std::vector<PersistDevice> vfio;
+  for (const PersistDevice& d : devices)
+    if (d.driver == "vfio-pci") vfio.push_back(d);
+  bool needs_devices = options.format != PersistFormat::Udev;
+  if (needs_devices && devices.empty())
+    return not_found("no device to persist: none is bound to vfio-pci (hostpass bind ADDR "
+                     "first), or name an apply file with -f");
+  bool ids_based = options.format == PersistFormat::Modprobe ||
+                   options.format == PersistFormat::Butane ||
+                   options.format == PersistFormat::MachineConfig ||
+                   options.format == PersistFormat::Cmdline;
+  if (ids_based) {
+    for (const PersistDevice& d : devices)
+      if (d.driver != "vfio-pci")
+        o.warnings.push_back(d.address.to_string() + " wants " + d.driver +
+                             ", which this format cannot express (vfio-pci ids only); use "
+                             "--format systemd or driverctl");
+    if (vfio.empty())
+      return not_found("no device to persist on vfio-pci in this format");
+    warn_shared_ids(host, vfio, o);
+    for (const PersistDevice& d : vfio)
+      if (!d.host_module && options.format != PersistFormat::Cmdline)
+        o.notes.push_back("no host module known for " + d.address.to_string() +
+                          " (no modules.alias match): no softdep line for it");
+  }
+
+  switch (options.format) {
+    case PersistFormat::Modprobe:
+      o.files = modprobe_files(vfio);
+      o.notes.push_back("if vfio-pci or the host driver is in the initramfs, regenerate it "
+                        "(update-initramfs -u, or dracut -f), then reboot");
+      break;
+    case PersistFormat::Driverctl:
+      for (const PersistDevice& d : devices)
+        add_file(o, "/etc/driverctl.d/pci-" + d.address.to_string(), d.driver + "\n");
+      o.notes.push_back("driverctl's udev rule applies these at boot; to apply one now: "
+                        "driverctl load-override pci-" + devices.front().address.to_string());
+      break;
+    case PersistFormat::Systemd: {
+      std::string unit =
+          "# Written by hostpass persist: bind passthrough devices early at boot.\n"
+          "[Unit]\n"
+          "Description=hostpass: bind host devices for passthrough (hostpass apply)\n"
+          "Documentation=man:hostpass(8)\n"
+          "After=systemd-modules-load.service local-fs.target\n"
+          "Before=kubelet.service libvirtd.service virtqemud.service\n"
+          "ConditionPathExists=" + options.apply_file + "\n"
+          "\n"
+          "[Service]\n"
+          "Type=oneshot\n"
+          "RemainAfterExit=yes\n"
+          "ExecStart=" + options.hostpass_bin + " apply -f " + options.apply_file + "\n"
+          "\n"
+          "[Install]\n"
+          "WantedBy=multi-user.target\n";
+      add_file(o, "/etc/systemd/system/hostpass.service", unit);
+      std::string config = options.apply_text;
+      if (config.empty()) {
+        // Group by driver so each device keeps the driver it is on.
+        std::string body = "version: 1\ndevices:\n";
+        for (const PersistDevice& d : devices)
+          body += "  - address: \"" + d.address.to_string() + "\"\n    driver: " + d.driver + "\n";
+        config = "# hostpass apply -f this file (installed by hostpass persist --format systemd)\n" +
+                 body;
+      }
+      add_file(o, options.apply_file, config);
+      o.notes.push_back("then: systemctl daemon-reload && systemctl enable hostpass.service");
+      break;
+    }
+    case PersistFormat::Butane:
+    case PersistFormat::MachineConfig: {
+      if (Status s = validate_role(options.role); !s.ok()) return s.error();
+      NodeConfig c;
+      c.name = "100-" + options.role + "-vfiopci";
+      c.role = options.role;
+      c.files = modprobe_files(vfio);
+      o.text = options.format == PersistFormat::Butane ? render_butane(c)
+                                                       : render_machine_config(c);
+      break;
+    }
+    case PersistFormat::Udev: {
+      std::string mode = options.udev_world_writable ? "0666" : "0660";
+      add_file(o, "/etc/udev/rules.d/70-hostpass-vfio.rules",
+               "# Written by hostpass persist: VFIO group nodes (/dev/vfio/<group>) for the kvm "
+               "group.\nSUBSYSTEM==\"vfio\", GROUP=\"kvm\", MODE=\"" + mode + "\"\n");
+      if (options.udev_world_writable)
+        o.warnings.push_back("MODE=0666 lets every local user open the passthrough devices and "
+                             "DMA into them through VFIO; use 0660 and add the VM users to kvm");
+      o.notes.push_back("then: udevadm control --reload && udevadm trigger --subsystem-match=vfio");
+      break;
+    }
+    case PersistFormat::Cmdline: {
+      std::string list;
+      std::set<std::string> seen;
+      for (const PersistDevice& d : vfio) {
+        std::string id = hex_id(d.vendor, d.device);
+        if (seen.insert(id).second) list += (list.empty() ? "" : ",") + id;
+      }
+      o.text = "vfio-pci.ids=" + list + "\n";
+      o.notes.push_back("add it with: hostpass kernel-args --vfio-ids " + list +
+                        " --format grub --apply");
+      break;
+    }
+  }
+  return o;
+}
+
+Status write_persist(Host& host, const PersistOutput& out) {
+  if (out.print_only())
+    return invalid_input("this format is printed, not installed: redirect it to a file "
+                         "(butane/machineconfig: oc create -f; cmdline: hostpass kernel-args)");
+  for (const NodeFile& f : out.files)
+    if (Status s = host.replace_file(f.path, f.contents); !s.ok()) return s;
+  return ok_status();
+}
+
+}  // namespace hostpass

@@ -1,0 +1,176 @@
+// End-to-end: `hostpass apply` through hostpass_sim (the CLI over the simulated kernel) and
+// `hostpass persist` through hostpass, on fixture roots. "Zero writes" is checked on the whole
+// tree: every file's content and every link's target, before and after (the simulator's own
+// /.simkernel bookkeeping aside).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "fixture_tree.h"
+#include "run_program.h"
+#include "test_dirs.h"
+
+namespace fs = std::filesystem;
+
+namespace hostpass::testing {
+namespace {
+
+std::map<std::string, std::string> digest(const std::string& root) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string rel = it->path().string().substr(root.size());
+    // The simulated kernel's own bookkeeping (its native driver table), not the machine.
+    if (rel.rfind("/.simkernel", 0) == 0) continue;
+    if (it->is_symlink()) {
+      out[rel] = "-> " + fs::read_symlink(it->path()).string();
+    } else if (it->is_regular_file()) {
+      std::ifstream f(it->path(), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      out[rel] = ss.str();
+    } else {
+      out[rel] = "<dir>";
+    }
+  }
+  return out;
+}
+
+class ApplyCli : public ::testing::Test {
+ protected:
+  ApplyCli() : tree_(dir_.path() + "/root") { build_standard_host(tree_); }
+  ProgramRun sim(std::vector<std::string> args) {
+    args.insert(args.begin(), {hostpass_sim_bin(), "--root", tree_.root()});
+    return run_program(args);
+  }
+  ProgramRun hostpass(std::vector<std::string> args) {
+    args.insert(args.begin(), {hostpass_bin(), "--root", tree_.root()});
+    return run_program(args);
+  }
+  std::string driver(const std::string& a) {
+    std::error_code ec;
+    auto t = fs::read_symlink(tree_.path("/sys/bus/pci/devices/" + a + "/driver"), ec);
+    return ec ? "-" : t.filename().string();
+  }
+  ScratchDir dir_;
+  FixtureTree tree_;
+};
+
+TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
+  tree_.write("/etc/hostpass/hostpass.yaml",
+              "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n  - selector: \"8086:5845\"\n");
+  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out,
+            "plan (/etc/hostpass/hostpass.yaml):\n"
+            "  0000:00:04.0  e1000e -> vfio-pci\n"
+            "  0000:03:00.0  no driver -> vfio-pci\n"
+            "  0000:04:00.0  vfio-pci (no change)\n"
+            "applied: 2 device(s) changed\n");
+  EXPECT_EQ(driver("0000:00:04.0"), "vfio-pci");
+  EXPECT_EQ(driver("0000:03:00.0"), "vfio-pci");
+  auto before = digest(tree_.root());
+  ProgramRun again = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
+  EXPECT_EQ(digest(tree_.root()), before);
+}
+
+TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
+  tree_.write("/etc/hostpass/hostpass.yaml", "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");
+  auto before = digest(tree_.root());
+  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  would write /sys/bus/pci/devices/0000:00:04.0/driver_override <- vfio-pci\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  would write /sys/bus/pci/drivers/e1000e/unbind <- 0000:00:04.0\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
+  EXPECT_EQ(digest(tree_.root()), before);
+}
+
+TEST_F(ApplyCli, BadFilesExitTwoWithTheLineAndZeroWrites) {
+  const std::vector<std::pair<std::string, std::string>> corpus = {
+      {"version: 1\ndevices:\n  - address: \"04:00.0\"\n", "hostpass.yaml:3:"},
+      {"version: 1\ndevices:\n  - address: \"0000:04:00.0\"\n    colour: red\n",
+       "hostpass.yaml:4: unknown key 'colour'"},
+      {"version: 1\ndevices:\n  - selector: \"10de\"\n", "hostpass.yaml:3: invalid selector"},
+      {"version: 1\ndevices:\n  - selector: \"10de:1eb8\"\n    count: -1\n",
+       "hostpass.yaml:4: count must be a positive integer"},
+      {"version: 1\ndevices: [\n", "hostpass.yaml:"},
+      {"version: 1\ndevices:\n\t- address: x\n", "hostpass.yaml:"},
+      {"", "hostpass.yaml: expected a mapping"},
+  };
+  for (const auto& [text, message] : corpus) {
+    tree_.write("/hostpass.yaml", text);
+    auto before = digest(tree_.root());
+    ProgramRun r = sim({"apply", "-f", "/hostpass.yaml"});
+    EXPECT_EQ(r.exit_code, 2) << text << "\n" << r.err;
+    EXPECT_NE(r.err.find("hostpass: /" + message), std::string::npos) << text << "\n" << r.err;
+    EXPECT_EQ(digest(tree_.root()), before) << text;
+  }
+  ProgramRun missing = sim({"apply", "-f", "/nope.yaml"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+}
+
+TEST_F(ApplyCli, RefusesTheRootDiskWithExitTwo) {
+  tree_.write("/h.yaml", "version: 1\ndevices:\n  - address: \"0000:00:02.0\"\n");
+  auto before = digest(tree_.root());
+  ProgramRun r = sim({"apply", "-f", "/h.yaml"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("root filesystem"), std::string::npos) << r.err;
+  EXPECT_EQ(digest(tree_.root()), before);
+}
+
+TEST_F(ApplyCli, PersistPrintsByDefaultAndWritesWithWrite) {
+  ProgramRun p = hostpass({"persist", "--format", "driverctl"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out, "==> /etc/driverctl.d/pci-0000:04:00.0 <==\nvfio-pci\n");
+  EXPECT_FALSE(fs::exists(tree_.path("/etc/driverctl.d")));
+  ProgramRun w = hostpass({"persist", "--format", "driverctl", "--write"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out, "wrote /etc/driverctl.d/pci-0000:04:00.0\n");
+  std::ifstream f(tree_.path("/etc/driverctl.d/pci-0000:04:00.0"));
+  std::string content((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_EQ(content, "vfio-pci\n");
+}
+
+TEST_F(ApplyCli, PersistFromAnApplyFile) {
+  tree_.write("/etc/hostpass/hostpass.yaml",
+              "version: 1\ndevices:\n  - address: \"0000:01:00.0\"\n");
+  ProgramRun r = hostpass({"persist", "--format", "cmdline", "-f", "/etc/hostpass/hostpass.yaml"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "vfio-pci.ids=10de:1eb8\n");
+  ProgramRun s = hostpass({"persist", "--format", "systemd", "-f", "/etc/hostpass/hostpass.yaml",
+                           "--write"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(fs::exists(tree_.path("/etc/systemd/system/hostpass.service")));
+}
+
+TEST_F(ApplyCli, PersistUdevWarnsOnWorldWritable) {
+  ProgramRun r = hostpass({"persist", "--format", "udev", "--udev-world-writable"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MODE=\"0666\""), std::string::npos);
+  EXPECT_NE(r.err.find("hostpass: warning: MODE=0666"), std::string::npos) << r.err;
+}
+
+TEST_F(ApplyCli, PersistBadInputExitsTwo) {
+  auto before = digest(tree_.root());
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"persist", "--format", "yaml"},
+        {"persist", "--format", "butane", "--write"},
+        {"persist", "--format", "modprobe", "--udev-world-writable"},
+        {"persist", "--format", "machineconfig", "--role", "A B"},
+        {"persist", "--format", "systemd", "--hostpass-bin", "hostpass"},
+        {"persist"}}) {
+    ProgramRun r = hostpass(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+  }
+  EXPECT_EQ(digest(tree_.root()), before);
+}
+
+}  // namespace
+}  // namespace hostpass::testing
