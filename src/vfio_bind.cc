@@ -593,7 +593,9 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     c.override_before = d->driver_override;
     c.iommu_group = d->iommu_group;
     bool on_stub = d->driver && is_vfio_driver(*d->driver);
-    if (!on_stub && !d->driver_override) {
+    // On a host driver with no override: nothing to do. Unbound (say, left so by a failed
+    // driverctl set-override): clear any override and reprobe, so the host driver gets it back.
+    if (d->driver && !on_stub && !d->driver_override) {
       c.driver_after = c.driver_before;
       report.notes.push_back(a.to_string() + " is not on a vfio driver (" +
                              describe(d->driver) + "): nothing to do");
@@ -629,9 +631,11 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     if (Status s = w.write(override_path(c.address), "\n"); !s.ok())
       return fail(s.error().wrap("clearing driver_override of " + addr));
     bool on_stub = c.entry.driver && is_vfio_driver(*c.entry.driver);
-    if (!on_stub) continue;  // on a host driver already: clearing the override was all
-    if (Status s = w.write(driver_file(*c.entry.driver, "unbind"), addr); !s.ok())
-      return fail(s.error().wrap("unbinding " + addr + " from " + *c.entry.driver));
+    if (c.entry.driver && !on_stub) continue;  // on a host driver: clearing the override was all
+    if (on_stub) {
+      if (Status s = w.write(driver_file(*c.entry.driver, "unbind"), addr); !s.ok())
+        return fail(s.error().wrap("unbinding " + addr + " from " + *c.entry.driver));
+    }
     if (Status s = w.write(kDriversProbe, addr); !s.ok())
       return fail(s.error().wrap("probing " + addr + " for its host driver"));
     if (w.dry_run()) continue;

@@ -334,6 +334,19 @@ TEST_F(VfioBind, ARefusedProbeRollsEveryDeviceBack) {
   EXPECT_FALSE(m_.journal_exists());
 }
 
+TEST_F(VfioBind, AKernelErrorOnUnbindIsReportedWithTheRollback) {
+  host().fail_write_matching("/drivers/qat_c62x/unbind", "Device or resource busy");
+  Snapshot before = m_.snapshot();
+  auto r = bind_devices(host(), {addr("02:00.0"), addr("02:00.1")}, BindOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "unbinding 0000:02:00.0 from qat_c62x: write of '0000:02:00.0' failed on "
+            "/sys/bus/pci/drivers/qat_c62x/unbind: Device or resource busy\n"
+            "rolled back: every device is back: 0000:02:00.1 on qat_c62x (driver_override "
+            "(null)), 0000:02:00.0 on qat_c62x (driver_override (null))");
+  EXPECT_EQ(m_.snapshot(), before);
+}
+
 TEST_F(VfioBind, RefusesToStartOverAnInterruptedOperation) {
   ASSERT_TRUE(m_.real->replace_file("/var/lib/hostpass/journal.json", "{}").ok());
   auto r = bind_devices(host(), {addr("00:04.0")}, BindOptions{});
@@ -418,6 +431,23 @@ TEST_F(VfioBind, RecoverDiscardsAJournalFromAnEarlierBoot) {
   ASSERT_EQ(host().write_count(), 1);
   EXPECT_EQ(host().writes()[0].op, "remove");
   EXPECT_FALSE(m_.journal_exists());
+}
+
+TEST_F(VfioBind, UnbindRescuesADeviceAFailedOverrideLeftWithoutDriver) {
+  // What driverctl set-override leaves when vfio-pci refuses the device: override set, unbound.
+  m_.sim->refuse_probe("vfio-pci", "0000:00:04.0");
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/drivers/e1000e/unbind", "0000:00:04.0").ok());
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/devices/0000:00:04.0/driver_override",
+                                      "vfio-pci").ok());
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/drivers_probe", "0000:00:04.0").ok());
+  ASSERT_EQ(driver("0000:00:04.0"), std::nullopt);
+  auto r = unbind_devices(host(), {addr("00:04.0")}, BindOptions{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(driver("0000:00:04.0"), "e1000e");
+  auto got = ops(host().writes());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[1], "write /sys/bus/pci/devices/0000:00:04.0/driver_override <\n>");
+  EXPECT_EQ(got[2], "write /sys/bus/pci/drivers_probe <0000:00:04.0>");
 }
 
 TEST_F(VfioBind, UnbindOfAHostDeviceIsANoOp) {

@@ -175,6 +175,26 @@ TEST_F(BindCli, RefusalsExitTwoWithTheReasonAndWriteNothing) {
   EXPECT_EQ(tree_digest(tree_.root()), before);
 }
 
+TEST_F(BindCli, ForceSaysWhatItOverrides) {
+  ProgramRun r = sim({"bind", "--force", "00:03.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "0000:00:03.0  virtio-pci -> vfio-pci\n"
+            "note: --force: overriding for 0000:00:03.0: the host uses it: network interface "
+            "eth0 is up; default route via eth0\n");
+  EXPECT_EQ(driver("0000:00:03.0"), "vfio-pci");
+}
+
+TEST_F(BindCli, UnbindDryRunChangesNothing) {
+  auto before = tree_digest(tree_.root());
+  ProgramRun r = sim({"unbind", "--dry-run", "04:00.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("   3. write   /sys/bus/pci/drivers/vfio-pci/unbind  \"0000:04:00.0\"\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(tree_digest(tree_.root()), before);
+}
+
 TEST_F(BindCli, BadInputExitsTwoAndWritesNothing) {
   auto before = tree_digest(tree_.root());
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
