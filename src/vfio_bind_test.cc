@@ -347,6 +347,26 @@ TEST_F(VfioBind, AKernelErrorOnUnbindIsReportedWithTheRollback) {
   EXPECT_EQ(m_.snapshot(), before);
 }
 
+TEST_F(VfioBind, AnIncompleteRollbackKeepsTheJournalForRecover) {
+  host().fail_write_matching("/sys/bus/pci/drivers_probe", "No such device");  // every probe
+  Snapshot before = m_.snapshot();
+  auto r = bind_devices(host(), {addr("00:04.0")}, BindOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("\nROLLBACK INCOMPLETE: could not return 0000:00:04.0 on "
+                                   "e1000e (driver_override (null)): write of '0000:00:04.0' "
+                                   "failed on /sys/bus/pci/drivers_probe: No such device\nthe "
+                                   "journal /var/lib/hostpass/journal.json is kept: run "
+                                   "`hostpass recover` to finish the rollback"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE(m_.journal_exists());
+  m_.restart();  // the kernel error went away
+  auto rec = recover(host());
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(m_.snapshot(), before);
+  EXPECT_FALSE(m_.journal_exists());
+}
+
 TEST_F(VfioBind, RefusesToStartOverAnInterruptedOperation) {
   ASSERT_TRUE(m_.real->replace_file("/var/lib/hostpass/journal.json", "{}").ok());
   auto r = bind_devices(host(), {addr("00:04.0")}, BindOptions{});
