@@ -311,6 +311,19 @@ TEST_F(BindCli, UnbindWithoutAHostDriverSaysSo) {
       << r.out;
 }
 
+TEST_F(BindCli, UnbindRefusesADeviceAVmIsUsing) {
+  tree_.symlink("/dev/vfio/8", "/proc/4242/fd/17");
+  tree_.write("/proc/4242/comm", "qemu-system-x86\n");
+  auto before = tree_digest(tree_.root());
+  ProgramRun r = sim({"unbind", "04:00.0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "hostpass: refusing 0000:04:00.0: /dev/vfio/8 is open by process 4242 "
+            "(qemu-system-x86) (a VM is using it; unbinding would hang until it lets go): stop "
+            "the VM or detach the device first\n");
+  EXPECT_EQ(tree_digest(tree_.root()), before);
+}
+
 TEST_F(BindCli, TheSimulatorRefusesTheRealRoot) {
   ProgramRun r = run_program({hostpass_sim_bin(), "list"});
   EXPECT_EQ(r.exit_code, 2);
