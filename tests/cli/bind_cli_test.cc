@@ -195,6 +195,18 @@ TEST_F(BindCli, UnbindDryRunChangesNothing) {
   EXPECT_EQ(tree_digest(tree_.root()), before);
 }
 
+TEST_F(BindCli, JsonRefusalCarriesTheKindAndMessage) {
+  ProgramRun r = sim({"bind", "--json", "00:02.0"});
+  EXPECT_EQ(r.exit_code, 2);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["error"]["kind"], "refused");
+  EXPECT_EQ(j["error"]["message"],
+            "refusing 0000:00:02.0: it holds the root filesystem (/dev/vda1 on /); --force does "
+            "not override this\nrefusing 0000:00:02.0: the host uses it: swap (/dev/vda2) (free "
+            "it first, or use --force to take it anyway)");
+  EXPECT_TRUE(j["recovered"].is_null());
+}
+
 TEST_F(BindCli, BadInputExitsTwoAndWritesNothing) {
   auto before = tree_digest(tree_.root());
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
