@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 extern char** environ;
@@ -72,20 +73,23 @@ Result<std::string> RealHost::read_file(std::string_view path, size_t max_bytes)
   std::string real = resolve(path);
   Fd fd(::open(real.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return errno_error("cannot open", path, errno);
+  // One read(2) usually does it: sysfs attributes are at most a page and return whole on the
+  // first read, and a regular file returns less than asked only at its end. So a short read
+  // ends the loop without the extra read(2) that would only say EOF.
   std::string out;
-  // sysfs attributes are at most a page; config space is 256..4096 bytes.
-  size_t chunk = max_bytes < 4096 ? max_bytes : 4096;
-  out.resize(chunk);
+  size_t want = std::min<size_t>(max_bytes, 64 * 1024);
+  out.resize(want);
   size_t len = 0;
   while (len < max_bytes) {
-    if (out.size() - len < 1) out.resize(std::min(max_bytes, out.size() * 2));
-    ssize_t n = ::read(fd.get(), out.data() + len, out.size() - len);
+    if (len == out.size()) out.resize(std::min(max_bytes, out.size() * 2));
+    size_t ask = out.size() - len;
+    ssize_t n = ::read(fd.get(), out.data() + len, ask);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("cannot read", path, errno);
     }
-    if (n == 0) break;
     len += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < ask) break;
   }
   out.resize(len);
   return out;

@@ -226,17 +226,18 @@ class Scanner {
       return;
     }
     std::set<std::string> defaults = default_route_interfaces();
+    // An interface that is up counts against the function it sits on directly; bridges and
+    // bonds above it are covered by the NIC's own flags and by the default-route walk below.
     for (const std::string& name : *names) {
-      std::set<PciAddress> pcis;
-      pci_below_interface(name, pcis);
-      if (pcis.empty()) continue;
-      bool up = false;
-      if (auto flags = host_.read_file("/sys/class/net/" + name + "/flags", 32); flags.ok()) {
-        auto v = parse_sysfs_hex(*flags);
-        up = v && (*v & 0x1);  // IFF_UP
-      }
-      for (const PciAddress& a : pcis)
-        if (up) add(a, HostUse::Kind::NetworkUp, "network interface " + name + " is up");
+      std::string link = "/sys/class/net/" + name;
+      auto t = host_.read_link(link);
+      if (!t.ok()) continue;
+      auto pci = deepest_pci_address(resolve_link(link, *t));
+      if (!pci) continue;
+      auto flags = host_.read_file(link + "/flags", 32);
+      auto v = flags.ok() ? parse_sysfs_hex(*flags) : std::nullopt;
+      if (v && (*v & 0x1))  // IFF_UP
+        add(*pci, HostUse::Kind::NetworkUp, "network interface " + name + " is up");
     }
     // The default route may sit on a bridge or bond: follow it down to the NICs.
     for (const std::string& iface : defaults) {

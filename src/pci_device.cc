@@ -159,11 +159,14 @@ PciDevice read_one(Host& host, const PciAddress& address, Detail detail) {
   PciDevice d;
   d.address = address;
   std::string dir = pci_device_dir(address);
-  if (auto target = host.read_link(dir); target.ok()) {
-    d.sysfs_path = resolve_link(dir, *target);
-  } else {
-    d.sysfs_path = dir;
-    d.warnings.push_back("not a link to /sys/devices: " + target.error().message);
+  // The canonical /sys/devices path costs a readlink; `list` does not show it.
+  if (detail == Detail::Full) {
+    if (auto target = host.read_link(dir); target.ok()) {
+      d.sysfs_path = resolve_link(dir, *target);
+    } else {
+      d.sysfs_path = dir;
+      d.warnings.push_back("not a link to /sys/devices: " + target.error().message);
+    }
   }
   read_identity(host, dir, d);
   d.driver = link_name(host, join_path(dir, "driver"));
@@ -171,7 +174,10 @@ PciDevice read_one(Host& host, const PciAddress& address, Detail detail) {
     d.iommu_group = parse_sysfs_int(*g);
     if (!d.iommu_group) d.warnings.push_back("iommu_group: link names no group number: " + *g);
   }
-  if (auto n = host.read_file(join_path(dir, "numa_node"), 32); n.ok()) {
+  // numa_node is absent on kernels built without CONFIG_NUMA: that is "none", not a problem.
+  if (auto n = host.read_file(join_path(dir, "numa_node"), 32); !n.ok()) {
+    if (n.error().kind != ErrorKind::NotFound) d.warnings.push_back("numa_node: " + n.error().message);
+  } else {
     auto v = parse_sysfs_int(*n);
     if (!v) {
       d.warnings.push_back("numa_node: not a number: '" + std::string(trim(*n).substr(0, 32)) +

@@ -46,7 +46,7 @@ const char* host_use_kind_name(HostUse::Kind kind);  // "root-filesystem", "moun
 
 struct PciDevice {
   PciAddress address;
-  std::string sysfs_path;  // canonical: /sys/devices/pci0000:00/0000:00:02.0
+  std::string sysfs_path;  // Full detail: canonical /sys/devices/pci0000:00/0000:00:02.0
 
   // Identity. Absent when unreadable (then `warnings` says why).
   std::optional<uint16_t> vendor, device;

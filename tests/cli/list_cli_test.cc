@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <sstream>
+
 #include "fixture_tree.h"
 #include "run_program.h"
 #include "test_dirs.h"
@@ -20,22 +23,55 @@ class ListCli : public ::testing::Test {
   FixtureTree tree_;
 };
 
-TEST_F(ListCli, ListAgreesWithLspciOnEveryAddressIdClassAndName) {
-  ProgramRun ours = hostpass({"list"});
-  ASSERT_EQ(ours.exit_code, 0) << ours.err;
-  ProgramRun lspci = run_program({"lspci", "-A", "linux-sysfs", "-O",
-                                  "sysfs.path=" + tree_.root() + "/sys/bus/pci", "-Dnn"});
-  ASSERT_EQ(lspci.exit_code, 0) << lspci.err;
+// Every line of `hostpass list` starts with exactly the line lspci prints for the same tree.
+// Returns the number of devices compared.
+int expect_agrees_with_lspci(const std::string& root) {
+  ProgramRun ours = run_program({hostpass_bin(), "--root", root, "list"});
+  EXPECT_EQ(ours.exit_code, 0) << ours.err;
+  ProgramRun lspci =
+      run_program({"lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + root + "/sys/bus/pci", "-Dnn"});
+  EXPECT_EQ(lspci.exit_code, 0) << lspci.err;
   std::istringstream a(ours.out), b(lspci.out);
   std::string la, lb;
   int lines = 0;
   while (std::getline(b, lb)) {
-    ASSERT_TRUE(std::getline(a, la)) << "hostpass printed fewer lines than lspci";
+    if (!std::getline(a, la)) {
+      ADD_FAILURE() << "hostpass printed fewer lines than lspci; missing: " << lb;
+      break;
+    }
     EXPECT_EQ(la.substr(0, lb.size()), lb);
     ++lines;
   }
   EXPECT_FALSE(std::getline(a, la)) << "hostpass printed more lines than lspci: " << la;
-  EXPECT_EQ(lines, 13);
+  return lines;
+}
+
+TEST_F(ListCli, ListAgreesWithLspciOnEveryAddressIdClassAndName) {
+  EXPECT_EQ(expect_agrees_with_lspci(tree_.root()), 13);
+}
+
+TEST(ListCliTricky, AgreesWithLspciOnMultifunctionSriovUnknownIdsAndDomains) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  build_tricky_host(tree);
+  EXPECT_EQ(expect_agrees_with_lspci(tree.root()), 11);
+}
+
+// tests/fixtures/firecracker-vm was captured from a real machine (capture-sysfs.sh): a VM whose
+// virtio disk holds / and whose virtio NIC carries the default route.
+TEST(ListCliCaptured, RealMachineTreeAgreesWithLspciAndShowsWhatTheHostUses) {
+  std::string root = std::string(HOSTPASS_SOURCE_DIR) + "/tests/fixtures/firecracker-vm";
+  EXPECT_EQ(expect_agrees_with_lspci(root), 6);
+  ProgramRun r = run_program({hostpass_bin(), "--root", root, "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& d : j) by[d["address"]] = d;
+  EXPECT_EQ(by["0000:00:02.0"]["in_use"], nlohmann::json({"root filesystem (/dev/vda on /)"}));
+  EXPECT_EQ(by["0000:00:03.0"]["in_use"],
+            nlohmann::json({"network interface eth0 is up", "default route via eth0"}));
+  EXPECT_TRUE(by["0000:00:04.0"]["in_use"].empty());
+  EXPECT_TRUE(by["0000:00:02.0"]["iommu_group"].is_null());
 }
 
 TEST_F(ListCli, MarksTheRootDiskAndTheUplinkInUse) {
@@ -112,6 +148,38 @@ TEST_F(ListCli, ShowOfAMissingDeviceFails) {
   ProgramRun r = hostpass({"show", "0000:99:00.0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no PCI device 0000:99:00.0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hostpass::testing
+
+namespace hostpass::testing {
+namespace {
+
+TEST(GlobalFlags, HostpassRootEnvironmentStandsInForRoot) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  build_standard_host(tree);
+  ProgramRun r = run_program({hostpass_bin(), "list", "--vendor", "10de"},
+                             {{"HOSTPASS_ROOT", tree.root()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("0000:01:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] "
+                        "[10de:1eb8] (rev a1)  driver=nvidia group=1 numa=0\n",
+                        0),
+            0u)
+      << r.out;
+  // --root wins over the environment.
+  ProgramRun r2 = run_program({hostpass_bin(), "--root", dir.path() + "/none", "list"},
+                              {{"HOSTPASS_ROOT", tree.root()}});
+  EXPECT_EQ(r2.exit_code, 1);
+  EXPECT_NE(r2.err.find("no PCI devices to read"), std::string::npos) << r2.err;
+}
+
+TEST(GlobalFlags, NoCommandIsBadInputAndHelpIsFine) {
+  EXPECT_EQ(run_program({hostpass_bin()}).exit_code, 2);
+  ProgramRun help = run_program({hostpass_bin(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--root"), std::string::npos);
 }
 
 }  // namespace

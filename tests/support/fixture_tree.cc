@@ -104,6 +104,12 @@ std::string FixtureTree::config_space(const PciSpec& s) {
     put16(0x2c, s.subsystem_vendor ? s.subsystem_vendor : s.vendor);
     put16(0x2e, s.subsystem_device ? s.subsystem_device : s.device);
   }
+  if (!s.physfn.empty()) {
+    // SR-IOV virtual functions return 0xffff for Vendor and Device ID in config space (PCIe
+    // SR-IOV spec 3.4.1.1/3.4.1.2); the kernel fills the sysfs attributes from the PF.
+    put16(0x00, 0xffff);
+    put16(0x02, 0xffff);
+  }
   c[0x34] = 0x40;  // capabilities pointer → a PCI Express capability with no next
   c[0x40] = 0x10;
   c[0x41] = 0x00;
@@ -423,6 +429,102 @@ void build_standard_host(FixtureTree& t) {
   t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");
   t.set_modules({"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio", "irqbypass", "nvidia",
                  "e1000e", "qat_c62x"});
+}
+
+void build_tricky_host(FixtureTree& t) {
+  PciSpec s;
+  s = {};
+  s.address = "0000:00:00.0"; s.vendor = 0x8086; s.device = 0x3e30; s.class_code = 0x060000;
+  s.revision = 0x0d; s.iommu_group = 0; s.reset_method = std::nullopt;
+  t.add_pci(s);
+  // A root port with a GPU + its HDMI audio function behind it: one group of three.
+  s = {};
+  s.address = "0000:00:1c.0"; s.vendor = 0x8086; s.device = 0xa33c; s.class_code = 0x060400;
+  s.revision = 0xf0; s.driver = "pcieport"; s.iommu_group = 1; s.reset_method = std::nullopt;
+  t.add_pci(s);
+  s = {};
+  s.address = "0000:05:00.0"; s.parent = "0000:00:1c.0"; s.vendor = 0x10de; s.device = 0x1e87;
+  s.class_code = 0x030000; s.revision = 0xa1; s.driver = "nouveau"; s.iommu_group = 1;
+  s.boot_vga = true; s.multifunction = true; s.numa_node = 0;
+  t.add_pci(s);
+  s.address = "0000:05:00.1"; s.device = 0x10f8; s.class_code = 0x040300; s.driver = "snd_hda_intel";
+  s.boot_vga = false; s.multifunction = false;
+  t.add_pci(s);
+  // An SR-IOV NIC: PF on a host driver, two VFs enabled, each in its own group, one on vfio-pci.
+  s = {};
+  s.address = "0000:06:00.0"; s.vendor = 0x8086; s.device = 0x1572; s.class_code = 0x020000;
+  s.revision = 0x01; s.driver = "i40e"; s.iommu_group = 2; s.sriov_totalvfs = 64;
+  s.sriov_numvfs = 2; s.numa_node = 1;
+  t.add_pci(s);
+  s = {};
+  s.address = "0000:06:02.0"; s.vendor = 0x8086; s.device = 0x154c; s.class_code = 0x020000;
+  s.revision = 0x01; s.driver = "iavf"; s.iommu_group = 3; s.physfn = "0000:06:00.0"; s.numa_node = 1;
+  t.add_pci(s);
+  s.address = "0000:06:02.1"; s.driver = "vfio-pci"; s.iommu_group = 4;
+  t.add_pci(s);
+  // A device nobody knows (ids not in pci.ids), unbound, with no reset method.
+  s = {};
+  s.address = "0000:07:00.0"; s.vendor = 0x1d0f; s.device = 0xfffe; s.class_code = 0xff0000;
+  s.iommu_group = 5; s.reset_method = "";
+  t.add_pci(s);
+  // A second PCI domain whose devices sit behind no IOMMU (no iommu_group link).
+  s = {};
+  s.address = "0001:00:00.0"; s.vendor = 0x1b36; s.device = 0x0008; s.class_code = 0x060000;
+  s.reset_method = std::nullopt;
+  t.add_pci(s);
+  s = {};
+  s.address = "0001:00:01.0"; s.vendor = 0x1af4; s.device = 0x1000; s.subsystem_device = 0x0001;
+  s.class_code = 0x020000; s.driver = "virtio-pci";
+  t.add_pci(s);
+  // A domain above 0xffff (Intel VMD style): an NVMe drive.
+  s = {};
+  s.address = "10000:e1:00.0"; s.vendor = 0x144d; s.device = 0xa808; s.class_code = 0x010802;
+  s.driver = "nvme"; s.iommu_group = 6;
+  t.add_pci(s);
+  t.add_driver("vfio-pci");
+  t.write("/dev/vfio/4", "");
+  t.write("/dev/vfio/vfio", "");
+}
+
+void build_large_host(FixtureTree& t, int count) {
+  // Realistic ids, one kind per slot: GPU (+audio function), NVMe, NIC with functions, QAT.
+  struct Kind {
+    uint16_t vendor, device;
+    uint32_t class_code;
+    const char* driver;
+  };
+  static const Kind kinds[] = {
+      {0x10de, 0x1eb8, 0x030200, "nvidia"},  {0x8086, 0x5845, 0x010802, "nvme"},
+      {0x8086, 0x1572, 0x020000, "i40e"},    {0x8086, 0x6f54, 0x0b4000, "qat_c62x"},
+      {0x15b3, 0x101b, 0x020700, "mlx5_core"}, {0x1af4, 0x1041, 0x020000, "virtio-pci"},
+      {0x8086, 0x10d3, 0x020000, "vfio-pci"}, {0x1002, 0x73bf, 0x030000, "amdgpu"},
+  };
+  int made = 0;
+  int group = 0;
+  for (int dom = 0; made < count; ++dom) {
+    for (int bus = 0; bus < 256 && made < count; ++bus) {
+      for (int dev = 0; dev < 32 && made < count; ++dev) {
+        const Kind& k = kinds[(bus * 32 + dev) % 8];
+        for (int fn = 0; fn < 8 && made < count; ++fn) {
+          char addr[32];
+          std::snprintf(addr, sizeof addr, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+          PciSpec s;
+          s.address = addr;
+          s.vendor = k.vendor;
+          s.device = k.device;
+          s.class_code = k.class_code;
+          s.revision = static_cast<uint8_t>(fn);
+          if ((made % 5) != 4) s.driver = k.driver;
+          s.iommu_group = group;
+          s.numa_node = bus % 2;
+          s.multifunction = fn == 0;
+          t.add_pci(s);
+          ++made;
+        }
+        ++group;
+      }
+    }
+  }
 }
 
 }  // namespace hostpass::testing

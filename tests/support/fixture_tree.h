@@ -135,4 +135,14 @@ class FixtureTree {
 // with an IOMMU (dmar0), intel_iommu=on, vmx, vfio modules loaded and /dev/vfio/vfio.
 void build_standard_host(FixtureTree& tree);
 
+// The shapes that break naive tools: a GPU + audio function behind a root port sharing one
+// group (boot VGA), an SR-IOV PF with two VFs (VF config space reads 0xffff), a device with ids
+// pci.ids does not know and an empty reset_method, a second domain with no IOMMU groups, and a
+// five-digit (VMD) domain.
+void build_tricky_host(FixtureTree& tree);
+
+// `count` functions, 8 per slot, 32 slots per bus, cycling through eight real device kinds;
+// every fifth function unbound; one IOMMU group per slot. For benchmarks.
+void build_large_host(FixtureTree& tree, int count);
+
 }  // namespace hostpass::testing
