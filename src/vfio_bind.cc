@@ -214,7 +214,7 @@ struct Journal {
   std::vector<JournalDevice> devices;
 };
 
-Result<Journal> parse_journal(const std::string& path, const std::string& text) {
+Result<Journal> read_journal(const std::string& path, const std::string& text) {
   auto bad = [&](const std::string& why) {
     return io_error("the journal " + path + " is unreadable (" + why +
                     "): restore its devices by hand (hostpass show ADDR), then remove it");
@@ -391,6 +391,17 @@ std::vector<std::string> group_holders(Host& host, int group) {
 }
 
 }  // namespace
+
+Result<JournalContents> parse_journal(const std::string& path, const std::string& text) {
+  auto j = read_journal(path, text);
+  if (!j.ok()) return j.error();
+  JournalContents out;
+  out.operation = j->operation;
+  out.boot_id = j->boot_id;
+  for (const JournalDevice& d : j->devices)
+    out.devices.push_back(JournalEntry{d.address, d.entry.driver, d.entry.override_, d.iommu_group});
+  return out;
+}
 
 std::string journal_path(const std::string& state_dir) {
   return join_path(state_dir, "journal.json");
@@ -672,7 +683,7 @@ Result<RecoverReport> recover(Host& host, const std::string& state_dir) {
     return text.error().wrap("cannot read the journal");
   }
   report.journal_found = true;
-  auto journal = parse_journal(path, *text);
+  auto journal = read_journal(path, *text);
   if (!journal.ok()) return journal.error();
   report.operation = journal->operation;
   Writer w(host, false);

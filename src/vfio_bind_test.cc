@@ -494,6 +494,33 @@ TEST_F(VfioBind, RecoverRefusesACorruptJournalAndKeepsIt) {
   EXPECT_EQ(host().write_count(), 0);
 }
 
+TEST(VfioBindJournal, ATamperedJournalCannotSteerWritesOutsideSysfs) {
+  for (const char* text : {
+           R"({"version":1,"devices":[{"address":"0000:01:00.0","driver":"../../x"}]})",
+           R"({"version":1,"devices":[{"address":"0000:01:00.0/../..","driver":"nvidia"}]})",
+           R"({"version":1,"devices":[{"address":"01:00.0","driver":"nvidia"}]})",
+           R"({"version":1,"devices":[{"address":"0000:01:00.0","driver_override":7}]})",
+           R"({"version":2,"devices":[]})",
+           R"([1,2,3])",
+       }) {
+    auto j = parse_journal("/var/lib/hostpass/journal.json", text);
+    ASSERT_FALSE(j.ok()) << text;
+    EXPECT_EQ(j.error().message.rfind("the journal /var/lib/hostpass/journal.json is unreadable", 0),
+              0u)
+        << j.error().message;
+  }
+  auto good = parse_journal("/j", R"({"version":1,"operation":"bind","boot_id":"b",
+      "devices":[{"address":"0000:0A:00.0","driver":"nvidia","driver_override":null,
+                  "iommu_group":3}]})");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  ASSERT_EQ(good->devices.size(), 1u);
+  EXPECT_EQ(good->devices[0].address.to_string(), "0000:0a:00.0");
+  EXPECT_EQ(good->devices[0].driver, "nvidia");
+  EXPECT_EQ(good->devices[0].driver_override, std::nullopt);
+  EXPECT_EQ(good->devices[0].iommu_group, 3);
+  EXPECT_EQ(good->boot_id, "b");
+}
+
 // ---- every write point ----
 
 // A group bind with a non-default entry override on one member, so rollback must restore it.
