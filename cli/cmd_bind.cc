@@ -95,8 +95,10 @@ void print_devices(const BindReport& r, bool dry_run) {
 bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recovered) {
   auto r = recover(cli.host(), state_dir);
   if (!r.ok()) {
-    Error e = r.error().wrap("an interrupted operation could not be recovered, so nothing new "
-                             "was started");
+    Error e = r.error().kind == ErrorKind::InvalidInput
+                  ? r.error()
+                  : r.error().wrap("an interrupted operation could not be recovered, so nothing "
+                                   "new was started");
     if (cli.json) std::cout << error_json(e).dump(2) << "\n";
     cli.exit_code = report_error(e);
     return false;

@@ -214,7 +214,7 @@ struct Journal {
   std::vector<JournalDevice> devices;
 };
 
-Result<Journal> parse_journal(const std::string& path, const std::string& text) {
+Result<Journal> read_journal(const std::string& path, const std::string& text) {
   auto bad = [&](const std::string& why) {
     return io_error("the journal " + path + " is unreadable (" + why +
                     "): restore its devices by hand (hostpass show ADDR), then remove it");
@@ -391,6 +391,17 @@ std::vector<std::string> group_holders(Host& host, int group) {
 }
 
 }  // namespace
+
+Result<JournalContents> parse_journal(const std::string& path, const std::string& text) {
+  auto j = read_journal(path, text);
+  if (!j.ok()) return j.error();
+  JournalContents out;
+  out.operation = j->operation;
+  out.boot_id = j->boot_id;
+  for (const JournalDevice& d : j->devices)
+    out.devices.push_back(JournalEntry{d.address, d.entry.driver, d.entry.override_, d.iommu_group});
+  return out;
+}
 
 std::string journal_path(const std::string& state_dir) {
   return join_path(state_dir, "journal.json");
@@ -593,7 +604,9 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     c.override_before = d->driver_override;
     c.iommu_group = d->iommu_group;
     bool on_stub = d->driver && is_vfio_driver(*d->driver);
-    if (!on_stub && !d->driver_override) {
+    // On a host driver with no override: nothing to do. Unbound (say, left so by a failed
+    // driverctl set-override): clear any override and reprobe, so the host driver gets it back.
+    if (d->driver && !on_stub && !d->driver_override) {
       c.driver_after = c.driver_before;
       report.notes.push_back(a.to_string() + " is not on a vfio driver (" +
                              describe(d->driver) + "): nothing to do");
@@ -629,9 +642,11 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     if (Status s = w.write(override_path(c.address), "\n"); !s.ok())
       return fail(s.error().wrap("clearing driver_override of " + addr));
     bool on_stub = c.entry.driver && is_vfio_driver(*c.entry.driver);
-    if (!on_stub) continue;  // on a host driver already: clearing the override was all
-    if (Status s = w.write(driver_file(*c.entry.driver, "unbind"), addr); !s.ok())
-      return fail(s.error().wrap("unbinding " + addr + " from " + *c.entry.driver));
+    if (c.entry.driver && !on_stub) continue;  // on a host driver: clearing the override was all
+    if (on_stub) {
+      if (Status s = w.write(driver_file(*c.entry.driver, "unbind"), addr); !s.ok())
+        return fail(s.error().wrap("unbinding " + addr + " from " + *c.entry.driver));
+    }
     if (Status s = w.write(kDriversProbe, addr); !s.ok())
       return fail(s.error().wrap("probing " + addr + " for its host driver"));
     if (w.dry_run()) continue;
@@ -668,7 +683,7 @@ Result<RecoverReport> recover(Host& host, const std::string& state_dir) {
     return text.error().wrap("cannot read the journal");
   }
   report.journal_found = true;
-  auto journal = parse_journal(path, *text);
+  auto journal = read_journal(path, *text);
   if (!journal.ok()) return journal.error();
   report.operation = journal->operation;
   Writer w(host, false);

@@ -79,6 +79,23 @@ struct RecoverReport {
   std::vector<PlannedWrite> writes;  // the writes recover made
 };
 
+// What a journal says (see vfio_bind.cc for the format).
+struct JournalEntry {
+  PciAddress address;
+  std::optional<std::string> driver;           // none: was unbound
+  std::optional<std::string> driver_override;  // none: "(null)"
+  std::optional<int> iommu_group;
+};
+struct JournalContents {
+  std::string operation;  // "bind" or "unbind"
+  std::string boot_id;    // "" when the journal does not say
+  std::vector<JournalEntry> devices;
+};
+
+// Parses a journal strictly: every address canonical, every driver name valid, so that replaying
+// it can only write under /sys/bus/pci. Io error (naming `path`) on anything else.
+Result<JournalContents> parse_journal(const std::string& path, const std::string& text);
+
 // state_dir + "/journal.json".
 std::string journal_path(const std::string& state_dir);
 

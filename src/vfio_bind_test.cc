@@ -334,6 +334,39 @@ TEST_F(VfioBind, ARefusedProbeRollsEveryDeviceBack) {
   EXPECT_FALSE(m_.journal_exists());
 }
 
+TEST_F(VfioBind, AKernelErrorOnUnbindIsReportedWithTheRollback) {
+  host().fail_write_matching("/drivers/qat_c62x/unbind", "Device or resource busy");
+  Snapshot before = m_.snapshot();
+  auto r = bind_devices(host(), {addr("02:00.0"), addr("02:00.1")}, BindOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "unbinding 0000:02:00.0 from qat_c62x: write of '0000:02:00.0' failed on "
+            "/sys/bus/pci/drivers/qat_c62x/unbind: Device or resource busy\n"
+            "rolled back: every device is back: 0000:02:00.1 on qat_c62x (driver_override "
+            "(null)), 0000:02:00.0 on qat_c62x (driver_override (null))");
+  EXPECT_EQ(m_.snapshot(), before);
+}
+
+TEST_F(VfioBind, AnIncompleteRollbackKeepsTheJournalForRecover) {
+  host().fail_write_matching("/sys/bus/pci/drivers_probe", "No such device");  // every probe
+  Snapshot before = m_.snapshot();
+  auto r = bind_devices(host(), {addr("00:04.0")}, BindOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("\nROLLBACK INCOMPLETE: could not return 0000:00:04.0 on "
+                                   "e1000e (driver_override (null)): write of '0000:00:04.0' "
+                                   "failed on /sys/bus/pci/drivers_probe: No such device\nthe "
+                                   "journal /var/lib/hostpass/journal.json is kept: run "
+                                   "`hostpass recover` to finish the rollback"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE(m_.journal_exists());
+  m_.restart();  // the kernel error went away
+  auto rec = recover(host());
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(m_.snapshot(), before);
+  EXPECT_FALSE(m_.journal_exists());
+}
+
 TEST_F(VfioBind, RefusesToStartOverAnInterruptedOperation) {
   ASSERT_TRUE(m_.real->replace_file("/var/lib/hostpass/journal.json", "{}").ok());
   auto r = bind_devices(host(), {addr("00:04.0")}, BindOptions{});
@@ -420,6 +453,23 @@ TEST_F(VfioBind, RecoverDiscardsAJournalFromAnEarlierBoot) {
   EXPECT_FALSE(m_.journal_exists());
 }
 
+TEST_F(VfioBind, UnbindRescuesADeviceAFailedOverrideLeftWithoutDriver) {
+  // What driverctl set-override leaves when vfio-pci refuses the device: override set, unbound.
+  m_.sim->refuse_probe("vfio-pci", "0000:00:04.0");
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/drivers/e1000e/unbind", "0000:00:04.0").ok());
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/devices/0000:00:04.0/driver_override",
+                                      "vfio-pci").ok());
+  ASSERT_TRUE(m_.sim->write_attribute("/sys/bus/pci/drivers_probe", "0000:00:04.0").ok());
+  ASSERT_EQ(driver("0000:00:04.0"), std::nullopt);
+  auto r = unbind_devices(host(), {addr("00:04.0")}, BindOptions{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(driver("0000:00:04.0"), "e1000e");
+  auto got = ops(host().writes());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[1], "write /sys/bus/pci/devices/0000:00:04.0/driver_override <\n>");
+  EXPECT_EQ(got[2], "write /sys/bus/pci/drivers_probe <0000:00:04.0>");
+}
+
 TEST_F(VfioBind, UnbindOfAHostDeviceIsANoOp) {
   auto r = unbind_devices(host(), {addr("00:04.0")}, BindOptions{});
   ASSERT_TRUE(r.ok());
@@ -442,6 +492,33 @@ TEST_F(VfioBind, RecoverRefusesACorruptJournalAndKeepsIt) {
             std::string::npos);
   EXPECT_TRUE(m_.journal_exists());
   EXPECT_EQ(host().write_count(), 0);
+}
+
+TEST(VfioBindJournal, ATamperedJournalCannotSteerWritesOutsideSysfs) {
+  for (const char* text : {
+           R"({"version":1,"devices":[{"address":"0000:01:00.0","driver":"../../x"}]})",
+           R"({"version":1,"devices":[{"address":"0000:01:00.0/../..","driver":"nvidia"}]})",
+           R"({"version":1,"devices":[{"address":"01:00.0","driver":"nvidia"}]})",
+           R"({"version":1,"devices":[{"address":"0000:01:00.0","driver_override":7}]})",
+           R"({"version":2,"devices":[]})",
+           R"([1,2,3])",
+       }) {
+    auto j = parse_journal("/var/lib/hostpass/journal.json", text);
+    ASSERT_FALSE(j.ok()) << text;
+    EXPECT_EQ(j.error().message.rfind("the journal /var/lib/hostpass/journal.json is unreadable", 0),
+              0u)
+        << j.error().message;
+  }
+  auto good = parse_journal("/j", R"({"version":1,"operation":"bind","boot_id":"b",
+      "devices":[{"address":"0000:0A:00.0","driver":"nvidia","driver_override":null,
+                  "iommu_group":3}]})");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  ASSERT_EQ(good->devices.size(), 1u);
+  EXPECT_EQ(good->devices[0].address.to_string(), "0000:0a:00.0");
+  EXPECT_EQ(good->devices[0].driver, "nvidia");
+  EXPECT_EQ(good->devices[0].driver_override, std::nullopt);
+  EXPECT_EQ(good->devices[0].iommu_group, 3);
+  EXPECT_EQ(good->boot_id, "b");
 }
 
 // ---- every write point ----

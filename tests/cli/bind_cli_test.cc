@@ -175,6 +175,38 @@ TEST_F(BindCli, RefusalsExitTwoWithTheReasonAndWriteNothing) {
   EXPECT_EQ(tree_digest(tree_.root()), before);
 }
 
+TEST_F(BindCli, ForceSaysWhatItOverrides) {
+  ProgramRun r = sim({"bind", "--force", "00:03.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "0000:00:03.0  virtio-pci -> vfio-pci\n"
+            "note: --force: overriding for 0000:00:03.0: the host uses it: network interface "
+            "eth0 is up; default route via eth0\n");
+  EXPECT_EQ(driver("0000:00:03.0"), "vfio-pci");
+}
+
+TEST_F(BindCli, UnbindDryRunChangesNothing) {
+  auto before = tree_digest(tree_.root());
+  ProgramRun r = sim({"unbind", "--dry-run", "04:00.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("   3. write   /sys/bus/pci/drivers/vfio-pci/unbind  \"0000:04:00.0\"\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(tree_digest(tree_.root()), before);
+}
+
+TEST_F(BindCli, JsonRefusalCarriesTheKindAndMessage) {
+  ProgramRun r = sim({"bind", "--json", "00:02.0"});
+  EXPECT_EQ(r.exit_code, 2);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["error"]["kind"], "refused");
+  EXPECT_EQ(j["error"]["message"],
+            "refusing 0000:00:02.0: it holds the root filesystem (/dev/vda1 on /); --force does "
+            "not override this\nrefusing 0000:00:02.0: the host uses it: swap (/dev/vda2) (free "
+            "it first, or use --force to take it anyway)");
+  EXPECT_TRUE(j["recovered"].is_null());
+}
+
 TEST_F(BindCli, BadInputExitsTwoAndWritesNothing) {
   auto before = tree_digest(tree_.root());
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
@@ -289,6 +321,19 @@ TEST_F(BindCli, UnbindWithoutAHostDriverSaysSo) {
                        "now: no loaded host driver matches it"),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(BindCli, UnbindRefusesADeviceAVmIsUsing) {
+  tree_.symlink("/dev/vfio/8", "/proc/4242/fd/17");
+  tree_.write("/proc/4242/comm", "qemu-system-x86\n");
+  auto before = tree_digest(tree_.root());
+  ProgramRun r = sim({"unbind", "04:00.0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "hostpass: refusing 0000:04:00.0: /dev/vfio/8 is open by process 4242 "
+            "(qemu-system-x86) (a VM is using it; unbinding would hang until it lets go): stop "
+            "the VM or detach the device first\n");
+  EXPECT_EQ(tree_digest(tree_.root()), before);
 }
 
 TEST_F(BindCli, TheSimulatorRefusesTheRealRoot) {
