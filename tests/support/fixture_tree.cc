@@ -178,9 +178,54 @@ void FixtureTree::add_mdev_type(const std::string& parent, const MdevTypeSpec& t
   write(dir + "/description", t.description + "\n");
   write(dir + "/create", "");
   // /sys/class/mdev_bus/<parent> -> ../../devices/.../<parent>
+  mkdir("/sys/bus/mdev/devices");
+  mkdir("/sys/bus/mdev/drivers/vfio_mdev");
   std::string bus_link = "/sys/class/mdev_bus/" + parent;
   if (!fs::is_symlink(path(bus_link)))
     symlink(relative(bus_link, device_path(parent)), bus_link);
+}
+
+void FixtureTree::write_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                      const std::string& type, const std::string& uuid) {
+  FixtureTree t = FixtureTree::attach(root);
+  std::string dev = parent_dev + "/" + uuid;
+  std::string type_dir = parent_dev + "/mdev_supported_types/" + type;
+  t.mkdir(dev);
+  t.symlink(relative(dev + "/mdev_type", type_dir), dev + "/mdev_type");
+  t.write(dev + "/remove", "");
+  t.write(dev + "/uevent", "DRIVER=vfio_mdev\nMDEV_TYPE=" + type + "\n");
+  t.symlink(relative(dev + "/subsystem", "/sys/bus/mdev"), dev + "/subsystem");
+  t.symlink(relative(dev + "/driver", "/sys/bus/mdev/drivers/vfio_mdev"), dev + "/driver");
+  t.symlink(relative(type_dir + "/devices/" + uuid, dev), type_dir + "/devices/" + uuid);
+  t.symlink(relative("/sys/bus/mdev/devices/" + uuid, dev), "/sys/bus/mdev/devices/" + uuid);
+  t.symlink(relative("/sys/bus/mdev/drivers/vfio_mdev/" + uuid, dev),
+            "/sys/bus/mdev/drivers/vfio_mdev/" + uuid);
+}
+
+void FixtureTree::erase_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                      const std::string& type, const std::string& uuid) {
+  fs::remove_all(root + parent_dev + "/" + uuid);
+  fs::remove(root + parent_dev + "/mdev_supported_types/" + type + "/devices/" + uuid);
+  fs::remove(root + "/sys/bus/mdev/devices/" + uuid);
+  fs::remove(root + "/sys/bus/mdev/drivers/vfio_mdev/" + uuid);
+}
+
+void FixtureTree::add_mdev_instance(const std::string& parent, const std::string& type,
+                                    const std::string& uuid) {
+  std::string dev = device_path(parent);
+  std::string avail = path(dev + "/mdev_supported_types/" + type + "/available_instances");
+  std::ifstream in(avail);
+  int n = 0;
+  if (!(in >> n)) throw std::runtime_error("fixture: no mdev type " + type + " on " + parent);
+  write_mdev_instance(root_, dev, type, uuid);
+  write(dev + "/mdev_supported_types/" + type + "/available_instances",
+        std::to_string(n > 0 ? n - 1 : 0) + "\n");
+}
+
+FixtureTree FixtureTree::attach(std::string root) {
+  FixtureTree t;
+  t.root_ = std::move(root);
+  return t;
 }
 
 void FixtureTree::add_driver(const std::string& name) {

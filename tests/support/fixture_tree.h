@@ -83,6 +83,23 @@ class FixtureTree {
   void add_pci(const PciSpec& spec);
   // Mediated device types of a parent (creates mdev_supported_types/<id>/...).
   void add_mdev_type(const std::string& parent, const MdevTypeSpec& type);
+  // An existing mediated device of `type` on `parent` (both added before), as the mdev core
+  // leaves it after a write to `create`: see mdev_instance_dirs(). Decrements the type's
+  // available_instances.
+  void add_mdev_instance(const std::string& parent, const std::string& type,
+                         const std::string& uuid);
+  // The kernel-shaped entries of one instance under `root` (drivers/vfio/mdev/mdev_core.c,
+  // mdev_sysfs.c): <parent_dev>/<uuid>/ with mdev_type -> ../mdev_supported_types/<type>,
+  // remove, uevent (MDEV_TYPE=), subsystem -> bus/mdev, driver -> bus/mdev/drivers/vfio_mdev;
+  // <type>/devices/<uuid> -> ../../../<uuid>; /sys/bus/mdev/devices/<uuid> -> the instance.
+  // `parent_dev` is the /sys/devices path. Used by add_mdev_instance and the simulated mdev core
+  // (sim_mdev.h); it does not touch available_instances.
+  static void write_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                  const std::string& type, const std::string& uuid);
+  // Removes what write_mdev_instance created.
+  static void erase_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                  const std::string& type, const std::string& uuid);
+
   // A driver directory with bind, unbind, new_id, remove_id (created for every driver used).
   void add_driver(const std::string& name);
   // /sys/class/iommu/<name> (dmar0 or ivhd0), which `check` reads to tell the IOMMU is on.
@@ -138,6 +155,9 @@ class FixtureTree {
   static std::string config_space(const PciSpec& spec);
 
  private:
+  FixtureTree() = default;
+  // A FixtureTree over an existing root, without emptying it (for the static helpers).
+  static FixtureTree attach(std::string root);
   void link_driver(const std::string& address, const std::string& driver);
   void link_group(const std::string& address, int group);
 
