@@ -23,6 +23,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -33,6 +34,8 @@ namespace hostpass::testing {
 class SimMdevHost : public Host {
  public:
   explicit SimMdevHost(Host& inner) : inner_(inner) {}
+  // Owns the wrapped host: what a CLI HostFactory returns (run_cli over a fixture root).
+  explicit SimMdevHost(std::unique_ptr<Host> owned) : owned_(std::move(owned)), inner_(*owned_) {}
 
   void set_one_type_per_parent(bool on) { one_type_per_parent_ = on; }
   int creates() const { return creates_; }
@@ -67,6 +70,7 @@ class SimMdevHost : public Host {
   int read_count(const std::string& path) const;
   void write_count(const std::string& path, int n);
 
+  std::unique_ptr<Host> owned_;  // before inner_: inner_ may refer to it
   Host& inner_;
   std::mutex mu_;
   bool one_type_per_parent_ = true;
