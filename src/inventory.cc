@@ -222,8 +222,10 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       std::vector<Unusable> found;
       for (const PciDevice* m : members) {
         const std::string a = m->address.to_string();
-        const std::string bind = several_endpoints ? "hostpass bind --group " + a
-                                                   : "hostpass bind " + a;
+        // One command per group: --group binds every endpoint of it (vfio_bind.h).
+        const std::string bind =
+            several_endpoints ? "hostpass bind --group " + members.front()->address.to_string()
+                              : "hostpass bind " + a;
         for (const HostUse& u : m->in_use)
           found.push_back({a, "in use by the host: " + u.detail,
                            "free it from the host first; hostpass will not take it"});

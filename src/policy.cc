@@ -734,7 +734,12 @@ Result<Policy> load_policy(Host& host, const std::string& path) {
 Result<Policy> load_policy(Host& host, const std::string& path, const std::string& source_name) {
   // 4 MiB is far beyond any real CR.
   auto text = host.read_file(path, 4 << 20);
-  if (!text.ok()) return text.error().wrap("cannot read the policy " + source_name);
+  if (!text.ok()) {
+    // A policy file that is not there is the user's to fix, like any other bad input.
+    Error e = text.error().wrap("cannot read the policy " + source_name);
+    if (e.kind == ErrorKind::NotFound) e.kind = ErrorKind::InvalidInput;
+    return e;
+  }
   return parse_policy(*text, source_name);
 }
 
