@@ -10,12 +10,16 @@
 // Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, mdev_apply.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli.h"
 #include "mdev.h"
+#include "mdev_apply.h"
+#include "policy.h"
 
 namespace hostpass {
 
@@ -191,6 +195,106 @@ int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition) {
   return kExitOk;
 }
 
+struct ApplyArgs {
+  std::string file;
+  std::vector<std::string> labels;  // KEY=VALUE
+  bool dry_run = false;
+  bool transient = false;
+};
+
+int run_apply(Cli& cli, const ApplyArgs& a) {
+  std::map<std::string, std::string> labels;
+  for (const std::string& l : a.labels) {
+    size_t eq = l.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return report_error(invalid_input("invalid --node-label '" + l +
+                                        "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4"));
+    labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  // The CR is the user's file: read from the real filesystem as typed (as `inventory` does).
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(a.file, ec).string();
+  if (ec) absolute = a.file;
+  RealHost local("/");
+  auto policy = load_policy(local, absolute, a.file);
+  if (!policy.ok()) {
+    std::istringstream lines(policy.error().message);
+    std::string line;
+    while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
+    return exit_code_for(policy.error());
+  }
+  Host& host = cli.host();
+  // KubeVirt selects nodeMediatedDeviceTypes by the node's labels; the one label every node has
+  // is its hostname.
+  if (!labels.count("kubernetes.io/hostname"))
+    if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
+      labels["kubernetes.io/hostname"] = std::string(trim(*h));
+
+  std::vector<std::string> warnings;
+  auto types = list_mdev_types(host, &warnings);
+  if (!types.ok()) return report_error(types.error());
+  auto instances = list_mdev_instances(host, &warnings);
+  if (!instances.ok()) return report_error(instances.error());
+  print_warnings(warnings);
+  std::vector<std::string> desired = desired_mdev_types(policy->mdev_config, labels);
+  MdevApplyPlan plan = plan_mdev_apply(*types, *instances, desired);
+  MdevApplyResult result;
+  if (!a.dry_run) result = apply_mdev_plan(host, plan, MdevApplyOptions{!a.transient});
+
+  if (cli.json) {
+    nlohmann::json creates = nlohmann::json::array(), undesired = nlohmann::json::array(),
+                   created = nlohmann::json::array();
+    for (const MdevApplyCreate& c : plan.creates)
+      creates.push_back({{"parent", c.parent}, {"type", c.type_id},
+                         {"type_name", or_null(c.type_name)}, {"count", c.count}});
+    for (const MdevInstance& m : plan.undesired)
+      undesired.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
+    for (const MdevInstance& m : result.created)
+      created.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
+    std::cout << nlohmann::json{{"dry_run", a.dry_run},
+                                {"desired", plan.desired},
+                                {"configured_parents", plan.configured_parents},
+                                {"creates", creates},
+                                {"unmatched", plan.unmatched},
+                                {"undesired", undesired},
+                                {"notes", plan.notes},
+                                {"created", created},
+                                {"errors", result.errors}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::string out;
+    if (desired.empty()) {
+      out += "no mediated device types requested for this node (" + a.file +
+             " has no mediatedDevicesConfiguration that applies)\n";
+    } else {
+      std::string list;
+      for (const std::string& d : desired) list += (list.empty() ? "" : ", ") + d;
+      out += "desired types: " + list + "\n";
+    }
+    for (const std::string& p : plan.configured_parents)
+      out += p + ": already has mediated devices: left as it is\n";
+    for (const MdevApplyCreate& c : plan.creates)
+      out += c.parent + ": " + (a.dry_run ? "would create " : "create ") +
+             std::to_string(c.count) + " x " + c.type_id +
+             (c.type_name.empty() ? "" : " (" + c.type_name + ")") + "\n";
+    for (const std::string& u : plan.unmatched)
+      out += "not on this node: " + u + " (no type id or name matches)\n";
+    for (const std::string& n : plan.notes) out += "note: " + n + "\n";
+    for (const MdevInstance& m : plan.undesired)
+      out += "not desired, kept: " + m.uuid + " " + m.parent + " " + m.type_id +
+             " (remove with `hostpass mdev remove " + m.uuid + "`)\n";
+    if (!a.dry_run)
+      out += "created " + std::to_string(result.created.size()) + " mediated device" +
+             (result.created.size() == 1 ? "" : "s") +
+             (result.created.empty() || a.transient ? "" : " (mdevctl definitions written)") +
+             "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  for (const std::string& e : result.errors) std::cerr << "hostpass: " << e << "\n";
+  return result.errors.empty() ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 void add_mdev_commands(CLI::App& app, Cli& cli) {
@@ -223,6 +327,18 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
   remove->add_option("uuid", *uuid, "the device's UUID")->required();
   remove->add_flag("--keep-definition", *keep, "leave its mdevctl definition in place");
   remove->callback([&cli, uuid, keep] { cli.exit_code = run_remove(cli, *uuid, *keep); });
+
+  auto apply_args = std::make_shared<ApplyArgs>();
+  CLI::App* apply = mdev->add_subcommand(
+      "apply", "create the mediated devices a KubeVirt/HyperConverged CR's "
+               "mediatedDevicesConfiguration asks for on this node, as virt-handler does");
+  apply->add_option("-f,--file", apply_args->file, "the KubeVirt or HyperConverged CR (YAML)")
+      ->required();
+  apply->add_option("--node-label", apply_args->labels,
+                    "a label of this node, KEY=VALUE, for nodeMediatedDeviceTypes (repeatable)");
+  apply->add_flag("--dry-run", apply_args->dry_run, "print the plan, change nothing");
+  apply->add_flag("--transient", apply_args->transient, "do not write mdevctl definitions");
+  apply->callback([&cli, apply_args] { cli.exit_code = run_apply(cli, *apply_args); });
 }
 
 }  // namespace hostpass

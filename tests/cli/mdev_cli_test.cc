@@ -173,5 +173,107 @@ TEST_F(MdevCli, RemovingAnUnknownDeviceFails) {
                        " (neither active nor defined; see `hostpass mdev list`)\n");
 }
 
+// ---- mdev apply ----
+
+constexpr const char* kCr = R"(apiVersion: kubevirt.io/v1
+kind: KubeVirt
+metadata:
+  name: kubevirt
+  namespace: kubevirt
+spec:
+  configuration:
+    mediatedDevicesConfiguration:
+      mediatedDeviceTypes:
+      - nvidia-230
+      nodeMediatedDeviceTypes:
+      - nodeSelector:
+          kubernetes.io/hostname: node02
+        mediatedDeviceTypes:
+        - GRID_T4-2B
+    permittedHostDevices:
+      mediatedDevices:
+      - mdevNameSelector: "GRID T4-1Q"
+        resourceName: "nvidia.com/GRID_T4-1Q"
+)";
+
+class MdevApplyCli : public MdevCli {
+ protected:
+  MdevApplyCli() : cr_(dir_.path() + "/kubevirt.yaml") {
+    std::ofstream(cr_) << kCr;
+  }
+  size_t instances() {
+    return std::distance(std::filesystem::directory_iterator(tree_.path("/sys/bus/mdev/devices")),
+                         std::filesystem::directory_iterator());
+  }
+  std::string cr_;
+};
+
+TEST_F(MdevApplyCli, CreatesTheClusterWideTypeThenChangesNothingOnReapply) {
+  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "desired types: nvidia-230\n"
+                   "0000:01:00.0: create 16 x nvidia-230 (GRID T4-1Q)\n"
+                   "created 16 mediated devices (mdevctl definitions written)\n");
+  EXPECT_EQ(instances(), 16u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tree_.path("/etc/mdevctl.d/0000:01:00.0")),
+                          std::filesystem::directory_iterator()),
+            16);
+  EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
+            "0\n");
+
+  ProgramRun again = hostpass_sim({"mdev", "apply", "-f", cr_});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "desired types: nvidia-230\n"
+                       "0000:01:00.0: already has mediated devices: left as it is\n"
+                       "created 0 mediated devices\n");
+  EXPECT_EQ(instances(), 16u);
+}
+
+TEST_F(MdevApplyCli, NodeLabelsSelectNodeMediatedDeviceTypes) {
+  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_, "--node-label",
+                               "kubernetes.io/hostname=node02", "--transient"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "desired types: GRID_T4-2B\n"
+                   "0000:01:00.0: create 8 x nvidia-223 (GRID T4-2B)\n"
+                   "created 8 mediated devices\n");
+  EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d/0000:01:00.0")));
+}
+
+TEST_F(MdevApplyCli, TheHostnameIsANodeLabel) {
+  tree_.write("/proc/sys/kernel/hostname", "node02\n");
+  ProgramRun r = hostpass({"mdev", "apply", "-f", cr_, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "desired types: GRID_T4-2B\n"
+                   "0000:01:00.0: would create 8 x nvidia-223 (GRID T4-2B)\n");
+}
+
+TEST_F(MdevApplyCli, DryRunChangesNothingAndJsonShowsThePlan) {
+  ProgramRun r = hostpass({"--json", "mdev", "apply", "-f", cr_, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["dry_run"], true);
+  EXPECT_EQ(j["desired"], (nlohmann::json{"nvidia-230"}));
+  EXPECT_EQ(j["creates"], (nlohmann::json{{{"parent", "0000:01:00.0"}, {"type", "nvidia-230"},
+                                           {"type_name", "GRID T4-1Q"}, {"count", 16}}}));
+  EXPECT_EQ(j["created"], nlohmann::json::array());
+  EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/create"), "");
+  EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d")));
+}
+
+TEST_F(MdevApplyCli, ABrokenCrExitsTwoWithFileAndLine) {
+  std::ofstream(cr_) << "spec:\n  configuration:\n    mediatedDevicesConfiguration:\n"
+                        "      mediatedDeviceTypes: nvidia-230\n";
+  ProgramRun r = hostpass({"mdev", "apply", "-f", cr_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(cr_ + ":4"), std::string::npos) << r.err;
+}
+
+TEST_F(MdevApplyCli, BadNodeLabelExitsTwo) {
+  ProgramRun r = hostpass({"mdev", "apply", "-f", cr_, "--node-label", "nolabel"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "hostpass: invalid --node-label 'nolabel': expected KEY=VALUE, as in "
+                   "nvidia.com/gpu.product=Tesla-T4\n");
+}
+
 }  // namespace
 }  // namespace hostpass::testing
