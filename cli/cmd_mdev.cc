@@ -105,9 +105,10 @@ int run_list(Cli& cli) {
   nlohmann::json array = nlohmann::json::array();
   for (const auto& [key, r] : rows) {
     nlohmann::json def = nullptr;
-    if (r.def) def = {{"start", r.def->auto_start ? "auto" : "manual"},
-                      {"mdev_type", r.def->type_id},
-                      {"path", mdevctl_config_path(*r.def)}};
+    if (r.def)
+      def = {{"start", r.def->auto_start ? "auto" : "manual"},
+             {"mdev_type", r.def->type_id},
+             {"path", mdevctl_config_path(*r.def)}};
     if (cli.json) {
       array.push_back({{"uuid", r.uuid},
                        {"parent", r.parent},
@@ -123,8 +124,7 @@ int run_list(Cli& cli) {
     line += r.active ? "  active" : "  not active";
     if (r.def) {
       line += std::string(", defined (start: ") + (r.def->auto_start ? "auto" : "manual") + ")";
-      if (r.active && r.def->type_id != r.type_id)
-        line += " but defined as " + r.def->type_id;
+      if (r.active && r.def->type_id != r.type_id) line += " but defined as " + r.def->type_id;
     }
     out += line + "\n";
   }
@@ -207,8 +207,9 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
   for (const std::string& l : a.labels) {
     size_t eq = l.find('=');
     if (eq == std::string::npos || eq == 0)
-      return report_error(invalid_input("invalid --node-label '" + l +
-                                        "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4"));
+      return report_error(
+          invalid_input("invalid --node-label '" + l +
+                        "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4"));
     labels[l.substr(0, eq)] = l.substr(eq + 1);
   }
   // The CR is the user's file: read from the real filesystem as typed (as `inventory` does).
@@ -245,8 +246,10 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
     nlohmann::json creates = nlohmann::json::array(), undesired = nlohmann::json::array(),
                    created = nlohmann::json::array();
     for (const MdevApplyCreate& c : plan.creates)
-      creates.push_back({{"parent", c.parent}, {"type", c.type_id},
-                         {"type_name", or_null(c.type_name)}, {"count", c.count}});
+      creates.push_back({{"parent", c.parent},
+                         {"type", c.type_id},
+                         {"type_name", or_null(c.type_name)},
+                         {"count", c.count}});
     for (const MdevInstance& m : plan.undesired)
       undesired.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
     for (const MdevInstance& m : result.created)
@@ -275,9 +278,8 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
     for (const std::string& p : plan.configured_parents)
       out += p + ": already has mediated devices: left as it is\n";
     for (const MdevApplyCreate& c : plan.creates)
-      out += c.parent + ": " + (a.dry_run ? "would create " : "create ") +
-             std::to_string(c.count) + " x " + c.type_id +
-             (c.type_name.empty() ? "" : " (" + c.type_name + ")") + "\n";
+      out += c.parent + ": " + (a.dry_run ? "would create " : "create ") + std::to_string(c.count) +
+             " x " + c.type_id + (c.type_name.empty() ? "" : " (" + c.type_name + ")") + "\n";
     for (const std::string& u : plan.unmatched)
       out += "not on this node: " + u + " (no type id or name matches)\n";
     for (const std::string& n : plan.notes) out += "note: " + n + "\n";
@@ -287,8 +289,7 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
     if (!a.dry_run)
       out += "created " + std::to_string(result.created.size()) + " mediated device" +
              (result.created.size() == 1 ? "" : "s") +
-             (result.created.empty() || a.transient ? "" : " (mdevctl definitions written)") +
-             "\n";
+             (result.created.empty() || a.transient ? "" : " (mdevctl definitions written)") + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
   for (const std::string& e : result.errors) std::cerr << "hostpass: " << e << "\n";
@@ -298,8 +299,9 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
 }  // namespace
 
 void add_mdev_commands(CLI::App& app, Cli& cli) {
-  CLI::App* mdev = app.add_subcommand("mdev", "mediated devices (vGPU): types, instances, "
-                                              "KubeVirt's mediatedDevicesConfiguration");
+  CLI::App* mdev = app.add_subcommand("mdev",
+                                      "mediated devices (vGPU): types, instances, "
+                                      "KubeVirt's mediatedDevicesConfiguration");
   mdev->require_subcommand(1);
 
   auto parent = std::make_shared<std::string>();
@@ -330,8 +332,9 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
 
   auto apply_args = std::make_shared<ApplyArgs>();
   CLI::App* apply = mdev->add_subcommand(
-      "apply", "create the mediated devices a KubeVirt/HyperConverged CR's "
-               "mediatedDevicesConfiguration asks for on this node, as virt-handler does");
+      "apply",
+      "create the mediated devices a KubeVirt/HyperConverged CR's "
+      "mediatedDevicesConfiguration asks for on this node, as virt-handler does");
   apply->add_option("-f,--file", apply_args->file, "the KubeVirt or HyperConverged CR (YAML)")
       ->required();
   apply->add_option("--node-label", apply_args->labels,

@@ -28,7 +28,9 @@ Result<uint16_t> parse_usb_id(std::string_view text, const char* what) {
   return static_cast<uint16_t>(v);
 }
 
-nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+nlohmann::json or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
 
 std::string hex(uint32_t v, int digits) {
   char b[16];
@@ -61,8 +63,9 @@ nlohmann::json usb_device_to_json(const UsbDevice& d) {
 
 int run_list_usb(Cli& cli, const UsbListFilters& f) {
   if (f.pci_only_filter)
-    return report_error(invalid_input("--class, --driver and --group select PCI devices; with "
-                                      "--usb use --vendor VVVV or --device VVVV:PPPP"));
+    return report_error(
+        invalid_input("--class, --driver and --group select PCI devices; with "
+                      "--usb use --vendor VVVV or --device VVVV:PPPP"));
   std::optional<uint16_t> vendor, product;
   if (!f.vendor.empty()) {
     auto v = parse_usb_id(f.vendor, "vendor id");
@@ -112,8 +115,8 @@ int run_list_usb(Cli& cli, const UsbListFilters& f) {
     out = array.dump(2) + "\n";
   } else {
     for (const UsbDevice& d : shown)
-      out += lsusb_line(d) + "  port=" + d.port_path + " speed=" +
-             (d.speed.empty() ? "-" : d.speed) + "\n";
+      out += lsusb_line(d) + "  port=" + d.port_path +
+             " speed=" + (d.speed.empty() ? "-" : d.speed) + "\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;

@@ -10,8 +10,8 @@
 namespace hostpass {
 
 struct UsbListFilters {
-  std::string vendor;  // --vendor VVVV
-  std::string device;  // --device VVVV:PPPP (lsusb -d)
+  std::string vendor;            // --vendor VVVV
+  std::string device;            // --device VVVV:PPPP (lsusb -d)
   bool pci_only_filter = false;  // --class, --driver or --group were given: they mean PCI
 };
 

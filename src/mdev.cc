@@ -57,7 +57,9 @@ bool is_hex_digit(char c) {
 
 // ---- types and instances ----
 
-Result<std::vector<MdevType>> list_mdev_types(Host& host) { return list_mdev_types(host, nullptr); }
+Result<std::vector<MdevType>> list_mdev_types(Host& host) {
+  return list_mdev_types(host, nullptr);
+}
 
 Result<std::vector<MdevType>> list_mdev_types(Host& host, std::vector<std::string>* warnings) {
   std::vector<MdevType> types;
@@ -200,8 +202,8 @@ Result<MdevInstance> create_mdev(Host& host, const MdevCreateRequest& req) {
     uuid = *u;
   }
   if (!host.exists(join_path(kMdevBusClassDir, req.parent)))
-    return not_found("no mediated device parent " + req.parent + " (not in " +
-                     kMdevBusClassDir + "; see `hostpass mdev types`)");
+    return not_found("no mediated device parent " + req.parent + " (not in " + kMdevBusClassDir +
+                     "; see `hostpass mdev types`)");
   auto ids = host.list_dir(types_dir(req.parent));
   if (!ids.ok()) return ids.error().wrap("parent " + req.parent);
   std::sort(ids->begin(), ids->end());
@@ -224,8 +226,8 @@ Result<MdevInstance> create_mdev(Host& host, const MdevCreateRequest& req) {
     } else if (by_name.size() > 1) {
       std::string list;
       for (const MdevType& t : by_name) list += (list.empty() ? "" : ", ") + t.id;
-      return invalid_input("type name '" + req.type + "' is ambiguous on " + req.parent +
-                           " (" + list + "); give the type id");
+      return invalid_input("type name '" + req.type + "' is ambiguous on " + req.parent + " (" +
+                           list + "); give the type id");
     } else {
       std::string list;
       for (const std::string& id : *ids) list += (list.empty() ? "" : ", ") + id;
@@ -243,9 +245,8 @@ Result<MdevInstance> create_mdev(Host& host, const MdevCreateRequest& req) {
   }
   if (host.exists(join_path(kMdevDevicesDir, uuid))) {
     auto existing = read_instance(host, uuid);
-    std::string where = existing.ok() ? " (type " + existing->type_id + " on " +
-                                            existing->parent + ")"
-                                      : "";
+    std::string where =
+        existing.ok() ? " (type " + existing->type_id + " on " + existing->parent + ")" : "";
     return refused("mediated device " + uuid + " already exists" + where);
   }
   std::string create = join_path(join_path(types_dir(req.parent), type->id), "create");
@@ -255,9 +256,8 @@ Result<MdevInstance> create_mdev(Host& host, const MdevCreateRequest& req) {
   // is the one we asked for.
   auto made = read_instance(host, uuid);
   if (!made.ok())
-    return io_error("wrote " + uuid + " to " + create + " but " +
-                    join_path(kMdevDevicesDir, uuid) + " did not appear: " +
-                    made.error().message);
+    return io_error("wrote " + uuid + " to " + create + " but " + join_path(kMdevDevicesDir, uuid) +
+                    " did not appear: " + made.error().message);
   if (made->parent != req.parent || made->type_id != type->id)
     return io_error("mediated device " + uuid + " appeared as type " + made->type_id + " on " +
                     made->parent + ", not " + type->id + " on " + req.parent);

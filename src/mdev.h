@@ -75,7 +75,7 @@ Status validate_mdev_parent_name(std::string_view parent);
 
 struct MdevCreateRequest {
   std::string parent;
-  std::string type;              // the type id, or the type's name (exact, or with '_' for ' ')
+  std::string type;                 // the type id, or the type's name (exact, or with '_' for ' ')
   std::optional<std::string> uuid;  // none: a random v4 UUID
 };
 

@@ -55,9 +55,10 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
       plan.unmatched.push_back(want);
       for (const MdevType& t : types) {
         if (!t.name.empty() && want == t.name && want != kubevirt_mdev_name(t.name)) {
-          plan.notes.push_back("'" + want + "' matches no type: KubeVirt compares type names with "
-                               "spaces replaced by '_'; write '" + kubevirt_mdev_name(t.name) +
-                               "' or the type id '" + t.id + "'");
+          plan.notes.push_back("'" + want +
+                               "' matches no type: KubeVirt compares type names with "
+                               "spaces replaced by '_'; write '" +
+                               kubevirt_mdev_name(t.name) + "' or the type id '" + t.id + "'");
           break;
         }
       }
@@ -118,7 +119,8 @@ MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
         break;
       }
       if (options.persist) {
-        Status s = define_mdev(host, MdevDefinition{made->uuid, made->parent, made->type_id, true, {}});
+        Status s =
+            define_mdev(host, MdevDefinition{made->uuid, made->parent, made->type_id, true, {}});
         if (!s.ok()) result.errors.push_back(s.error().message);
       }
       result.created.push_back(std::move(*made));

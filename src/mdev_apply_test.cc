@@ -23,9 +23,10 @@ using testing::SimMdevHost;
 TEST(DesiredMdevTypes, NodeEntriesWinWhenTheirSelectorMatchesElseTheClusterList) {
   MediatedDevicesConfiguration c;
   c.types = {"nvidia-222", "nvidia-228"};
-  c.node_types = {{{{"nvidia.com/gpu.product", "Tesla-T4"}}, {"nvidia-230", "nvidia-223"}},
-                  {{{"nvidia.com/gpu.product", "Tesla-T4"}, {"zone", "a"}}, {"nvidia-230", "nvidia-999"}},
-                  {{{"nvidia.com/gpu.product", "A10"}}, {"nvidia-500"}}};
+  c.node_types = {
+      {{{"nvidia.com/gpu.product", "Tesla-T4"}}, {"nvidia-230", "nvidia-223"}},
+      {{{"nvidia.com/gpu.product", "Tesla-T4"}, {"zone", "a"}}, {"nvidia-230", "nvidia-999"}},
+      {{{"nvidia.com/gpu.product", "A10"}}, {"nvidia-500"}}};
   EXPECT_EQ(desired_mdev_types(c, {}), (std::vector<std::string>{"nvidia-222", "nvidia-228"}));
   EXPECT_EQ(desired_mdev_types(c, {{"nvidia.com/gpu.product", "Tesla-T4"}}),
             (std::vector<std::string>{"nvidia-230", "nvidia-223"}));
@@ -48,9 +49,12 @@ class MdevApply : public ::testing::Test {
     s.driver = "nvidia";
     s.iommu_group = 20;
     tree_.add_pci(s);
-    tree_.add_mdev_type("0000:81:00.0", MdevTypeSpec{"nvidia-222", "GRID T4-1B", "vfio-pci", 16, "num_heads=4"});
-    tree_.add_mdev_type("0000:81:00.0", MdevTypeSpec{"nvidia-223", "GRID T4-2B", "vfio-pci", 8, "num_heads=4"});
-    tree_.add_mdev_type("0000:81:00.0", MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
+    tree_.add_mdev_type("0000:81:00.0",
+                        MdevTypeSpec{"nvidia-222", "GRID T4-1B", "vfio-pci", 16, "num_heads=4"});
+    tree_.add_mdev_type("0000:81:00.0",
+                        MdevTypeSpec{"nvidia-223", "GRID T4-2B", "vfio-pci", 8, "num_heads=4"});
+    tree_.add_mdev_type("0000:81:00.0",
+                        MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
   }
   MdevApplyPlan plan(const std::vector<std::string>& desired) {
     auto types = list_mdev_types(real_);
@@ -130,25 +134,29 @@ TEST_F(MdevApply, NamesWrittenWithSpacesMatchNothingAndSaySo) {
   EXPECT_TRUE(p.creates.empty());
   EXPECT_EQ(p.unmatched, (std::vector<std::string>{"GRID T4-1Q", "nvidia-999"}));
   ASSERT_EQ(p.notes.size(), 1u);
-  EXPECT_EQ(p.notes[0], "'GRID T4-1Q' matches no type: KubeVirt compares type names with spaces "
-                        "replaced by '_'; write 'GRID_T4-1Q' or the type id 'nvidia-230'");
+  EXPECT_EQ(p.notes[0],
+            "'GRID T4-1Q' matches no type: KubeVirt compares type names with spaces "
+            "replaced by '_'; write 'GRID_T4-1Q' or the type id 'nvidia-230'");
 }
 
 TEST_F(MdevApply, NeverCreatesMoreThanAvailable) {
-  tree_.write("/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
-              "3\n");
+  tree_.write(
+      "/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
+      "3\n");
   MdevApplyPlan p = plan({"nvidia-230"});
   ASSERT_EQ(p.creates.size(), 2u);
   EXPECT_EQ(p.creates[1].count, 3);
   // The kernel may have fewer by the time we write: the step stops at the first refusal.
-  tree_.write("/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
-              "2\n");
+  tree_.write(
+      "/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
+      "2\n");
   MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{});
   EXPECT_EQ(r.created.size(), 18u);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0], "0000:81:00.0: instance 3 of 3 of nvidia-230: no available instances of "
-                         "nvidia-230 (GRID T4-1Q) on 0000:81:00.0: remove an instance first "
-                         "(`hostpass mdev list`)");
+  EXPECT_EQ(r.errors[0],
+            "0000:81:00.0: instance 3 of 3 of nvidia-230: no available instances of "
+            "nvidia-230 (GRID T4-1Q) on 0000:81:00.0: remove an instance first "
+            "(`hostpass mdev list`)");
 }
 
 }  // namespace

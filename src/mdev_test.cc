@@ -72,15 +72,18 @@ TEST_F(Mdev, NoMdevSupportIsEmptyNotAnError) {
 }
 
 TEST_F(Mdev, MalformedAvailableInstancesSkipsTheTypeWithAWarning) {
-  tree_.write("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-223/"
-              "available_instances", "lots\n");
+  tree_.write(
+      "/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-223/"
+      "available_instances",
+      "lots\n");
   std::vector<std::string> warnings;
   auto types = list_mdev_types(real_, &warnings);
   ASSERT_TRUE(types.ok());
   EXPECT_EQ(types->size(), 2u);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], "type nvidia-223 of 0000:01:00.0: available_instances is not a number: "
-                         "'lots'; type skipped");
+  EXPECT_EQ(warnings[0],
+            "type nvidia-223 of 0000:01:00.0: available_instances is not a number: "
+            "'lots'; type skipped");
 }
 
 TEST_F(Mdev, CreateWritesTheUuidAndTheInstanceAppearsLikeTheKernelShowsIt) {
@@ -98,7 +101,8 @@ TEST_F(Mdev, CreateWritesTheUuidAndTheInstanceAppearsLikeTheKernelShowsIt) {
             "/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/create");
   EXPECT_EQ(watch.writes()[0].data, kUuid);
 
-  EXPECT_TRUE(std::filesystem::is_symlink(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
+  EXPECT_TRUE(
+      std::filesystem::is_symlink(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
   EXPECT_EQ(avail("nvidia-230"), "15\n");
   EXPECT_EQ(avail("nvidia-222"), "0\n");  // one vGPU type per card
   auto instances = list_mdev_instances(real_);
@@ -133,8 +137,9 @@ TEST_F(Mdev, CreateIsRefusedWhenNoInstanceIsAvailable) {
   auto r = create_mdev(watch, MdevCreateRequest{kT4, "nvidia-223", std::nullopt});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Refused);
-  EXPECT_EQ(r.error().message, "no available instances of nvidia-223 (GRID T4-2B) on "
-                               "0000:01:00.0: remove an instance first (`hostpass mdev list`)");
+  EXPECT_EQ(r.error().message,
+            "no available instances of nvidia-223 (GRID T4-2B) on "
+            "0000:01:00.0: remove an instance first (`hostpass mdev list`)");
   EXPECT_EQ(watch.write_count(), 0);
 }
 
@@ -168,12 +173,14 @@ TEST_F(Mdev, UnknownParentOrTypeSaysWhatExists) {
   auto p = create_mdev(sim_, MdevCreateRequest{"0000:65:00.0", "nvidia-230", std::nullopt});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind, ErrorKind::NotFound);
-  EXPECT_EQ(p.error().message, "no mediated device parent 0000:65:00.0 (not in "
-                               "/sys/class/mdev_bus; see `hostpass mdev types`)");
+  EXPECT_EQ(p.error().message,
+            "no mediated device parent 0000:65:00.0 (not in "
+            "/sys/class/mdev_bus; see `hostpass mdev types`)");
   auto t = create_mdev(sim_, MdevCreateRequest{kT4, "nvidia-999", std::nullopt});
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().message, "parent 0000:01:00.0 has no mediated device type 'nvidia-999' "
-                               "(it has: nvidia-222, nvidia-223, nvidia-230)");
+  EXPECT_EQ(t.error().message,
+            "parent 0000:01:00.0 has no mediated device type 'nvidia-999' "
+            "(it has: nvidia-222, nvidia-223, nvidia-230)");
 }
 
 TEST_F(Mdev, AFailedCreateWriteLeavesNothingBehind) {
@@ -183,7 +190,8 @@ TEST_F(Mdev, AFailedCreateWriteLeavesNothingBehind) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("creating nvidia-230 instance " + std::string(kUuid) +
                                    " on 0000:01:00.0"),
-            std::string::npos) << r.error().message;
+            std::string::npos)
+      << r.error().message;
   EXPECT_TRUE(list_mdev_instances(real_)->empty());
   EXPECT_EQ(avail("nvidia-230"), "16\n");
 }
@@ -195,9 +203,10 @@ TEST_F(Mdev, CreateNoticesWhenTheDeviceDoesNotAppear) {
   EXPECT_EQ(r.error().kind, ErrorKind::Io);
   EXPECT_EQ(r.error().message.find(std::string("wrote ") + kUuid +
                                    " to /sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/"
-                                   "nvidia-230/create but /sys/bus/mdev/devices/" + kUuid +
-                                   " did not appear"),
-            0u) << r.error().message;
+                                   "nvidia-230/create but /sys/bus/mdev/devices/" +
+                                   kUuid + " did not appear"),
+            0u)
+      << r.error().message;
 }
 
 TEST_F(Mdev, RemoveWritesOneAndTheInstanceIsGone) {
@@ -220,8 +229,8 @@ TEST_F(Mdev, RemoveOfAnUnknownUuidIsNotFound) {
   auto r = remove_mdev(sim_, kUuid);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
-  EXPECT_EQ(r.error().message, std::string("no mediated device ") + kUuid +
-                                   " (see `hostpass mdev list`)");
+  EXPECT_EQ(r.error().message,
+            std::string("no mediated device ") + kUuid + " (see `hostpass mdev list`)");
 }
 
 TEST_F(Mdev, ExistingInstancesOfTheFixtureAreListed) {
@@ -238,10 +247,11 @@ TEST_F(Mdev, ExistingInstancesOfTheFixtureAreListed) {
 
 TEST(MdevUuid, AcceptsOnlyTheCanonicalFormAndLowersIt) {
   EXPECT_EQ(*parse_mdev_uuid("83B8F4F2-509F-382F-3C1E-E6BFE0FA1001"), kUuid);
-  for (const char* bad : {"", "83b8f4f2509f382f3c1ee6bfe0fa1001", "83b8f4f2-509f-382f-3c1e-e6bfe0fa100",
-                          "83b8f4f2-509f-382f-3c1e-e6bfe0fa10011", "83b8f4f2-509f-382f-3c1e_e6bfe0fa1001",
-                          "g3b8f4f2-509f-382f-3c1e-e6bfe0fa1001", "{83b8f4f2-509f-382f-3c1e-e6bfe0fa100}",
-                          "../../../../../../../../etc/passwd/xx"}) {
+  for (const char* bad :
+       {"", "83b8f4f2509f382f3c1ee6bfe0fa1001", "83b8f4f2-509f-382f-3c1e-e6bfe0fa100",
+        "83b8f4f2-509f-382f-3c1e-e6bfe0fa10011", "83b8f4f2-509f-382f-3c1e_e6bfe0fa1001",
+        "g3b8f4f2-509f-382f-3c1e-e6bfe0fa1001", "{83b8f4f2-509f-382f-3c1e-e6bfe0fa100}",
+        "../../../../../../../../etc/passwd/xx"}) {
     auto r = parse_mdev_uuid(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -281,8 +291,8 @@ TEST(Mdevctl, WritesTheBytesMdevctlWrites) {
 }
 
 TEST(Mdevctl, ParsesWhatMdevctlWritesIncludingItsOlderFormWithoutAttrs) {
-  auto old = parse_mdevctl_config("{\n  \"mdev_type\": \"i915-GVTg_V5_4\",\n  \"start\": \"manual\"\n}",
-                                  "0000:00:02.0", kUuid);
+  auto old = parse_mdevctl_config(
+      "{\n  \"mdev_type\": \"i915-GVTg_V5_4\",\n  \"start\": \"manual\"\n}", "0000:00:02.0", kUuid);
   ASSERT_TRUE(old.ok()) << old.error().message;
   EXPECT_EQ(old->type_id, "i915-GVTg_V5_4");
   EXPECT_FALSE(old->auto_start);
@@ -293,10 +303,11 @@ TEST(Mdevctl, ParsesWhatMdevctlWritesIncludingItsOlderFormWithoutAttrs) {
   EXPECT_EQ(back->type_id, "nvidia-230");
   EXPECT_TRUE(back->auto_start);
   EXPECT_EQ(back->attrs, d.attrs);
-  for (const char* bad : {"", "[]", "{\"start\": \"auto\"}", "{\"mdev_type\": \"x\"}",
-                          "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": {}}",
-                          "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": [{\"a\": 1}]}",
-                          "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": [{\"a\": \"1\", \"b\": \"2\"}]}"}) {
+  for (const char* bad :
+       {"", "[]", "{\"start\": \"auto\"}", "{\"mdev_type\": \"x\"}",
+        "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": {}}",
+        "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": [{\"a\": 1}]}",
+        "{\"mdev_type\": \"x\", \"start\": \"auto\", \"attrs\": [{\"a\": \"1\", \"b\": \"2\"}]}"}) {
     auto r = parse_mdevctl_config(bad, kT4, kUuid);
     EXPECT_FALSE(r.ok()) << bad;
   }
@@ -316,12 +327,14 @@ TEST_F(Mdev, DefinitionsAreWrittenListedAndRemoved) {
   EXPECT_EQ((*defs)[0].uuid, kUuid);
   EXPECT_EQ((*defs)[0].parent, kT4);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], "/etc/mdevctl.d/0000:01:00.0/00000000-0000-4000-8000-000000000009: "
-                         "not a JSON object");
+  EXPECT_EQ(warnings[0],
+            "/etc/mdevctl.d/0000:01:00.0/00000000-0000-4000-8000-000000000009: "
+            "not a JSON object");
   auto removed = undefine_mdev(real_, kUuid);
   ASSERT_TRUE(removed.ok());
   EXPECT_TRUE(*removed);
-  EXPECT_FALSE(std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
+  EXPECT_FALSE(
+      std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
   EXPECT_FALSE(*undefine_mdev(real_, kUuid));
 }
 

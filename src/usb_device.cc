@@ -83,7 +83,9 @@ std::string UsbDevice::dev_node() const {
   return buf;
 }
 
-Result<std::vector<UsbDevice>> discover_usb(Host& host) { return discover_usb(host, nullptr); }
+Result<std::vector<UsbDevice>> discover_usb(Host& host) {
+  return discover_usb(host, nullptr);
+}
 
 Result<std::vector<UsbDevice>> discover_usb(Host& host, std::vector<std::string>* warnings) {
   std::vector<UsbDevice> devices;
@@ -187,7 +189,7 @@ Result<std::vector<UsbDevice>> discover_usb(Host& host, std::vector<std::string>
     const SortKey& y = b.first;
     if (x.bus != y.bus) return x.bus < y.bus;
     if (x.root_hub != y.root_hub) return x.root_hub;  // the root hub first
-    return x.ports < y.ports;                          // lexicographic over numbers
+    return x.ports < y.ports;                         // lexicographic over numbers
   });
   devices.reserve(found.size());
   for (auto& [key, d] : found) devices.push_back(std::move(d));
@@ -214,8 +216,8 @@ std::string lsusb_line(const UsbDevice& d) {
 }
 
 std::string usb_device_label(const UsbDevice& d) {
-  return d.port_path + " (bus " + std::to_string(d.busnum) + " device " +
-         std::to_string(d.devnum) + ")";
+  return d.port_path + " (bus " + std::to_string(d.busnum) + " device " + std::to_string(d.devnum) +
+         ")";
 }
 
 }  // namespace hostpass

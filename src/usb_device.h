@@ -32,7 +32,7 @@ struct UsbDevice {
   std::string sysfs_path;
   uint16_t vendor = 0, product = 0, bcd_device = 0;
   int busnum = 0, devnum = 0;
-  std::string speed;  // Mb/s as the kernel reports it: "480"
+  std::string speed;                               // Mb/s as the kernel reports it: "480"
   std::string manufacturer, product_name, serial;  // string descriptors, may be empty
   uint8_t device_class = 0;
   std::string vendor_name, product_db_name;  // usb.ids names, empty when unknown

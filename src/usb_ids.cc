@@ -30,10 +30,10 @@ bool is_hex(char c) {
 
 const std::vector<std::string>& usb_ids_paths() {
   static const std::vector<std::string> paths = {
-      "/usr/share/hwdata/usb.ids",    // hwdata
-      "/usr/share/misc/usb.ids",      // Debian: -> /var/lib/usbutils/usb.ids
-      "/var/lib/usbutils/usb.ids",    // usbutils, updated by update-usbids
-      "/usr/share/usb.ids",           // older distributions
+      "/usr/share/hwdata/usb.ids",  // hwdata
+      "/usr/share/misc/usb.ids",    // Debian: -> /var/lib/usbutils/usb.ids
+      "/var/lib/usbutils/usb.ids",  // usbutils, updated by update-usbids
+      "/usr/share/usb.ids",         // older distributions
   };
   return paths;
 }

@@ -74,9 +74,12 @@ TEST_F(MdevCli, TypesJsonHasTheDocumentedKeys) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 3u);
-  EXPECT_EQ(j[1], (nlohmann::json{{"parent", "0000:01:00.0"}, {"id", "nvidia-223"},
-                                  {"name", "GRID T4-2B"}, {"description", "num_heads=4"},
-                                  {"device_api", "vfio-pci"}, {"available_instances", 8}}));
+  EXPECT_EQ(j[1], (nlohmann::json{{"parent", "0000:01:00.0"},
+                                  {"id", "nvidia-223"},
+                                  {"name", "GRID T4-2B"},
+                                  {"description", "num_heads=4"},
+                                  {"device_api", "vfio-pci"},
+                                  {"available_instances", 8}}));
 }
 
 TEST_F(MdevCli, ListShowsActiveAndDefinedDevices) {
@@ -105,13 +108,15 @@ TEST_F(MdevCli, ListShowsActiveAndDefinedDevices) {
 }
 
 TEST_F(MdevCli, CreateAndRemoveThroughTheKernelsMdevCore) {
-  ProgramRun c = hostpass_sim({"mdev", "create", "--parent", "0000:01:00.0", "--type",
-                               "GRID T4-1Q", "--uuid", kUuid});
+  ProgramRun c = hostpass_sim(
+      {"mdev", "create", "--parent", "0000:01:00.0", "--type", "GRID T4-1Q", "--uuid", kUuid});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, std::string(kUuid) + "\n");
-  EXPECT_TRUE(std::filesystem::is_symlink(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
-  EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
-            "15\n");
+  EXPECT_TRUE(
+      std::filesystem::is_symlink(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
+  EXPECT_EQ(
+      file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
+      "15\n");
   EXPECT_EQ(file(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid),
             "{\n  \"mdev_type\": \"nvidia-230\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}");
 
@@ -123,26 +128,30 @@ TEST_F(MdevCli, CreateAndRemoveThroughTheKernelsMdevCore) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, std::string("removed ") + kUuid + " and its mdevctl definition\n");
   EXPECT_FALSE(std::filesystem::exists(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
-  EXPECT_FALSE(std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
-  EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
-            "16\n");
+  EXPECT_FALSE(
+      std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
+  EXPECT_EQ(
+      file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
+      "16\n");
 }
 
 TEST_F(MdevCli, TransientCreateWritesNoDefinitionAndPrintsAGeneratedUuid) {
-  ProgramRun c = hostpass_sim({"mdev", "create", "--parent", "0000:01:00.0", "--type",
-                               "nvidia-223", "--transient"});
+  ProgramRun c = hostpass_sim(
+      {"mdev", "create", "--parent", "0000:01:00.0", "--type", "nvidia-223", "--transient"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "00000000-0000-4000-8000-000000000001\n");
   EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d/0000:01:00.0")));
 }
 
 TEST_F(MdevCli, CreateWithNoInstanceLeftIsRefusedWithExitTwo) {
-  tree_.write("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances",
-              "0\n");
+  tree_.write(
+      "/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances",
+      "0\n");
   ProgramRun r = hostpass({"mdev", "create", "--parent", "0000:01:00.0", "--type", "nvidia-230"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "hostpass: no available instances of nvidia-230 (GRID T4-1Q) on 0000:01:00.0: "
-                   "remove an instance first (`hostpass mdev list`)\n");
+  EXPECT_EQ(r.err,
+            "hostpass: no available instances of nvidia-230 (GRID T4-1Q) on 0000:01:00.0: "
+            "remove an instance first (`hostpass mdev list`)\n");
 }
 
 TEST_F(MdevCli, BadUuidOrParentExitsTwoAndWritesNothing) {
@@ -159,11 +168,12 @@ TEST_F(MdevCli, BadUuidOrParentExitsTwoAndWritesNothing) {
 
 TEST_F(MdevCli, CreateFailsWhenNoDeviceAppears) {
   // The binary on plain files: the write lands in an ordinary file and nothing appears.
-  ProgramRun r = hostpass({"mdev", "create", "--parent", "0000:01:00.0", "--type", "nvidia-230",
-                           "--uuid", kUuid});
+  ProgramRun r = hostpass(
+      {"mdev", "create", "--parent", "0000:01:00.0", "--type", "nvidia-230", "--uuid", kUuid});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("did not appear"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
+  EXPECT_FALSE(
+      std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
 }
 
 TEST_F(MdevCli, RemovingAnUnknownDeviceFails) {
@@ -198,9 +208,7 @@ spec:
 
 class MdevApplyCli : public MdevCli {
  protected:
-  MdevApplyCli() : cr_(dir_.path() + "/kubevirt.yaml") {
-    std::ofstream(cr_) << kCr;
-  }
+  MdevApplyCli() : cr_(dir_.path() + "/kubevirt.yaml") { std::ofstream(cr_) << kCr; }
   size_t instances() {
     return std::distance(std::filesystem::directory_iterator(tree_.path("/sys/bus/mdev/devices")),
                          std::filesystem::directory_iterator());
@@ -211,31 +219,36 @@ class MdevApplyCli : public MdevCli {
 TEST_F(MdevApplyCli, CreatesTheClusterWideTypeThenChangesNothingOnReapply) {
   ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "desired types: nvidia-230\n"
-                   "0000:01:00.0: create 16 x nvidia-230 (GRID T4-1Q)\n"
-                   "created 16 mediated devices (mdevctl definitions written)\n");
+  EXPECT_EQ(r.out,
+            "desired types: nvidia-230\n"
+            "0000:01:00.0: create 16 x nvidia-230 (GRID T4-1Q)\n"
+            "created 16 mediated devices (mdevctl definitions written)\n");
   EXPECT_EQ(instances(), 16u);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tree_.path("/etc/mdevctl.d/0000:01:00.0")),
-                          std::filesystem::directory_iterator()),
-            16);
-  EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
-            "0\n");
+  EXPECT_EQ(
+      std::distance(std::filesystem::directory_iterator(tree_.path("/etc/mdevctl.d/0000:01:00.0")),
+                    std::filesystem::directory_iterator()),
+      16);
+  EXPECT_EQ(
+      file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/available_instances"),
+      "0\n");
 
   ProgramRun again = hostpass_sim({"mdev", "apply", "-f", cr_});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(again.out, "desired types: nvidia-230\n"
-                       "0000:01:00.0: already has mediated devices: left as it is\n"
-                       "created 0 mediated devices\n");
+  EXPECT_EQ(again.out,
+            "desired types: nvidia-230\n"
+            "0000:01:00.0: already has mediated devices: left as it is\n"
+            "created 0 mediated devices\n");
   EXPECT_EQ(instances(), 16u);
 }
 
 TEST_F(MdevApplyCli, NodeLabelsSelectNodeMediatedDeviceTypes) {
-  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_, "--node-label",
-                               "kubernetes.io/hostname=node02", "--transient"});
+  ProgramRun r = hostpass_sim(
+      {"mdev", "apply", "-f", cr_, "--node-label", "kubernetes.io/hostname=node02", "--transient"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "desired types: GRID_T4-2B\n"
-                   "0000:01:00.0: create 8 x nvidia-223 (GRID T4-2B)\n"
-                   "created 8 mediated devices\n");
+  EXPECT_EQ(r.out,
+            "desired types: GRID_T4-2B\n"
+            "0000:01:00.0: create 8 x nvidia-223 (GRID T4-2B)\n"
+            "created 8 mediated devices\n");
   EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d/0000:01:00.0")));
 }
 
@@ -243,8 +256,9 @@ TEST_F(MdevApplyCli, TheHostnameIsANodeLabel) {
   tree_.write("/proc/sys/kernel/hostname", "node02\n");
   ProgramRun r = hostpass({"mdev", "apply", "-f", cr_, "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "desired types: GRID_T4-2B\n"
-                   "0000:01:00.0: would create 8 x nvidia-223 (GRID T4-2B)\n");
+  EXPECT_EQ(r.out,
+            "desired types: GRID_T4-2B\n"
+            "0000:01:00.0: would create 8 x nvidia-223 (GRID T4-2B)\n");
 }
 
 TEST_F(MdevApplyCli, DryRunChangesNothingAndJsonShowsThePlan) {
@@ -253,8 +267,10 @@ TEST_F(MdevApplyCli, DryRunChangesNothingAndJsonShowsThePlan) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["dry_run"], true);
   EXPECT_EQ(j["desired"], (nlohmann::json{"nvidia-230"}));
-  EXPECT_EQ(j["creates"], (nlohmann::json{{{"parent", "0000:01:00.0"}, {"type", "nvidia-230"},
-                                           {"type_name", "GRID T4-1Q"}, {"count", 16}}}));
+  EXPECT_EQ(j["creates"], (nlohmann::json{{{"parent", "0000:01:00.0"},
+                                           {"type", "nvidia-230"},
+                                           {"type_name", "GRID T4-1Q"},
+                                           {"count", 16}}}));
   EXPECT_EQ(j["created"], nlohmann::json::array());
   EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/create"), "");
   EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d")));
@@ -271,8 +287,9 @@ TEST_F(MdevApplyCli, ABrokenCrExitsTwoWithFileAndLine) {
 TEST_F(MdevApplyCli, BadNodeLabelExitsTwo) {
   ProgramRun r = hostpass({"mdev", "apply", "-f", cr_, "--node-label", "nolabel"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "hostpass: invalid --node-label 'nolabel': expected KEY=VALUE, as in "
-                   "nvidia.com/gpu.product=Tesla-T4\n");
+  EXPECT_EQ(r.err,
+            "hostpass: invalid --node-label 'nolabel': expected KEY=VALUE, as in "
+            "nvidia.com/gpu.product=Tesla-T4\n");
 }
 
 }  // namespace

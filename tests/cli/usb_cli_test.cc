@@ -42,14 +42,18 @@ std::string usb_ids_file() {
 }
 
 // {vendor name, product name} from usb.ids, by awk: the oracle for the database lookups.
-std::pair<std::string, std::string> awk_names(const std::string& vendor, const std::string& product) {
+std::pair<std::string, std::string> awk_names(const std::string& vendor,
+                                              const std::string& product) {
   const char* script =
       "/^#/ {next}\n"
-      "/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / {in_v = (substr($0,1,4) == v); if (in_v) vn = substr($0,7); next}\n"
+      "/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / {in_v = (substr($0,1,4) == v); if (in_v) vn = "
+      "substr($0,7); next}\n"
       "/^[^\\t]/ {in_v = 0; next}\n"
-      "in_v && substr($0,1,1) == \"\\t\" && substr($0,2,4) == p && substr($0,6,2) == \"  \" {pn = substr($0,8)}\n"
+      "in_v && substr($0,1,1) == \"\\t\" && substr($0,2,4) == p && substr($0,6,2) == \"  \" {pn = "
+      "substr($0,8)}\n"
       "END {print vn; print pn}\n";
-  ProgramRun r = run_program({"awk", "-v", "v=" + vendor, "-v", "p=" + product, script, usb_ids_file()});
+  ProgramRun r =
+      run_program({"awk", "-v", "v=" + vendor, "-v", "p=" + product, script, usb_ids_file()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::istringstream in(r.out);
   std::string vn, pn;
@@ -67,10 +71,12 @@ TEST_F(UsbCli, ListUsbPrintsWhatLsusbPrintsForEachDevice) {
     std::string bus_dev, vendor, product, manufacturer, product_string, port, speed;
   };
   std::vector<Expect> expected = {
-      {"Bus 001 Device 001", "1d6b", "0002", "Linux 6.1.0-13-amd64 xhci-hcd", "xHCI Host Controller", "usb1", "480"},
+      {"Bus 001 Device 001", "1d6b", "0002", "Linux 6.1.0-13-amd64 xhci-hcd",
+       "xHCI Host Controller", "usb1", "480"},
       {"Bus 001 Device 002", "46f4", "0001", "QEMU", "QEMU USB HARDDRIVE", "1-1", "480"},
       {"Bus 001 Device 003", "05e3", "0608", "", "USB2.0 Hub", "1-2", "480"},
-      {"Bus 001 Device 004", "045e", "07a5", "Microsoft", "Microsoft\xc2\xae 2.4GHz Transceiver v9.0", "1-2.1", "12"},
+      {"Bus 001 Device 004", "045e", "07a5", "Microsoft",
+       "Microsoft\xc2\xae 2.4GHz Transceiver v9.0", "1-2.1", "12"},
       {"Bus 001 Device 005", "062a", "4102", "MOSART Semi.", "2.4G Keyboard Mouse", "1-2.2", "12"},
       {"Bus 001 Device 006", "072f", "b100", "ACS", "ACR39U ICC Reader", "1-2.3", "12"},
   };
@@ -83,27 +89,36 @@ TEST_F(UsbCli, ListUsbPrintsWhatLsusbPrintsForEachDevice) {
   }
   EXPECT_EQ(r.out, want);
   // The seed's devices by name, as an administrator reads them.
-  EXPECT_NE(r.out.find("Bus 001 Device 004: ID 045e:07a5 Microsoft Corp. Wireless Receiver 1461C  port=1-2.1"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "Bus 001 Device 004: ID 045e:07a5 Microsoft Corp. Wireless Receiver 1461C  port=1-2.1"),
+      std::string::npos)
+      << r.out;
   // usb.ids knows QEMU but not its product 0001: the device's own string fills in, as in lsusb.
   EXPECT_NE(r.out.find("Bus 001 Device 002: ID 46f4:0001 QEMU QEMU USB HARDDRIVE  port=1-1"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(UsbCli, DeviceFilterSelectsLikeLsusbDashD) {
   ProgramRun r = hostpass({"list", "--usb", "--device", "072F:B100"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "Bus 001 Device 006: ID 072f:b100 Advanced Card Systems, Ltd ACR39U  port=1-2.3 speed=12\n");
+  EXPECT_EQ(
+      r.out,
+      "Bus 001 Device 006: ID 072f:b100 Advanced Card Systems, Ltd ACR39U  port=1-2.3 speed=12\n");
   ProgramRun v = hostpass({"list", "--usb", "--vendor", "1d6b"});
   ASSERT_EQ(v.exit_code, 0);
-  EXPECT_EQ(v.out, "Bus 001 Device 001: ID 1d6b:0002 Linux Foundation 2.0 root hub  port=usb1 speed=480\n");
+  EXPECT_EQ(
+      v.out,
+      "Bus 001 Device 001: ID 1d6b:0002 Linux Foundation 2.0 root hub  port=usb1 speed=480\n");
 }
 
 TEST_F(UsbCli, BadFiltersExitTwoBeforeReadingAnything) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"list", "--usb", "--device", "072f"},
-                                        {"list", "--usb", "--vendor", "72f"},
-                                        {"list", "--usb", "--device", "072f:b10g"},
-                                        {"list", "--usb", "--driver", "usbhid"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"list", "--usb", "--device", "072f"},
+        {"list", "--usb", "--vendor", "72f"},
+        {"list", "--usb", "--device", "072f:b10g"},
+        {"list", "--usb", "--driver", "usbhid"}}) {
     ProgramRun r = hostpass(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();
     EXPECT_EQ(r.out, "");

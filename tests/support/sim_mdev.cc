@@ -101,7 +101,8 @@ Status SimMdevHost::create(const std::string& parent_dev, const std::string& typ
       std::string other = e.path().filename().string();
       if (other == type) continue;
       std::string other_avail = types + "/" + other + "/available_instances";
-      if (!saved_available_.count(other_avail)) saved_available_[other_avail] = read_count(other_avail);
+      if (!saved_available_.count(other_avail))
+        saved_available_[other_avail] = read_count(other_avail);
       write_count(other_avail, 0);
     }
   }
@@ -130,7 +131,8 @@ Status SimMdevHost::remove(const std::string& uuid, std::string_view data, std::
   write_count(avail, read_count(avail) + 1);
   if (one_type_per_parent_) {
     bool any_left = false;
-    for (const auto& e : fs::directory_iterator(inner_.resolve(parent_dev + "/mdev_supported_types"))) {
+    for (const auto& e :
+         fs::directory_iterator(inner_.resolve(parent_dev + "/mdev_supported_types"))) {
       std::error_code ec;
       if (!fs::is_empty(e.path() / "devices", ec)) any_left = true;
     }
