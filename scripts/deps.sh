@@ -2,14 +2,15 @@
 # deps.sh [build|test] — installs the Debian 12 packages hostpass needs, only those missing.
 #
 # build: compiler, CMake, Ninja and the libraries libhostpass links (libpci, yaml-cpp,
-#        nlohmann-json, CLI11, gRPC/protobuf, SQLite) plus pci.ids/usb.ids for names.
+#        nlohmann-json, CLI11, gRPC/protobuf, SQLite) plus pci.ids (hwdata) and usb.ids (the
+#        usb.ids package: hwdata only links to it) for names.
 # test:  build + GoogleTest/Benchmark, the peers the tests compare against (lspci, lsusb,
 #        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio).
 # Idempotent: when every package is present it runs no apt-get at all.
 set -euo pipefail
 
 what=${1:-build}
-build_pkgs=(g++ cmake ninja-build pkg-config libpci-dev pciutils hwdata libyaml-cpp-dev
+build_pkgs=(g++ cmake ninja-build pkg-config libpci-dev pciutils hwdata usb.ids libyaml-cpp-dev
   nlohmann-json3-dev libcli11-dev libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libsqlite3-dev libgtest-dev libgmock-dev)
 test_pkgs=(libbenchmark-dev usbutils libvirt-clients qemu-system-x86 busybox-static cpio
