@@ -51,6 +51,7 @@ int report_error(const Error& error);
 
 // The command groups. Each lives in cli/cmd_<name>.cc.
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
+void add_mdev_commands(CLI::App& app, Cli& cli);  // mdev types|list|create|remove|apply
 void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
 
 }  // namespace hostpass

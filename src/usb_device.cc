@@ -90,6 +90,7 @@ Result<std::vector<UsbDevice>> discover_usb(Host& host, std::vector<std::string>
   if (!host.exists(kUsbDevicesDir)) return devices;  // no USB controller, or no sysfs USB bus
   auto names = host.list_dir(kUsbDevicesDir);
   if (!names.ok()) return names.error().wrap("cannot list USB devices");
+  std::sort(names->begin(), names->end());  // warnings in a stable order
   auto warn = [&](const std::string& w) {
     if (warnings) warnings->push_back(w);
   };
