@@ -179,7 +179,14 @@ TEST(Policy, ShortAddressIsRefused) {
   EXPECT_EQ(m.rfind("cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): ", 0),
             0u)
       << m;
-  EXPECT_NE(m.find("04:00.0"), std::string::npos) << m;
+  EXPECT_EQ(m, "cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+               "\"04:00.0\" is a short address: give the full form with the domain, 0000:04:00.0 "
+               "(short addresses are ambiguous across PCI domains)");
+  m = load_error("pciHostDevices:\n- pciAddressSelector: [\"0000:04:00\"]\n"
+                 "  resourceName: example.com/nvme-fast\n");
+  EXPECT_EQ(m, "cr.yaml:2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+               "\"0000:04:00\" is not a PCI address: expected the full form DDDD:BB:DD.F, as in "
+               "0000:04:00.0");
 }
 
 TEST(Policy, SyntaxErrorNamesTheLine) {

@@ -217,7 +217,8 @@ TEST_F(InventoryCli, BadCrsExitTwoWithFileLineAndField) {
        "not a vendor:device selector"},
       {"short.yaml",
        "pciHostDevices:\n- pciAddressSelector: [\"04:00.0\"]\n  resourceName: example.com/nvme\n",
-       "2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "},
+       "2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): \"04:00.0\" is a short "
+       "address"},
   };
   for (const BadCr& c : cases) {
     std::string path = write_cr(c.name, c.text);
