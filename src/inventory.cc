@@ -27,6 +27,9 @@
 //        (so a device never serves two resources: the earlier resource wins), and repeat. Root
 //        hubs ("usbN") are never candidates. hostpass walks the devices sorted by bus and port
 //        path, so bundles are the same on every run, and reports an incomplete last set.
+// Health is the presence of the node a VM opens, as KubeVirt's health checks watch it
+// (pci_device.go/mediated_device.go healthCheckFunc: /dev/vfio/<group>; usb_device.go: the
+// /dev/bus/usb node; generic_device.go: the device path).
 // pciAddressSelector (hostpass extension) claims named devices first: a device matched by an
 // address selector of one resource and by the vendor selector of another goes to the address
 // resource, with a warning.

@@ -338,8 +338,15 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
           if (!text) continue;
           auto a = PciAddress::parse_full(*text);
           if (!a.ok()) {
+            // Short addresses are refused (as one-deploy does): they are ambiguous across domains.
+            auto short_form = PciAddress::parse(*text);
             p.error(line_of(value[j]), index_field(sub(f, key), j) + " (hostpass extension)",
-                    a.error().message);
+                    short_form.ok()
+                        ? "\"" + *text + "\" is a short address: give the full form with the "
+                          "domain, " + short_form->to_string() +
+                          " (short addresses are ambiguous across PCI domains)"
+                        : "\"" + *text + "\" is not a PCI address: expected the full form "
+                          "DDDD:BB:DD.F, as in 0000:04:00.0");
             continue;
           }
           d.addresses.push_back(*a);

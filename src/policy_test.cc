@@ -179,7 +179,14 @@ TEST(Policy, ShortAddressIsRefused) {
   EXPECT_EQ(m.rfind("cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): ", 0),
             0u)
       << m;
-  EXPECT_NE(m.find("04:00.0"), std::string::npos) << m;
+  EXPECT_EQ(m, "cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+               "\"04:00.0\" is a short address: give the full form with the domain, 0000:04:00.0 "
+               "(short addresses are ambiguous across PCI domains)");
+  m = load_error("pciHostDevices:\n- pciAddressSelector: [\"0000:04:00\"]\n"
+                 "  resourceName: example.com/nvme-fast\n");
+  EXPECT_EQ(m, "cr.yaml:2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+               "\"0000:04:00\" is not a PCI address: expected the full form DDDD:BB:DD.F, as in "
+               "0000:04:00.0");
 }
 
 TEST(Policy, SyntaxErrorNamesTheLine) {
@@ -316,6 +323,59 @@ TEST(Policy, LoadThroughHostNamesTheFile) {
                        "nope.yaml");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message.rfind("cannot read the policy nope.yaml: ", 0), 0u)
+      << p.error().message;
+}
+
+}  // namespace
+}  // namespace hostpass
+
+namespace hostpass {
+namespace {
+
+TEST(PolicyEdges, DuplicateKeyInAMappingIsReported) {
+  auto p = parse_policy("pciHostDevices:\n- pciVendorSelector: 8086:6f54\n"
+                        "  resourceName: intel.com/qat\n  resourceName: intel.com/qat2\n",
+                        "cr.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("cr.yaml:4: pciHostDevices[0].resourceName: duplicate key"),
+            std::string::npos)
+      << p.error().message;
+}
+
+TEST(PolicyEdges, MultiDocumentFileUsesTheOneCr) {
+  auto p = parse_policy("apiVersion: v1\nkind: Namespace\nmetadata: {name: kubevirt}\n---\n"
+                        "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration:\n"
+                        "    permittedHostDevices:\n      pciHostDevices:\n"
+                        "      - pciVendorSelector: 10de:1eb8\n        resourceName: nvidia.com/t4\n",
+                        "all.yaml");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_EQ(p->pci.size(), 1u);
+  EXPECT_EQ(p->pci[0].line, 11);
+}
+
+TEST(PolicyEdges, NonMappingPermittedHostDevicesIsRefused) {
+  auto p = parse_policy("kind: KubeVirt\nspec:\n  configuration:\n    permittedHostDevices: [1]\n",
+                        "kv.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message,
+            "kv.yaml:4: spec.configuration.permittedHostDevices: expected a mapping, got a list");
+}
+
+TEST(PolicyEdges, UsbEntryNeedsSelectorsAndAName) {
+  auto p = parse_policy("usb:\n- externalResourceProvider: true\n", "u.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message,
+            "u.yaml:2: usb[0].selectors: missing\nu.yaml:2: usb[0].resourceName: missing");
+}
+
+TEST(PolicyEdges, MdevSelectorWithSurroundingSpacesCanNeverMatch) {
+  auto p = parse_policy("mediatedDevices:\n- mdevNameSelector: \" GRID T4-1Q\"\n"
+                        "  resourceName: nvidia.com/q1\n",
+                        "m.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("m.yaml:2: mediatedDevices[0].mdevNameSelector: \" GRID T4-1Q\" "
+                                   "can never match"),
+            std::string::npos)
       << p.error().message;
 }
 
