@@ -52,5 +52,6 @@ int report_error(const Error& error);
 // The command groups. Each lives in cli/cmd_<name>.cc.
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
+void add_plugin_commands(CLI::App& app, Cli& cli);  // plugin (the device-plugin daemon)
 
 }  // namespace hostpass

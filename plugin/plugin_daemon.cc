@@ -329,7 +329,8 @@ Status PluginDaemon::start() {
   if (!d.opt.policy_path.empty()) {
     d.policy_dir = dir_name(d.opt.policy_path);
     d.policy_base = base_name(d.opt.policy_path);
-    std::string real_dir = d.host.resolve(d.policy_dir);
+    Host& policy_host = d.opt.policy_host ? *d.opt.policy_host : d.host;
+    std::string real_dir = policy_host.resolve(d.policy_dir);
     d.policy_wd = ::inotify_add_watch(d.inotify_fd, real_dir.c_str(),
                                       IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE |
                                           IN_MOVED_FROM);

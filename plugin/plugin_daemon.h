@@ -40,7 +40,8 @@ namespace hostpass {
 
 struct PluginDaemonOptions {
   std::string plugin_dir = "/var/lib/kubelet/device-plugins";  // Host path
-  std::string policy_path;                                      // Host path; "" = not watched
+  std::string policy_path;  // path on policy_host (default: the daemon's host); "" = not watched
+  Host* policy_host = nullptr;  // the CR is the user's file: the CLI reads it from the real "/"
   std::function<Result<Inventory>()> load_inventory;            // REQUIRED
   bool serve_all = false;  // see served_resources()
   std::chrono::milliseconds backoff_initial{500};
