@@ -68,8 +68,13 @@ struct FakeKubelet::Impl {
     cv.notify_all();
   }
 
+  // One connection per endpoint, kept, as the kubelet keeps its client per plugin.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   std::shared_ptr<grpc::Channel> channel(const std::string& endpoint) {
-    return grpc::CreateChannel("unix:" + dir + "/" + endpoint, grpc::InsecureChannelCredentials());
+    std::lock_guard lock(mu);
+    auto& ch = channels[endpoint];
+    if (!ch) ch = grpc::CreateChannel("unix:" + dir + "/" + endpoint, grpc::InsecureChannelCredentials());
+    return ch;
   }
 
   grpc::Status on_register(const pb::RegisterRequest& req) {
@@ -193,6 +198,10 @@ void FakeKubelet::stop() {
 
 void FakeKubelet::restart() {
   stop();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->channels.clear();
+  }
   // devicemanager's Start: removeContents(socketdir) before serving kubelet.sock again.
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec))

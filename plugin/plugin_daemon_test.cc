@@ -171,13 +171,6 @@ class PluginDaemonTest : public ::testing::Test {
     return false;
   }
 
-  bool logged(const std::string& needle) {
-    std::lock_guard lock(mu_);
-    for (const std::string& l : logs_)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
-  }
-
   bool wait_logged(const std::string& needle) {
     std::unique_lock lock(mu_);
     return log_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
@@ -226,7 +219,7 @@ TEST_F(PluginDaemonTest, RegistersEachExternalResourceWithVersionEndpointAndOpti
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
   EXPECT_FALSE(by_name.count(kNvme)) << "a resource KubeVirt serves itself must not be served";
-  EXPECT_TRUE(logged("registered nvidia.com/TU104GL_Tesla_T4 (pci): 3 devices (3 healthy) with "
+  EXPECT_TRUE(wait_logged("registered nvidia.com/TU104GL_Tesla_T4 (pci): 3 devices (3 healthy) with "
                      "the kubelet (v1beta1, endpoint hostpass-nvidia.com_TU104GL_Tesla_T4.sock)"));
 }
 
@@ -338,7 +331,7 @@ TEST_F(PluginDaemonTest, VanishedVfioNodeMakesTheDeviceUnhealthyUntilItIsBack) {
   // USB: the node goes with the device.
   fs::remove(tree_.path("/dev/bus/usb/001/005"));
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kUsb, "usb-1-2", "Unhealthy"); }));
-  EXPECT_TRUE(logged("kubevirt.io/storage: usb-1-2 is Unhealthy: /dev/bus/usb/001/005 is missing"));
+  EXPECT_TRUE(wait_logged("kubevirt.io/storage: usb-1-2 is Unhealthy: /dev/bus/usb/001/005 is missing"));
 }
 
 TEST_F(PluginDaemonTest, KubeletRestartIsDetectedAndEveryResourceReRegisters) {
@@ -360,8 +353,8 @@ TEST_F(PluginDaemonTest, RegistrationErrorsAreRetriedWithBackoff) {
   kubelet_.fail_next_registrations(6);  // four first attempts, then two retries
   start_daemon();
   ASSERT_TRUE(kubelet_.wait_for([&] { return kubelet_.registrations().size() >= 4; }));
-  EXPECT_TRUE(logged("fake kubelet: told to fail; retrying in 10 ms"));
-  EXPECT_TRUE(logged("; retrying in 20 ms"));
+  EXPECT_TRUE(wait_logged("fake kubelet: told to fail; retrying in 10 ms"));
+  EXPECT_TRUE(wait_logged("; retrying in 20 ms"));
 }
 
 TEST_F(PluginDaemonTest, PolicyEditAddsRemovesAndResizesWithoutTouchingTheRest) {
