@@ -44,6 +44,7 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   add_bind_commands(app, cli);
   add_mdev_commands(app, cli);
   add_inventory_commands(app, cli);
+  add_plugin_commands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -56,5 +56,6 @@ void add_apply_commands(CLI::App& app, Cli& cli);  // apply, persist
 void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 void add_mdev_commands(CLI::App& app, Cli& cli);  // mdev types|list|create|remove|apply
 void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
+void add_plugin_commands(CLI::App& app, Cli& cli);  // plugin (the device-plugin daemon)
 
 }  // namespace hostpass

@@ -1,0 +1,197 @@
+// plugin_bench — `hostpass plugin` at node scale, through the fake kubelet. Not a test.
+//
+// Builds a kernel-shaped fixture with 10,000 PCI functions on vfio-pci (each its own IOMMU group
+// with its /dev/vfio/<n> node, NUMA nodes 0/1 alternating), a KubeVirt CR with four external
+// resources of 2,500 devices each (by vendor:device), starts the built `hostpass plugin` as a
+// separate process against the fake kubelet, and prints:
+//   - start-up: process start to the fourth registration
+//   - Allocate latency through the kubelet's client (one kept connection), p50/p99 of 2,000
+//   - health change → ListAndWatch update at the kubelet: /dev/vfio/<n> removed (→ Unhealthy)
+//     and restored (→ Healthy), p50/p99 of 200 changes
+//   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status)
+// Targets (issue 8): Allocate p99 < 1 ms, health p99 < 100 ms, RSS <= 20 MiB.
+// Usage: build/bench/plugin_bench [devices]   (default 10000)
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "device_plugin.h"
+#include "fake_kubelet.h"
+#include "fixture_tree.h"
+#include "run_program.h"
+
+extern char** environ;
+
+using namespace hostpass;
+using namespace hostpass::testing;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double pct(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
+  return v[i];
+}
+
+std::string status_field(pid_t pid, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key + ":", 0) == 0) return line.substr(key.size() + 1);
+  return "?";
+}
+
+std::string address(int i) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.0", 0x10 + i / 8192, (i / 32) % 256, i % 32);
+  return b;
+}
+
+const uint16_t kDeviceIds[4] = {0x1eb8, 0x1db6, 0x20b0, 0x2236};
+const char* kNames[4] = {"nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GV100GL_Tesla_V100",
+                         "nvidia.com/GA100_A100", "nvidia.com/GA102GL_A10"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int devices = argc > 1 ? std::atoi(argv[1]) : 10000;
+  std::string base = "/tmp/hostpass-plugin-bench-" + std::to_string(::getpid());
+  FixtureTree tree(base + "/root");
+  auto t0 = Clock::now();
+  for (int i = 0; i < devices; ++i) {
+    PciSpec s;
+    s.address = address(i);
+    s.vendor = 0x10de;
+    s.device = kDeviceIds[i % 4];
+    s.class_code = 0x030200;
+    s.driver = "vfio-pci";
+    s.iommu_group = 100 + i;
+    s.numa_node = i % 2;
+    tree.add_pci(s);
+    tree.write("/dev/vfio/" + std::to_string(100 + i), "");
+  }
+  tree.write("/dev/vfio/vfio", "");
+  std::printf("fixture: %d PCI functions on vfio-pci built in %.0f ms\n", devices, ms(Clock::now() - t0));
+
+  std::string sockets = base + "/s";
+  fs::create_directories(sockets);
+  tree.mkdir("/var/lib/kubelet");
+  fs::create_directory_symlink(sockets, tree.path(kDevicePluginDir));
+  std::string cr = base + "/cr.yaml";
+  {
+    std::ofstream f(cr);
+    f << "permittedHostDevices:\n  pciHostDevices:\n";
+    for (int k = 0; k < 4; ++k) {
+      char sel[16];
+      std::snprintf(sel, sizeof sel, "10DE:%04X", kDeviceIds[k]);
+      f << "  - pciVendorSelector: \"" << sel << "\"\n    resourceName: \"" << kNames[k]
+        << "\"\n    externalResourceProvider: true\n";
+    }
+  }
+
+  FakeKubelet kubelet(sockets);
+  if (!kubelet.start().ok()) {
+    std::fprintf(stderr, "fake kubelet did not start\n");
+    return 1;
+  }
+  std::string log = base + "/plugin.log";
+  std::vector<std::string> args = {hostpass_bin(), "--root", tree.root(), "plugin", "-f", cr};
+  std::vector<char*> av;
+  for (auto& a : args) av.push_back(a.data());
+  av.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid;
+  auto start = Clock::now();
+  if (posix_spawn(&pid, av[0], &fa, nullptr, av.data(), environ) != 0) return 1;
+  bool up = kubelet.wait_for(
+      [&] {
+        for (const char* n : kNames) {
+          auto d = kubelet.devices(n);
+          if (!d || d->empty()) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(120));
+  if (!up) {
+    std::fprintf(stderr, "the plugin did not come up; log in %s\n", log.c_str());
+    ::kill(pid, SIGKILL);
+    return 1;
+  }
+  size_t total = 0;
+  for (const char* n : kNames) total += kubelet.devices(n)->size();
+  std::printf("start-up: 4 resources, %zu devices listed at the kubelet %.0f ms after exec\n",
+              total, ms(Clock::now() - start));
+
+  // Allocate, one device at a time, as the kubelet does per container.
+  std::vector<double> alloc;
+  const auto list = *kubelet.devices(kNames[0]);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string& id = list[static_cast<size_t>(i) % list.size()].id;
+    auto t = Clock::now();
+    auto a = kubelet.allocate(kNames[0], {id});
+    alloc.push_back(ms(Clock::now() - t));
+    if (!a.ok()) {
+      std::fprintf(stderr, "allocate failed: %s\n", a.error().message.c_str());
+      return 1;
+    }
+  }
+  std::printf("Allocate through the kubelet client: p50 %.3f ms, p99 %.3f ms (target p99 < 1 ms)\n",
+              pct(alloc, 0.5), pct(alloc, 0.99));
+
+  // Health: remove /dev/vfio/<group>, wait for Unhealthy at the kubelet; restore, wait Healthy.
+  auto health_of = [&](const std::string& res, const std::string& id) {
+    auto d = kubelet.devices(res);
+    if (!d) return std::string();
+    for (const KubeletDevice& x : *d)
+      if (x.id == id) return x.health;
+    return std::string();
+  };
+  std::vector<double> health;
+  for (int i = 0; i < 100; ++i) {
+    int dev = (i * 97) % devices;
+    std::string res = kNames[dev % 4];
+    std::string id = "pci-" + address(dev);
+    std::string node = tree.path("/dev/vfio/" + std::to_string(100 + dev));
+    auto t = Clock::now();
+    fs::remove(node);
+    if (!kubelet.wait_for([&] { return health_of(res, id) == "Unhealthy"; })) {
+      std::fprintf(stderr, "no Unhealthy update for %s\n", id.c_str());
+      return 1;
+    }
+    health.push_back(ms(Clock::now() - t));
+    t = Clock::now();
+    std::ofstream(node).put('\0');
+    if (!kubelet.wait_for([&] { return health_of(res, id) == "Healthy"; })) {
+      std::fprintf(stderr, "no Healthy update for %s\n", id.c_str());
+      return 1;
+    }
+    health.push_back(ms(Clock::now() - t));
+  }
+  std::printf("health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
+              "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
+              health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
+  std::printf("daemon RSS: VmRSS%s, peak VmHWM%s (target <= 20 MiB)\n",
+              status_field(pid, "VmRSS").c_str(), status_field(pid, "VmHWM").c_str());
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  kubelet.stop();
+  fs::remove_all(base);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}

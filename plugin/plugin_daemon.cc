@@ -1,0 +1,401 @@
+// plugin_daemon.cc — see plugin_daemon.h. One thread runs the loop (start() and run()); gRPC
+// threads only read a ResourceServer's own state.
+#include "plugin_daemon.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "device_plugin.h"
+#include "device_plugin_grpc.h"
+
+namespace hostpass {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Resource {
+  ResourceInventory inv;  // the daemon's copy, with current health
+  std::unique_ptr<ResourceServer> server;
+  std::string socket_name;
+  bool registered = false;
+  bool waiting_logged = false;
+  Clock::time_point next_attempt;
+  std::chrono::milliseconds backoff{0};
+};
+
+std::string unit_list(const ResourceInventory& r, const std::vector<size_t>& idx) {
+  std::string s;
+  for (size_t i : idx) {
+    const Unit& u = r.units[i];
+    if (!s.empty()) s += "; ";
+    s += u.id + " is " + (u.healthy ? "Healthy" : "Unhealthy: " + u.health_reason);
+  }
+  return s;
+}
+
+}  // namespace
+
+struct PluginDaemon::Impl {
+  Impl(Host& h, PluginDaemonOptions o) : host(h), opt(std::move(o)) {
+    if (!opt.log)
+      opt.log = [](const std::string& line) { std::cerr << "hostpass plugin: " << line << "\n"; };
+    stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  }
+  ~Impl() {
+    for (auto& [name, r] : resources)
+      if (r.server) r.server->stop(false);
+    for (int fd : {inotify_fd, stop_fd, signal_fd})
+      if (fd >= 0) ::close(fd);
+  }
+
+  Host& host;
+  PluginDaemonOptions opt;
+  std::string dir_real;      // canonical real path of the device-plugins directory
+  std::string kubelet_host;  // Host path of kubelet.sock
+  int inotify_fd = -1, stop_fd = -1, signal_fd = -1;
+  int plugin_wd = -1, policy_wd = -1;
+  std::string policy_dir, policy_base;
+  std::map<int, std::string> health_wds;  // wd → Host dir
+  std::set<std::string> watched_dirs;
+  std::map<std::string, Resource> resources;
+  std::vector<std::string> order;  // served resource names, the HealthIndex's resource order
+  HealthIndex index;
+  mutable std::mutex names_mu;
+  std::vector<std::string> names;  // copy of `order` for served()
+
+  void log(const std::string& line) { opt.log(line); }
+
+  std::string socket_host_path(const std::string& name) const {
+    return join_path(opt.plugin_dir, name);
+  }
+  std::string socket_real_path(const std::string& name) const { return dir_real + "/" + name; }
+
+  Status watch_plugin_dir() {
+    plugin_wd = ::inotify_add_watch(inotify_fd, dir_real.c_str(),
+                                    IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM);
+    if (plugin_wd < 0)
+      return io_error("cannot watch " + dir_real + " with inotify: " + std::strerror(errno));
+    return ok_status();
+  }
+
+  void watch_health_dirs() {
+    std::vector<ResourceInventory> view;
+    for (const std::string& n : order) view.push_back(resources.at(n).inv);
+    index.build(view);
+    for (const std::string& dir : health_watch_dirs(view)) {
+      if (watched_dirs.count(dir)) continue;
+      std::string real = host.resolve(dir);
+      int wd = ::inotify_add_watch(inotify_fd, real.c_str(),
+                                   IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM);
+      if (wd < 0) {
+        // /sys/bus/mdev/devices exists only once mdev is loaded, /dev/bus/usb/BBB only with
+        // the bus: a unit there is already reported unhealthy by its own check.
+        log("not watching " + dir + ": " + std::strerror(errno));
+        continue;
+      }
+      watched_dirs.insert(dir);
+      health_wds[wd] = dir;
+    }
+  }
+
+  void publish_names() {
+    std::lock_guard lock(names_mu);
+    names = order;
+  }
+
+  Status serve(Resource& r) {
+    std::string path = socket_real_path(r.socket_name);
+    if (r.server) r.server->stop(false);
+    r.server = std::make_unique<ResourceServer>(r.inv, opt.log);
+    Status s = r.server->start(path);
+    if (!s.ok()) return s;
+    r.registered = false;
+    r.waiting_logged = false;
+    r.next_attempt = Clock::now();
+    r.backoff = opt.backoff_initial;
+    return ok_status();
+  }
+
+  // Makes the served set equal to `wanted`, touching only what differs.
+  void apply(std::vector<ResourceInventory> wanted) {
+    std::vector<ResourceInventory> current;
+    for (const std::string& n : order) current.push_back(resources.at(n).inv);
+    InventoryDiff d = diff_resources(current, wanted);
+    std::vector<std::string> wanted_names;
+    for (const ResourceInventory& r : wanted) wanted_names.push_back(r.name);
+    std::map<std::string, ResourceInventory*> by_name;
+    for (ResourceInventory& r : wanted) by_name[r.name] = &r;
+
+    for (const std::string& name : d.removed) {
+      Resource& r = resources.at(name);
+      r.server->stop(true);
+      (void)host.remove_file(socket_host_path(r.socket_name));  // gRPC unlinks it too
+      resources.erase(name);
+      log("stopped " + name + ": no longer in the policy");
+    }
+    for (const std::string& name : d.changed) {
+      Resource& r = resources.at(name);
+      ResourceInventory inv = std::move(*by_name.at(name));
+      complete_units(host, inv);
+      refresh_health(host, inv);
+      r.inv = inv;
+      r.server->update(std::move(inv));
+      log("updated " + describe_resource(r.inv));
+    }
+    for (const std::string& name : d.added) {
+      Resource r;
+      r.inv = std::move(*by_name.at(name));
+      complete_units(host, r.inv);
+      refresh_health(host, r.inv);
+      r.socket_name = plugin_socket_name(name);
+      Status s = serve(r);
+      if (!s.ok()) {
+        log("cannot serve " + name + ": " + s.error().message);
+        continue;
+      }
+      log("serving " + describe_resource(r.inv) + " on " + socket_real_path(r.socket_name));
+      resources[name] = std::move(r);
+    }
+    order.clear();
+    for (const std::string& name : wanted_names)
+      if (resources.count(name)) order.push_back(name);
+    publish_names();
+    watch_health_dirs();
+  }
+
+  Status load_and_apply() {
+    auto inv = opt.load_inventory();
+    if (!inv.ok()) return inv.error();
+    for (const std::string& w : inv->warnings) log("warning: " + w);
+    apply(served_resources(*inv, opt.serve_all));
+    return ok_status();
+  }
+
+  void try_registrations() {
+    bool kubelet_there = host.exists(kubelet_host);
+    for (const std::string& name : order) {
+      Resource& r = resources.at(name);
+      if (r.registered || Clock::now() < r.next_attempt) continue;
+      if (!kubelet_there) {
+        if (!r.waiting_logged) log("waiting for the kubelet (" + kubelet_host + ") to register " + name);
+        r.waiting_logged = true;
+        continue;
+      }
+      Status s = register_with_kubelet(dir_real + "/" + kKubeletSocketName, r.socket_name, name,
+                                       opt.register_timeout);
+      if (s.ok()) {
+        r.registered = true;
+        r.backoff = opt.backoff_initial;
+        log("registered " + describe_resource(r.inv) + " with the kubelet (" +
+            kDevicePluginApiVersion + ", endpoint " + r.socket_name + ")");
+      } else {
+        r.next_attempt = Clock::now() + r.backoff;
+        log(s.error().message + "; retrying in " + std::to_string(r.backoff.count()) + " ms");
+        r.backoff = std::min(r.backoff * 2, opt.backoff_max);
+      }
+    }
+  }
+
+  int poll_timeout_ms() {
+    if (!host.exists(kubelet_host)) return -1;
+    auto now = Clock::now();
+    std::optional<Clock::duration> wait;
+    for (const auto& [name, r] : resources) {
+      if (r.registered) continue;
+      auto d = r.next_attempt > now ? r.next_attempt - now : Clock::duration::zero();
+      if (!wait || d < *wait) wait = d;
+    }
+    if (!wait) return -1;
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+    return static_cast<int>(std::min<long long>(ms, INT_MAX));
+  }
+
+  void restart_socket(Resource& r, const std::string& name, const std::string& why) {
+    Status s = serve(r);
+    if (!s.ok())
+      log("cannot serve " + name + " again: " + s.error().message);
+    else
+      log(why + ": serving " + name + " again on " + socket_real_path(r.socket_name));
+  }
+
+  // Reads every pending inotify event and acts on the batch once.
+  void handle_inotify() {
+    alignas(inotify_event) char buf[65536];
+    bool kubelet_new = false, policy_changed = false, overflow = false;
+    std::set<std::string> deleted;
+    std::map<size_t, std::set<size_t>> units;  // resource index → unit indexes
+    for (;;) {
+      ssize_t n = ::read(inotify_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      for (char* p = buf; p < buf + n;) {
+        auto* ev = reinterpret_cast<inotify_event*>(p);
+        p += sizeof(inotify_event) + ev->len;
+        std::string name = ev->len ? std::string(ev->name) : std::string();
+        if (ev->mask & IN_Q_OVERFLOW) overflow = true;
+        if (ev->wd == plugin_wd) {
+          if (name == kKubeletSocketName && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+            kubelet_new = true;
+          else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+            deleted.insert(name);
+        }
+        if (ev->wd == policy_wd && (name == policy_base || name.rfind("..", 0) == 0))
+          policy_changed = true;
+        auto it = health_wds.find(ev->wd);
+        if (it != health_wds.end())
+          for (const HealthIndex::Ref& ref : index.affected(it->second, name))
+            units[ref.resource].insert(ref.unit);
+      }
+    }
+    if (policy_changed) {
+      Status s = load_and_apply();
+      if (!s.ok()) log("policy change not applied, keeping the current resources: " + s.error().message);
+      overflow = true;  // the index changed: re-check everything below
+    }
+    if (overflow) {
+      units.clear();
+      for (size_t i = 0; i < order.size(); ++i) units[i];
+    }
+    for (auto& [ri, set] : units) {
+      if (ri >= order.size()) continue;
+      Resource& r = resources.at(order[ri]);
+      std::vector<size_t> idx(set.begin(), set.end());
+      std::vector<bool> before;
+      for (const Unit& u : r.inv.units) before.push_back(u.healthy);
+      if (!refresh_health(host, r.inv, idx)) continue;
+      std::vector<size_t> flipped;
+      for (size_t i = 0; i < r.inv.units.size(); ++i)
+        if (r.inv.units[i].healthy != before[i]) flipped.push_back(i);
+      r.server->update(r.inv);
+      log(order[ri] + ": " + unit_list(r.inv, flipped));
+    }
+    for (const std::string& name : order) {
+      Resource& r = resources.at(name);
+      if (deleted.count(r.socket_name) && !host.exists(socket_host_path(r.socket_name)))
+        restart_socket(r, name, "socket " + r.socket_name + " was deleted");
+    }
+    if (kubelet_new) {
+      log("kubelet.sock appeared (kubelet restarted): registering every resource again");
+      for (const std::string& name : order) {
+        Resource& r = resources.at(name);
+        if (!host.exists(socket_host_path(r.socket_name)))
+          restart_socket(r, name, "socket " + r.socket_name + " is gone");
+        r.registered = false;
+        r.waiting_logged = false;
+        r.next_attempt = Clock::now();
+        r.backoff = opt.backoff_initial;
+      }
+    }
+  }
+};
+
+PluginDaemon::PluginDaemon(Host& host, PluginDaemonOptions options)
+    : impl_(std::make_unique<Impl>(host, std::move(options))) {}
+
+PluginDaemon::~PluginDaemon() = default;
+
+Status PluginDaemon::start() {
+  Impl& d = *impl_;
+  if (!d.opt.load_inventory) return invalid_input("plugin: no inventory source");
+  if (d.stop_fd < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
+  if (!d.host.is_dir(d.opt.plugin_dir)) {
+    Status s = d.host.make_dirs(d.opt.plugin_dir);
+    if (!s.ok()) return s.error().wrap("creating the device-plugins directory");
+  }
+  char real[PATH_MAX];
+  std::string resolved = d.host.resolve(d.opt.plugin_dir);
+  if (!::realpath(resolved.c_str(), real))
+    return io_error("cannot resolve " + resolved + ": " + std::strerror(errno));
+  d.dir_real = real;
+  d.kubelet_host = join_path(d.opt.plugin_dir, kKubeletSocketName);
+
+  d.inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (d.inotify_fd < 0) return io_error(std::string("inotify_init1: ") + std::strerror(errno));
+  Status s = d.watch_plugin_dir();
+  if (!s.ok()) return s;
+  if (!d.opt.policy_path.empty()) {
+    d.policy_dir = dir_name(d.opt.policy_path);
+    d.policy_base = base_name(d.opt.policy_path);
+    Host& policy_host = d.opt.policy_host ? *d.opt.policy_host : d.host;
+    std::string real_dir = policy_host.resolve(d.policy_dir);
+    d.policy_wd = ::inotify_add_watch(d.inotify_fd, real_dir.c_str(),
+                                      IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE |
+                                          IN_MOVED_FROM);
+    if (d.policy_wd < 0)
+      return io_error("cannot watch " + real_dir + " for policy changes: " + std::strerror(errno));
+  }
+  if (d.opt.stop_on_signals) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    d.signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (d.signal_fd < 0) return io_error(std::string("signalfd: ") + std::strerror(errno));
+  }
+  s = d.load_and_apply();
+  if (!s.ok()) return s;
+  if (d.order.empty())
+    d.log("nothing to serve: no resource of the policy is " +
+          std::string(d.opt.serve_all ? "present" : "marked externalResourceProvider: true") +
+          "; waiting for a policy change");
+  d.try_registrations();
+  return ok_status();
+}
+
+Status PluginDaemon::run() {
+  Impl& d = *impl_;
+  for (;;) {
+    pollfd fds[3] = {{d.inotify_fd, POLLIN, 0}, {d.stop_fd, POLLIN, 0}, {d.signal_fd, POLLIN, 0}};
+    int n = ::poll(fds, d.signal_fd >= 0 ? 3 : 2, d.poll_timeout_ms());
+    if (n < 0 && errno != EINTR) return io_error(std::string("poll: ") + std::strerror(errno));
+    if (n > 0 && (fds[1].revents & POLLIN)) break;
+    if (n > 0 && d.signal_fd >= 0 && (fds[2].revents & POLLIN)) {
+      signalfd_siginfo info;
+      if (::read(d.signal_fd, &info, sizeof info) > 0)
+        d.log(std::string("received ") + (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT") +
+              ": stopping");
+      break;
+    }
+    if (n > 0 && (fds[0].revents & POLLIN)) d.handle_inotify();
+    d.try_registrations();
+  }
+  size_t count = 0;
+  for (auto& [name, r] : d.resources) {
+    r.server->stop(false);
+    (void)d.host.remove_file(d.socket_host_path(r.socket_name));  // gRPC unlinks it too
+    ++count;
+  }
+  d.resources.clear();
+  d.order.clear();
+  d.publish_names();
+  d.log("stopped; removed " + std::to_string(count) + (count == 1 ? " socket" : " sockets"));
+  return ok_status();
+}
+
+void PluginDaemon::stop() {
+  uint64_t one = 1;
+  if (impl_->stop_fd >= 0) {
+    ssize_t ignored = ::write(impl_->stop_fd, &one, sizeof one);
+    (void)ignored;
+  }
+}
+
+std::vector<std::string> PluginDaemon::served() const {
+  std::lock_guard lock(impl_->names_mu);
+  return impl_->names;
+}
+
+}  // namespace hostpass
