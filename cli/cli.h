@@ -52,5 +52,6 @@ int report_error(const Error& error);
 // The command groups. Each lives in cli/cmd_<name>.cc.
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory
+void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 
 }  // namespace hostpass
