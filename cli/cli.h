@@ -53,5 +53,6 @@ int report_error(const Error& error);
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory
 void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
+void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
 
 }  // namespace hostpass
