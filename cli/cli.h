@@ -54,5 +54,7 @@ void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory
 void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
+void add_ledger_commands(CLI::App& app, Cli& cli);  // assign, release, assignments
+void add_render_commands(CLI::App& app, Cli& cli);  // render
 
 }  // namespace hostpass

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "inventory.h"
 #include "mdev.h"
 #include "pci_device.h"
 #include "pci_names.h"
@@ -128,6 +129,42 @@ bool AssignableUnit::is_gpu() const {
     return !pci.empty() && (pci.front().class_code >> 16) == 0x03;
   if (kind == UnitKind::Mdev) return (mdev_parent_class >> 16) == 0x03;
   return false;
+}
+
+Result<AssignableUnit> read_inventory_unit(Host& host, const ResourceInventory& resource,
+                                           const Unit& unit) {
+  Result<AssignableUnit> u = invalid_input("inventory unit " + unit.id + " of " + resource.name +
+                                           " names no device");
+  switch (resource.kind) {
+    case ResourceKind::Pci: {
+      if (unit.pci.empty()) return u;
+      for (const PciAddress& a : unit.pci) {
+        auto one = read_pci_unit(host, a);
+        if (!one.ok()) return one.error();
+        if (!u.ok()) {
+          u = std::move(one);
+        } else {
+          u->pci.push_back(one->pci.front());
+        }
+      }
+      break;
+    }
+    case ResourceKind::Mdev:
+      if (unit.mdev_uuids.empty()) return u;
+      u = read_mdev_unit(host, unit.mdev_uuids.front());
+      break;
+    case ResourceKind::Usb: {
+      std::vector<std::string> ports;
+      for (const UsbRef& r : unit.usb) ports.push_back(r.port_path);
+      if (ports.empty()) return u;
+      u = read_usb_unit(host, ports);
+      break;
+    }
+  }
+  if (!u.ok()) return u;
+  u->resource = resource.name;
+  if (unit.numa_node) u->numa_node = unit.numa_node;
+  return u;
 }
 
 Result<std::vector<std::string>> parse_usb_unit_id(std::string_view text) {

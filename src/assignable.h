@@ -70,6 +70,14 @@ NameKind classify_unit_name(std::string_view text);
 // that are none of the accepted forms; NotFound for a device this host does not have.
 Result<AssignableUnit> read_unit(Host& host, std::string_view text);
 
+struct ResourceInventory;
+struct Unit;
+// The unit the inventory (inventory.h) allocates, with its facts read from this host and
+// `resource` set to the resource's name. The id is the first PCI member's address, the mdev
+// UUID, or the inventory's "usb-<port>+<port>" id.
+Result<AssignableUnit> read_inventory_unit(Host& host, const ResourceInventory& resource,
+                                           const Unit& unit);
+
 // "usb-1-2+1-3" → {"1-2", "1-3"}; InvalidInput unless every part is a USB port path.
 Result<std::vector<std::string>> parse_usb_unit_id(std::string_view text);
 

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "pci_device.h"
+#include "vfio_bind.h"
 
 namespace hostpass {
 
@@ -192,14 +193,31 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h) {
   auto entries = pci_filter_entries(host, h.pci_device_addresses);
   if (!entries.ok()) return entries.error();
   plan.pci_filter = pci_filter_value(*entries);
+  std::vector<PciAddress> addresses;
+  for (const PciFilterEntry& e : *entries) addresses.push_back(e.address);
+  // The node role's `driverctl set-override ADDR vfio-pci`, as the bind engine would do it:
+  // a dry run, so its guards (host use, IOMMU group viability) refuse here too.
+  BindOptions o;
+  o.dry_run = true;
+  auto report = bind_devices(host, addresses, o);
+  if (!report.ok()) return report.error().wrap("the bind plan for " + h.name);
   for (const PciFilterEntry& e : *entries) {
     OneDevicePlan d;
     d.address = e.address;
     d.vendor_device = e.vendor_device;
     d.driver = current_driver(host, e.address);
     d.changes = d.driver != std::optional<std::string>("vfio-pci");
+    std::string dir = pci_device_dir(e.address);
+    for (const PlannedWrite& w : report->writes) {
+      if (w.op != "write") continue;
+      bool mine = w.path.rfind(dir + "/", 0) == 0 || std::string(trim(w.data)) == e.address.to_string();
+      if (!mine) continue;
+      std::string data(trim(w.data));
+      d.writes.push_back("write " + w.path + " \"" + (data.empty() ? "\\n" : data) + "\"");
+    }
     plan.devices.push_back(std::move(d));
   }
+  for (const std::string& n : report->notes) plan.notes.push_back(n);
   return plan;
 }
 
