@@ -277,6 +277,28 @@ TEST_F(LedgerCli, RenderCapkEditsTheWorkerTemplateInPlace) {
   EXPECT_EQ(slurp(manifest), after);
 }
 
+TEST_F(LedgerCli, TheNextCommandRollsBackAnAssignThatCrashedBeforeItsCommit) {
+  // The state a crash between the bind and the commit leaves: the device bound, its intent on
+  // disk, no record (a ledger exists from an earlier assignment).
+  ASSERT_EQ(sim({"assign", "0000:03:00.0", "--vm", "vm0"}).exit_code, 0);
+  ASSERT_EQ(sim({"bind", "0000:01:00.0"}).exit_code, 0);
+  ASSERT_EQ(driver("0000:01:00.0"), "vfio-pci");
+  tree_.write("/var/lib/hostpass/ledger-intent.json",
+              R"({"operation": "assign", "vm": "vm1", "members": [{"device": "0000:01:00.0",
+                  "kind": "pci", "unit": "0000:01:00.0", "original_driver": "nvidia",
+                  "original_override": null}]})");
+  ProgramRun a = sim({"assign", "0000:65:00.0", "--vm", "vm2"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.err, "hostpass: rolled back the interrupted assign of 0000:01:00.0 to vm vm1: "
+                   "returned 0000:01:00.0 to the host\n");
+  EXPECT_EQ(driver("0000:01:00.0"), "nvidia");
+  EXPECT_FALSE(std::filesystem::exists(tree_.path("/var/lib/hostpass/ledger-intent.json")));
+  auto rows = nlohmann::json::parse(sim({"--json", "assignments"}).out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["vm"], "vm0");
+  EXPECT_EQ(rows[1]["vm"], "vm2");
+}
+
 TEST_F(LedgerCli, ListExpectFailsWhenADeviceIsMissing) {
   ProgramRun ok = hostpass({"list", "--expect", "10de:1eb8,8086:5845"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
