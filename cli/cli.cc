@@ -41,10 +41,13 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   add_list_commands(app, cli);
   add_check_commands(app, cli);
   add_apply_commands(app, cli);
+  add_opennebula_commands(app, cli);
   add_bind_commands(app, cli);
   add_mdev_commands(app, cli);
   add_inventory_commands(app, cli);
   add_plugin_commands(app, cli);
+  add_ledger_commands(app, cli);
+  add_render_commands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -53,9 +53,12 @@ int report_error(const Error& error);
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
 void add_apply_commands(CLI::App& app, Cli& cli);  // apply, persist
+void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory
 void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 void add_mdev_commands(CLI::App& app, Cli& cli);  // mdev types|list|create|remove|apply
 void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
 void add_plugin_commands(CLI::App& app, Cli& cli);  // plugin (the device-plugin daemon)
+void add_ledger_commands(CLI::App& app, Cli& cli);  // assign, release, assignments
+void add_render_commands(CLI::App& app, Cli& cli);  // render
 
 }  // namespace hostpass

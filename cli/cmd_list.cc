@@ -23,6 +23,7 @@ namespace {
 struct ListFilters {
   std::string vendor, device, class_prefix, driver, group;
   bool usb = false;
+  std::string expect;  // --expect VVVV:DDDD[,...]: exit 1 when one is missing (inside a guest)
 };
 
 struct ParsedFilters {
@@ -121,9 +122,36 @@ void print_warnings(const PciDevice& d) {
     std::cerr << "hostpass: warning: " << d.address.to_string() << ": " << w << "\n";
 }
 
+// "10de:1eb8,8086:5845" → pairs; InvalidInput on anything else.
+Result<std::vector<std::pair<uint16_t, uint16_t>>> parse_expect(const std::string& text) {
+  std::vector<std::pair<uint16_t, uint16_t>> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    std::string one = text.substr(pos, comma - pos);
+    pos = comma + 1;
+    size_t colon = one.find(':');
+    if (colon == std::string::npos)
+      return invalid_input("invalid --expect '" + one + "': expected VVVV:DDDD[,VVVV:DDDD...]");
+    auto v = parse_id(one.substr(0, colon), "vendor id");
+    if (!v.ok()) return v.error();
+    auto d = parse_id(one.substr(colon + 1), "device id");
+    if (!d.ok()) return d.error();
+    out.emplace_back(*v, *d);
+  }
+  return out;
+}
+
 int run_list(Cli& cli, const ListFilters& raw) {
   auto filters = parse_filters(raw);
   if (!filters.ok()) return report_error(filters.error());
+  std::vector<std::pair<uint16_t, uint16_t>> expected;
+  if (!raw.expect.empty()) {
+    auto e = parse_expect(raw.expect);
+    if (!e.ok()) return report_error(e.error());
+    expected = std::move(*e);
+  }
   Host& host = cli.host();
   std::vector<std::string> warnings;
   auto devices = discover_pci(host, DiscoverOptions{}, &warnings);
@@ -153,7 +181,16 @@ int run_list(Cli& cli, const ListFilters& raw) {
   }
   if (cli.json) out += first ? "]\n" : "\n]\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
-  return kExitOk;
+  int missing = 0;
+  for (const auto& [v, d] : expected) {
+    bool found = false;
+    for (const PciDevice& dev : *devices) found = found || (dev.vendor == v && dev.device == d);
+    if (!found) {
+      std::cerr << "hostpass: expected device " << hex4(v) << ":" << hex4(d) << " is missing\n";
+      ++missing;
+    }
+  }
+  return missing ? kExitFailed : kExitOk;
 }
 
 int run_show(Cli& cli, const std::string& address_text) {
@@ -264,6 +301,8 @@ void add_list_commands(CLI::App& app, Cli& cli) {
   list->add_option("--driver", filters->driver, "only devices bound to DRIVER ('none': unbound)");
   list->add_option("--group", filters->group, "only members of IOMMU group N");
   list->add_flag("--usb", filters->usb, "list USB devices instead, as lsusb does (docs/usb.md)");
+  list->add_option("--expect", filters->expect,
+                   "exit 1 unless these VVVV:DDDD devices are present (the check inside a VM)");
   list->callback([&cli, filters] {
     cli.exit_code = filters->usb ? run_list_usb(cli, {filters->vendor, filters->device,
                                                       !filters->class_prefix.empty() ||

@@ -53,6 +53,18 @@ std::string PciNames::class_name(uint32_t class_code24) {
   return lookup(PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class_code24 >> 8, 0);
 }
 
+std::string PciNames::class_mixed(uint32_t class_code24) {
+  return lookup(PCI_LOOKUP_CLASS | PCI_LOOKUP_MIXED, class_code24 >> 8, 0);
+}
+
+std::string PciNames::vendor_mixed(uint16_t v) {
+  return lookup(PCI_LOOKUP_VENDOR | PCI_LOOKUP_MIXED, v, 0);
+}
+
+std::string PciNames::device_mixed(uint16_t v, uint16_t d) {
+  return lookup(PCI_LOOKUP_DEVICE | PCI_LOOKUP_MIXED, v, d);
+}
+
 void PciNames::name(PciDevice& d) {
   if (d.vendor) d.vendor_name = vendor(*d.vendor);
   if (d.vendor && d.device) d.device_name = device(*d.vendor, *d.device);

@@ -35,6 +35,13 @@ class PciNames {
   // "0000:65:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] [10de:1eb8] (rev a1)"
   std::string lspci_line(const PciDevice& d);
 
+  // The three quoted fields `lspci -mmnn` prints (PCI_LOOKUP_MIXED): "3D controller [0302]",
+  // "NVIDIA Corporation [10de]", "TU104GL [Tesla T4] [1eb8]"; unknown ids print as lspci does
+  // ("Device [1234]"). OpenNebula's PCI probe parses exactly these (opennebula_probe.h).
+  std::string class_mixed(uint32_t class_code24);
+  std::string vendor_mixed(uint16_t vendor);
+  std::string device_mixed(uint16_t vendor, uint16_t device);
+
  private:
   std::string lookup(int flags, uint32_t a, uint32_t b);
   pci_access* pacc_;

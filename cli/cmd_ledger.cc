@@ -1,0 +1,199 @@
+// cmd_ledger.cc — `hostpass assign`, `hostpass release`, `hostpass assignments`: the edges of the
+// assignment ledger (src/ledger.h). Names are validated before anything is opened; the ledger
+// repairs an interrupted change first (under its lock), then does one library call.
+//
+// Exit codes (cli.h): 0 done or nothing to do, 1 failed, 2 bad input or refused (a second owner,
+// no free unit, a ledger hostpass will not touch).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ledger.h"
+#include "ledger_cli.h"
+#include "pci_device.h"
+#include "policy.h"
+#include "user_file.h"
+
+namespace hostpass {
+
+Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file) {
+  RealHost files("/");
+  auto policy = load_policy(files, user_file_path(cr_file), cr_file);
+  if (!policy.ok()) return policy.error();
+  return build_inventory(host, *policy);
+}
+
+nlohmann::json assignment_json(const Assignment& a) {
+  auto opt = [](const std::optional<std::string>& s) {
+    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+  };
+  return {{"device", a.device},
+          {"kind", unit_kind_name(a.kind)},
+          {"unit", a.unit},
+          {"vm", a.vm},
+          {"resource", a.resource.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.resource)},
+          {"original_driver", opt(a.original_driver)},
+          {"original_override", opt(a.original_override)},
+          {"numa_node", a.numa_node ? nlohmann::json(*a.numa_node) : nlohmann::json(nullptr)},
+          {"assigned_at", a.assigned_at}};
+}
+
+namespace {
+
+struct AssignFlags {
+  std::string device, vm, cr, state_dir = kDefaultStateDir;
+  int numa = -1;
+  bool force = false;
+};
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const std::string& n : notes) std::cerr << "hostpass: " << n << "\n";
+}
+
+int run_assign(Cli& cli, const AssignFlags& f) {
+  AssignRequest req;
+  req.device = f.device;
+  req.vm = f.vm;
+  if (f.numa >= 0) req.numa_node = f.numa;
+  req.bind.force = f.force;
+  req.bind.state_dir = f.state_dir;
+  // Names are checked before the CR or the tree is read.
+  if (Status s = validate_vm_name(f.vm); !s.ok()) return report_error(s.error());
+  NameKind k = classify_unit_name(f.device);
+  if (k == NameKind::Invalid) return report_error(read_unit(cli.host(), f.device).error());
+  std::optional<Inventory> inventory;
+  if (!f.cr.empty()) {
+    auto inv = inventory_from_cr(cli.host(), f.cr);
+    if (!inv.ok()) return report_error(inv.error());
+    inventory = std::move(*inv);
+  }
+  auto r = assign_device(cli.host(), req, inventory ? &*inventory : nullptr);
+  if (!r.ok()) return report_error(r.error());
+  print_notes(r->notes);
+  if (cli.json) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const Assignment& a : r->assigned) devices.push_back(assignment_json(a));
+    std::cout << nlohmann::json{{"vm", f.vm},
+                                {"unit", r->assigned.empty() ? "" : r->assigned.front().unit},
+                                {"already", r->already},
+                                {"devices", devices},
+                                {"notes", r->notes}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  for (const Assignment& a : r->assigned) {
+    if (r->already) {
+      std::printf("%s is already assigned to %s: nothing to do\n", a.device.c_str(), a.vm.c_str());
+      continue;
+    }
+    std::string how;
+    if (a.kind == UnitKind::Pci) {
+      std::string before = a.original_driver.value_or("no driver");
+      std::string after = current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver");
+      how = before == after ? " (on " + after + ")" : " (" + before + " -> " + after + ")";
+    }
+    std::printf("assigned %s to %s%s%s\n", a.device.c_str(), a.vm.c_str(),
+                a.resource.empty() ? "" : (" as " + a.resource).c_str(), how.c_str());
+  }
+  return kExitOk;
+}
+
+struct ReleaseFlags {
+  std::string device, vm, state_dir = kDefaultStateDir;
+};
+
+int run_release(Cli& cli, const ReleaseFlags& f) {
+  ReleaseRequest req;
+  req.device = f.device;
+  req.vm = f.vm;
+  req.state_dir = f.state_dir;
+  auto r = release_devices(cli.host(), req);
+  if (!r.ok()) return report_error(r.error());
+  print_notes(r->notes);
+  if (cli.json) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const Assignment& a : r->released) devices.push_back(assignment_json(a));
+    std::cout << nlohmann::json{{"released", devices}, {"notes", r->notes}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const Assignment& a : r->released) {
+    std::string how;
+    if (a.kind == UnitKind::Pci)
+      how = " (now on " +
+            current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver") + ")";
+    std::printf("released %s from %s%s\n", a.device.c_str(), a.vm.c_str(), how.c_str());
+  }
+  return kExitOk;
+}
+
+int run_assignments(Cli& cli, const std::string& vm, const std::string& state_dir) {
+  auto rows = list_assignments(cli.host(), state_dir);
+  if (!rows.ok()) return report_error(rows.error());
+  if (cli.json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const Assignment& r : *rows)
+      if (vm.empty() || r.vm == vm) a.push_back(assignment_json(r));
+    std::cout << a.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (rows->empty()) {
+    std::printf("no devices are assigned\n");
+    return kExitOk;
+  }
+  std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", "VM", "DEVICE", "KIND", "RESOURCE",
+              "NUMA", "WAS ON", "SINCE");
+  for (const Assignment& r : *rows) {
+    if (!vm.empty() && r.vm != vm) continue;
+    std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", r.vm.c_str(), r.device.c_str(),
+                unit_kind_name(r.kind), r.resource.empty() ? "-" : r.resource.c_str(),
+                r.numa_node ? std::to_string(*r.numa_node).c_str() : "-",
+                r.kind == UnitKind::Pci ? r.original_driver.value_or("none").c_str() : "-",
+                r.assigned_at.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_ledger_commands(CLI::App& app, Cli& cli) {
+  auto af = std::make_shared<AssignFlags>();
+  CLI::App* assign = app.add_subcommand("assign", "give a device (or a free unit of a resource) to "
+                                                  "a VM: bind it if needed, record the owner");
+  assign->add_option("device", af->device,
+                     "PCI address, mdev UUID, usb-<port>[+<port>...], or a resource name (with -f)")
+      ->required();
+  assign->add_option("--vm", af->vm, "the VM that gets it")->required();
+  assign->add_option("--numa", af->numa, "resource names: only a unit on this NUMA node")
+      ->check(CLI::Range(0, 1023));
+  assign->add_option("-f,--file", af->cr, "the KubeVirt or HyperConverged CR defining resources");
+  assign->add_flag("--force", af->force,
+                   "bind even when the host uses the device (never the root filesystem's)");
+  assign->add_option("--state-dir", af->state_dir, "ledger and journal directory (under --root)");
+  assign->callback([&cli, af] { cli.exit_code = run_assign(cli, *af); });
+
+  auto rf = std::make_shared<ReleaseFlags>();
+  CLI::App* release = app.add_subcommand(
+      "release", "take a device (or every device of --vm) back: original drivers, owner forgotten");
+  release->add_option("device", rf->device, "a device or unit as hostpass assignments shows it");
+  release->add_option("--vm", rf->vm, "release every device of this VM");
+  release->add_option("--state-dir", rf->state_dir, "ledger and journal directory (under --root)");
+  release->callback([&cli, rf] {
+    if (rf->device.empty() && rf->vm.empty()) {
+      cli.exit_code = report_error(invalid_input("name a device to release, or --vm NAME"));
+      return;
+    }
+    cli.exit_code = run_release(cli, *rf);
+  });
+
+  auto vm = std::make_shared<std::string>();
+  auto sd = std::make_shared<std::string>(kDefaultStateDir);
+  CLI::App* list = app.add_subcommand("assignments", "which VM owns which device on this host");
+  list->add_option("--vm", *vm, "only this VM's devices");
+  list->add_option("--state-dir", *sd, "ledger directory (under --root)");
+  list->callback([&cli, vm, sd] { cli.exit_code = run_assignments(cli, *vm, *sd); });
+}
+
+}  // namespace hostpass

@@ -1,0 +1,224 @@
+// one_deploy.cc — see one_deploy.h. yaml-cpp throws; every call into it is wrapped here.
+#include "one_deploy.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "pci_device.h"
+#include "vfio_bind.h"
+
+namespace hostpass {
+
+namespace {
+
+using Vars = std::map<std::string, YAML::Node>;
+
+// Never `vars[k] = node`: assigning to a YAML::Node that already refers to a node rewrites the
+// document node it refers to (yaml-cpp's reference semantics). Replace the map entry instead.
+void set_var(Vars& vars, const std::string& key, const YAML::Node& node) {
+  vars.erase(key);
+  vars.emplace(key, node);
+}
+
+std::string where(const std::string& source, const YAML::Node& n) {
+  return source + ":" + std::to_string(n.Mark().line + 1);
+}
+
+struct Walker {
+  const std::string& source;
+  std::map<std::string, OneDeployHost> hosts;
+  std::map<std::string, Vars> host_vars;  // merged over every path that lists the host
+  std::vector<std::string> order;         // first-seen host order
+
+  Status group(const std::string& name, const YAML::Node& g, Vars inherited, int depth) {
+    if (depth > 32) return invalid_input(where(source, g) + ": groups nested too deeply");
+    if (!g || g.IsNull()) return ok_status();
+    if (!g.IsMap())
+      return invalid_input(where(source, g) + ": group '" + name + "' must be a mapping");
+    if (YAML::Node v = g["vars"]; v && !v.IsNull()) {
+      if (!v.IsMap()) return invalid_input(where(source, v) + ": " + name + ".vars must be a mapping");
+      for (const auto& kv : v) set_var(inherited, kv.first.Scalar(), kv.second);
+    }
+    if (YAML::Node h = g["hosts"]; h && !h.IsNull()) {
+      if (!h.IsMap())
+        return invalid_input(where(source, h) + ": " + name + ".hosts must be a mapping");
+      for (const auto& kv : h) {
+        std::string host = kv.first.Scalar();
+        if (!hosts.count(host)) {
+          hosts[host].name = host;
+          order.push_back(host);
+        }
+        hosts[host].groups.push_back(name);
+        Vars merged = inherited;  // copies share nodes; set_var never writes through them
+        const YAML::Node& hv = kv.second;
+        if (hv && !hv.IsNull()) {
+          if (!hv.IsMap())
+            return invalid_input(where(source, hv) + ": host '" + host + "' must be a mapping");
+          for (const auto& var : hv) set_var(merged, var.first.Scalar(), var.second);
+        }
+        for (auto& [k, v] : merged) set_var(host_vars[host], k, v);
+      }
+    }
+    if (YAML::Node c = g["children"]; c && !c.IsNull()) {
+      if (!c.IsMap())
+        return invalid_input(where(source, c) + ": " + name + ".children must be a mapping");
+      for (const auto& kv : c)
+        if (Status s = group(kv.first.Scalar(), kv.second, inherited, depth + 1); !s.ok()) return s;
+    }
+    return ok_status();
+  }
+};
+
+Result<bool> ansible_bool(const YAML::Node& n, const std::string& source, const char* key) {
+  if (!n.IsScalar())
+    return invalid_input(where(source, n) + ": " + key + " must be true or false");
+  bool b;
+  if (YAML::convert<bool>::decode(n, b)) return b;
+  return invalid_input(where(source, n) + ": " + key + " must be true or false, not '" +
+                       n.Scalar() + "'");
+}
+
+Result<std::vector<OneDeployHost>> parse_impl(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return invalid_input(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (!root || root.IsNull()) return invalid_input(source + ": empty inventory");
+  if (!root.IsMap())
+    return invalid_input(where(source, root) + ": an Ansible inventory is a mapping of groups");
+  Walker w{source, {}, {}, {}};
+  Vars base;
+  if (YAML::Node all = root["all"]; all && all.IsMap()) {
+    if (YAML::Node v = all["vars"]; v && v.IsMap())
+      for (const auto& kv : v) set_var(base, kv.first.Scalar(), kv.second);
+  }
+  for (const auto& kv : root) {
+    if (Status s = w.group(kv.first.Scalar(), kv.second, base, 0); !s.ok()) return s.error();
+  }
+  std::vector<OneDeployHost> out;
+  for (const std::string& name : w.order) {
+    OneDeployHost h = w.hosts[name];
+    Vars& vars = w.host_vars[name];
+    if (auto it = vars.find("ansible_host"); it != vars.end() && it->second.IsScalar())
+      h.ansible_host = it->second.Scalar();
+    if (auto it = vars.find("pci_passthrough_enabled"); it != vars.end()) {
+      auto b = ansible_bool(it->second, source, "pci_passthrough_enabled");
+      if (!b.ok()) return b.error();
+      h.pci_passthrough_enabled = *b;
+    }
+    if (auto it = vars.find("pci_devices"); it != vars.end() && !it->second.IsNull()) {
+      const YAML::Node& list = it->second;
+      if (!list.IsSequence())
+        return invalid_input(where(source, list) + ": pci_devices of '" + name +
+                             "' must be a list of {address: \"DDDD:BB:DD.F\"}");
+      for (const YAML::Node& item : list) {
+        YAML::Node a = item.IsMap() ? item["address"] : YAML::Node();
+        if (!a || !a.IsScalar())
+          return invalid_input(where(source, item) + ": pci_devices entry of '" + name +
+                               "' needs an address, as in - address: \"0000:09:00.0\"");
+        h.pci_device_addresses.push_back(a.Scalar());
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
+                                                       const std::vector<std::string>& addresses) {
+  std::vector<PciAddress> parsed;
+  for (const std::string& text : addresses) {
+    auto full = PciAddress::parse_full(text);
+    if (!full.ok()) {
+      auto any = PciAddress::parse(text);
+      if (any.ok())
+        return invalid_input("short PCI address '" + text +
+                             "' refused: OpenNebula's PCI_FILTER is built from full addresses "
+                             "(domain included), write " + any->to_string());
+      return full.error();
+    }
+    parsed.push_back(*full);
+  }
+  std::vector<PciFilterEntry> out;
+  for (const PciAddress& a : parsed) {
+    std::string dir = pci_device_dir(a);
+    if (!host.exists(dir))
+      return not_found("PCI device " + a.to_string() + " not found on this host (no " + dir + ")");
+    auto vendor = host.read_file(dir + "/vendor");
+    auto device = host.read_file(dir + "/device");
+    if (!vendor.ok()) return vendor.error();
+    if (!device.ok()) return device.error();
+    auto v = parse_sysfs_hex(*vendor);
+    auto d = parse_sysfs_hex(*device);
+    if (!v || !d || *v > 0xffff || *d > 0xffff)
+      return io_error("cannot read the ids of " + a.to_string() + ": vendor '" +
+                      std::string(trim(*vendor)) + "', device '" + std::string(trim(*device)) + "'");
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04x:%04x", *v, *d);
+    out.push_back(PciFilterEntry{a, buf});
+  }
+  return out;
+}
+
+std::string pci_filter_value(const std::vector<PciFilterEntry>& entries) {
+  std::vector<std::string> seen;
+  std::string out;
+  for (const PciFilterEntry& e : entries) {
+    if (std::find(seen.begin(), seen.end(), e.vendor_device) != seen.end()) continue;
+    seen.push_back(e.vendor_device);
+    out += (out.empty() ? "" : ",") + e.vendor_device;
+  }
+  return out;
+}
+
+Result<std::vector<OneDeployHost>> parse_one_deploy_inventory(const std::string& yaml_text,
+                                                              const std::string& source_name) {
+  try {
+    return parse_impl(yaml_text, source_name);
+  } catch (const YAML::Exception& e) {
+    return invalid_input(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h) {
+  OneHostPlan plan;
+  if (!h.pci_passthrough_enabled) return plan;
+  auto entries = pci_filter_entries(host, h.pci_device_addresses);
+  if (!entries.ok()) return entries.error();
+  plan.pci_filter = pci_filter_value(*entries);
+  std::vector<PciAddress> addresses;
+  for (const PciFilterEntry& e : *entries) addresses.push_back(e.address);
+  // The node role's `driverctl set-override ADDR vfio-pci`, as the bind engine would do it:
+  // a dry run, so its guards (host use, IOMMU group viability) refuse here too.
+  BindOptions o;
+  o.dry_run = true;
+  auto report = bind_devices(host, addresses, o);
+  if (!report.ok()) return report.error().wrap("the bind plan for " + h.name);
+  for (const PciFilterEntry& e : *entries) {
+    OneDevicePlan d;
+    d.address = e.address;
+    d.vendor_device = e.vendor_device;
+    d.driver = current_driver(host, e.address);
+    d.changes = d.driver != std::optional<std::string>("vfio-pci");
+    std::string dir = pci_device_dir(e.address);
+    for (const PlannedWrite& w : report->writes) {
+      if (w.op != "write") continue;
+      bool mine = w.path.rfind(dir + "/", 0) == 0 || std::string(trim(w.data)) == e.address.to_string();
+      if (!mine) continue;
+      std::string data(trim(w.data));
+      d.writes.push_back("write " + w.path + " \"" + (data.empty() ? "\\n" : data) + "\"");
+    }
+    plan.devices.push_back(std::move(d));
+  }
+  for (const std::string& n : report->notes) plan.notes.push_back(n);
+  return plan;
+}
+
+}  // namespace hostpass

@@ -1,0 +1,72 @@
+// one_deploy.h — what OpenNebula's one-deploy pci_passthrough roles do, computed by hostpass.
+//
+// Contract followed: OpenNebula/one-deploy roles/pci_passthrough/{node,frontend}.
+//   node role: for every `pci_devices[].address` of a host with `pci_passthrough_enabled: true`,
+//     assert /sys/bus/pci/devices/<address> exists, `driverctl set-override <address> vfio-pci`,
+//     then read <address>/vendor and <address>/device, strip "0x", and keep "vendor:device".
+//   frontend role: PCI_FILTER = those pairs, `unique`, joined with ","; written to the host's
+//     template as `PCI_FILTER="10de:1eb8,8086:5845"` (`onehost update ID FILE -a`).
+// Devices are named by their full address only: a short address ("09:00.0") is refused (the
+// role's stat of /sys/bus/pci/devices/09:00.0 would fail; hostpass refuses it up front, exit 2).
+//
+// The inventory is the Ansible YAML inventory one-deploy reads (seed 003): groups with `hosts`,
+// `vars` and `children`; a host's variables are all.vars, then the vars of every group holding
+// it (parents first), then its own — Ansible's precedence for inventory variables. YAML is read
+// here and nowhere else in the OpenNebula code; binding is the bind engine's (vfio_bind.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host.h"
+#include "pci_address.h"
+#include "result.h"
+
+namespace hostpass {
+
+struct PciFilterEntry {
+  PciAddress address;
+  std::string vendor_device;  // "10de:1eb8", as the role derives it from sysfs
+};
+
+// Reads vendor and device of every address on this host. InvalidInput for a short or malformed
+// address (before any filesystem access), NotFound for a device this host does not have.
+Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
+                                                       const std::vector<std::string>& addresses);
+// "10de:1eb8,8086:5845": unique, in first-seen order (Ansible's `unique | join(',')`).
+std::string pci_filter_value(const std::vector<PciFilterEntry>& entries);
+
+struct OneDeployHost {
+  std::string name;          // inventory hostname, "n1"
+  std::string ansible_host;  // may be empty
+  std::vector<std::string> groups;
+  bool pci_passthrough_enabled = false;
+  std::vector<std::string> pci_device_addresses;  // as written; validated by pci_filter_entries
+};
+
+// Every host of the inventory with its resolved variables. InvalidInput with "file:line: what"
+// on malformed YAML or wrongly typed pci_* variables.
+Result<std::vector<OneDeployHost>> parse_one_deploy_inventory(const std::string& yaml_text,
+                                                              const std::string& source_name);
+
+struct OneDevicePlan {
+  PciAddress address;
+  std::string vendor_device;
+  std::optional<std::string> driver;  // bound now; none: unbound
+  bool changes = false;               // false: already on vfio-pci
+  std::vector<std::string> writes;    // the bind engine's dry-run writes, "PATH <- DATA"
+};
+
+struct OneHostPlan {
+  std::string pci_filter;  // empty when nothing is to be configured
+  std::vector<OneDevicePlan> devices;
+  std::vector<std::string> notes;
+};
+
+// What the node and frontend roles would do for `h` on this host, changing nothing: with
+// pci_passthrough_enabled false, nothing at all. Guards of the bind engine (host use, IOMMU group
+// viability) refuse here exactly as `hostpass bind` would.
+Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h);
+
+}  // namespace hostpass

@@ -1,0 +1,192 @@
+// render.cc — see render.h.
+#include "render.h"
+
+#include <cstdio>
+#include <map>
+
+namespace hostpass {
+
+namespace {
+
+std::string hexp(uint32_t v, int digits) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%0*x", digits, v);
+  return b;
+}
+
+std::string hex(uint32_t v, int digits) { return hexp(v, digits).substr(2); }
+
+// A KubeVirt-local device name from a resource name: "intel.com/qat" → "qat". Lowercase
+// alphanumerics and '-', as a DNS-1123 label (the VMI's device names become libvirt aliases).
+std::string local_base(const std::string& resource) {
+  std::string tail = resource.substr(resource.rfind('/') + 1);
+  std::string out;
+  for (char c : tail) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
+    if (ok) out += l;
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() > 50) out.resize(50);
+  return out.empty() ? "hostdevice" : out;
+}
+
+// YAML plain scalars are safe for resource names (domain/name, DNS characters) and our names;
+// anything else is double-quoted.
+std::string yaml_scalar(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '/' || c == '-' || c == '_';
+    plain = plain && ok;
+  }
+  if (plain && (s == "true" || s == "false" || s == "null" || s == "yes" || s == "no"))
+    plain = false;
+  if (plain) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+Result<RenderFormat> parse_render_format(std::string_view text) {
+  if (text == "libvirt") return RenderFormat::Libvirt;
+  if (text == "qemu") return RenderFormat::Qemu;
+  if (text == "kubevirt") return RenderFormat::Kubevirt;
+  if (text == "capk") return RenderFormat::Capk;
+  if (text == "opennebula") return RenderFormat::OpenNebula;
+  return invalid_input("unknown format '" + std::string(text) +
+                       "': expected libvirt, qemu, kubevirt, capk or opennebula");
+}
+
+std::string render_libvirt(const std::vector<AssignableUnit>& units) {
+  std::string out;
+  for (const AssignableUnit& u : units) {
+    switch (u.kind) {
+      case UnitKind::Pci:
+        for (const PciMember& m : u.pci) {
+          out += "<hostdev mode='subsystem' type='pci' managed='no'>\n";
+          out += "  <driver name='vfio'/>\n";
+          out += "  <source>\n";
+          out += "    <address domain='" + hexp(m.address.domain, 4) + "' bus='" +
+                 hexp(m.address.bus, 2) + "' slot='" + hexp(m.address.device, 2) +
+                 "' function='" + hexp(m.address.function, 1) + "'/>\n";
+          out += "  </source>\n";
+          out += "</hostdev>\n";
+        }
+        break;
+      case UnitKind::Mdev:
+        out += "<hostdev mode='subsystem' type='mdev' model='" +
+               (u.mdev_device_api.empty() ? std::string("vfio-pci") : u.mdev_device_api) + "'>\n";
+        out += "  <source>\n";
+        out += "    <address uuid='" + u.mdev_uuid + "'/>\n";
+        out += "  </source>\n";
+        out += "</hostdev>\n";
+        break;
+      case UnitKind::Usb:
+        for (const UsbMember& m : u.usb) {
+          out += "<hostdev mode='subsystem' type='usb'>\n";
+          out += "  <source>\n";
+          out += "    <vendor id='" + hexp(m.vendor, 4) + "'/>\n";
+          out += "    <product id='" + hexp(m.product, 4) + "'/>\n";
+          if (m.ambiguous)
+            out += "    <address bus='" + std::to_string(m.busnum) + "' device='" +
+                   std::to_string(m.devnum) + "'/>\n";
+          out += "  </source>\n";
+          out += "</hostdev>\n";
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+std::string render_qemu(const std::vector<AssignableUnit>& units) {
+  std::vector<std::string> args;
+  for (const AssignableUnit& u : units) {
+    switch (u.kind) {
+      case UnitKind::Pci:
+        for (const PciMember& m : u.pci) args.push_back("-device vfio-pci,host=" + m.address.to_string());
+        break;
+      case UnitKind::Mdev:
+        args.push_back("-device " +
+                       (u.mdev_device_api.empty() ? std::string("vfio-pci") : u.mdev_device_api) +
+                       ",sysfsdev=/sys/bus/mdev/devices/" + u.mdev_uuid);
+        break;
+      case UnitKind::Usb:
+        for (const UsbMember& m : u.usb)
+          args.push_back("-device usb-host,hostbus=" + std::to_string(m.busnum) +
+                         ",hostaddr=" + std::to_string(m.devnum));
+        break;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < args.size(); ++i) out += args[i] + (i + 1 < args.size() ? " \\\n" : "\n");
+  return out;
+}
+
+std::vector<std::string> kubevirt_names(const std::vector<KubevirtRequest>& requests) {
+  std::vector<std::string> names;
+  std::map<std::string, int> counters;
+  for (const KubevirtRequest& r : requests) {
+    if (!r.name.empty()) {
+      names.push_back(r.name);
+      continue;
+    }
+    std::string base = r.gpu ? "gpu" : local_base(r.resource);
+    names.push_back(base + std::to_string(++counters[base]));
+  }
+  return names;
+}
+
+Result<std::string> render_kubevirt(const std::vector<KubevirtRequest>& requests,
+                                    const KubevirtOptions& options) {
+  for (const KubevirtRequest& r : requests)
+    if (r.resource.empty())
+      return invalid_input("KubeVirt assigns host devices by resource name, and this device has "
+                           "none: give the KubeVirt or HyperConverged CR that permits it with -f");
+  std::vector<std::string> names = kubevirt_names(requests);
+  std::string gpus, host_devices;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    std::string entry = "      - deviceName: " + yaml_scalar(requests[i].resource) + "\n" +
+                        "        name: " + yaml_scalar(names[i]) + "\n";
+    (requests[i].gpu ? gpus : host_devices) += entry;
+  }
+  std::string out = "spec:\n";
+  if (options.node)
+    out += "  nodeSelector:\n    kubernetes.io/hostname: " + yaml_scalar(*options.node) + "\n";
+  out += "  domain:\n    devices:\n";
+  if (!gpus.empty()) out += "      gpus:\n" + gpus;
+  if (!host_devices.empty()) out += "      hostDevices:\n" + host_devices;
+  return out;
+}
+
+Result<std::string> render_opennebula(const std::vector<AssignableUnit>& units,
+                                      const OpenNebulaRenderOptions& options) {
+  std::string out;
+  for (const AssignableUnit& u : units) {
+    if (u.kind != UnitKind::Pci)
+      return unsupported(std::string("OpenNebula's VM template has no form for ") +
+                         (u.kind == UnitKind::Mdev ? "a mediated device (" : "a USB device (") +
+                         u.id + "): OpenNebula passes vGPUs through their PCI virtual function");
+    for (const PciMember& m : u.pci) {
+      if (options.by_type) {
+        out += "PCI = [ VENDOR = \"" + hex(m.vendor, 4) + "\", DEVICE = \"" + hex(m.device, 4) +
+               "\", CLASS = \"" + hex(m.class_code >> 8, 4) + "\" ]\n";
+      } else {
+        // The probe's SHORT_ADDRESS: lspci's slot name (domain only when not 0000).
+        std::string short_address =
+            m.address.domain ? m.address.to_string() : m.address.to_short_string();
+        out += "PCI = [ SHORT_ADDRESS = \"" + short_address + "\" ]\n";
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace hostpass
