@@ -41,6 +41,7 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   add_list_commands(app, cli);
   add_verify_commands(app, cli);
   add_check_commands(app, cli);
+  add_bind_commands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -53,5 +53,6 @@ int report_error(const Error& error);
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_verify_commands(CLI::App& app, Cli& cli);  // verify
 void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
+void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
 
 }  // namespace hostpass

@@ -37,9 +37,12 @@ struct BindOptions {
   std::string state_dir = kDefaultStateDir;
 };
 
+// One mutation, in the order made. op: "write" (a sysfs attribute), "run" (a command; path is the
+// command line), "replace" / "remove" (the journal). data is what is written ("" for the rest).
 struct PlannedWrite {
   std::string path;
   std::string data;
+  std::string op = "write";
 };
 
 struct DeviceChange {
@@ -48,6 +51,8 @@ struct DeviceChange {
   std::optional<std::string> override_before;  // none: "(null)"
   std::optional<std::string> driver_after;
   bool changed = false;  // false: already in the wanted state (no-op)
+  std::optional<int> iommu_group;
+  std::optional<std::string> override_after;  // none: "(null)"
 };
 
 struct BindReport {
@@ -68,9 +73,17 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
 
 struct RecoverReport {
   bool journal_found = false;
+  std::string operation;  // what was interrupted: "bind" or "unbind"
   std::vector<DeviceChange> restored;
   std::vector<std::string> notes;
+  std::vector<PlannedWrite> writes;  // the writes recover made
 };
+
+// state_dir + "/journal.json".
+std::string journal_path(const std::string& state_dir);
+
+// Driver names as they appear under /sys/bus/pci/drivers: [A-Za-z0-9_.-], 1..64 characters.
+Status validate_driver_name(const std::string& driver);
 
 // Repairs an interrupted bind/unbind from state_dir's journal: every device it names is returned
 // to its original driver and override; then the journal is removed. No journal: nothing to do.

@@ -1,0 +1,233 @@
+// cmd_bind.cc — `hostpass bind`, `hostpass unbind`, `hostpass recover`: the edges of the bind
+// engine (src/vfio_bind.h). Flags are parsed and addresses validated here, before any filesystem
+// access; everything else is one library call. Every mutating run first repairs an interrupted
+// operation (recover), so a crash never leaves a device stranded until someone notices.
+//
+// Output: one line per device ("ADDR  before -> after"), notes, and with --dry-run the numbered
+// list of the exact writes. --json prints one object (documented in docs/bind.md). Exit codes
+// follow cli.h: 0 done (or nothing to do), 1 failed (after rollback), 2 bad input or refused.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "vfio_bind.h"
+
+namespace hostpass {
+
+namespace {
+
+struct BindFlags {
+  std::vector<std::string> addresses;
+  std::string driver = "vfio-pci";
+  bool whole_group = false;
+  bool dry_run = false;
+  bool force = false;
+  std::string state_dir = kDefaultStateDir;
+};
+
+nlohmann::json opt(const std::optional<std::string>& s) {
+  return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+}
+
+nlohmann::json change_json(const DeviceChange& c) {
+  return {{"address", c.address.to_string()},
+          {"iommu_group", c.iommu_group ? nlohmann::json(*c.iommu_group) : nlohmann::json(nullptr)},
+          {"driver_before", opt(c.driver_before)},
+          {"driver_override_before", opt(c.override_before)},
+          {"driver_after", opt(c.driver_after)},
+          {"driver_override_after", opt(c.override_after)},
+          {"changed", c.changed}};
+}
+
+nlohmann::json writes_json(const std::vector<PlannedWrite>& writes) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const PlannedWrite& w : writes) a.push_back({{"op", w.op}, {"path", w.path}, {"data", w.data}});
+  return a;
+}
+
+nlohmann::json error_json(const Error& e) {
+  return {{"error", {{"kind", error_kind_name(e.kind)}, {"message", e.message}}}};
+}
+
+// "\n" → "\\n", so a write of a newline is visible.
+std::string shown(const std::string& data) {
+  std::string out;
+  for (char c : data) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return out;
+}
+
+void print_writes(const std::vector<PlannedWrite>& writes) {
+  int n = 0;
+  for (const PlannedWrite& w : writes) {
+    ++n;
+    if (w.op == "write") {
+      std::printf("  %2d. write   %s  \"%s\"\n", n, w.path.c_str(), shown(w.data).c_str());
+    } else if (w.op == "run") {
+      std::printf("  %2d. run     %s\n", n, w.path.c_str());
+    } else if (w.op == "replace") {
+      std::printf("  %2d. journal %s  (each device's entry driver and driver_override)\n", n,
+                  w.path.c_str());
+    } else {
+      std::printf("  %2d. %-7s %s\n", n, w.op.c_str(), w.path.c_str());
+    }
+  }
+}
+
+std::string or_none(const std::optional<std::string>& s) { return s ? *s : "(no driver)"; }
+
+void print_devices(const BindReport& r, bool dry_run) {
+  for (const DeviceChange& c : r.devices) {
+    if (!c.changed) {
+      std::printf("%s  %s (no change)\n", c.address.to_string().c_str(),
+                  or_none(c.driver_before).c_str());
+    } else {
+      std::printf("%s  %s -> %s%s\n", c.address.to_string().c_str(),
+                  or_none(c.driver_before).c_str(), or_none(c.driver_after).c_str(),
+                  dry_run ? " (planned)" : "");
+    }
+  }
+  for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
+}
+
+// Runs recover before a mutating command. Returns false (with cli.exit_code set) when it failed.
+bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recovered) {
+  auto r = recover(cli.host(), state_dir);
+  if (!r.ok()) {
+    Error e = r.error().kind == ErrorKind::InvalidInput
+                  ? r.error()
+                  : r.error().wrap("an interrupted operation could not be recovered, so nothing "
+                                   "new was started");
+    if (cli.json) std::cout << error_json(e).dump(2) << "\n";
+    cli.exit_code = report_error(e);
+    return false;
+  }
+  if (!r->journal_found) return true;
+  recovered = {{"operation", r->operation}, {"notes", r->notes}};
+  std::cerr << "hostpass: recovered an interrupted " << r->operation << " first:\n";
+  for (const std::string& n : r->notes) std::cerr << "hostpass:   " << n << "\n";
+  return true;
+}
+
+int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
+  std::vector<PciAddress> addresses;
+  for (const std::string& text : f.addresses) {
+    auto a = PciAddress::parse(text);
+    if (!a.ok()) {
+      if (cli.json) std::cout << error_json(a.error()).dump(2) << "\n";
+      return report_error(a.error());
+    }
+    addresses.push_back(*a);
+  }
+  BindOptions o;
+  o.driver = f.driver;
+  o.whole_group = f.whole_group;
+  o.force = f.force;
+  o.dry_run = f.dry_run;
+  o.state_dir = f.state_dir;
+  // Flag errors first, before recover touches anything.
+  if (Status s = validate_driver_name(o.driver); !s.ok()) {
+    if (cli.json) std::cout << error_json(s.error()).dump(2) << "\n";
+    return report_error(s.error());
+  }
+  nlohmann::json recovered = nullptr;
+  if (!o.dry_run && !recover_first(cli, o.state_dir, recovered)) return cli.exit_code;
+
+  auto r = bind ? bind_devices(cli.host(), addresses, o) : unbind_devices(cli.host(), addresses, o);
+  if (!r.ok()) {
+    if (cli.json) {
+      nlohmann::json j = error_json(r.error());
+      j["recovered"] = recovered;
+      std::cout << j.dump(2) << "\n";
+    }
+    return report_error(r.error());
+  }
+  if (cli.json) {
+    nlohmann::json j;
+    j["operation"] = bind ? "bind" : "unbind";
+    j["dry_run"] = o.dry_run;
+    if (bind) j["driver"] = o.driver;
+    j["devices"] = nlohmann::json::array();
+    for (const DeviceChange& c : r->devices) j["devices"].push_back(change_json(c));
+    j["writes"] = writes_json(r->writes);
+    j["notes"] = r->notes;
+    j["recovered"] = recovered;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  print_devices(*r, o.dry_run);
+  if (o.dry_run) {
+    if (r->writes.empty()) {
+      std::printf("dry run: nothing to write\n");
+    } else {
+      std::printf("dry run: these writes would be made, in order (nothing was changed):\n");
+      print_writes(r->writes);
+    }
+  }
+  return kExitOk;
+}
+
+int run_recover(Cli& cli, const std::string& state_dir) {
+  auto r = recover(cli.host(), state_dir);
+  if (!r.ok()) {
+    if (cli.json) std::cout << error_json(r.error()).dump(2) << "\n";
+    return report_error(r.error());
+  }
+  if (cli.json) {
+    nlohmann::json j;
+    j["journal_found"] = r->journal_found;
+    j["operation"] = r->journal_found ? nlohmann::json(r->operation) : nlohmann::json(nullptr);
+    j["devices"] = nlohmann::json::array();
+    for (const DeviceChange& c : r->restored) j["devices"].push_back(change_json(c));
+    j["writes"] = writes_json(r->writes);
+    j["notes"] = r->notes;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (!r->journal_found) {
+    std::printf("nothing to recover: no interrupted operation (%s does not exist)\n",
+                journal_path(state_dir).c_str());
+    return kExitOk;
+  }
+  std::printf("recovered the interrupted %s:\n", r->operation.c_str());
+  for (const std::string& n : r->notes) std::printf("  %s\n", n.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_bind_commands(CLI::App& app, Cli& cli) {
+  auto bf = std::make_shared<BindFlags>();
+  CLI::App* bind = app.add_subcommand(
+      "bind", "give PCI devices to vfio-pci (per IOMMU group, verified, rolled back on failure)");
+  bind->add_option("address", bf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")
+      ->required();
+  bind->add_option("--driver", bf->driver, "the driver to bind to (default vfio-pci)");
+  bind->add_flag("--group", bf->whole_group, "bind every endpoint of each device's IOMMU group");
+  bind->add_flag("--dry-run", bf->dry_run, "print the exact ordered writes; change nothing");
+  bind->add_flag("--force", bf->force,
+                 "take devices the host uses (never the root filesystem's controller)");
+  bind->add_option("--state-dir", bf->state_dir, "where the journal lives (under --root)")
+      ->type_name("DIR");
+  bind->callback([&cli, bf] { cli.exit_code = run_bind_like(cli, *bf, true); });
+
+  auto uf = std::make_shared<BindFlags>();
+  CLI::App* unbind = app.add_subcommand(
+      "unbind", "return PCI devices from vfio-pci to their host drivers");
+  unbind->add_option("address", uf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")
+      ->required();
+  unbind->add_flag("--dry-run", uf->dry_run, "print the exact ordered writes; change nothing");
+  unbind->add_option("--state-dir", uf->state_dir, "where the journal lives (under --root)")
+      ->type_name("DIR");
+  unbind->callback([&cli, uf] { cli.exit_code = run_bind_like(cli, *uf, false); });
+
+  auto state_dir = std::make_shared<std::string>(kDefaultStateDir);
+  CLI::App* rec = app.add_subcommand(
+      "recover", "finish an interrupted bind/unbind: every device back to its entry state");
+  rec->add_option("--state-dir", *state_dir, "where the journal lives (under --root)")
+      ->type_name("DIR");
+  rec->callback([&cli, state_dir] { cli.exit_code = run_recover(cli, *state_dir); });
+}
+
+}  // namespace hostpass
