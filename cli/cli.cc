@@ -42,6 +42,8 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   add_verify_commands(app, cli);
   add_check_commands(app, cli);
   add_bind_commands(app, cli);
+  add_mdev_commands(app, cli);
+  add_inventory_commands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -54,5 +54,7 @@ void add_list_commands(CLI::App& app, Cli& cli);  // list, show
 void add_verify_commands(CLI::App& app, Cli& cli);  // verify
 void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
 void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
+void add_mdev_commands(CLI::App& app, Cli& cli);  // mdev types|list|create|remove|apply
+void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
 
 }  // namespace hostpass

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "cmd_usb.h"
 #include "device_json.h"
 #include "host_use.h"
 #include "passthrough_summary.h"
@@ -21,6 +22,7 @@ namespace {
 
 struct ListFilters {
   std::string vendor, device, class_prefix, driver, group;
+  bool usb = false;
 };
 
 struct ParsedFilters {
@@ -257,7 +259,14 @@ void add_list_commands(CLI::App& app, Cli& cli) {
   list->add_option("--class", filters->class_prefix, "only this class (CC) or subclass (CCSS)");
   list->add_option("--driver", filters->driver, "only devices bound to DRIVER ('none': unbound)");
   list->add_option("--group", filters->group, "only members of IOMMU group N");
-  list->callback([&cli, filters] { cli.exit_code = run_list(cli, *filters); });
+  list->add_flag("--usb", filters->usb, "list USB devices instead, as lsusb does (docs/usb.md)");
+  list->callback([&cli, filters] {
+    cli.exit_code = filters->usb ? run_list_usb(cli, {filters->vendor, filters->device,
+                                                      !filters->class_prefix.empty() ||
+                                                          !filters->driver.empty() ||
+                                                          !filters->group.empty()})
+                                 : run_list(cli, *filters);
+  });
 
   auto address = std::make_shared<std::string>();
   CLI::App* show = app.add_subcommand("show", "everything about one PCI device and its IOMMU group");

@@ -25,6 +25,7 @@ struct UsbRef {
   std::string port_path;  // "1-2.4"
   int busnum = 0, devnum = 0;
   uint16_t vendor = 0, product = 0;
+  std::string dev_node;  // "/dev/bus/usb/001/002"
 };
 
 struct Unit {
@@ -32,8 +33,9 @@ struct Unit {
   // "usb-<port>+<port>...".
   std::string id;
   std::vector<PciAddress> pci;          // PCI: every member that goes to the VM
-  std::optional<int> iommu_group;       // PCI
+  std::optional<int> iommu_group;       // PCI; mdev: the instance's own group (/dev/vfio/<n>)
   std::vector<std::string> mdev_uuids;  // mdev
+  std::string mdev_parent, mdev_type;   // mdev: "0000:01:00.0", "nvidia-230"
   std::vector<UsbRef> usb;              // USB
   std::optional<int> numa_node;
   bool healthy = true;
@@ -53,12 +55,20 @@ struct ResourceInventory {
   int rank = 0;  // position in the policy (first listed = 0), for preferred allocation
   std::vector<Unit> units;
   std::vector<Unusable> unusable;
+  std::vector<std::string> selectors;  // as written: "pciVendorSelector 10de:1eb8 (line 12)"
+
+  int healthy_units() const;
 };
 
 struct Inventory {
   std::vector<ResourceInventory> resources;
   std::vector<std::string> warnings;  // devices claimed by two resources, unreadable trees
+  std::vector<DisabledEntry> disabled;  // HyperConverged entries with disabled: true
 };
+
+// The node-capacity line the kubelet would show for the resource, as in seed 000:
+// "nvidia.com/TU104GL_Tesla_T4: 1". External resources: "<name>: external".
+std::string capacity_line(const ResourceInventory& r);
 
 Result<Inventory> build_inventory(Host& host, const Policy& policy);
 

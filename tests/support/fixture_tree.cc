@@ -178,9 +178,54 @@ void FixtureTree::add_mdev_type(const std::string& parent, const MdevTypeSpec& t
   write(dir + "/description", t.description + "\n");
   write(dir + "/create", "");
   // /sys/class/mdev_bus/<parent> -> ../../devices/.../<parent>
+  mkdir("/sys/bus/mdev/devices");
+  mkdir("/sys/bus/mdev/drivers/vfio_mdev");
   std::string bus_link = "/sys/class/mdev_bus/" + parent;
   if (!fs::is_symlink(path(bus_link)))
     symlink(relative(bus_link, device_path(parent)), bus_link);
+}
+
+void FixtureTree::write_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                      const std::string& type, const std::string& uuid) {
+  FixtureTree t = FixtureTree::attach(root);
+  std::string dev = parent_dev + "/" + uuid;
+  std::string type_dir = parent_dev + "/mdev_supported_types/" + type;
+  t.mkdir(dev);
+  t.symlink(relative(dev + "/mdev_type", type_dir), dev + "/mdev_type");
+  t.write(dev + "/remove", "");
+  t.write(dev + "/uevent", "DRIVER=vfio_mdev\nMDEV_TYPE=" + type + "\n");
+  t.symlink(relative(dev + "/subsystem", "/sys/bus/mdev"), dev + "/subsystem");
+  t.symlink(relative(dev + "/driver", "/sys/bus/mdev/drivers/vfio_mdev"), dev + "/driver");
+  t.symlink(relative(type_dir + "/devices/" + uuid, dev), type_dir + "/devices/" + uuid);
+  t.symlink(relative("/sys/bus/mdev/devices/" + uuid, dev), "/sys/bus/mdev/devices/" + uuid);
+  t.symlink(relative("/sys/bus/mdev/drivers/vfio_mdev/" + uuid, dev),
+            "/sys/bus/mdev/drivers/vfio_mdev/" + uuid);
+}
+
+void FixtureTree::erase_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                      const std::string& type, const std::string& uuid) {
+  fs::remove_all(root + parent_dev + "/" + uuid);
+  fs::remove(root + parent_dev + "/mdev_supported_types/" + type + "/devices/" + uuid);
+  fs::remove(root + "/sys/bus/mdev/devices/" + uuid);
+  fs::remove(root + "/sys/bus/mdev/drivers/vfio_mdev/" + uuid);
+}
+
+void FixtureTree::add_mdev_instance(const std::string& parent, const std::string& type,
+                                    const std::string& uuid) {
+  std::string dev = device_path(parent);
+  std::string avail = path(dev + "/mdev_supported_types/" + type + "/available_instances");
+  std::ifstream in(avail);
+  int n = 0;
+  if (!(in >> n)) throw std::runtime_error("fixture: no mdev type " + type + " on " + parent);
+  write_mdev_instance(root_, dev, type, uuid);
+  write(dev + "/mdev_supported_types/" + type + "/available_instances",
+        std::to_string(n > 0 ? n - 1 : 0) + "\n");
+}
+
+FixtureTree FixtureTree::attach(std::string root) {
+  FixtureTree t;
+  t.root_ = std::move(root);
+  return t;
 }
 
 void FixtureTree::add_driver(const std::string& name) {
@@ -371,6 +416,155 @@ void FixtureTree::set_modules(const std::vector<std::string>& loaded) {
   std::string s;
   for (const std::string& m : loaded) s += m + " 16384 0 - Live 0x0000000000000000\n";
   write("/proc/modules", s);
+}
+
+// ---- USB ----
+
+std::string FixtureTree::usb_path(const std::string& port_path) const {
+  auto it = usb_paths_.find(port_path);
+  if (it == usb_paths_.end()) throw std::runtime_error("fixture: unknown USB device " + port_path);
+  return it->second;
+}
+
+namespace {
+
+std::string hex_plain(uint32_t v, int digits) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%0*x", digits, v);
+  return b;
+}
+
+// The `descriptors` attribute: the device descriptor (USB 2.0 spec 9.6.1) followed by the
+// configuration descriptor with one interface and no endpoints (9.6.3, 9.6.5), little endian.
+std::string usb_descriptors(const UsbSpec& s, uint16_t bcd_usb) {
+  std::string d;
+  auto b = [&](unsigned v) { d.push_back(static_cast<char>(v & 0xff)); };
+  auto w = [&](unsigned v) { b(v); b(v >> 8); };
+  b(18); b(0x01); w(bcd_usb); b(s.device_class); b(0); b(s.device_class == 0x09 ? 1 : 0);
+  b(64); w(s.vendor); w(s.product); w(s.bcd_device);
+  b(s.manufacturer ? 1 : 0); b(s.product_name ? 2 : 0); b(s.serial ? 3 : 0); b(1);
+  b(9); b(0x02); w(18); b(1); b(1); b(0); b(0x80); b(50);
+  b(9); b(0x04); b(0); b(0); b(0); b(s.interface_class); b(0); b(0); b(0);
+  return d;
+}
+
+}  // namespace
+
+void FixtureTree::write_usb_device(const std::string& dir, const std::string& name,
+                                   const UsbSpec& s, int bus) {
+  mkdir(dir);
+  bool super = s.speed == "5000" || s.speed == "10000" || s.speed == "20000";
+  uint16_t bcd_usb = super ? 0x0300 : (s.speed == "480" ? 0x0200 : 0x0110);
+  write(dir + "/idVendor", hex_plain(s.vendor, 4) + "\n");
+  write(dir + "/idProduct", hex_plain(s.product, 4) + "\n");
+  write(dir + "/bcdDevice", hex_plain(s.bcd_device, 4) + "\n");
+  write(dir + "/bDeviceClass", hex_plain(s.device_class, 2) + "\n");
+  write(dir + "/bDeviceSubClass", "00\n");
+  write(dir + "/bDeviceProtocol", s.device_class == 0x09 ? "01\n" : "00\n");
+  write(dir + "/bNumConfigurations", "1\n");
+  write(dir + "/bConfigurationValue", "1\n");
+  write(dir + "/bNumInterfaces", " 1\n");
+  write(dir + "/bMaxPacketSize0", "64\n");
+  write(dir + "/busnum", std::to_string(bus) + "\n");
+  write(dir + "/devnum", std::to_string(s.devnum) + "\n");
+  write(dir + "/devpath", (name.rfind("usb", 0) == 0 ? "0" : name.substr(name.find('-') + 1)) + "\n");
+  write(dir + "/speed", s.speed + "\n");
+  write(dir + "/version", super ? " 3.00\n" : (s.speed == "480" ? " 2.00\n" : " 1.10\n"));
+  write(dir + "/maxchild", s.device_class == 0x09 ? "4\n" : "0\n");
+  write(dir + "/authorized", "1\n");
+  write(dir + "/removable", "unknown\n");
+  if (s.manufacturer) write(dir + "/manufacturer", *s.manufacturer + "\n");
+  if (s.product_name) write(dir + "/product", *s.product_name + "\n");
+  if (s.serial) write(dir + "/serial", *s.serial + "\n");
+  write(dir + "/descriptors", usb_descriptors(s, bcd_usb));
+  char node[32];
+  std::snprintf(node, sizeof node, "bus/usb/%03d/%03d", bus, s.devnum);
+  int minor = (bus - 1) * 128 + (s.devnum - 1);
+  write(dir + "/dev", "189:" + std::to_string(minor) + "\n");
+  // uevent as drivers/usb/core/usb.c usb_dev_uevent() and the driver core write it.
+  char ue[256];
+  std::snprintf(ue, sizeof ue,
+                "MAJOR=189\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=%x/%x/%x\n"
+                "TYPE=%d/0/0\nBUSNUM=%03d\nDEVNUM=%03d\n",
+                minor, node, s.vendor, s.product, s.bcd_device, s.device_class, bus, s.devnum);
+  write(dir + "/uevent", ue);
+  symlink(relative(dir + "/subsystem", "/sys/bus/usb"), dir + "/subsystem");
+  symlink(relative(dir + "/driver", "/sys/bus/usb/drivers/usb"), dir + "/driver");
+  mkdir("/sys/bus/usb/drivers/usb");
+  symlink(relative("/sys/bus/usb/devices/" + name, dir), "/sys/bus/usb/devices/" + name);
+  symlink(relative("/sys/dev/char/189:" + std::to_string(minor), dir),
+          "/sys/dev/char/189:" + std::to_string(minor));
+  write(std::string("/dev/") + node, "");
+
+  // Interface 1.0: <port>:1.0 (root hubs: <bus>-0:1.0).
+  std::string ifname = (name.rfind("usb", 0) == 0 ? std::to_string(bus) + "-0" : name) + ":1.0";
+  std::string ifdir = dir + "/" + ifname;
+  mkdir(ifdir);
+  write(ifdir + "/bInterfaceClass", hex_plain(s.interface_class, 2) + "\n");
+  write(ifdir + "/bInterfaceNumber", "00\n");
+  write(ifdir + "/bNumEndpoints", "00\n");
+  write(ifdir + "/uevent", "DEVTYPE=usb_interface\n");
+  symlink(relative(ifdir + "/subsystem", "/sys/bus/usb"), ifdir + "/subsystem");
+  symlink(relative("/sys/bus/usb/devices/" + ifname, ifdir), "/sys/bus/usb/devices/" + ifname);
+  usb_paths_[name] = dir;
+}
+
+void FixtureTree::add_usb_bus(int bus, const std::string& controller, const std::string& speed) {
+  std::string ctrl = device_paths_.count(controller) ? device_path(controller)
+                                                     : "/sys/devices/pci0000:00/" + controller;
+  UsbSpec s;
+  bool super = speed == "5000" || speed == "10000" || speed == "20000";
+  s.vendor = 0x1d6b;
+  s.product = super ? 0x0003 : 0x0002;
+  s.bcd_device = 0x0601;
+  s.devnum = 1;
+  s.speed = speed;
+  s.device_class = 0x09;
+  s.interface_class = 0x09;
+  s.manufacturer = "Linux 6.1.0-13-amd64 xhci-hcd";
+  s.product_name = "xHCI Host Controller";
+  s.serial = controller;
+  std::string name = "usb" + std::to_string(bus);
+  write_usb_device(ctrl + "/" + name, name, s, bus);
+}
+
+void FixtureTree::add_usb(const UsbSpec& s) {
+  size_t dash = s.port_path.find('-');
+  if (dash == std::string::npos) throw std::runtime_error("fixture: bad port path " + s.port_path);
+  int bus = std::stoi(s.port_path.substr(0, dash));
+  std::string root = "usb" + std::to_string(bus);
+  if (!usb_paths_.count(root)) add_usb_bus(bus);
+  size_t dot = s.port_path.rfind('.');
+  std::string parent = dot == std::string::npos ? root : s.port_path.substr(0, dot);
+  write_usb_device(usb_path(parent) + "/" + s.port_path, s.port_path, s, bus);
+}
+
+void add_seed002_usb_devices(FixtureTree& t) {
+  UsbSpec s;
+  s.port_path = "1-1"; s.vendor = 0x46f4; s.product = 0x0001; s.bcd_device = 0x0000;
+  s.devnum = 2; s.speed = "480"; s.interface_class = 0x08;
+  s.manufacturer = "QEMU"; s.product_name = "QEMU USB HARDDRIVE"; s.serial = "1-0000:00:14.0-1";
+  t.add_usb(s);
+  s = {};
+  s.port_path = "1-2"; s.vendor = 0x05e3; s.product = 0x0608; s.bcd_device = 0x6072;
+  s.devnum = 3; s.speed = "480"; s.device_class = 0x09; s.interface_class = 0x09;
+  s.product_name = "USB2.0 Hub";
+  t.add_usb(s);
+  s = {};
+  s.port_path = "1-2.1"; s.vendor = 0x045e; s.product = 0x07a5; s.bcd_device = 0x0930;
+  s.devnum = 4; s.speed = "12";
+  s.manufacturer = "Microsoft"; s.product_name = "Microsoft\xc2\xae 2.4GHz Transceiver v9.0";
+  t.add_usb(s);
+  s = {};
+  s.port_path = "1-2.2"; s.vendor = 0x062a; s.product = 0x4102; s.bcd_device = 0x0110;
+  s.devnum = 5; s.speed = "12";
+  s.manufacturer = "MOSART Semi."; s.product_name = "2.4G Keyboard Mouse";
+  t.add_usb(s);
+  s = {};
+  s.port_path = "1-2.3"; s.vendor = 0x072f; s.product = 0xb100; s.bcd_device = 0x0100;
+  s.devnum = 6; s.speed = "12"; s.interface_class = 0x0b;
+  s.manufacturer = "ACS"; s.product_name = "ACR39U ICC Reader"; s.serial = "AC39U0001";
+  t.add_usb(s);
 }
 
 void build_standard_host(FixtureTree& t) {

@@ -56,6 +56,20 @@ struct MdevTypeSpec {
   std::string description;
 };
 
+// A USB device (drivers/usb/core/sysfs.c attributes). The bus comes from the port path; the
+// bus's root hub (usbN) is created on first use.
+struct UsbSpec {
+  std::string port_path;  // "1-2", "1-2.4" (the parent "1-2" must have been added first)
+  uint16_t vendor = 0;
+  uint16_t product = 0;
+  uint16_t bcd_device = 0x0100;
+  int devnum = 2;
+  std::string speed = "12";  // Mb/s as the kernel prints it: "1.5", "12", "480", "5000"
+  uint8_t device_class = 0x00;     // 0: per interface
+  uint8_t interface_class = 0x03;  // bInterfaceClass of interface <port>:1.0
+  std::optional<std::string> manufacturer, product_name, serial;  // none: attribute absent
+};
+
 class FixtureTree {
  public:
   // Creates (or empties) `root`. The tree is left on disk for the test to inspect.
@@ -69,6 +83,23 @@ class FixtureTree {
   void add_pci(const PciSpec& spec);
   // Mediated device types of a parent (creates mdev_supported_types/<id>/...).
   void add_mdev_type(const std::string& parent, const MdevTypeSpec& type);
+  // An existing mediated device of `type` on `parent` (both added before), as the mdev core
+  // leaves it after a write to `create`: see mdev_instance_dirs(). Decrements the type's
+  // available_instances.
+  void add_mdev_instance(const std::string& parent, const std::string& type,
+                         const std::string& uuid);
+  // The kernel-shaped entries of one instance under `root` (drivers/vfio/mdev/mdev_core.c,
+  // mdev_sysfs.c): <parent_dev>/<uuid>/ with mdev_type -> ../mdev_supported_types/<type>,
+  // remove, uevent (MDEV_TYPE=), subsystem -> bus/mdev, driver -> bus/mdev/drivers/vfio_mdev;
+  // <type>/devices/<uuid> -> ../../../<uuid>; /sys/bus/mdev/devices/<uuid> -> the instance.
+  // `parent_dev` is the /sys/devices path. Used by add_mdev_instance and the simulated mdev core
+  // (sim_mdev.h); it does not touch available_instances.
+  static void write_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                  const std::string& type, const std::string& uuid);
+  // Removes what write_mdev_instance created.
+  static void erase_mdev_instance(const std::string& root, const std::string& parent_dev,
+                                  const std::string& type, const std::string& uuid);
+
   // A driver directory with bind, unbind, new_id, remove_id (created for every driver used).
   void add_driver(const std::string& name);
   // /sys/class/iommu/<name> (dmar0 or ivhd0), which `check` reads to tell the IOMMU is on.
@@ -103,6 +134,20 @@ class FixtureTree {
   void set_cpuinfo(const std::string& vendor_id, const std::string& flags);
   void set_modules(const std::vector<std::string>& loaded);  // /proc/modules
 
+  // A USB host controller's root hub: /sys/devices/pci0000:00/<controller>/usb<bus> (the
+  // controller need not have been added with add_pci), with /sys/bus/usb/devices/usb<bus>, its
+  // hub interface <bus>-0:1.0 and /dev/bus/usb/<bus>/001. Linux Foundation 1d6b:0002 (USB 2)
+  // or 1d6b:0003 when speed is 5000 or more.
+  void add_usb_bus(int bus, const std::string& controller = "0000:00:14.0",
+                   const std::string& speed = "480");
+  // A USB device below its bus's root hub or hub, kernel-shaped: attribute files, the
+  // `descriptors` blob (device + one configuration with one interface), uevent, the
+  // subsystem link, interface <port>:1.0, /sys/bus/usb/devices/<port> ->
+  // ../../../devices/pci0000:00/0000:00:14.0/usb1/<...>/<port>, and /dev/bus/usb/BBB/DDD.
+  void add_usb(const UsbSpec& spec);
+  // The /sys/devices path of a USB device or root hub ("usb1", "1-2").
+  std::string usb_path(const std::string& port_path) const;
+
   // A file with content (parents created), for anything else a test needs.
   void write(const std::string& path, const std::string& content);
   void symlink(const std::string& target, const std::string& link_path);
@@ -120,11 +165,17 @@ class FixtureTree {
   static std::string config_space(const PciSpec& spec);
 
  private:
+  FixtureTree() = default;
+  // A FixtureTree over an existing root, without emptying it (for the static helpers).
+  static FixtureTree attach(std::string root);
   void link_driver(const std::string& address, const std::string& driver);
   void link_group(const std::string& address, int group);
 
   std::string root_;
+  void write_usb_device(const std::string& dir, const std::string& name, const UsbSpec& spec,
+                        int bus);
   std::map<std::string, std::string> device_paths_;  // address → /sys/devices/... path
+  std::map<std::string, std::string> usb_paths_;     // port path → /sys/devices/... path
   std::vector<std::string> mountinfo_;
   std::vector<std::string> swaps_;
   std::vector<std::string> routes_;
@@ -144,5 +195,14 @@ class FixtureTree {
 //   0000:04:00.0 NVMe 8086:5845 on vfio-pci        (group 8)
 // with an IOMMU (dmar0), intel_iommu=on, vmx, vfio modules loaded and /dev/vfio/vfio.
 void build_standard_host(FixtureTree& tree);
+
+// USB devices of seed 002's selectors on bus 1 (xHCI 0000:00:14.0, USB 2 root hub usb1):
+//   1-1    46f4:0001 QEMU USB HARDDRIVE (usb-storage; usb.ids knows the vendor, not the product)
+//   1-2    05e3:0608 Genesys Logic hub
+//   1-2.1  045e:07a5 Microsoft Wireless Receiver 1461C
+//   1-2.2  062a:4102 MosArt Wireless Mouse
+//   1-2.3  072f:b100 Advanced Card Systems ACR39U smart card reader
+//   devnums 2..6 in that order.
+void add_seed002_usb_devices(FixtureTree& tree);
 
 }  // namespace hostpass::testing

@@ -1,0 +1,344 @@
+// cmd_mdev.cc — `hostpass mdev types|list|create|remove|apply`: mediated devices (vGPU).
+//
+// types   every type of every parent, in mdevctl types' layout (or --json)
+// list    active instances and mdevctl definitions, one line each (or --json)
+// create  one instance: --parent ADDR --type TYPE [--uuid U]; prints its UUID (as mdevctl
+//         start does); writes the mdevctl definition (start: auto) unless --transient
+// remove  one instance by UUID, and its mdevctl definition unless --keep-definition
+// apply   the instances a KubeVirt/HyperConverged CR's mediatedDevicesConfiguration asks for on
+//         this node (mdev_apply.h); --dry-run prints the plan only
+// Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, mdev_apply.h.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli.h"
+#include "mdev.h"
+#include "mdev_apply.h"
+#include "policy.h"
+
+namespace hostpass {
+
+namespace {
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << "hostpass: warning: " << w << "\n";
+}
+
+nlohmann::json or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
+nlohmann::json type_to_json(const MdevType& t) {
+  return {{"parent", t.parent},
+          {"id", t.id},
+          {"name", or_null(t.name)},
+          {"description", or_null(t.description)},
+          {"device_api", or_null(t.device_api)},
+          {"available_instances", t.available_instances}};
+}
+
+int run_types(Cli& cli, const std::string& parent) {
+  if (!parent.empty())
+    if (Status s = validate_mdev_parent_name(parent); !s.ok()) return report_error(s.error());
+  std::vector<std::string> warnings;
+  auto types = list_mdev_types(cli.host(), &warnings);
+  if (!types.ok()) return report_error(types.error());
+  print_warnings(warnings);
+  std::string out;
+  nlohmann::json array = nlohmann::json::array();
+  std::string last_parent;
+  for (const MdevType& t : *types) {
+    if (!parent.empty() && t.parent != parent) continue;
+    if (cli.json) {
+      array.push_back(type_to_json(t));
+      continue;
+    }
+    // mdevctl types (tests/types/default/full.text): parent, then per type its id and fields.
+    if (t.parent != last_parent) out += t.parent + "\n";
+    last_parent = t.parent;
+    out += "  " + t.id + "\n";
+    out += "    Available instances: " + std::to_string(t.available_instances) + "\n";
+    out += "    Device API: " + t.device_api + "\n";
+    if (!t.name.empty()) out += "    Name: " + t.name + "\n";
+    if (!t.description.empty()) out += "    Description: " + t.description + "\n";
+  }
+  if (cli.json) out = array.dump(2) + "\n";
+  if (!cli.json && out.empty() && parent.empty())
+    std::cerr << "hostpass: no mediated device types on this host (no parent in "
+              << kMdevBusClassDir << ")\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+int run_list(Cli& cli) {
+  Host& host = cli.host();
+  std::vector<std::string> warnings;
+  auto instances = list_mdev_instances(host, &warnings);
+  if (!instances.ok()) return report_error(instances.error());
+  auto defs = list_mdev_definitions(host, &warnings);
+  if (!defs.ok()) return report_error(defs.error());
+  print_warnings(warnings);
+
+  struct Row {
+    std::string uuid, parent, type_id, type_name;
+    bool active = false;
+    const MdevDefinition* def = nullptr;
+  };
+  std::map<std::pair<std::string, std::string>, Row> rows;  // (parent, uuid)
+  for (const MdevInstance& m : *instances)
+    rows[{m.parent, m.uuid}] = Row{m.uuid, m.parent, m.type_id, m.type_name, true, nullptr};
+  for (const MdevDefinition& d : *defs) {
+    Row& r = rows[{d.parent, d.uuid}];
+    if (!r.active) {
+      r.uuid = d.uuid;
+      r.parent = d.parent;
+      r.type_id = d.type_id;
+    }
+    r.def = &d;
+  }
+  std::string out;
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& [key, r] : rows) {
+    nlohmann::json def = nullptr;
+    if (r.def) def = {{"start", r.def->auto_start ? "auto" : "manual"},
+                      {"mdev_type", r.def->type_id},
+                      {"path", mdevctl_config_path(*r.def)}};
+    if (cli.json) {
+      array.push_back({{"uuid", r.uuid},
+                       {"parent", r.parent},
+                       {"type", r.type_id},
+                       {"type_name", or_null(r.type_name)},
+                       {"active", r.active},
+                       {"definition", def}});
+      continue;
+    }
+    // mdevctl list's columns (uuid parent type), then the name and the state.
+    std::string line = r.uuid + " " + r.parent + " " + r.type_id;
+    if (!r.type_name.empty()) line += " (" + r.type_name + ")";
+    line += r.active ? "  active" : "  not active";
+    if (r.def) {
+      line += std::string(", defined (start: ") + (r.def->auto_start ? "auto" : "manual") + ")";
+      if (r.active && r.def->type_id != r.type_id)
+        line += " but defined as " + r.def->type_id;
+    }
+    out += line + "\n";
+  }
+  if (cli.json) out = array.dump(2) + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+struct CreateArgs {
+  std::string parent, type, uuid;
+  bool transient = false;
+};
+
+int run_create(Cli& cli, const CreateArgs& a) {
+  MdevCreateRequest req{a.parent, a.type, std::nullopt};
+  if (!a.uuid.empty()) {
+    auto u = parse_mdev_uuid(a.uuid);
+    if (!u.ok()) return report_error(u.error());
+    req.uuid = *u;
+  }
+  if (Status s = validate_mdev_parent_name(a.parent); !s.ok()) return report_error(s.error());
+  Host& host = cli.host();
+  auto made = create_mdev(host, req);
+  if (!made.ok()) return report_error(made.error());
+  if (!a.transient) {
+    Status s = define_mdev(host, MdevDefinition{made->uuid, made->parent, made->type_id, true, {}});
+    if (!s.ok()) {
+      std::cerr << "hostpass: created " << made->uuid << " but " << s.error().message << "\n";
+      return kExitFailed;
+    }
+  }
+  if (cli.json) {
+    std::cout << nlohmann::json{{"uuid", made->uuid},
+                                {"parent", made->parent},
+                                {"type", made->type_id},
+                                {"type_name", or_null(made->type_name)},
+                                {"persistent", !a.transient}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << made->uuid << "\n";
+  }
+  return kExitOk;
+}
+
+int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition) {
+  auto uuid = parse_mdev_uuid(uuid_text);
+  if (!uuid.ok()) return report_error(uuid.error());
+  Host& host = cli.host();
+  bool active = host.exists(join_path(kMdevDevicesDir, *uuid));
+  if (active) {
+    auto removed = remove_mdev(host, *uuid);
+    if (!removed.ok()) return report_error(removed.error());
+  }
+  bool undefined = false;
+  if (!keep_definition) {
+    auto u = undefine_mdev(host, *uuid);
+    if (!u.ok()) return report_error(u.error().wrap("removing the mdevctl definition"));
+    undefined = *u;
+  }
+  if (!active && !undefined)
+    return report_error(not_found("no mediated device " + *uuid +
+                                  " (neither active nor defined; see `hostpass mdev list`)"));
+  std::cout << "removed " << *uuid
+            << (active ? (undefined ? " and its mdevctl definition" : "")
+                       : "'s mdevctl definition (it was not active)")
+            << "\n";
+  return kExitOk;
+}
+
+struct ApplyArgs {
+  std::string file;
+  std::vector<std::string> labels;  // KEY=VALUE
+  bool dry_run = false;
+  bool transient = false;
+};
+
+int run_apply(Cli& cli, const ApplyArgs& a) {
+  std::map<std::string, std::string> labels;
+  for (const std::string& l : a.labels) {
+    size_t eq = l.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return report_error(invalid_input("invalid --node-label '" + l +
+                                        "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4"));
+    labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  // The CR is the user's file: read from the real filesystem as typed (as `inventory` does).
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(a.file, ec).string();
+  if (ec) absolute = a.file;
+  RealHost local("/");
+  auto policy = load_policy(local, absolute, a.file);
+  if (!policy.ok()) {
+    std::istringstream lines(policy.error().message);
+    std::string line;
+    while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
+    return exit_code_for(policy.error());
+  }
+  Host& host = cli.host();
+  // KubeVirt selects nodeMediatedDeviceTypes by the node's labels; the one label every node has
+  // is its hostname.
+  if (!labels.count("kubernetes.io/hostname"))
+    if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
+      labels["kubernetes.io/hostname"] = std::string(trim(*h));
+
+  std::vector<std::string> warnings;
+  auto types = list_mdev_types(host, &warnings);
+  if (!types.ok()) return report_error(types.error());
+  auto instances = list_mdev_instances(host, &warnings);
+  if (!instances.ok()) return report_error(instances.error());
+  print_warnings(warnings);
+  std::vector<std::string> desired = desired_mdev_types(policy->mdev_config, labels);
+  MdevApplyPlan plan = plan_mdev_apply(*types, *instances, desired);
+  MdevApplyResult result;
+  if (!a.dry_run) result = apply_mdev_plan(host, plan, MdevApplyOptions{!a.transient});
+
+  if (cli.json) {
+    nlohmann::json creates = nlohmann::json::array(), undesired = nlohmann::json::array(),
+                   created = nlohmann::json::array();
+    for (const MdevApplyCreate& c : plan.creates)
+      creates.push_back({{"parent", c.parent}, {"type", c.type_id},
+                         {"type_name", or_null(c.type_name)}, {"count", c.count}});
+    for (const MdevInstance& m : plan.undesired)
+      undesired.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
+    for (const MdevInstance& m : result.created)
+      created.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
+    std::cout << nlohmann::json{{"dry_run", a.dry_run},
+                                {"desired", plan.desired},
+                                {"configured_parents", plan.configured_parents},
+                                {"creates", creates},
+                                {"unmatched", plan.unmatched},
+                                {"undesired", undesired},
+                                {"notes", plan.notes},
+                                {"created", created},
+                                {"errors", result.errors}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::string out;
+    if (desired.empty()) {
+      out += "no mediated device types requested for this node (" + a.file +
+             " has no mediatedDevicesConfiguration that applies)\n";
+    } else {
+      std::string list;
+      for (const std::string& d : desired) list += (list.empty() ? "" : ", ") + d;
+      out += "desired types: " + list + "\n";
+    }
+    for (const std::string& p : plan.configured_parents)
+      out += p + ": already has mediated devices: left as it is\n";
+    for (const MdevApplyCreate& c : plan.creates)
+      out += c.parent + ": " + (a.dry_run ? "would create " : "create ") +
+             std::to_string(c.count) + " x " + c.type_id +
+             (c.type_name.empty() ? "" : " (" + c.type_name + ")") + "\n";
+    for (const std::string& u : plan.unmatched)
+      out += "not on this node: " + u + " (no type id or name matches)\n";
+    for (const std::string& n : plan.notes) out += "note: " + n + "\n";
+    for (const MdevInstance& m : plan.undesired)
+      out += "not desired, kept: " + m.uuid + " " + m.parent + " " + m.type_id +
+             " (remove with `hostpass mdev remove " + m.uuid + "`)\n";
+    if (!a.dry_run)
+      out += "created " + std::to_string(result.created.size()) + " mediated device" +
+             (result.created.size() == 1 ? "" : "s") +
+             (result.created.empty() || a.transient ? "" : " (mdevctl definitions written)") +
+             "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  for (const std::string& e : result.errors) std::cerr << "hostpass: " << e << "\n";
+  return result.errors.empty() ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void add_mdev_commands(CLI::App& app, Cli& cli) {
+  CLI::App* mdev = app.add_subcommand("mdev", "mediated devices (vGPU): types, instances, "
+                                              "KubeVirt's mediatedDevicesConfiguration");
+  mdev->require_subcommand(1);
+
+  auto parent = std::make_shared<std::string>();
+  CLI::App* types = mdev->add_subcommand("types", "mediated device types of every parent");
+  types->add_option("--parent", *parent, "only this parent (0000:01:00.0)");
+  types->callback([&cli, parent] { cli.exit_code = run_types(cli, *parent); });
+
+  CLI::App* list = mdev->add_subcommand("list", "mediated devices: active and mdevctl-defined");
+  list->callback([&cli] { cli.exit_code = run_list(cli); });
+
+  auto create_args = std::make_shared<CreateArgs>();
+  CLI::App* create = mdev->add_subcommand("create", "create one mediated device");
+  create->add_option("--parent", create_args->parent, "parent device, e.g. 0000:01:00.0")
+      ->required();
+  create->add_option("--type", create_args->type, "type id (nvidia-222) or name (GRID T4-1Q)")
+      ->required();
+  create->add_option("--uuid", create_args->uuid, "UUID to use (default: a random one)");
+  create->add_flag("--transient", create_args->transient,
+                   "do not write the mdevctl definition (gone after a reboot)");
+  create->callback([&cli, create_args] { cli.exit_code = run_create(cli, *create_args); });
+
+  auto uuid = std::make_shared<std::string>();
+  auto keep = std::make_shared<bool>(false);
+  CLI::App* remove = mdev->add_subcommand("remove", "remove one mediated device");
+  remove->add_option("uuid", *uuid, "the device's UUID")->required();
+  remove->add_flag("--keep-definition", *keep, "leave its mdevctl definition in place");
+  remove->callback([&cli, uuid, keep] { cli.exit_code = run_remove(cli, *uuid, *keep); });
+
+  auto apply_args = std::make_shared<ApplyArgs>();
+  CLI::App* apply = mdev->add_subcommand(
+      "apply", "create the mediated devices a KubeVirt/HyperConverged CR's "
+               "mediatedDevicesConfiguration asks for on this node, as virt-handler does");
+  apply->add_option("-f,--file", apply_args->file, "the KubeVirt or HyperConverged CR (YAML)")
+      ->required();
+  apply->add_option("--node-label", apply_args->labels,
+                    "a label of this node, KEY=VALUE, for nodeMediatedDeviceTypes (repeatable)");
+  apply->add_flag("--dry-run", apply_args->dry_run, "print the plan, change nothing");
+  apply->add_flag("--transient", apply_args->transient, "do not write mdevctl definitions");
+  apply->callback([&cli, apply_args] { cli.exit_code = run_apply(cli, *apply_args); });
+}
+
+}  // namespace hostpass

@@ -1,0 +1,567 @@
+// inventory.cc — what each permitted resource exposes on this node, and why the rest does not.
+//
+// Reads (never writes): PCI discovery (pci_device.h) with host use (host_use.h), mediated types
+// and instances (mdev.h), USB devices (usb_device.h), and these kernel files:
+//   /dev/vfio/<group>                          the VFIO group node: a unit's health
+//   /sys/bus/mdev/devices/<uuid>/iommu_group   -> ../../../kernel/iommu_groups/<n> (an mdev's
+//                                              own group; its /dev/vfio/<n> is what a VM opens)
+//   /dev/bus/usb/BBB/DDD                       a USB device's node: a bundle's health
+//
+// How KubeVirt forms units (pkg/virt-handler/device-manager), and where hostpass differs:
+//   PCI  pci_device.go discoverPermittedHostPCIDevices walks /sys/bus/pci/devices, keeps the
+//        devices whose "vendor:device" is a permitted selector and whose driver is vfio-pci, and
+//        constructDPIdevices uses the IOMMU group number as the device ID with iommuToPCIMap
+//        [group] = address — so a group with two matching endpoints becomes one ID that maps to
+//        whichever address came last, and the other endpoint never reaches the VM (KubeVirt
+//        issue 11412). hostpass makes the group the unit and puts every matching endpoint in it.
+//        KubeVirt silently skips devices on other drivers; hostpass lists them with the fix.
+//        The group must be viable for VFIO (drivers/vfio/group.c: every endpoint on a vfio
+//        driver, pci-stub, or unbound; bridges are allowed): a group with a sibling on a host
+//        driver is not exposed, with the reason.
+//   mdev mediated_device.go discoverPermittedMediatedDevices: one unit per instance UUID whose
+//        type's name (spaces as '_'; the type id when there is no name file) equals the
+//        selector (spaces as '_'); mdev_name_selector_matches() in mdev.cc implements it.
+//   USB  usb_device.go discoverAllowedUSBDevices/LocalDevices.fetch: per resource, in policy
+//        order, take for every selector the first remaining device with that vendor:product;
+//        when all selectors found one, that is a bundle, its devices are removed from the pool
+//        (so a device never serves two resources: the earlier resource wins), and repeat. Root
+//        hubs ("usbN") are never candidates. hostpass walks the devices sorted by bus and port
+//        path, so bundles are the same on every run, and reports an incomplete last set.
+// pciAddressSelector (hostpass extension) claims named devices first: a device matched by an
+// address selector of one resource and by the vendor selector of another goes to the address
+// resource, with a warning.
+//
+// Deliberately not done here: binding, creating mdevs, or deciding what the device plugin serves
+// (external resources are computed like the others and marked).
+#include "inventory.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "host_use.h"
+#include "mdev.h"
+#include "passthrough_summary.h"
+#include "pci_device.h"
+#include "usb_device.h"
+
+namespace hostpass {
+
+const char* resource_kind_name(ResourceKind kind) {
+  switch (kind) {
+    case ResourceKind::Pci: return "pci";
+    case ResourceKind::Mdev: return "mdev";
+    case ResourceKind::Usb: return "usb";
+  }
+  return "?";
+}
+
+int ResourceInventory::healthy_units() const {
+  int n = 0;
+  for (const Unit& u : units) n += u.healthy ? 1 : 0;
+  return n;
+}
+
+std::string capacity_line(const ResourceInventory& r) {
+  std::string line = r.name + ": " + std::to_string(r.units.size());
+  int unhealthy = static_cast<int>(r.units.size()) - r.healthy_units();
+  if (unhealthy > 0) line += " (" + std::to_string(unhealthy) + " unhealthy)";
+  if (r.external) line += " (external: externalResourceProvider is true, KubeVirt does not serve it)";
+  return line;
+}
+
+namespace {
+
+std::string hex4(uint32_t v) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%04x", v);
+  return b;
+}
+
+std::string ids(const PciDevice& d) {
+  return (d.vendor ? hex4(*d.vendor) : "????") + ":" + (d.device ? hex4(*d.device) : "????");
+}
+
+std::string vfio_node(int group) { return "/dev/vfio/" + std::to_string(group); }
+
+// One resource being assembled: its policy entries, in order.
+struct Pending {
+  ResourceInventory inv;
+  std::vector<const PolicyPciDevice*> pci;
+  std::vector<const PolicyMdevDevice*> mdev;
+  std::vector<const PolicyUsbDevice*> usb;
+};
+
+Pending& pending_for(std::vector<Pending>& all, const std::string& name, ResourceKind kind,
+                     bool external) {
+  for (Pending& p : all)
+    if (p.inv.name == name) return p;
+  Pending p;
+  p.inv.name = name;
+  p.inv.kind = kind;
+  p.inv.external = external;
+  p.inv.rank = static_cast<int>(all.size());
+  all.push_back(std::move(p));
+  return all.back();
+}
+
+bool selector_matches(const PolicyPciDevice& e, const PciDevice& d) {
+  return e.selector && d.vendor == e.selector->vendor && d.device == e.selector->device;
+}
+
+// ---------------------------------------------------------------- PCI
+
+struct PciWorld {
+  std::vector<PciDevice> devices;
+  std::map<PciAddress, const PciDevice*> by_address;
+  std::map<int, std::vector<const PciDevice*>> by_group;
+};
+
+void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
+               std::vector<std::string>& warnings) {
+  // Who claims each device: address selectors first (the hostpass extension exists to carve a
+  // device out of a vendor selector), then vendor selectors in policy order.
+  std::map<PciAddress, Pending*> claim;
+  std::map<PciAddress, int> claim_line;
+  for (Pending& r : resources) {
+    for (const PolicyPciDevice* e : r.pci) {
+      for (const PciAddress& a : e->addresses) {
+        auto it = world.by_address.find(a);
+        if (it == world.by_address.end()) {
+          r.inv.unusable.push_back({a.to_string(),
+                                    "pciAddressSelector (line " + std::to_string(e->line) +
+                                        ") names it, but there is no such device on this node",
+                                    ""});
+          continue;
+        }
+        const PciDevice& d = *it->second;
+        if (e->selector && !selector_matches(*e, d)) {
+          r.inv.unusable.push_back({a.to_string(),
+                                    "it is " + ids(d) + ", not the " + hex4(e->selector->vendor) +
+                                        ":" + hex4(e->selector->device) +
+                                        " its entry selects (line " + std::to_string(e->line) +
+                                        ")",
+                                    ""});
+          continue;
+        }
+        claim[a] = &r;
+        claim_line[a] = e->line;
+      }
+    }
+  }
+  for (Pending& r : resources) {
+    for (const PolicyPciDevice* e : r.pci) {
+      if (!e->selector || !e->addresses.empty()) continue;
+      for (const PciDevice& d : world.devices) {
+        if (!selector_matches(*e, d)) continue;
+        auto it = claim.find(d.address);
+        if (it == claim.end()) {
+          claim[d.address] = &r;
+          claim_line[d.address] = e->line;
+        } else if (it->second != &r) {
+          std::string msg = d.address.to_string() + " (" + ids(d) + ") matches " + r.inv.name +
+                            " (line " + std::to_string(e->line) + ") and " +
+                            it->second->inv.name + " (line " +
+                            std::to_string(claim_line[d.address]) + "): it goes to " +
+                            it->second->inv.name;
+          warnings.push_back(msg);
+          r.inv.unusable.push_back({d.address.to_string(),
+                                    "claimed by " + it->second->inv.name +
+                                        ", whose pciAddressSelector names it (line " +
+                                        std::to_string(claim_line[d.address]) + ")",
+                                    ""});
+        }
+      }
+    }
+  }
+
+  for (Pending& r : resources) {
+    if (r.pci.empty()) continue;
+    // This resource's devices, by IOMMU group.
+    std::map<int, std::vector<const PciDevice*>> groups;
+    bool any = false;
+    for (const auto& [addr, owner] : claim) {
+      if (owner != &r) continue;
+      any = true;
+      const PciDevice& d = *world.by_address.at(addr);
+      if (!d.iommu_group) {
+        r.inv.unusable.push_back(
+            {addr.to_string(),
+             "it has no IOMMU group: the IOMMU is off or the device is not behind it",
+             "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or "
+             "amd_iommu=on (AMD); see hostpass check"});
+        continue;
+      }
+      groups[*d.iommu_group].push_back(&d);
+    }
+    if (!any) {
+      bool named_only = true;
+      for (const PolicyPciDevice* e : r.pci) named_only &= !e->addresses.empty();
+      if (!named_only)
+        for (const PolicyPciDevice* e : r.pci)
+          if (e->selector && e->addresses.empty())
+            r.inv.unusable.push_back({"pciVendorSelector " + hex4(e->selector->vendor) + ":" +
+                                          hex4(e->selector->device),
+                                      "no device on this node matches (line " +
+                                          std::to_string(e->line) + ")",
+                                      ""});
+    }
+    for (auto& [group, members] : groups) {
+      std::set<PciAddress> mine;
+      for (const PciDevice* m : members) mine.insert(m->address);
+      bool several_endpoints = false;
+      std::vector<const PciDevice*> blocking;  // siblings that make the group not viable
+      for (const PciDevice* s : world.by_group[group]) {
+        if (s->is_bridge() || mine.count(s->address)) continue;
+        several_endpoints = true;
+        if (s->driver && !is_vfio_driver(*s->driver)) blocking.push_back(s);
+      }
+      several_endpoints |= members.size() > 1;
+      std::vector<std::string> problems;  // per matched member
+      std::vector<Unusable> found;
+      for (const PciDevice* m : members) {
+        const std::string a = m->address.to_string();
+        // One command per group: --group binds every endpoint of it (vfio_bind.h).
+        const std::string bind =
+            several_endpoints ? "hostpass bind --group " + members.front()->address.to_string()
+                              : "hostpass bind " + a;
+        for (const HostUse& u : m->in_use)
+          found.push_back({a, "in use by the host: " + u.detail,
+                           "free it from the host first; hostpass will not take it"});
+        // A mediated-device parent on its vendor driver serves vGPUs: binding it to vfio-pci
+        // ends them, which the fix must say.
+        const bool mdev_parent =
+            m->driver && host.exists(pci_device_dir(m->address) + "/mdev_supported_types");
+        if (!m->driver) {
+          found.push_back({a, "not bound to any driver, not vfio-pci", bind});
+        } else if (*m->driver != "vfio-pci") {
+          found.push_back({a,
+                           "on " + *m->driver + ", not vfio-pci" +
+                               (mdev_parent ? "; it is a mediated-device parent (hostpass mdev "
+                                              "types)"
+                                            : ""),
+                           bind + (mdev_parent ? " (this ends its mediated devices)" : "")});
+        }
+      }
+      for (const PciDevice* s : blocking) {
+        std::string reason = "IOMMU group " + std::to_string(group) + " is not viable: " +
+                             s->address.to_string() + " (" + ids(*s) + ", not selected) is on " +
+                             *s->driver;
+        for (const HostUse& u : s->in_use) reason += " and in use by the host (" + u.detail + ")";
+        std::string fix = s->in_use.empty()
+                              ? "hostpass bind --group " + members.front()->address.to_string() +
+                                    " (moves " + s->address.to_string() +
+                                    " to vfio-pci too), or move the card to a slot with its own "
+                                    "IOMMU group"
+                              : "move the card to a slot with its own IOMMU group";
+        for (const PciDevice* m : members)
+          found.push_back({m->address.to_string(), reason, fix});
+      }
+      if (!found.empty()) {
+        // Members that are fine by themselves are held back with the group.
+        std::set<std::string> named;
+        for (const Unusable& u : found) named.insert(u.what);
+        for (const PciDevice* m : members)
+          if (!named.count(m->address.to_string()))
+            found.push_back({m->address.to_string(),
+                             "held back: IOMMU group " + std::to_string(group) +
+                                 " also holds devices of this resource that are not usable",
+                             ""});
+        for (Unusable& u : found) r.inv.unusable.push_back(std::move(u));
+        continue;
+      }
+      Unit u;
+      for (const PciDevice* m : members) u.pci.push_back(m->address);
+      std::sort(u.pci.begin(), u.pci.end());
+      u.id = "pci-" + u.pci.front().to_string();
+      u.iommu_group = group;
+      u.numa_node = members.front()->numa_node;
+      for (const PciDevice* m : members)
+        if (m->numa_node != u.numa_node)
+          warnings.push_back("IOMMU group " + std::to_string(group) +
+                             " spans NUMA nodes; unit " + u.id + " reports the first member's");
+      if (!host.exists(vfio_node(group))) {
+        u.healthy = false;
+        u.health_reason = vfio_node(group) + " is missing";
+      }
+      r.inv.units.push_back(std::move(u));
+    }
+    std::sort(r.inv.units.begin(), r.inv.units.end(),
+              [](const Unit& a, const Unit& b) { return a.pci.front() < b.pci.front(); });
+  }
+}
+
+// ---------------------------------------------------------------- mdev
+
+std::optional<int> mdev_group(Host& host, const std::string& uuid) {
+  auto target = host.read_link(join_path(join_path(kMdevDevicesDir, uuid), "iommu_group"));
+  if (!target.ok()) return std::nullopt;
+  return parse_sysfs_int(base_name(*target));
+}
+
+void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resources,
+                std::vector<std::string>& warnings) {
+  bool wanted = false;
+  for (const Pending& r : resources) wanted |= !r.mdev.empty();
+  if (!wanted) return;
+  std::vector<std::string> w;
+  auto types = list_mdev_types(host, &w);
+  auto instances = list_mdev_instances(host, &w);
+  for (std::string& x : w) warnings.push_back(std::move(x));
+  if (!types.ok()) warnings.push_back(types.error().message);
+  if (!instances.ok()) warnings.push_back(instances.error().message);
+  std::vector<MdevType> all_types = types.ok() ? *types : std::vector<MdevType>{};
+  std::vector<MdevInstance> all_instances = instances.ok() ? *instances : std::vector<MdevInstance>{};
+
+  auto type_of = [&](const MdevInstance& i) -> MdevType {
+    for (const MdevType& t : all_types)
+      if (t.parent == i.parent && t.id == i.type_id) return t;
+    MdevType t;  // the parent no longer lists the type: use what the instance says
+    t.parent = i.parent;
+    t.id = i.type_id;
+    t.name = i.type_name;
+    return t;
+  };
+  std::map<std::string, std::string> owner;  // uuid -> resource
+  for (Pending& r : resources) {
+    for (const PolicyMdevDevice* e : r.mdev) {
+      bool type_found = false;
+      for (const MdevType& t : all_types) {
+        if (!mdev_name_selector_matches(t, e->name_selector)) continue;
+        type_found = true;
+        bool has_instance = false;
+        for (const MdevInstance& i : all_instances)
+          has_instance |= i.parent == t.parent && i.type_id == t.id;
+        if (!has_instance) {
+          std::string what = "type " + t.id + " (" + t.name + ") on " + t.parent;
+          if (t.available_instances > 0)
+            r.inv.unusable.push_back(
+                {what,
+                 "no instance exists; " + std::to_string(t.available_instances) +
+                     " can be created",
+                 "hostpass mdev create --parent " + t.parent + " --type " + t.id +
+                     " (or list " + t.id +
+                     " in mediatedDevicesConfiguration and run hostpass mdev apply -f CR)"});
+          else
+            r.inv.unusable.push_back(
+                {what, "no instance exists and none can be created (available_instances is 0)",
+                 ""});
+        }
+      }
+      for (const MdevInstance& i : all_instances) {
+        MdevType t = type_of(i);
+        if (!mdev_name_selector_matches(t, e->name_selector)) continue;
+        type_found = true;
+        auto [it, fresh] = owner.emplace(i.uuid, r.inv.name);
+        if (!fresh) {
+          if (it->second != r.inv.name) {
+            warnings.push_back("mediated device " + i.uuid + " (" + t.id + ") matches " +
+                               it->second + " and " + r.inv.name + ": it goes to " + it->second);
+            r.inv.unusable.push_back({i.uuid, "claimed by " + it->second, ""});
+          }
+          continue;
+        }
+        Unit u;
+        u.id = i.uuid;
+        u.mdev_uuids = {i.uuid};
+        u.mdev_parent = i.parent;
+        u.mdev_type = i.type_id;
+        if (auto p = PciAddress::parse_full(i.parent); p.ok()) {
+          auto d = world.by_address.find(*p);
+          if (d != world.by_address.end()) u.numa_node = d->second->numa_node;
+        }
+        u.iommu_group = mdev_group(host, i.uuid);
+        if (!u.iommu_group) {
+          u.healthy = false;
+          u.health_reason = "it has no IOMMU group (is the vendor's vfio-mdev driver loaded?)";
+        } else if (!host.exists(vfio_node(*u.iommu_group))) {
+          u.healthy = false;
+          u.health_reason = vfio_node(*u.iommu_group) + " is missing";
+        }
+        r.inv.units.push_back(std::move(u));
+      }
+      if (!type_found) {
+        std::string names;
+        for (const MdevType& t : all_types)
+          names += (names.empty() ? "" : ", ") + (t.name.empty() ? t.id : t.name) + " (" + t.id +
+                   ")";
+        r.inv.unusable.push_back(
+            {"mdevNameSelector \"" + e->name_selector + "\"",
+             "no mediated device type on this node is named \"" + e->name_selector + "\" (line " +
+                 std::to_string(e->line) + ")" +
+                 (names.empty() ? "; this node has no mediated device types"
+                                : "; types here: " + names),
+             ""});
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- USB
+
+std::string usb_ids(uint16_t v, uint16_t p) { return hex4(v) + ":" + hex4(p); }
+
+void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::string>& warnings) {
+  bool wanted = false;
+  for (const Pending& r : resources) wanted |= !r.usb.empty();
+  if (!wanted) return;
+  std::vector<std::string> w;
+  auto found = discover_usb(host, &w);
+  for (std::string& x : w) warnings.push_back(std::move(x));
+  if (!found.ok()) {
+    warnings.push_back(found.error().message);
+    return;
+  }
+  // The pool, in discover_usb's order (bus, then port path numerically): deterministic bundles.
+  std::vector<const UsbDevice*> pool;
+  for (const UsbDevice& d : *found)
+    if (!d.is_root_hub) pool.push_back(&d);
+  std::map<std::string, std::string> taken_by;  // port path -> resource
+
+  for (Pending& r : resources) {
+    for (const PolicyUsbDevice* e : r.usb) {
+      int bundles = 0;
+      for (;;) {
+        std::vector<const UsbDevice*> bundle;
+        std::vector<size_t> missing;
+        std::set<const UsbDevice*> used;
+        for (size_t s = 0; s < e->selectors.size(); ++s) {
+          const UsbSelector& sel = e->selectors[s];
+          const UsbDevice* hit = nullptr;
+          for (const UsbDevice* d : pool)
+            if (d->vendor == sel.vendor && d->product == sel.product && !used.count(d)) {
+              hit = d;
+              break;
+            }
+          if (hit) {
+            bundle.push_back(hit);
+            used.insert(hit);
+          } else {
+            missing.push_back(s);
+          }
+        }
+        if (!missing.empty()) {
+          if (!bundle.empty()) {
+            std::string what, miss;
+            for (const UsbDevice* d : bundle)
+              what += (what.empty() ? "usb " : " + ") + d->port_path + " (" +
+                      usb_ids(d->vendor, d->product) + ")";
+            for (size_t s : missing)
+              miss += (miss.empty() ? "" : ", ") +
+                      usb_ids(e->selectors[s].vendor, e->selectors[s].product) + " (selectors[" +
+                      std::to_string(s) + "])";
+            r.inv.unusable.push_back({what, "incomplete bundle: no device left for " + miss,
+                                      "plug in the missing device(s)"});
+          } else if (bundles == 0) {
+            std::string sel;
+            for (const UsbSelector& x : e->selectors)
+              sel += (sel.empty() ? "" : " + ") + usb_ids(x.vendor, x.product);
+            std::string reason = "no matching USB device on this node (line " +
+                                 std::to_string(e->line) + ")";
+            // A device another resource took first is the likelier story.
+            for (const UsbSelector& x : e->selectors)
+              for (const UsbDevice& d : *found)
+                if (d.vendor == x.vendor && d.product == x.product && taken_by.count(d.port_path))
+                  reason = "usb " + d.port_path + " (" + usb_ids(x.vendor, x.product) +
+                           ") matches but was taken by " + taken_by[d.port_path];
+            r.inv.unusable.push_back({"selectors " + sel, reason, ""});
+          }
+          break;
+        }
+        Unit u;
+        u.id = "usb";
+        for (const UsbDevice* d : bundle) {
+          u.id += (u.usb.empty() ? "-" : "+") + d->port_path;
+          u.usb.push_back({d->port_path, d->busnum, d->devnum, d->vendor, d->product,
+                           d->dev_node()});
+          if (u.healthy && !host.exists(d->dev_node())) {
+            u.healthy = false;
+            u.health_reason = d->dev_node() + " is missing";
+          }
+          taken_by[d->port_path] = r.inv.name;
+        }
+        pool.erase(std::remove_if(pool.begin(), pool.end(),
+                                  [&](const UsbDevice* d) { return used.count(d) > 0; }),
+                   pool.end());
+        r.inv.units.push_back(std::move(u));
+        ++bundles;
+      }
+    }
+  }
+  // A device that also matches a resource that did not get it: report the double claim.
+  std::set<std::string> claims;
+  for (Pending& r : resources)
+    for (const PolicyUsbDevice* e : r.usb)
+      for (const UsbSelector& x : e->selectors)
+        for (const UsbDevice& d : *found) {
+          auto it = taken_by.find(d.port_path);
+          if (it != taken_by.end() && it->second != r.inv.name && d.vendor == x.vendor &&
+              d.product == x.product)
+            claims.insert("usb " + d.port_path + " (" + usb_ids(x.vendor, x.product) +
+                          ") matches " + it->second + " and " + r.inv.name + ": it goes to " +
+                          it->second);
+        }
+  for (const std::string& c : claims) warnings.push_back(c);
+}
+
+}  // namespace
+
+Result<Inventory> build_inventory(Host& host, const Policy& policy) {
+  Inventory inv;
+  inv.disabled = policy.disabled;
+  std::vector<Pending> resources;
+  resources.reserve(policy.pci.size() + policy.mdev.size() + policy.usb.size());
+  for (const PolicyPciDevice& e : policy.pci) {
+    Pending& p = pending_for(resources, e.resource_name, ResourceKind::Pci, e.external);
+    p.pci.push_back(&e);
+    std::string sel;
+    if (e.selector)
+      sel = "pciVendorSelector " + hex4(e.selector->vendor) + ":" + hex4(e.selector->device);
+    if (!e.addresses.empty()) {
+      sel += sel.empty() ? "pciAddressSelector" : " + pciAddressSelector";
+      for (const PciAddress& a : e.addresses) sel += " " + a.to_string();
+    }
+    p.inv.selectors.push_back(sel + " (line " + std::to_string(e.line) + ")");
+  }
+  for (const PolicyMdevDevice& e : policy.mdev) {
+    Pending& p = pending_for(resources, e.resource_name, ResourceKind::Mdev, e.external);
+    p.mdev.push_back(&e);
+    p.inv.selectors.push_back("mdevNameSelector \"" + e.name_selector + "\" (line " +
+                              std::to_string(e.line) + ")");
+  }
+  for (const PolicyUsbDevice& e : policy.usb) {
+    Pending& p = pending_for(resources, e.resource_name, ResourceKind::Usb, e.external);
+    p.usb.push_back(&e);
+    std::string sel;
+    for (const UsbSelector& s : e.selectors) sel += (sel.empty() ? "" : " + ") + usb_ids(s.vendor, s.product);
+    p.inv.selectors.push_back("selectors " + sel + " (line " + std::to_string(e.line) + ")");
+  }
+
+  PciWorld world;
+  bool want_pci = !policy.pci.empty() || !policy.mdev.empty();
+  if (want_pci) {
+    std::vector<std::string> w;
+    auto devices = discover_pci(host, DiscoverOptions{}, &w);
+    for (std::string& x : w) inv.warnings.push_back(std::move(x));
+    if (!devices.ok()) {
+      if (!policy.pci.empty()) return devices.error().wrap("cannot list PCI devices");
+    } else {
+      world.devices = std::move(*devices);
+      HostUseMap uses = detect_host_use(host);
+      for (std::string& x : uses.warnings) inv.warnings.push_back(std::move(x));
+      attach_host_use(host, uses, world.devices);
+      for (const PciDevice& d : world.devices) {
+        world.by_address[d.address] = &d;
+        if (d.iommu_group) world.by_group[*d.iommu_group].push_back(&d);
+      }
+    }
+  }
+  build_pci(host, world, resources, inv.warnings);
+  build_mdev(host, world, resources, inv.warnings);
+  build_usb(host, resources, inv.warnings);
+  for (Pending& p : resources) inv.resources.push_back(std::move(p.inv));
+  return inv;
+}
+
+}  // namespace hostpass

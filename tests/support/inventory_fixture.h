@@ -1,0 +1,51 @@
+// inventory_fixture.h — the node the inventory tests run on: the standard host plus the devices
+// of issue 7's scenario, in the kernel's own shapes.
+//
+//   0000:65:00.0  T4 10de:1eb8 on vfio-pci, group 10, NUMA 1, /dev/vfio/10 (seed 002's address)
+//   0000:01:00.0  T4 10de:1eb8 on nvidia (standard host): the GRID parent, with types
+//                 nvidia-222/223/230 and one GRID T4-1Q (nvidia-230) instance
+//                 4b20d080-1b54-4048-85b3-a6a62d165c01 in IOMMU group 20, /dev/vfio/20
+//   0000:02:00.0/1 QAT 8086:6f54 pair on qat_c62x, group 6 (standard host)
+//   0000:03:00.0, 0000:04:00.0  NVMe 8086:5845, unbound / vfio-pci (standard host)
+//   0000:67:00.0/1 X710 8086:1572, both functions on vfio-pci, one group 12, /dev/vfio/12
+//   0000:68:00.0  V100 10de:1db6 on vfio-pci sharing group 13 with
+//   0000:68:00.1  I210 8086:1533 on igb (not viable); /dev/vfio/13
+//   0000:00:14.0  xHCI 8086:a36d on xhci_hcd, group 9, with USB buses 1 and 2:
+//     usb1, usb2   root hubs 1d6b:0002, 1d6b:0003
+//     1-1   46f4:0001 QEMU USB storage               (seed 002's kubevirt.io/storage)
+//     1-2   045e:07a5 Microsoft wireless receiver    (seed 002's kubevirt.io/peripherals
+//     1-3   062a:4102 MosArt wireless mouse           bundle: these three)
+//     1-4   072f:b100 ACS ACR39U smartcard reader
+//     1-5   045e:07a5 a second receiver: an incomplete second bundle
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "fixture_tree.h"
+
+namespace hostpass::testing {
+
+inline constexpr const char* kGridInstanceUuid = "4b20d080-1b54-4048-85b3-a6a62d165c01";
+
+struct UsbFixtureDevice {
+  int bus = 1;
+  std::string port;  // "1-2" ("usb1" for a root hub)
+  int devnum = 2;
+  uint16_t vendor = 0, product = 0;
+  std::string manufacturer, product_name, serial;
+  std::string speed = "480";
+};
+
+// A USB device below the controller at PCI address `controller` (drivers/usb/core/sysfs.c
+// attributes, /sys/bus/usb/devices/<port> link, /dev/bus/usb/BBB/DDD node).
+void add_usb_fixture_device(FixtureTree& t, const std::string& controller,
+                            const UsbFixtureDevice& d);
+// An existing mdev instance of `type_id` on `parent` in IOMMU group `group`, as the mdev core
+// lays it out after a write to `create` (available_instances decremented).
+void add_mdev_fixture_instance(FixtureTree& t, const std::string& parent,
+                               const std::string& type_id, const std::string& uuid, int group);
+
+void build_inventory_node(FixtureTree& t);
+
+}  // namespace hostpass::testing
