@@ -39,6 +39,7 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   app.add_flag("--json", cli.json, "print machine-readable JSON (read commands)");
 
   add_list_commands(app, cli);
+  add_verify_commands(app, cli);
   add_check_commands(app, cli);
   add_apply_commands(app, cli);
   add_opennebula_commands(app, cli);

@@ -51,6 +51,7 @@ int report_error(const Error& error);
 
 // The command groups. Each lives in cli/cmd_<name>.cc.
 void add_list_commands(CLI::App& app, Cli& cli);  // list, show
+void add_verify_commands(CLI::App& app, Cli& cli);  // verify
 void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
 void add_apply_commands(CLI::App& app, Cli& cli);  // apply, persist
 void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory

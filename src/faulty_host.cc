@@ -70,6 +70,14 @@ Result<std::string> FaultyHost::read_file(std::string_view path, size_t max_byte
   return inner_.read_file(path, max_bytes);
 }
 
+Result<std::unique_ptr<DeviceHandle>> FaultyHost::open_device(std::string_view path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++reads_;
+  }
+  return inner_.open_device(path);
+}
+
 Result<std::string> FaultyHost::read_link(std::string_view path) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -55,6 +55,8 @@ class FaultyHost : public Host {
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
   std::chrono::system_clock::time_point now() override { return inner_.now(); }
   std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
+  // Passed through, counted as a read: opening a VFIO node changes no persistent state.
+  Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
 
  private:
   // Decides, under the lock, whether this mutation goes through; records it.

@@ -1,13 +1,14 @@
 // host.cc — RealHost: the POSIX implementation of Host, rooted at a directory, plus the pure path
 // helpers every module uses to walk sysfs links.
 //
-// This is the only file of libhostpass that calls open/read/write/readlink/opendir/fork.
+// This is the only file of libhostpass that calls open/read/write/readlink/opendir/fork/ioctl.
 #include "host.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,7 +59,40 @@ class Fd {
   int fd_;
 };
 
+// A character device opened by RealHost::open_device.
+class RealDeviceHandle : public DeviceHandle {
+ public:
+  RealDeviceHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  IoctlResult ioctl(unsigned long request, void* arg) override {
+    int r;
+    do {
+      r = ::ioctl(fd_.get(), request, arg);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return IoctlResult{0, errno};
+    return IoctlResult{r, 0};
+  }
+
+  Result<std::unique_ptr<DeviceHandle>> ioctl_open(unsigned long request, void* arg) override {
+    IoctlResult r = ioctl(request, arg);
+    if (!r.ok()) return errno_error("ioctl on", path_, r.error);
+    // The kernel hands out VFIO device fds with O_CLOEXEC (vfio_device_open_file).
+    return std::unique_ptr<DeviceHandle>(
+        new RealDeviceHandle(r.value, path_ + " (fd " + std::to_string(r.value) + ")"));
+  }
+
+  int fd() const override { return fd_.get(); }
+
+ private:
+  Fd fd_;
+  std::string path_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<DeviceHandle>> Host::open_device(std::string_view path) {
+  return unsupported("cannot open device " + std::string(path) + ": this host has no device nodes");
+}
 
 RealHost::RealHost(std::string root) : root_(normalize_path(root.empty() ? "/" : root)) {
   if (root_ == "/") root_.clear();
@@ -244,6 +278,19 @@ Result<CommandOutput> RealHost::run_command(const std::vector<std::string>& argv
 }
 
 std::chrono::system_clock::time_point RealHost::now() { return std::chrono::system_clock::now(); }
+
+Result<std::unique_ptr<DeviceHandle>> RealHost::open_device(std::string_view path) {
+  std::string real = resolve(path);
+  struct stat st;
+  if (::stat(real.c_str(), &st) != 0) return errno_error("cannot open", path, errno);
+  // Checked before open(): opening a FIFO or a file with side effects is not ours to do.
+  if (!S_ISCHR(st.st_mode))
+    return unsupported(std::string(path) + " is not a character device" +
+                       (root_.empty() ? "" : " (under --root " + root_ + ")"));
+  Fd fd(::open(real.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return errno_error("cannot open", path, errno);
+  return std::unique_ptr<DeviceHandle>(new RealDeviceHandle(fd.release(), std::string(path)));
+}
 
 // ---- path helpers ----
 

@@ -16,6 +16,11 @@
 //                    attribute is an error, exactly as on sysfs.
 //   replace_file     creates or atomically replaces a regular file (config under /etc, the
 //                    journal under /var/lib/hostpass), creating parent directories.
+//
+// Device nodes: the VFIO API is ioctls on open file descriptors (/dev/vfio/vfio, /dev/vfio/<group>,
+// and the device fd a group hands out), so Host can open a character device and hand back a
+// DeviceHandle whose only operation is ioctl. RealHost is still the only code that calls open()
+// and ioctl(); hosts without device nodes (fixtures, simulators) inherit a default that refuses.
 #pragma once
 
 #include <chrono>
@@ -32,6 +37,29 @@ struct CommandOutput {
   int exit_code = 0;
   std::string out;
   std::string err;
+};
+
+// The outcome of one ioctl(2): the kernel's non-negative return value, or the errno it set.
+// Callers interpret errno themselves because the API gives it meaning (EPERM on
+// VFIO_GROUP_SET_CONTAINER means "group not viable", EBUSY on a group open means "in use").
+struct IoctlResult {
+  int value = 0;  // the ioctl's return value when ok()
+  int error = 0;  // errno when !ok()
+  bool ok() const { return error == 0; }
+};
+
+// An open character device, closed when the handle is destroyed.
+class DeviceHandle {
+ public:
+  virtual ~DeviceHandle() = default;
+  // ioctl(fd, request, arg). `arg` points to the request's argument struct (or int).
+  virtual IoctlResult ioctl(unsigned long request, void* arg) = 0;
+  // For ioctls that return a new file descriptor (VFIO_GROUP_GET_DEVICE_FD): issues the ioctl and
+  // adopts the returned descriptor as a handle. Io error (with errno's text) on failure.
+  virtual Result<std::unique_ptr<DeviceHandle>> ioctl_open(unsigned long request, void* arg) = 0;
+  // The descriptor number, for ioctls whose argument is another descriptor
+  // (VFIO_GROUP_SET_CONTAINER takes a pointer to the container's fd).
+  virtual int fd() const = 0;
 };
 
 class Host {
@@ -63,6 +91,11 @@ class Host {
 
   virtual std::chrono::system_clock::time_point now() = 0;
 
+  // Opens the character device at `path` read-write. NotFound when nothing is there;
+  // Unsupported when something is there but it is not a character device (a fixture's plain
+  // file). The default refuses: only a host backed by real device nodes can open them.
+  virtual Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path);
+
   // The real filesystem path behind `path`, for the few callers that must hand a path to
   // something outside Host (SQLite, inotify, a gRPC socket, an ioctl on /dev/vfio).
   virtual std::string resolve(std::string_view path) const = 0;
@@ -86,6 +119,7 @@ class RealHost : public Host {
   Status make_dirs(std::string_view path) override;
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
   std::chrono::system_clock::time_point now() override;
+  Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
   std::string resolve(std::string_view path) const override;
 
   const std::string& root() const { return root_; }
