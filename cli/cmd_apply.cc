@@ -41,8 +41,9 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
   for (const ApplyItem& i : plan->items) {
     std::string now = i.current.value_or("no driver");
     std::cout << "  " << i.address.to_string() << "  "
-              << (i.change ? now + " -> " + i.driver : i.driver == kHostDriver ? now + " (no change)"
-                                                                                 : i.driver + " (no change)")
+              << (i.change                  ? now + " -> " + i.driver
+                  : i.driver == kHostDriver ? now + " (no change)"
+                                            : i.driver + " (no change)")
               << "\n";
   }
   if (plan->items.empty()) std::cout << "  (no device)\n";
@@ -140,10 +141,12 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
 
   auto pf = std::make_shared<PersistFlags>();
   CLI::App* persist = app.add_subcommand(
-      "persist", "make the vfio-pci bindings survive a reboot: modprobe.d, driverctl, a systemd "
-                 "unit, OpenShift Butane/MachineConfig, a udev rule, or kernel arguments");
-  persist->add_option("--format", pf->format,
-                      "modprobe, driverctl, systemd, butane, machineconfig, udev or cmdline")
+      "persist",
+      "make the vfio-pci bindings survive a reboot: modprobe.d, driverctl, a systemd "
+      "unit, OpenShift Butane/MachineConfig, a udev rule, or kernel arguments");
+  persist
+      ->add_option("--format", pf->format,
+                   "modprobe, driverctl, systemd, butane, machineconfig, udev or cmdline")
       ->required();
   persist->add_flag("--write", pf->write, "install the files under the root instead of printing");
   persist->add_option("-f,--file", pf->file,

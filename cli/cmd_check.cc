@@ -18,10 +18,14 @@ namespace {
 
 const char* mark(CheckStatus s) {
   switch (s) {
-    case CheckStatus::Pass: return "\u2713";  // ✓
-    case CheckStatus::Warn: return "!";
-    case CheckStatus::Fail: return "\u2717";  // ✗
-    case CheckStatus::Skip: return "-";
+    case CheckStatus::Pass:
+      return "\u2713";  // ✓
+    case CheckStatus::Warn:
+      return "!";
+    case CheckStatus::Fail:
+      return "\u2717";  // ✗
+    case CheckStatus::Skip:
+      return "-";
   }
   return "?";
 }
@@ -51,12 +55,12 @@ int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
   if (cli.json) {
     nlohmann::json checks = nlohmann::json::array();
     for (const Check& c : report.checks) checks.push_back(check_to_json(c));
-    nlohmann::json j = {{"ready", code == kExitOk},
-                        {"cpu_vendor", cpu_vendor_name(report.cpu_vendor)},
-                        {"counts",
-                         {{"pass", counts[0]}, {"warn", counts[1]}, {"fail", counts[2]},
-                          {"skip", counts[3]}}},
-                        {"checks", checks}};
+    nlohmann::json j = {
+        {"ready", code == kExitOk},
+        {"cpu_vendor", cpu_vendor_name(report.cpu_vendor)},
+        {"counts",
+         {{"pass", counts[0]}, {"warn", counts[1]}, {"fail", counts[2]}, {"skip", counts[3]}}},
+        {"checks", checks}};
     std::cout << j.dump(2) << "\n";
     return code;
   }
@@ -93,8 +97,9 @@ void add_check_commands(CLI::App& app, Cli& cli) {
   add_kernel_args_command(app, cli);
   auto addresses = std::make_shared<std::vector<std::string>>();
   CLI::App* check = app.add_subcommand(
-      "check", "is this host ready for passthrough (IOMMU, VFIO, kernel arguments), and these "
-               "devices? Exit 0 ready, 1 a check fails, 2 bad input");
+      "check",
+      "is this host ready for passthrough (IOMMU, VFIO, kernel arguments), and these "
+      "devices? Exit 0 ready, 1 a check fails, 2 bad input");
   check->add_option("address", *addresses, "PCI addresses to check, 0000:06:00.0 or 06:00.0");
   check->callback([&cli, addresses] { cli.exit_code = run_check(cli, *addresses); });
 }

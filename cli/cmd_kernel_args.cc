@@ -36,7 +36,8 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     return report_error(invalid_input("invalid --format '" + f.format +
                                       "': expected cmdline, grub, machineconfig or butane"));
   if (f.apply && f.format != "grub")
-    return report_error(invalid_input("--apply edits /etc/default/grub: use it with --format grub"));
+    return report_error(
+        invalid_input("--apply edits /etc/default/grub: use it with --format grub"));
   std::vector<std::string> ids;
   if (!f.vfio_ids.empty()) {
     auto parsed = parse_vfio_ids(f.vfio_ids);
@@ -45,8 +46,10 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   }
   if (Status s = validate_role(f.role); !s.ok()) return report_error(s.error());
   CpuVendor vendor = CpuVendor::Unknown;
-  if (f.cpu == "intel") vendor = CpuVendor::Intel;
-  else if (f.cpu == "amd") vendor = CpuVendor::Amd;
+  if (f.cpu == "intel")
+    vendor = CpuVendor::Intel;
+  else if (f.cpu == "amd")
+    vendor = CpuVendor::Amd;
   else if (!f.cpu.empty())
     return report_error(invalid_input("invalid --cpu '" + f.cpu + "': expected intel or amd"));
 
@@ -98,11 +101,13 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
 void add_kernel_args_command(CLI::App& app, Cli& cli) {
   auto f = std::make_shared<KernelArgsFlags>();
   CLI::App* k = app.add_subcommand(
-      "kernel-args", "the kernel arguments VFIO passthrough needs on this host (intel_iommu=on, "
-                     "iommu=pt, vfio-pci.ids=...), as a command line, a grub edit, or an "
-                     "OpenShift MachineConfig/Butane");
-  k->add_option("--vfio-ids", f->vfio_ids, "bind these vendor:device ids to vfio-pci at boot "
-                                           "(10de:1eb8,8086:5845)");
+      "kernel-args",
+      "the kernel arguments VFIO passthrough needs on this host (intel_iommu=on, "
+      "iommu=pt, vfio-pci.ids=...), as a command line, a grub edit, or an "
+      "OpenShift MachineConfig/Butane");
+  k->add_option("--vfio-ids", f->vfio_ids,
+                "bind these vendor:device ids to vfio-pci at boot "
+                "(10de:1eb8,8086:5845)");
   k->add_option("--format", f->format, "cmdline (default), grub, machineconfig or butane");
   k->add_flag("--apply", f->apply, "with --format grub: write /etc/default/grub (keeps a backup)");
   k->add_option("--role", f->role, "machine config pool role for machineconfig/butane (worker)");

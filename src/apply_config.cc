@@ -76,8 +76,9 @@ Result<ApplyRule> parse_rule(const std::string& src, const YAML::Node& n, size_t
       size_t colon = s ? s->find(':') : std::string::npos;
       if (!s || colon == std::string::npos || !hex_id(std::string_view(*s).substr(0, colon)) ||
           !hex_id(std::string_view(*s).substr(colon + 1)))
-        return bad(src, v, "invalid selector '" + (s ? *s : std::string("?")) +
-                               "': expected vendor:device, 4 hex digits each, as in \"10de:1eb8\"");
+        return bad(src, v,
+                   "invalid selector '" + (s ? *s : std::string("?")) +
+                       "': expected vendor:device, 4 hex digits each, as in \"10de:1eb8\"");
       r.vendor = hex_id(std::string_view(*s).substr(0, colon));
       r.device = hex_id(std::string_view(*s).substr(colon + 1));
     } else if (*key == "count") {
@@ -136,8 +137,9 @@ Result<ApplyConfig> parse_apply_config(std::string_view text, const std::string&
         }
         have_devices = true;
       } else {
-        return bad(source, kv.first, "unknown key '" + kv.first.as<std::string>("?") +
-                                         "' (expected version, devices)");
+        return bad(
+            source, kv.first,
+            "unknown key '" + kv.first.as<std::string>("?") + "' (expected version, devices)");
       }
     }
     if (!have_version) return invalid_input(source + ": missing version: 1");
@@ -182,7 +184,8 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
     if (!host.exists(pci_device_dir(*r.address)))
       return not_found(config.source + ":" + std::to_string(r.line) + ": no PCI device " +
                        r.address->to_string() + " on this host (hostpass list)");
-    if (Status s = claim(*r.address, r, current_driver(host, *r.address)); !s.ok()) return s.error();
+    if (Status s = claim(*r.address, r, current_driver(host, *r.address)); !s.ok())
+      return s.error();
   }
   bool have_selectors = std::any_of(config.rules.begin(), config.rules.end(),
                                     [](const ApplyRule& r) { return r.vendor.has_value(); });
@@ -201,8 +204,8 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
         attach_host_use(host, uses, d);
         if (!d.in_use.empty()) {
           plan.notes.push_back("skipped " + d.address.to_string() + " (line " +
-                               std::to_string(r.line) + "): the host uses it: " +
-                               d.in_use.front().detail);
+                               std::to_string(r.line) +
+                               "): the host uses it: " + d.in_use.front().detail);
           continue;
         }
         candidates.push_back(&d);
@@ -212,10 +215,9 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
         return r.driver == kHostDriver ? !(d->driver && is_vfio_driver(*d->driver))
                                        : d->driver == r.driver;
       };
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [&](const PciDevice* a, const PciDevice* b) {
-                         return in_place(a) && !in_place(b);
-                       });
+      std::stable_sort(
+          candidates.begin(), candidates.end(),
+          [&](const PciDevice* a, const PciDevice* b) { return in_place(a) && !in_place(b); });
       char sel[16];
       std::snprintf(sel, sizeof sel, "%04x:%04x", *r.vendor, *r.device);
       if (r.count && static_cast<int>(candidates.size()) < *r.count)

@@ -85,9 +85,11 @@ struct ApplyReport {
 
 // Plans, then converges (or with dry_run, asks the engine for its planned writes). On a failure
 // the engine has rolled that step back; earlier steps stay applied and the error says so.
-Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config, const ApplyOptions& options);
+Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config,
+                                 const ApplyOptions& options);
 
 // The file `hostpass apply` would need to reproduce `addresses` on `driver` (for persist).
-std::string render_apply_config(const std::vector<PciAddress>& addresses, const std::string& driver);
+std::string render_apply_config(const std::vector<PciAddress>& addresses,
+                                const std::string& driver);
 
 }  // namespace hostpass

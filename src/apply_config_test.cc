@@ -17,7 +17,9 @@ using testing::FixtureTree;
 using testing::ScratchDir;
 using testing::SimKernelHost;
 
-PciAddress addr(const char* t) { return *PciAddress::parse(t); }
+PciAddress addr(const char* t) {
+  return *PciAddress::parse(t);
+}
 
 std::string error_of(const char* yaml) {
   auto r = parse_apply_config(yaml, "hostpass.yaml");
@@ -66,11 +68,13 @@ TEST(ApplyConfigParse, BadFilesNameTheLineAndTheProblem) {
             "hostpass.yaml:4: count must be a positive integer");
   EXPECT_EQ(error_of("version: 1\ndevices:\n  - address: \"0000:65:00.0\"\n    count: 1\n"),
             "hostpass.yaml:3: devices[0]: count and numa_node apply to a selector, not an address");
-  EXPECT_EQ(error_of("version: 1\ndevices:\n  - address: \"0000:65:00.0\"\n    selector: 10de:1eb8\n"),
-            "hostpass.yaml:3: devices[0] has both address and selector: use one per entry");
+  EXPECT_EQ(
+      error_of("version: 1\ndevices:\n  - address: \"0000:65:00.0\"\n    selector: 10de:1eb8\n"),
+      "hostpass.yaml:3: devices[0] has both address and selector: use one per entry");
   EXPECT_EQ(error_of("version: 1\ndevices:\n  - driver: vfio-pci\n"),
             "hostpass.yaml:3: devices[0] needs address: or selector:");
-  EXPECT_EQ(error_of("version: 2\ndevices: []\n"), "hostpass.yaml:1: unsupported version (expected 1)");
+  EXPECT_EQ(error_of("version: 2\ndevices: []\n"),
+            "hostpass.yaml:1: unsupported version (expected 1)");
   EXPECT_EQ(error_of("devices: []\n"), "hostpass.yaml: missing version: 1");
   EXPECT_EQ(error_of("version: 1\n"), "hostpass.yaml: missing devices:");
   EXPECT_EQ(error_of("version: 1\ndevice: []\n"),
@@ -82,7 +86,8 @@ TEST(ApplyConfigParse, BadFilesNameTheLineAndTheProblem) {
   std::string syntax = error_of("version: 1\ndevices:\n  - address: [\"0000:65:00.0\"\n");
   EXPECT_EQ(syntax.substr(0, 15), "hostpass.yaml:4") << syntax;
   EXPECT_NE(syntax.find("YAML error"), std::string::npos) << syntax;
-  EXPECT_EQ(error_of("- a\n- b\n"), "hostpass.yaml: expected a mapping with version: 1 and devices:");
+  EXPECT_EQ(error_of("- a\n- b\n"),
+            "hostpass.yaml: expected a mapping with version: 1 and devices:");
 }
 
 class Apply : public ::testing::Test {
@@ -188,7 +193,8 @@ TEST_F(Apply, MissingDeviceAndConflictingRulesChangeNothing) {
       "hostpass.yaml");
   auto r = apply_config(*host_, *c, ApplyOptions{});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "hostpass.yaml:4: no PCI device 0000:99:00.0 on this host (hostpass list)");
+  EXPECT_EQ(r.error().message,
+            "hostpass.yaml:4: no PCI device 0000:99:00.0 on this host (hostpass list)");
   auto c2 = parse_apply_config(
       "version: 1\ndevices:\n  - address: \"0000:03:00.0\"\n  - selector: \"8086:5845\"\n"
       "    driver: host\n",

@@ -32,7 +32,9 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
-std::string arg_name(std::string_view arg) { return std::string(arg.substr(0, arg.find('='))); }
+std::string arg_name(std::string_view arg) {
+  return std::string(arg.substr(0, arg.find('=')));
+}
 
 std::vector<std::string> arg_values(std::string_view arg) {
   size_t eq = arg.find('=');
@@ -76,7 +78,7 @@ std::string merged(const std::string& existing, const std::string& wanted) {
 // One argument somewhere in the file (or list): `slot` says where.
 struct Token {
   std::string text;
-  int slot = 0;        // which assignment (grub) — 0 for a plain list
+  int slot = 0;               // which assignment (grub) — 0 for a plain list
   size_t begin = 0, end = 0;  // byte range in the file
 };
 
@@ -167,7 +169,8 @@ Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv) {
         !is_hex4(std::string_view(id).substr(colon + 1)))
       return invalid_input("invalid vendor:device id '" + id +
                            "': expected 4 hex digits on each side, as in 10de:1eb8");
-    std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(id.begin(), id.end(), id.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (!contains(out, id)) out.push_back(id);
   }
   return out;
@@ -211,7 +214,7 @@ namespace {
 
 struct Assignment {
   std::string name;
-  char quote = 0;  // '"', '\'' or 0
+  char quote = 0;                         // '"', '\'' or 0
   size_t value_begin = 0, value_end = 0;  // inside the quotes
   size_t stmt_end = 0;                    // after the closing quote
 };

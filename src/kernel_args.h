@@ -85,8 +85,8 @@ struct GrubApplyReport {
   GrubEdit edit;
   std::string diff;
   bool written = false;
-  std::string backup_path;  // set when written
-  std::string regenerate;   // the command to run next
+  std::string backup_path;         // set when written
+  std::string regenerate;          // the command to run next
   std::vector<std::string> notes;  // grub.d fragments that also set the variables, ...
 };
 

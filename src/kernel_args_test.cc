@@ -32,7 +32,10 @@ const char* kDebianHead =
 std::vector<GrubCase> cases() {
   std::string deb = kDebianHead;
   static std::vector<std::string> keep;  // storage for composed strings
-  auto s = [&](std::string x) { keep.push_back(std::move(x)); return keep.back().c_str(); };
+  auto s = [&](std::string x) {
+    keep.push_back(std::move(x));
+    return keep.back().c_str();
+  };
   keep.reserve(64);
   return {
       {"DebianDoubleQuotes",
@@ -58,16 +61,17 @@ std::vector<GrubCase> cases() {
        "GRUB_CMDLINE_LINUX=\"intel_iommu=on,sm_on iommu=pt\"\n", intel()},
       {"IommuOffReplaced", "GRUB_CMDLINE_LINUX=\"iommu=off\"\n",
        "GRUB_CMDLINE_LINUX=\"iommu=pt intel_iommu=on\"\n", intel()},
-      {"DuplicatesCollapse", "GRUB_CMDLINE_LINUX=\"intel_iommu=on quiet intel_iommu=on iommu=pt\"\n",
+      {"DuplicatesCollapse",
+       "GRUB_CMDLINE_LINUX=\"intel_iommu=on quiet intel_iommu=on iommu=pt\"\n",
        "GRUB_CMDLINE_LINUX=\"intel_iommu=on quiet iommu=pt\"\n", intel()},
       {"ContinuationLines",
        "GRUB_CMDLINE_LINUX=\"crashkernel=auto \\\nrd.lvm.lv=rhel/root \\\nrhgb quiet\"\n"
        "GRUB_DISABLE_RECOVERY=\"true\"\n",
-       "GRUB_CMDLINE_LINUX=\"crashkernel=auto \\\nrd.lvm.lv=rhel/root \\\nrhgb quiet intel_iommu=on "
+       "GRUB_CMDLINE_LINUX=\"crashkernel=auto \\\nrd.lvm.lv=rhel/root \\\nrhgb quiet "
+       "intel_iommu=on "
        "iommu=pt\"\nGRUB_DISABLE_RECOVERY=\"true\"\n",
        intel()},
-      {"ContinuationLineHoldsTheConflict",
-       "GRUB_CMDLINE_LINUX=\"quiet \\\n  intel_iommu=off\"\n",
+      {"ContinuationLineHoldsTheConflict", "GRUB_CMDLINE_LINUX=\"quiet \\\n  intel_iommu=off\"\n",
        "GRUB_CMDLINE_LINUX=\"quiet \\\n  intel_iommu=on iommu=pt\"\n", intel()},
       {"CommentsAreLeftAlone",
        "#GRUB_CMDLINE_LINUX=\"intel_iommu=off\"\n"
@@ -79,7 +83,8 @@ std::vector<GrubCase> cases() {
        intel()},
       {"ConflictInDefaultIsRemoved",
        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=off splash\"\nGRUB_CMDLINE_LINUX=\"\"\n",
-       "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\nGRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n",
+       "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\nGRUB_CMDLINE_LINUX=\"intel_iommu=on "
+       "iommu=pt\"\n",
        intel()},
       {"SatisfiedInDefaultIsNotDuplicated",
        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\"\nGRUB_CMDLINE_LINUX=\"\"\n",
@@ -184,7 +189,8 @@ TEST_F(GrubOnHost, RegenerateCommandFollowsOsRelease) {
   EXPECT_EQ(grub_regenerate_command(host), "update-grub");
   tree_.write("/etc/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n");
   EXPECT_EQ(grub_regenerate_command(host), "update-grub");
-  tree_.write("/etc/os-release", "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n");
+  tree_.write("/etc/os-release",
+              "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n");
   EXPECT_EQ(grub_regenerate_command(host), "grub2-mkconfig -o /boot/grub2/grub.cfg");
   tree_.write("/etc/os-release", "ID=arch\n");
   EXPECT_EQ(grub_regenerate_command(host), "grub-mkconfig -o /boot/grub/grub.cfg");
@@ -193,7 +199,8 @@ TEST_F(GrubOnHost, RegenerateCommandFollowsOsRelease) {
 TEST_F(GrubOnHost, ApplyKeepsABackupAndASecondApplyWritesNothing) {
   const std::string before = std::string(kDebianHead) + "GRUB_CMDLINE_LINUX=\"quiet\"\n";
   tree_.write("/etc/default/grub", before);
-  tree_.write("/etc/default/grub.d/50-cloudimg-settings.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1\"\n");
+  tree_.write("/etc/default/grub.d/50-cloudimg-settings.cfg",
+              "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1\"\n");
   RealHost real(tree_.root());
   FaultyHost host(real);
   auto dry = apply_grub(host, intel(), false);

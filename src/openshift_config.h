@@ -46,7 +46,8 @@ Status validate_role(std::string_view role);
 std::string render_butane(const NodeConfig& config);
 std::string render_machine_config(const NodeConfig& config);
 
-// RFC 2397 data URL with RFC 3986 percent-encoding: "options vfio-pci" → "data:,options%20vfio-pci".
+// RFC 2397 data URL with RFC 3986 percent-encoding: "options vfio-pci" →
+// "data:,options%20vfio-pci".
 std::string data_url(std::string_view contents);
 
 }  // namespace hostpass

@@ -79,8 +79,7 @@ std::vector<NodeFile> modprobe_files(const std::vector<PersistDevice>& vfio) {
   for (const PersistDevice& d : vfio) {
     std::string id = hex_id(d.vendor, d.device);
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-    if (d.host_module &&
-        std::find(modules.begin(), modules.end(), *d.host_module) == modules.end())
+    if (d.host_module && std::find(modules.begin(), modules.end(), *d.host_module) == modules.end())
       modules.push_back(*d.host_module);
   }
   std::string conf = "# Written by hostpass persist: vfio-pci claims these devices at boot.\n";
@@ -171,20 +170,19 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
     if (d.driver == "vfio-pci") vfio.push_back(d);
   bool needs_devices = options.format != PersistFormat::Udev;
   if (needs_devices && devices.empty())
-    return not_found("no device to persist: none is bound to vfio-pci (hostpass bind ADDR "
-                     "first), or name an apply file with -f");
-  bool ids_based = options.format == PersistFormat::Modprobe ||
-                   options.format == PersistFormat::Butane ||
-                   options.format == PersistFormat::MachineConfig ||
-                   options.format == PersistFormat::Cmdline;
+    return not_found(
+        "no device to persist: none is bound to vfio-pci (hostpass bind ADDR "
+        "first), or name an apply file with -f");
+  bool ids_based =
+      options.format == PersistFormat::Modprobe || options.format == PersistFormat::Butane ||
+      options.format == PersistFormat::MachineConfig || options.format == PersistFormat::Cmdline;
   if (ids_based) {
     for (const PersistDevice& d : devices)
       if (d.driver != "vfio-pci")
         o.warnings.push_back(d.address.to_string() + " wants " + d.driver +
                              ", which this format cannot express (vfio-pci ids only); use "
                              "--format systemd or driverctl");
-    if (vfio.empty())
-      return not_found("no device to persist on vfio-pci in this format");
+    if (vfio.empty()) return not_found("no device to persist on vfio-pci in this format");
     warn_shared_ids(host, vfio, o);
     for (const PersistDevice& d : vfio)
       if (!d.host_module && options.format != PersistFormat::Cmdline)
@@ -195,14 +193,17 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
   switch (options.format) {
     case PersistFormat::Modprobe:
       o.files = modprobe_files(vfio);
-      o.notes.push_back("if vfio-pci or the host driver is in the initramfs, regenerate it "
-                        "(update-initramfs -u, or dracut -f), then reboot");
+      o.notes.push_back(
+          "if vfio-pci or the host driver is in the initramfs, regenerate it "
+          "(update-initramfs -u, or dracut -f), then reboot");
       break;
     case PersistFormat::Driverctl:
       for (const PersistDevice& d : devices)
         add_file(o, "/etc/driverctl.d/pci-" + d.address.to_string(), d.driver + "\n");
-      o.notes.push_back("driverctl's udev rule applies these at boot; to apply one now: "
-                        "driverctl load-override pci-" + devices.front().address.to_string());
+      o.notes.push_back(
+          "driverctl's udev rule applies these at boot; to apply one now: "
+          "driverctl load-override pci-" +
+          devices.front().address.to_string());
       break;
     case PersistFormat::Systemd: {
       std::string unit =
@@ -212,12 +213,16 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
           "Documentation=man:hostpass(8)\n"
           "After=systemd-modules-load.service local-fs.target\n"
           "Before=kubelet.service libvirtd.service virtqemud.service\n"
-          "ConditionPathExists=" + options.apply_file + "\n"
+          "ConditionPathExists=" +
+          options.apply_file +
+          "\n"
           "\n"
           "[Service]\n"
           "Type=oneshot\n"
           "RemainAfterExit=yes\n"
-          "ExecStart=" + options.hostpass_bin + " apply -f " + options.apply_file + "\n"
+          "ExecStart=" +
+          options.hostpass_bin + " apply -f " + options.apply_file +
+          "\n"
           "\n"
           "[Install]\n"
           "WantedBy=multi-user.target\n";
@@ -228,8 +233,9 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
         std::string body = "version: 1\ndevices:\n";
         for (const PersistDevice& d : devices)
           body += "  - address: \"" + d.address.to_string() + "\"\n    driver: " + d.driver + "\n";
-        config = "# hostpass apply -f this file (installed by hostpass persist --format systemd)\n" +
-                 body;
+        config =
+            "# hostpass apply -f this file (installed by hostpass persist --format systemd)\n" +
+            body;
       }
       add_file(o, options.apply_file, config);
       o.notes.push_back("then: systemctl daemon-reload && systemctl enable hostpass.service");
@@ -242,18 +248,20 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
       c.name = "100-" + options.role + "-vfiopci";
       c.role = options.role;
       c.files = modprobe_files(vfio);
-      o.text = options.format == PersistFormat::Butane ? render_butane(c)
-                                                       : render_machine_config(c);
+      o.text =
+          options.format == PersistFormat::Butane ? render_butane(c) : render_machine_config(c);
       break;
     }
     case PersistFormat::Udev: {
       std::string mode = options.udev_world_writable ? "0666" : "0660";
       add_file(o, "/etc/udev/rules.d/70-hostpass-vfio.rules",
                "# Written by hostpass persist: VFIO group nodes (/dev/vfio/<group>) for the kvm "
-               "group.\nSUBSYSTEM==\"vfio\", GROUP=\"kvm\", MODE=\"" + mode + "\"\n");
+               "group.\nSUBSYSTEM==\"vfio\", GROUP=\"kvm\", MODE=\"" +
+                   mode + "\"\n");
       if (options.udev_world_writable)
-        o.warnings.push_back("MODE=0666 lets every local user open the passthrough devices and "
-                             "DMA into them through VFIO; use 0660 and add the VM users to kvm");
+        o.warnings.push_back(
+            "MODE=0666 lets every local user open the passthrough devices and "
+            "DMA into them through VFIO; use 0660 and add the VM users to kvm");
       o.notes.push_back("then: udevadm control --reload && udevadm trigger --subsystem-match=vfio");
       break;
     }
@@ -275,8 +283,9 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
 
 Status write_persist(Host& host, const PersistOutput& out) {
   if (out.print_only())
-    return invalid_input("this format is printed, not installed: redirect it to a file "
-                         "(butane/machineconfig: oc create -f; cmdline: hostpass kernel-args)");
+    return invalid_input(
+        "this format is printed, not installed: redirect it to a file "
+        "(butane/machineconfig: oc create -f; cmdline: hostpass kernel-args)");
   for (const NodeFile& f : out.files)
     if (Status s = host.replace_file(f.path, f.contents); !s.ok()) return s;
   return ok_status();

@@ -10,7 +10,8 @@
 //                  save_override writes ($confdir/$bus-$dev) and its udev rule / load-override
 //                  read back at boot (driverctl 0.111, `driverctl` script).
 //   systemd        /etc/systemd/system/hostpass.service (oneshot `hostpass apply -f ...`, Before=
-//                  kubelet.service libvirtd.service virtqemud.service) and /etc/hostpass/hostpass.yaml.
+//                  kubelet.service libvirtd.service virtqemud.service) and
+//                  /etc/hostpass/hostpass.yaml.
 //   butane, machineconfig  seed 000's 100-<role>-vfiopci: the two modprobe files as an OpenShift
 //                  Butane source / MachineConfig (openshift_config.h; print only).
 //   udev           /etc/udev/rules.d/70-hostpass-vfio.rules: SUBSYSTEM=="vfio" group nodes to
@@ -42,12 +43,13 @@ Result<PersistFormat> parse_persist_format(std::string_view name);
 struct PersistDevice {
   PciAddress address;
   uint16_t vendor = 0, device = 0;
-  std::string driver = "vfio-pci";        // the driver it should be on after boot
+  std::string driver = "vfio-pci";         // the driver it should be on after boot
   std::optional<std::string> host_module;  // the module that would claim it otherwise
 };
 
 // Devices bound to `driver` now, with their host modules.
-Result<std::vector<PersistDevice>> devices_bound_to(Host& host, const std::string& driver = "vfio-pci");
+Result<std::vector<PersistDevice>> devices_bound_to(Host& host,
+                                                    const std::string& driver = "vfio-pci");
 // The devices an apply plan puts on a driver other than "host".
 Result<std::vector<PersistDevice>> devices_from_plan(Host& host, const ApplyPlan& plan);
 
@@ -64,8 +66,8 @@ struct PersistOptions {
 };
 
 struct PersistOutput {
-  std::vector<NodeFile> files;     // what --write installs
-  std::string text;                // for print-only formats (butane, machineconfig, cmdline)
+  std::vector<NodeFile> files;        // what --write installs
+  std::string text;                   // for print-only formats (butane, machineconfig, cmdline)
   std::vector<std::string> notes;     // what to run next
   std::vector<std::string> warnings;  // ids= also catching other devices, 0666, ...
   bool print_only() const { return files.empty(); }

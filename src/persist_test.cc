@@ -11,7 +11,9 @@
 namespace hostpass {
 namespace {
 
-PciAddress addr(const char* t) { return *PciAddress::parse(t); }
+PciAddress addr(const char* t) {
+  return *PciAddress::parse(t);
+}
 
 class Persist : public ::testing::Test {
  protected:
@@ -64,9 +66,10 @@ TEST_F(Persist, ModprobeFilesWithSoftdepAndASharedIdWarning) {
 }
 
 TEST_F(Persist, SoftdepPerOriginalDriverFromAnApplyPlan) {
-  auto c = parse_apply_config("version: 1\ndevices:\n  - address: \"0000:01:00.0\"\n"
-                              "  - address: \"0000:00:04.0\"\n  - address: \"0000:04:00.0\"\n",
-                              "x.yaml");
+  auto c = parse_apply_config(
+      "version: 1\ndevices:\n  - address: \"0000:01:00.0\"\n"
+      "  - address: \"0000:00:04.0\"\n  - address: \"0000:04:00.0\"\n",
+      "x.yaml");
   ASSERT_TRUE(c.ok());
   auto plan = plan_apply(host_, *c);
   ASSERT_TRUE(plan.ok()) << plan.error().message;
@@ -94,10 +97,12 @@ TEST_F(Persist, SystemdUnitRunsApplyBeforeKubeletAndLibvirt) {
   EXPECT_EQ(o.files[0].path, "/etc/systemd/system/hostpass.service");
   const std::string& unit = o.files[0].contents;
   EXPECT_NE(unit.find("\nBefore=kubelet.service libvirtd.service virtqemud.service\n"),
-            std::string::npos) << unit;
+            std::string::npos)
+      << unit;
   EXPECT_NE(unit.find("\nType=oneshot\n"), std::string::npos);
   EXPECT_NE(unit.find("\nExecStart=/usr/local/bin/hostpass apply -f /etc/hostpass/hostpass.yaml\n"),
-            std::string::npos) << unit;
+            std::string::npos)
+      << unit;
   EXPECT_NE(unit.find("\nWantedBy=multi-user.target\n"), std::string::npos);
   EXPECT_EQ(o.files[1].path, "/etc/hostpass/hostpass.yaml");
   auto c = parse_apply_config(o.files[1].contents, "generated");
@@ -116,7 +121,8 @@ TEST_F(Persist, ButaneAndMachineConfigLikeSeed000) {
   EXPECT_EQ(y["storage"]["files"][0]["contents"]["inline"].as<std::string>(),
             "# Written by hostpass persist: vfio-pci claims these devices at boot.\n"
             "options vfio-pci ids=8086:5845\nsoftdep nvme pre: vfio-pci\n");
-  EXPECT_EQ(y["storage"]["files"][1]["path"].as<std::string>(), "/etc/modules-load.d/vfio-pci.conf");
+  EXPECT_EQ(y["storage"]["files"][1]["path"].as<std::string>(),
+            "/etc/modules-load.d/vfio-pci.conf");
   PersistOutput m = render(PersistFormat::MachineConfig);
   YAML::Node my = YAML::Load(m.text);
   EXPECT_EQ(my["kind"].as<std::string>(), "MachineConfig");

@@ -13,20 +13,28 @@ namespace hostpass {
 
 const char* check_status_name(CheckStatus status) {
   switch (status) {
-    case CheckStatus::Pass: return "pass";
-    case CheckStatus::Warn: return "warn";
-    case CheckStatus::Fail: return "fail";
-    case CheckStatus::Skip: return "skip";
+    case CheckStatus::Pass:
+      return "pass";
+    case CheckStatus::Warn:
+      return "warn";
+    case CheckStatus::Fail:
+      return "fail";
+    case CheckStatus::Skip:
+      return "skip";
   }
   return "skip";
 }
 
 const char* cpu_vendor_name(CpuVendor vendor) {
   switch (vendor) {
-    case CpuVendor::Intel: return "intel";
-    case CpuVendor::Amd: return "amd";
-    case CpuVendor::Other: return "other";
-    case CpuVendor::Unknown: return "unknown";
+    case CpuVendor::Intel:
+      return "intel";
+    case CpuVendor::Amd:
+      return "amd";
+    case CpuVendor::Other:
+      return "other";
+    case CpuVendor::Unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -128,9 +136,12 @@ HostFacts gather(Host& host) {
     f.cpuinfo = std::move(*c);
     f.cpuinfo_ok = true;
     f.vendor_id = cpuinfo_field(f.cpuinfo, "vendor_id").value_or("");
-    if (f.vendor_id == "GenuineIntel") f.vendor = CpuVendor::Intel;
-    else if (f.vendor_id == "AuthenticAMD" || f.vendor_id == "HygonGenuine") f.vendor = CpuVendor::Amd;
-    else if (!f.vendor_id.empty()) f.vendor = CpuVendor::Other;
+    if (f.vendor_id == "GenuineIntel")
+      f.vendor = CpuVendor::Intel;
+    else if (f.vendor_id == "AuthenticAMD" || f.vendor_id == "HygonGenuine")
+      f.vendor = CpuVendor::Amd;
+    else if (!f.vendor_id.empty())
+      f.vendor = CpuVendor::Other;
   }
   if (auto c = host.read_file("/proc/cmdline", 64 << 10); c.ok()) {
     f.cmdline = std::string(trim(*c));
@@ -157,8 +168,10 @@ Check check_cpu_vendor(const HostFacts& f) {
                 "pass the vendor explicitly where asked (hostpass kernel-args --cpu intel|amd)");
   std::string obs = "/proc/cpuinfo: vendor_id " + (f.vendor_id.empty() ? "absent" : f.vendor_id);
   switch (f.vendor) {
-    case CpuVendor::Intel: return make("cpu.vendor", CheckStatus::Pass, "Intel CPU (VT-d IOMMU)", obs);
-    case CpuVendor::Amd: return make("cpu.vendor", CheckStatus::Pass, "AMD CPU (AMD-Vi IOMMU)", obs);
+    case CpuVendor::Intel:
+      return make("cpu.vendor", CheckStatus::Pass, "Intel CPU (VT-d IOMMU)", obs);
+    case CpuVendor::Amd:
+      return make("cpu.vendor", CheckStatus::Pass, "AMD CPU (AMD-Vi IOMMU)", obs);
     default:
       return make("cpu.vendor", CheckStatus::Warn, "CPU vendor is neither Intel nor AMD", obs,
                   "hostpass knows the kernel arguments of Intel VT-d and AMD-Vi only; consult "
@@ -183,18 +196,20 @@ Check check_cpu_virtualization(const HostFacts& f) {
 }
 
 Check check_iommu_active(const HostFacts& f) {
-  std::string obs = "/sys/class/iommu: " +
-                    (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units)) +
-                    "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
+  std::string obs =
+      "/sys/class/iommu: " + (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units)) +
+      "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
   if (!f.iommu_units.empty() && f.iommu_groups > 0)
     return make("iommu.active", CheckStatus::Pass, "IOMMU active", obs);
   std::string remedy;
   if (f.vendor == CpuVendor::Amd)
-    remedy = "enable AMD-Vi (IOMMU) in the firmware setup, remove amd_iommu=off from the kernel "
-             "command line if present, and reboot (hostpass kernel-args)";
+    remedy =
+        "enable AMD-Vi (IOMMU) in the firmware setup, remove amd_iommu=off from the kernel "
+        "command line if present, and reboot (hostpass kernel-args)";
   else
-    remedy = "enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to the kernel "
-             "command line (hostpass kernel-args --format grub --apply) and reboot";
+    remedy =
+        "enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to the kernel "
+        "command line (hostpass kernel-args --format grub --apply) and reboot";
   if (!f.iommu_units.empty())
     return make("iommu.active", CheckStatus::Fail, "IOMMU present but no IOMMU groups", obs,
                 remedy);
@@ -355,8 +370,8 @@ Check check_modules(Host& host) {
   std::vector<std::string> parts, missing, loadable;
   for (const char* module : {"vfio", "vfio_iommu_type1", "vfio_pci"}) {
     ModuleState s = module_state(host, p, module);
-    const char* word = s == ModuleState::Loaded    ? "loaded"
-                       : s == ModuleState::Builtin ? "built-in"
+    const char* word = s == ModuleState::Loaded     ? "loaded"
+                       : s == ModuleState::Builtin  ? "built-in"
                        : s == ModuleState::Loadable ? "loadable"
                                                     : "missing";
     parts.push_back(std::string(module) + " " + word);
@@ -373,8 +388,8 @@ Check check_modules(Host& host) {
            ", " + (p.dep_ok ? "modules.dep" : "modules.dep (absent)");
   obs += ": " + join(parts);
   if (!missing.empty())
-    return make("modules.vfio", CheckStatus::Fail,
-                "VFIO modules not available: " + join(missing), obs,
+    return make("modules.vfio", CheckStatus::Fail, "VFIO modules not available: " + join(missing),
+                obs,
                 p.release ? "install the kernel's module package for " + *p.release +
                                 " (Debian/Ubuntu: linux-image-" + *p.release +
                                 " or linux-modules-extra-" + *p.release +
@@ -383,16 +398,17 @@ Check check_modules(Host& host) {
                             "installed (modinfo vfio-pci)");
   if (!loadable.empty())
     return make("modules.vfio", CheckStatus::Pass,
-                "VFIO modules available (" + join(loadable) + " loadable; hostpass bind loads "
-                "them)", obs);
+                "VFIO modules available (" + join(loadable) +
+                    " loadable; hostpass bind loads "
+                    "them)",
+                obs);
   return make("modules.vfio", CheckStatus::Pass, "VFIO modules loaded", obs);
 }
 
 Check check_dev_vfio(Host& host) {
   if (host.exists("/dev/vfio/vfio"))
     return make("dev.vfio", CheckStatus::Pass, "/dev/vfio/vfio present", "/dev/vfio/vfio: exists");
-  return make("dev.vfio", CheckStatus::Fail, "/dev/vfio/vfio is missing",
-              "/dev/vfio/vfio: absent",
+  return make("dev.vfio", CheckStatus::Fail, "/dev/vfio/vfio is missing", "/dev/vfio/vfio: absent",
               "load VFIO: modprobe vfio-pci (hostpass bind does it), and persist it with "
               "hostpass persist --format modprobe");
 }
@@ -411,8 +427,7 @@ Check check_interrupt_remapping(Host& host, const HostFacts& f) {
   if (intremap) obs += "; /proc/cmdline: intremap=" + *intremap;
   if (unsafe)
     return make("iommu.interrupt-remapping", CheckStatus::Warn,
-                "unsafe interrupts are allowed: a guest could inject interrupts into the host",
-                obs,
+                "unsafe interrupts are allowed: a guest could inject interrupts into the host", obs,
                 "remove vfio_iommu_type1.allow_unsafe_interrupts=1 (kernel command line or "
                 "modprobe.d) if the platform supports interrupt remapping");
   if (intremap && value_has(*intremap, "off"))
@@ -475,7 +490,9 @@ std::vector<std::string> split_cmdline(std::string_view cmdline) {
   return args;
 }
 
-CpuVendor read_cpu_vendor(Host& host) { return gather(host).vendor; }
+CpuVendor read_cpu_vendor(Host& host) {
+  return gather(host).vendor;
+}
 
 std::optional<std::string> read_kernel_release(Host& host) {
   auto r = host.read_file("/proc/sys/kernel/osrelease", 256);
@@ -551,8 +568,8 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     auto g = read_iommu_group(host, *d.iommu_group);
     if (!g.ok()) {
       add(make("device.iommu-group", CheckStatus::Fail,
-               "IOMMU group " + std::to_string(*d.iommu_group) + " unreadable",
-               g.error().message, "check /sys/kernel/iommu_groups"));
+               "IOMMU group " + std::to_string(*d.iommu_group) + " unreadable", g.error().message,
+               "check /sys/kernel/iommu_groups"));
     } else {
       std::vector<std::string> texts;
       for (const PciAddress& a : g->members) {
@@ -582,12 +599,13 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     for (const PciDevice& m : group) {
       if (m.address == address || m.is_bridge()) continue;
       if (m.driver && !is_vfio_driver(*m.driver)) blocking.push_back(member_text(m));
-      for (const HostUse& u : m.in_use) host_needed.push_back(m.address.to_string() + ": " + u.detail);
+      for (const HostUse& u : m.in_use)
+        host_needed.push_back(m.address.to_string() + ": " + u.detail);
     }
     std::string gname = "group " + std::to_string(*d.iommu_group);
     if (!host_needed.empty()) {
-      add(make("device.group-viable", CheckStatus::Fail,
-               gname + " holds a device the host needs", join(host_needed, "; "),
+      add(make("device.group-viable", CheckStatus::Fail, gname + " holds a device the host needs",
+               join(host_needed, "; "),
                "the group can only be assigned whole: move the host's use off " +
                    join(host_needed, "; ") +
                    " or pick a device in another slot (ACS isolates slots)"));
@@ -627,13 +645,15 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     add(make("device.driver", CheckStatus::Pass, "bound to " + target_driver,
              drv_path + " -> " + *d.driver));
   } else if (d.driver) {
-    add(make("device.driver", CheckStatus::Warn,
-             "on " + *d.driver + ", not " + target_driver, drv_path + " -> " + *d.driver,
-             "hostpass bind " + addr + (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
+    add(make("device.driver", CheckStatus::Warn, "on " + *d.driver + ", not " + target_driver,
+             drv_path + " -> " + *d.driver,
+             "hostpass bind " + addr +
+                 (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
   } else {
     add(make("device.driver", CheckStatus::Warn, "unbound, not on " + target_driver,
              drv_path + ": absent",
-             "hostpass bind " + addr + (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
+             "hostpass bind " + addr +
+                 (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
   }
 
   // Reset.
@@ -667,12 +687,11 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
              pci_device_dir(address) + "/physfn -> " + d.physfn->to_string()));
   } else if (d.sriov_totalvfs && *d.sriov_totalvfs > 0) {
     int num = d.sriov_numvfs.value_or(0);
-    std::string obs = pci_device_dir(address) + "/sriov_numvfs: " + std::to_string(num) +
-                      " of " + std::to_string(*d.sriov_totalvfs);
+    std::string obs = pci_device_dir(address) + "/sriov_numvfs: " + std::to_string(num) + " of " +
+                      std::to_string(*d.sriov_totalvfs);
     if (num > 0)
       add(make("device.sriov", CheckStatus::Warn,
-               "SR-IOV physical function with " + std::to_string(num) + " virtual functions",
-               obs,
+               "SR-IOV physical function with " + std::to_string(num) + " virtual functions", obs,
                "passing the PF through removes its VFs; pass through the VFs instead, or "
                "write 0 to sriov_numvfs first"));
     else
@@ -688,9 +707,11 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
       node = std::string(trim(*h));
     add(make("device.gpu-operator", CheckStatus::Warn,
-             "GPU on " + *d.driver + ": a GPU operator may keep claiming it", drv_path + " -> " + *d.driver,
+             "GPU on " + *d.driver + ": a GPU operator may keep claiming it",
+             drv_path + " -> " + *d.driver,
              "on Kubernetes/OpenShift with the NVIDIA GPU Operator, keep its operands off this "
-             "node: oc label node " + node + " nvidia.com/gpu.deploy.operands=false"));
+             "node: oc label node " +
+                 node + " nvidia.com/gpu.deploy.operands=false"));
   }
   return out;
 }

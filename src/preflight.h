@@ -37,11 +37,11 @@ enum class CheckStatus { Pass, Warn, Fail, Skip };
 const char* check_status_name(CheckStatus status);  // "pass", "warn", "fail", "skip"
 
 struct Check {
-  std::string id;        // stable: "iommu.active", "device.group-viable", ...
+  std::string id;  // stable: "iommu.active", "device.group-viable", ...
   CheckStatus status = CheckStatus::Skip;
-  std::string summary;   // one line: "IOMMU is not active"
-  std::string observed;  // the file(s) read and what they held
-  std::string remedy;    // what to do; empty on pass
+  std::string summary;               // one line: "IOMMU is not active"
+  std::string observed;              // the file(s) read and what they held
+  std::string remedy;                // what to do; empty on pass
   std::optional<PciAddress> device;  // set on per-device checks
 };
 
@@ -59,7 +59,7 @@ std::optional<std::string> read_kernel_release(Host& host);
 std::vector<std::string> split_cmdline(std::string_view cmdline);
 
 struct PreflightOptions {
-  std::vector<PciAddress> devices;     // per-device checks for these
+  std::vector<PciAddress> devices;  // per-device checks for these
   std::string target_driver = "vfio-pci";
 };
 

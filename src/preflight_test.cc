@@ -61,12 +61,15 @@ class Preflight : public ::testing::Test {
 };
 
 TEST_F(Preflight, IntelHostWithIommuOnPasses) {
-  std::map<std::string, std::string> want = {
-      {"cpu.vendor", "pass"},       {"cpu.virtualization", "pass"},
-      {"iommu.active", "pass"},     {"cmdline.iommu", "pass"},
-      {"cmdline.iommu-pt", "pass"}, {"cmdline.vfio-ids", "skip"},
-      {"modules.vfio", "pass"},     {"dev.vfio", "pass"},
-      {"iommu.interrupt-remapping", "pass"}};
+  std::map<std::string, std::string> want = {{"cpu.vendor", "pass"},
+                                             {"cpu.virtualization", "pass"},
+                                             {"iommu.active", "pass"},
+                                             {"cmdline.iommu", "pass"},
+                                             {"cmdline.iommu-pt", "pass"},
+                                             {"cmdline.vfio-ids", "skip"},
+                                             {"modules.vfio", "pass"},
+                                             {"dev.vfio", "pass"},
+                                             {"iommu.interrupt-remapping", "pass"}};
   EXPECT_EQ(host_statuses(), want);
   Check c = find("iommu.active");
   EXPECT_EQ(c.observed, "/sys/class/iommu: dmar0; /sys/kernel/iommu_groups: 9 groups");
@@ -112,12 +115,15 @@ TEST_F(Preflight, AmdHostIsOnByDefault) {
   tree_.add_amd_iommu("ivhd0");
   tree_.set_cpuinfo("AuthenticAMD", "fpu vme de pse tsc msr pae svm npt");
   tree_.set_cmdline("BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro iommu=pt");
-  std::map<std::string, std::string> want = {
-      {"cpu.vendor", "pass"},       {"cpu.virtualization", "pass"},
-      {"iommu.active", "pass"},     {"cmdline.iommu", "pass"},
-      {"cmdline.iommu-pt", "pass"}, {"cmdline.vfio-ids", "skip"},
-      {"modules.vfio", "pass"},     {"dev.vfio", "pass"},
-      {"iommu.interrupt-remapping", "warn"}};
+  std::map<std::string, std::string> want = {{"cpu.vendor", "pass"},
+                                             {"cpu.virtualization", "pass"},
+                                             {"iommu.active", "pass"},
+                                             {"cmdline.iommu", "pass"},
+                                             {"cmdline.iommu-pt", "pass"},
+                                             {"cmdline.vfio-ids", "skip"},
+                                             {"modules.vfio", "pass"},
+                                             {"dev.vfio", "pass"},
+                                             {"iommu.interrupt-remapping", "warn"}};
   EXPECT_EQ(host_statuses(), want);
   EXPECT_EQ(find("cmdline.iommu").summary, "AMD-Vi is on by default (no amd_iommu=off)");
   // Not a guess shown as fact: the warn says the kernel log was not read.
@@ -171,10 +177,10 @@ TEST_F(Preflight, VfioModulesMissingFails) {
 TEST_F(Preflight, VfioModulesLoadableOrBuiltinPass) {
   tree_.set_modules({"nvidia"});
   tree_.set_kernel_release("6.1.0-13-amd64");
-  tree_.add_kernel_modules("6.1.0-13-amd64",
-                           {"kernel/drivers/vfio/vfio_iommu_type1.ko.xz",
-                            "kernel/drivers/vfio/pci/vfio-pci.ko.xz"},
-                           {"kernel/drivers/vfio/vfio.ko"});
+  tree_.add_kernel_modules(
+      "6.1.0-13-amd64",
+      {"kernel/drivers/vfio/vfio_iommu_type1.ko.xz", "kernel/drivers/vfio/pci/vfio-pci.ko.xz"},
+      {"kernel/drivers/vfio/vfio.ko"});
   EXPECT_EQ(host_statuses()["modules.vfio"], "pass");
   EXPECT_EQ(find("modules.vfio").observed,
             "/proc/modules, /lib/modules/6.1.0-13-amd64/modules.builtin, modules.dep: vfio "
@@ -211,10 +217,9 @@ TEST_F(Preflight, VfioIdsOnTheCommandLineAreNoted) {
 
 TEST_F(Preflight, TargetSharingItsGroupWithAHostDriverFails) {
   std::map<std::string, std::string> want = {
-      {"device.exists", "pass"},      {"device.iommu-group", "pass"},
-      {"device.group-viable", "fail"}, {"device.host-use", "pass"},
-      {"device.driver", "warn"},      {"device.reset", "pass"},
-      {"device.boot-vga", "skip"},    {"device.sriov", "skip"}};
+      {"device.exists", "pass"},   {"device.iommu-group", "pass"}, {"device.group-viable", "fail"},
+      {"device.host-use", "pass"}, {"device.driver", "warn"},      {"device.reset", "pass"},
+      {"device.boot-vga", "skip"}, {"device.sriov", "skip"}};
   EXPECT_EQ(device_statuses("0000:02:00.0"), want);
   Check c = find("device.group-viable", "0000:02:00.0");
   EXPECT_EQ(c.observed, "0000:02:00.1 (qat_c62x)");
@@ -253,12 +258,24 @@ TEST_F(Preflight, MissingDeviceYieldsOnlyExistsFail) {
 
 TEST_F(Preflight, ResetBootVgaAndSriov) {
   testing::PciSpec s;
-  s.address = "0000:05:00.0"; s.vendor = 0x1002; s.device = 0x67df; s.class_code = 0x030000;
-  s.driver = "amdgpu"; s.iommu_group = 9; s.boot_vga = true; s.reset_method = "";
+  s.address = "0000:05:00.0";
+  s.vendor = 0x1002;
+  s.device = 0x67df;
+  s.class_code = 0x030000;
+  s.driver = "amdgpu";
+  s.iommu_group = 9;
+  s.boot_vga = true;
+  s.reset_method = "";
   tree_.add_pci(s);
   s = {};
-  s.address = "0000:06:00.0"; s.vendor = 0x8086; s.device = 0x1572; s.class_code = 0x020000;
-  s.driver = "i40e"; s.iommu_group = 10; s.sriov_totalvfs = 8; s.sriov_numvfs = 2;
+  s.address = "0000:06:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x1572;
+  s.class_code = 0x020000;
+  s.driver = "i40e";
+  s.iommu_group = 10;
+  s.sriov_totalvfs = 8;
+  s.sriov_numvfs = 2;
   tree_.add_pci(s);
   auto vga = device_statuses("0000:05:00.0");
   EXPECT_EQ(vga["device.reset"], "warn");

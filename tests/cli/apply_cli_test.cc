@@ -80,14 +80,18 @@ TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
 }
 
 TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
-  tree_.write("/etc/hostpass/hostpass.yaml", "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");
+  tree_.write("/etc/hostpass/hostpass.yaml",
+              "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");
   auto before = digest(tree_.root());
   ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("  would write /sys/bus/pci/devices/0000:00:04.0/driver_override <- vfio-pci\n"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find("  would write /sys/bus/pci/devices/0000:00:04.0/driver_override <- vfio-pci\n"),
+      std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("  would write /sys/bus/pci/drivers/e1000e/unbind <- 0000:00:04.0\n"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
   EXPECT_EQ(digest(tree_.root()), before);
 }
@@ -144,8 +148,8 @@ TEST_F(ApplyCli, PersistFromAnApplyFile) {
   ProgramRun r = hostpass({"persist", "--format", "cmdline", "-f", "/etc/hostpass/hostpass.yaml"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "vfio-pci.ids=10de:1eb8\n");
-  ProgramRun s = hostpass({"persist", "--format", "systemd", "-f", "/etc/hostpass/hostpass.yaml",
-                           "--write"});
+  ProgramRun s =
+      hostpass({"persist", "--format", "systemd", "-f", "/etc/hostpass/hostpass.yaml", "--write"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_TRUE(fs::exists(tree_.path("/etc/systemd/system/hostpass.service")));
 }

@@ -60,7 +60,8 @@ TEST_F(CheckCli, DevicesGetTheirOwnSection) {
   EXPECT_NE(r.out.find("device 0000:02:00.0\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\u2717 device.group-viable"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("fix: bind the whole group on purpose (hostpass bind --group 0000:02:00.0)"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   ProgramRun ok = hostpass({"check", "0000:04:00.0"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
 }
@@ -97,8 +98,8 @@ TEST_F(CheckCli, MissingDeviceFailsWithExitOne) {
 // The machine running the tests is a VM without an IOMMU: `check` must say so, read-only.
 TEST(CheckCliRealMachine, ReportsTheMissingIommuReadOnly) {
   std::error_code ec;
-  bool has_iommu = fs::exists("/sys/class/iommu", ec) &&
-                   !fs::is_empty("/sys/class/iommu", ec) && !fs::is_empty("/sys/kernel/iommu_groups", ec);
+  bool has_iommu = fs::exists("/sys/class/iommu", ec) && !fs::is_empty("/sys/class/iommu", ec) &&
+                   !fs::is_empty("/sys/kernel/iommu_groups", ec);
   if (has_iommu) GTEST_SKIP() << "this machine has an active IOMMU";
   ProgramRun r = run_program({hostpass_bin(), "--root", "/", "check", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

@@ -62,8 +62,9 @@ TEST_F(KernelArgsCli, MachineConfigIsReadyForOcCreate) {
 
 TEST_F(KernelArgsCli, GrubDiffThenApplyThenNothingToDo) {
   tree_.write("/etc/os-release", "ID=debian\n");
-  const std::string before = "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-                             "GRUB_CMDLINE_LINUX=\"console=ttyS0 intel_iommu=off\"\n";
+  const std::string before =
+      "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+      "GRUB_CMDLINE_LINUX=\"console=ttyS0 intel_iommu=off\"\n";
   tree_.write("/etc/default/grub", before);
   ProgramRun diff = hostpass({"kernel-args", "--format", "grub"});
   ASSERT_EQ(diff.exit_code, 0) << diff.err;
@@ -78,8 +79,9 @@ TEST_F(KernelArgsCli, GrubDiffThenApplyThenNothingToDo) {
   EXPECT_NE(apply.out.find("now run: update-grub && reboot"), std::string::npos) << apply.out;
   EXPECT_EQ(read("/etc/default/grub.hostpass.bak"), before);
   const std::string after = read("/etc/default/grub");
-  EXPECT_EQ(after, "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-                   "GRUB_CMDLINE_LINUX=\"console=ttyS0 intel_iommu=on iommu=pt\"\n");
+  EXPECT_EQ(after,
+            "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+            "GRUB_CMDLINE_LINUX=\"console=ttyS0 intel_iommu=on iommu=pt\"\n");
   ProgramRun again = hostpass({"kernel-args", "--format", "grub", "--apply"});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "/etc/default/grub already has intel_iommu=on iommu=pt; nothing to do\n");
@@ -93,7 +95,8 @@ TEST_F(KernelArgsCli, RhelGetsGrub2Mkconfig) {
   ProgramRun r = hostpass({"kernel-args", "--format", "grub", "--apply"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("now run: grub2-mkconfig -o /boot/grub2/grub.cfg && reboot"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(KernelArgsCli, BadInputExitsTwoAndWritesNothing) {
