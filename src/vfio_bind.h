@@ -62,12 +62,19 @@ struct BindReport {
 };
 
 // Binds `addresses` (and with whole_group their group siblings) to options.driver.
+// REQUIRES: no journal in options.state_dir (run recover first; otherwise Refused).
+// Loads the driver's module through host.run_command when /sys/bus/pci/drivers/<driver> is
+// missing. Already-bound devices are no-ops (changed = false).
 // Refused (exit 2) on host use, non-viable groups, bad input; Io/NotFound on failures, after
 // rollback — the message then says what failed and what the rollback restored.
 Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addresses,
                                 const BindOptions& options);
 
-// Returns `addresses` to their host drivers.
+// Returns `addresses` to their host drivers: clears driver_override, unbinds from the vfio
+// driver (or pci-stub), drivers_probe, verifies no vfio driver holds it. A device on a host
+// driver with no override is a no-op; an unbound one is reprobed. Ending with no driver (none
+// matches) is success with a note. Refused when a process holds /dev/vfio/<group> open.
+// Options used: dry_run, state_dir.
 Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& addresses,
                                   const BindOptions& options);
 
