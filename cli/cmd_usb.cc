@@ -2,7 +2,7 @@
 //
 // Text: per device, the exact line `lsusb` prints (usb_device.h lsusb_line()), then two spaces
 // and `port=<port path> speed=<Mb/s>` (the port path is what USB bundles and allow-lists are
-// ordered by). Sorted by bus then device number, as lsusb lists them.
+// ordered by). Sorted by bus then device number (lsusb keeps libusb's enumeration order).
 // JSON: an array of objects, schema in docs/usb.md. Only reads.
 #include "cmd_usb.h"
 

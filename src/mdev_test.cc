@@ -243,6 +243,19 @@ TEST_F(Mdev, ExistingInstancesOfTheFixtureAreListed) {
   EXPECT_EQ(avail("nvidia-223"), "7\n");
 }
 
+TEST_F(Mdev, ListingOnlyReads) {
+  tree_.add_mdev_instance(kT4, "nvidia-223", kUuid);
+  ASSERT_TRUE(define_mdev(real_, MdevDefinition{kUuid, kT4, "nvidia-223", true, {}}).ok());
+  FaultyHost watch(real_);
+  std::vector<std::string> warnings;
+  EXPECT_EQ(list_mdev_types(watch, &warnings)->size(), 3u);
+  EXPECT_EQ(list_mdev_instances(watch, &warnings)->size(), 1u);
+  EXPECT_EQ(list_mdev_definitions(watch, &warnings)->size(), 1u);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(watch.write_count(), 0);
+  EXPECT_GT(watch.read_count(), 10);
+}
+
 // ---- UUIDs and matching ----
 
 TEST(MdevUuid, AcceptsOnlyTheCanonicalFormAndLowersIt) {
