@@ -44,7 +44,8 @@ nlohmann::json unit_json(const Unit& u) {
   for (const PciAddress& a : u.pci) pci.push_back(a.to_string());
   j["pci"] = pci;
   j["mdev_uuids"] = u.mdev_uuids;
-  j["mdev_parent"] = u.mdev_parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.mdev_parent);
+  j["mdev_parent"] =
+      u.mdev_parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.mdev_parent);
   j["mdev_type"] = u.mdev_type.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.mdev_type);
   nlohmann::json usb = nlohmann::json::array();
   for (const UsbRef& r : u.usb)
@@ -76,9 +77,10 @@ nlohmann::json inventory_json(const Policy& policy, const Inventory& inv) {
     x["units"] = units;
     nlohmann::json unusable = nlohmann::json::array();
     for (const Unusable& u : r.unusable)
-      unusable.push_back({{"what", u.what},
-                          {"reason", u.reason},
-                          {"fix", u.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.fix)}});
+      unusable.push_back(
+          {{"what", u.what},
+           {"reason", u.reason},
+           {"fix", u.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.fix)}});
     x["unusable"] = unusable;
     resources.push_back(x);
   }
@@ -120,7 +122,8 @@ std::string inventory_text(const Policy& policy, const Inventory& inv) {
   if (inv.resources.empty()) out += "no permitted host devices: nothing is exposed\n";
   for (const ResourceInventory& r : inv.resources) {
     out += "\n" + r.name + " (" + resource_kind_name(r.kind) + ")";
-    if (r.external) out += " external: externalResourceProvider is true, KubeVirt does not serve it";
+    if (r.external)
+      out += " external: externalResourceProvider is true, KubeVirt does not serve it";
     out += "\n";
     for (const std::string& s : r.selectors) out += "  from " + s + "\n";
     for (const Unit& u : r.units) out += unit_text(u);

@@ -53,9 +53,12 @@ namespace hostpass {
 
 const char* resource_kind_name(ResourceKind kind) {
   switch (kind) {
-    case ResourceKind::Pci: return "pci";
-    case ResourceKind::Mdev: return "mdev";
-    case ResourceKind::Usb: return "usb";
+    case ResourceKind::Pci:
+      return "pci";
+    case ResourceKind::Mdev:
+      return "mdev";
+    case ResourceKind::Usb:
+      return "usb";
   }
   return "?";
 }
@@ -70,7 +73,8 @@ std::string capacity_line(const ResourceInventory& r) {
   std::string line = r.name + ": " + std::to_string(r.units.size());
   int unhealthy = static_cast<int>(r.units.size()) - r.healthy_units();
   if (unhealthy > 0) line += " (" + std::to_string(unhealthy) + " unhealthy)";
-  if (r.external) line += " (external: externalResourceProvider is true, KubeVirt does not serve it)";
+  if (r.external)
+    line += " (external: externalResourceProvider is true, KubeVirt does not serve it)";
   return line;
 }
 
@@ -86,7 +90,9 @@ std::string ids(const PciDevice& d) {
   return (d.vendor ? hex4(*d.vendor) : "????") + ":" + (d.device ? hex4(*d.device) : "????");
 }
 
-std::string vfio_node(int group) { return "/dev/vfio/" + std::to_string(group); }
+std::string vfio_node(int group) {
+  return "/dev/vfio/" + std::to_string(group);
+}
 
 // One resource being assembled: its policy entries, in order.
 struct Pending {
@@ -143,8 +149,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
           r.inv.unusable.push_back({a.to_string(),
                                     "it is " + ids(d) + ", not the " + hex4(e->selector->vendor) +
                                         ":" + hex4(e->selector->device) +
-                                        " its entry selects (line " + std::to_string(e->line) +
-                                        ")",
+                                        " its entry selects (line " + std::to_string(e->line) + ")",
                                     ""});
           continue;
         }
@@ -164,9 +169,8 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
           claim_line[d.address] = e->line;
         } else if (it->second != &r) {
           std::string msg = d.address.to_string() + " (" + ids(d) + ") matches " + r.inv.name +
-                            " (line " + std::to_string(e->line) + ") and " +
-                            it->second->inv.name + " (line " +
-                            std::to_string(claim_line[d.address]) + "): it goes to " +
+                            " (line " + std::to_string(e->line) + ") and " + it->second->inv.name +
+                            " (line " + std::to_string(claim_line[d.address]) + "): it goes to " +
                             it->second->inv.name;
           warnings.push_back(msg);
           r.inv.unusable.push_back({d.address.to_string(),
@@ -204,11 +208,9 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       if (!named_only)
         for (const PolicyPciDevice* e : r.pci)
           if (e->selector && e->addresses.empty())
-            r.inv.unusable.push_back({"pciVendorSelector " + hex4(e->selector->vendor) + ":" +
-                                          hex4(e->selector->device),
-                                      "no device on this node matches (line " +
-                                          std::to_string(e->line) + ")",
-                                      ""});
+            r.inv.unusable.push_back(
+                {"pciVendorSelector " + hex4(e->selector->vendor) + ":" + hex4(e->selector->device),
+                 "no device on this node matches (line " + std::to_string(e->line) + ")", ""});
     }
     for (auto& [group, members] : groups) {
       std::set<PciAddress> mine;
@@ -248,9 +250,9 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         }
       }
       for (const PciDevice* s : blocking) {
-        std::string reason = "IOMMU group " + std::to_string(group) + " is not viable: " +
-                             s->address.to_string() + " (" + ids(*s) + ", not selected) is on " +
-                             *s->driver;
+        std::string reason = "IOMMU group " + std::to_string(group) +
+                             " is not viable: " + s->address.to_string() + " (" + ids(*s) +
+                             ", not selected) is on " + *s->driver;
         for (const HostUse& u : s->in_use) reason += " and in use by the host (" + u.detail + ")";
         std::string fix = s->in_use.empty()
                               ? "hostpass bind --group " + members.front()->address.to_string() +
@@ -258,8 +260,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
                                     " to vfio-pci too), or move the card to a slot with its own "
                                     "IOMMU group"
                               : "move the card to a slot with its own IOMMU group";
-        for (const PciDevice* m : members)
-          found.push_back({m->address.to_string(), reason, fix});
+        for (const PciDevice* m : members) found.push_back({m->address.to_string(), reason, fix});
       }
       if (!found.empty()) {
         // Members that are fine by themselves are held back with the group.
@@ -282,8 +283,8 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       u.numa_node = members.front()->numa_node;
       for (const PciDevice* m : members)
         if (m->numa_node != u.numa_node)
-          warnings.push_back("IOMMU group " + std::to_string(group) +
-                             " spans NUMA nodes; unit " + u.id + " reports the first member's");
+          warnings.push_back("IOMMU group " + std::to_string(group) + " spans NUMA nodes; unit " +
+                             u.id + " reports the first member's");
       if (!host.exists(vfio_node(group))) {
         u.healthy = false;
         u.health_reason = vfio_node(group) + " is missing";
@@ -315,7 +316,8 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
   if (!types.ok()) warnings.push_back(types.error().message);
   if (!instances.ok()) warnings.push_back(instances.error().message);
   std::vector<MdevType> all_types = types.ok() ? *types : std::vector<MdevType>{};
-  std::vector<MdevInstance> all_instances = instances.ok() ? *instances : std::vector<MdevInstance>{};
+  std::vector<MdevInstance> all_instances =
+      instances.ok() ? *instances : std::vector<MdevInstance>{};
 
   auto type_of = [&](const MdevInstance& i) -> MdevType {
     for (const MdevType& t : all_types)
@@ -341,11 +343,9 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
           if (t.available_instances > 0)
             r.inv.unusable.push_back(
                 {what,
-                 "no instance exists; " + std::to_string(t.available_instances) +
-                     " can be created",
-                 "hostpass mdev create --parent " + t.parent + " --type " + t.id +
-                     " (or list " + t.id +
-                     " in mediatedDevicesConfiguration and run hostpass mdev apply -f CR)"});
+                 "no instance exists; " + std::to_string(t.available_instances) + " can be created",
+                 "hostpass mdev create --parent " + t.parent + " --type " + t.id + " (or list " +
+                     t.id + " in mediatedDevicesConfiguration and run hostpass mdev apply -f CR)"});
           else
             r.inv.unusable.push_back(
                 {what, "no instance exists and none can be created (available_instances is 0)",
@@ -387,15 +387,15 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
       if (!type_found) {
         std::string names;
         for (const MdevType& t : all_types)
-          names += (names.empty() ? "" : ", ") + (t.name.empty() ? t.id : t.name) + " (" + t.id +
-                   ")";
-        r.inv.unusable.push_back(
-            {"mdevNameSelector \"" + e->name_selector + "\"",
-             "no mediated device type on this node is named \"" + e->name_selector + "\" (line " +
-                 std::to_string(e->line) + ")" +
-                 (names.empty() ? "; this node has no mediated device types"
-                                : "; types here: " + names),
-             ""});
+          names +=
+              (names.empty() ? "" : ", ") + (t.name.empty() ? t.id : t.name) + " (" + t.id + ")";
+        r.inv.unusable.push_back({"mdevNameSelector \"" + e->name_selector + "\"",
+                                  "no mediated device type on this node is named \"" +
+                                      e->name_selector + "\" (line " + std::to_string(e->line) +
+                                      ")" +
+                                      (names.empty() ? "; this node has no mediated device types"
+                                                     : "; types here: " + names),
+                                  ""});
       }
     }
   }
@@ -403,7 +403,9 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
 
 // ---------------------------------------------------------------- USB
 
-std::string usb_ids(uint16_t v, uint16_t p) { return hex4(v) + ":" + hex4(p); }
+std::string usb_ids(uint16_t v, uint16_t p) {
+  return hex4(v) + ":" + hex4(p);
+}
 
 void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::string>& warnings) {
   bool wanted = false;
@@ -460,8 +462,8 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
             std::string sel;
             for (const UsbSelector& x : e->selectors)
               sel += (sel.empty() ? "" : " + ") + usb_ids(x.vendor, x.product);
-            std::string reason = "no matching USB device on this node (line " +
-                                 std::to_string(e->line) + ")";
+            std::string reason =
+                "no matching USB device on this node (line " + std::to_string(e->line) + ")";
             // A device another resource took first is the likelier story.
             for (const UsbSelector& x : e->selectors)
               for (const UsbDevice& d : *found)
@@ -476,8 +478,8 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
         u.id = "usb";
         for (const UsbDevice* d : bundle) {
           u.id += (u.usb.empty() ? "-" : "+") + d->port_path;
-          u.usb.push_back({d->port_path, d->busnum, d->devnum, d->vendor, d->product,
-                           d->dev_node()});
+          u.usb.push_back(
+              {d->port_path, d->busnum, d->devnum, d->vendor, d->product, d->dev_node()});
           if (u.healthy && !host.exists(d->dev_node())) {
             u.healthy = false;
             u.health_reason = d->dev_node() + " is missing";
@@ -537,7 +539,8 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
     Pending& p = pending_for(resources, e.resource_name, ResourceKind::Usb, e.external);
     p.usb.push_back(&e);
     std::string sel;
-    for (const UsbSelector& s : e.selectors) sel += (sel.empty() ? "" : " + ") + usb_ids(s.vendor, s.product);
+    for (const UsbSelector& s : e.selectors)
+      sel += (sel.empty() ? "" : " + ") + usb_ids(s.vendor, s.product);
     p.inv.selectors.push_back("selectors " + sel + " (line " + std::to_string(e.line) + ")");
   }
 

@@ -62,7 +62,7 @@ struct ResourceInventory {
 
 struct Inventory {
   std::vector<ResourceInventory> resources;
-  std::vector<std::string> warnings;  // devices claimed by two resources, unreadable trees
+  std::vector<std::string> warnings;    // devices claimed by two resources, unreadable trees
   std::vector<DisabledEntry> disabled;  // HyperConverged entries with disabled: true
 };
 

@@ -149,12 +149,12 @@ TEST_F(InventoryNode, ExactInventoryOfTheNodeCr) {
   EXPECT_EQ(storage.units[0].usb[0].dev_node, "/dev/bus/usb/001/002");
   const auto& per = find(inv, "kubevirt.io/peripherals");
   ASSERT_EQ(per.units.size(), 1u);
-  EXPECT_EQ(per.units[0].id, "usb-1-2.1+1-2.2+1-2.3");
+  EXPECT_EQ(per.units[0].id, "usb-1-2+1-3+1-4");
   ASSERT_EQ(per.units[0].usb.size(), 3u);
   EXPECT_EQ(per.units[0].usb[2].vendor, 0x072f);
   EXPECT_FALSE(per.units[0].numa_node.has_value());
   ASSERT_EQ(per.unusable.size(), 1u);
-  EXPECT_EQ(per.unusable[0].what, "usb 1-3 (045e:07a5)");
+  EXPECT_EQ(per.unusable[0].what, "usb 1-5 (045e:07a5)");
   EXPECT_EQ(per.unusable[0].reason,
             "incomplete bundle: no device left for 062a:4102 (selectors[1]), 072f:b100 "
             "(selectors[2])");
@@ -309,12 +309,12 @@ TEST_F(InventoryNode, UsbDeviceClaimedByTwoResourcesGoesToTheFirst) {
 }
 
 TEST_F(InventoryNode, UnplugedUsbDeviceNodeMakesTheBundleUnhealthy) {
-  std::filesystem::remove(tree_.path("/dev/bus/usb/001/005"));
+  std::filesystem::remove(tree_.path("/dev/bus/usb/001/004"));
   Inventory inv = inventory(fixture_text("seed002_usb_bundle.yaml"));
   const auto& r = find(inv, "kubevirt.io/peripherals");
   ASSERT_EQ(r.units.size(), 1u);
   EXPECT_FALSE(r.units[0].healthy);
-  EXPECT_EQ(r.units[0].health_reason, "/dev/bus/usb/001/005 is missing");
+  EXPECT_EQ(r.units[0].health_reason, "/dev/bus/usb/001/004 is missing");
 }
 
 TEST_F(InventoryNode, InventoryNeverWrites) {

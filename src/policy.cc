@@ -4,9 +4,9 @@
 // throw is inside parse_policy's try block, and nothing thrown leaves this file.
 //
 // Where the permitted devices are, by document shape (first match wins):
-//   kind: KubeVirt            spec.configuration.{permittedHostDevices,mediatedDevicesConfiguration}
-//   kind: HyperConverged      spec.{permittedHostDevices,mediatedDevicesConfiguration}
-//   no kind (a fragment)      spec.configuration.X, spec.X, configuration.X, X — seed 001 and
+//   kind: KubeVirt spec.configuration.{permittedHostDevices,mediatedDevicesConfiguration} kind:
+//   HyperConverged      spec.{permittedHostDevices,mediatedDevicesConfiguration} no kind (a
+//   fragment)      spec.configuration.X, spec.X, configuration.X, X — seed 001 and
 //                             seed 002 paste these fragments — or the contents of
 //                             permittedHostDevices themselves (pciHostDevices/mediatedDevices/usb
 //                             at the top).
@@ -37,7 +37,9 @@ namespace hostpass {
 
 namespace {
 
-int line_of(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
+int line_of(const YAML::Node& n) {
+  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+}
 
 bool is_hex(std::string_view s) {
   for (char c : s)
@@ -50,10 +52,9 @@ enum class ScalarType { String, Null, Bool, Int, Float };
 
 ScalarType resolve_plain(const std::string& v) {
   static const std::set<std::string> nulls = {"", "~", "null", "Null", "NULL"};
-  static const std::set<std::string> bools = {"true",  "True",  "TRUE", "false", "False", "FALSE",
-                                              "yes",   "Yes",   "YES",  "no",    "No",    "NO",
-                                              "on",    "On",    "ON",   "off",   "Off",   "OFF",
-                                              "y",     "Y",     "n",    "N"};
+  static const std::set<std::string> bools = {
+      "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No",
+      "NO",   "on",   "On",   "ON",    "off",   "Off",   "OFF", "y",   "Y",   "n",  "N"};
   static const std::regex int_re("^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$");
   static const std::regex float_re(
       "^[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\\.(inf|Inf|INF)$|"
@@ -79,11 +80,16 @@ std::string describe(const YAML::Node& n) {
   if (n.IsMap()) return "a mapping";
   if (n.IsSequence()) return "a list";
   switch (scalar_type(n)) {
-    case ScalarType::Null: return "nothing (null)";
-    case ScalarType::Bool: return "the boolean " + n.Scalar();
-    case ScalarType::Int: return "the number " + n.Scalar();
-    case ScalarType::Float: return "the number " + n.Scalar();
-    case ScalarType::String: return "the string \"" + n.Scalar() + "\"";
+    case ScalarType::Null:
+      return "nothing (null)";
+    case ScalarType::Bool:
+      return "the boolean " + n.Scalar();
+    case ScalarType::Int:
+      return "the number " + n.Scalar();
+    case ScalarType::Float:
+      return "the number " + n.Scalar();
+    case ScalarType::String:
+      return "the string \"" + n.Scalar() + "\"";
   }
   return "a value";
 }
@@ -167,7 +173,7 @@ void check_resource_name(Parser& p, const YAML::Node& n, const std::string& fiel
 }
 
 std::optional<PciVendorSelector> parse_pci_selector(Parser& p, const YAML::Node& n,
-                                                     const std::string& field) {
+                                                    const std::string& field) {
   auto text = p.string_value(n, field);
   if (!text) return std::nullopt;
   // KubeVirt lowercases the selector and looks it up in a map keyed by "vvvv:dddd" read from
@@ -175,8 +181,9 @@ std::optional<PciVendorSelector> parse_pci_selector(Parser& p, const YAML::Node&
   const std::string& s = *text;
   if (s.size() != 9 || s[4] != ':' || !is_hex(s.substr(0, 4)) || !is_hex(s.substr(5, 4))) {
     p.error(line_of(n), field,
-            "\"" + s + "\" is not a vendor:device selector: expected VVVV:DDDD, four hex digits "
-            "each, as lspci -nn prints them (e.g. 10de:1eb8)");
+            "\"" + s +
+                "\" is not a vendor:device selector: expected VVVV:DDDD, four hex digits "
+                "each, as lspci -nn prints them (e.g. 10de:1eb8)");
     return std::nullopt;
   }
   PciVendorSelector sel;
@@ -191,8 +198,9 @@ std::optional<uint16_t> parse_usb_id(Parser& p, const YAML::Node& n, const std::
   // usb_device.go parseSelector: strconv.ParseInt(s, 16, 32); lsusb prints four hex digits.
   if (text->size() > 4 || !is_hex(*text)) {
     p.error(line_of(n), field,
-            "\"" + *text + "\" is not a USB id: expected 1 to 4 hex digits, as lsusb prints them "
-            "(e.g. 046d)");
+            "\"" + *text +
+                "\" is not a USB id: expected 1 to 4 hex digits, as lsusb prints them "
+                "(e.g. 046d)");
     return std::nullopt;
   }
   return static_cast<uint16_t>(std::stoul(*text, nullptr, 16));
@@ -328,7 +336,8 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
         if (!value.IsSequence() || value.size() == 0) {
           p.error(line_of(value), af,
                   "expected a non-empty list of full PCI addresses (e.g. [\"0000:04:00.0\"]), "
-                  "got " + describe(value));
+                  "got " +
+                      describe(value));
           has_selector_key = true;
           continue;
         }
@@ -341,12 +350,14 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
             // Short addresses are refused (as one-deploy does): they are ambiguous across domains.
             auto short_form = PciAddress::parse(*text);
             p.error(line_of(value[j]), index_field(sub(f, key), j) + " (hostpass extension)",
-                    short_form.ok()
-                        ? "\"" + *text + "\" is a short address: give the full form with the "
-                          "domain, " + short_form->to_string() +
-                          " (short addresses are ambiguous across PCI domains)"
-                        : "\"" + *text + "\" is not a PCI address: expected the full form "
-                          "DDDD:BB:DD.F, as in 0000:04:00.0");
+                    short_form.ok() ? "\"" + *text +
+                                          "\" is a short address: give the full form with the "
+                                          "domain, " +
+                                          short_form->to_string() +
+                                          " (short addresses are ambiguous across PCI domains)"
+                                    : "\"" + *text +
+                                          "\" is not a PCI address: expected the full form "
+                                          "DDDD:BB:DD.F, as in 0000:04:00.0");
             continue;
           }
           d.addresses.push_back(*a);
@@ -394,8 +405,9 @@ void parse_mdev(Parser& p, const YAML::Node& list, const std::string& field, Pol
         if (auto s = p.string_value(value, sub(f, key))) {
           if (s->empty() || std::string(trim(*s)) != *s)
             p.error(line_of(value), sub(f, key),
-                    "\"" + *s + "\" can never match: a type name is not empty and has no "
-                    "leading or trailing spaces (see `hostpass mdev types`)");
+                    "\"" + *s +
+                        "\" can never match: a type name is not empty and has no "
+                        "leading or trailing spaces (see `hostpass mdev types`)");
           d.name_selector = *s;
         }
       } else if (key == "resourceName") {
@@ -566,16 +578,14 @@ void cross_check(Parser& p, const Policy& policy, const std::string& base) {
         p.error(d.line, pci_f,
                 "duplicate: selector " + hex4s(key.first) + ":" + hex4s(key.second) +
                     " is already listed at line " + std::to_string(it->second->line) + " (for " +
-                    it->second->resource_name +
-                    "); KubeVirt would silently keep only one of them");
+                    it->second->resource_name + "); KubeVirt would silently keep only one of them");
     }
     for (const PciAddress& a : d.addresses) {
       auto [it, fresh] = by_address.emplace(a, &d);
       if (!fresh)
         p.error(d.line, pci_f + ".pciAddressSelector (hostpass extension)",
                 "duplicate: " + a.to_string() + " is already claimed at line " +
-                    std::to_string(it->second->line) + " (for " + it->second->resource_name +
-                    ")");
+                    std::to_string(it->second->line) + " (for " + it->second->resource_name + ")");
     }
   }
   std::map<std::string, const PolicyMdevDevice*> by_mdev;
@@ -603,7 +613,8 @@ void cross_check(Parser& p, const Policy& policy, const std::string& base) {
   for (const auto& d : policy.pci) claim(d.resource_name, "pci", d.line, pci_f + ".resourceName");
   for (const auto& d : policy.mdev)
     claim(d.resource_name, "mdev", d.line, sub(base, "mediatedDevices") + ".resourceName");
-  for (const auto& d : policy.usb) claim(d.resource_name, "usb", d.line, sub(base, "usb") + ".resourceName");
+  for (const auto& d : policy.usb)
+    claim(d.resource_name, "usb", d.line, sub(base, "usb") + ".resourceName");
   // Mixed external / served entries under one name cannot both be true.
   std::map<std::string, std::pair<bool, int>> external;
   auto ext = [&](const std::string& name, bool e, int line, const std::string& f) {
@@ -615,7 +626,8 @@ void cross_check(Parser& p, const Policy& policy, const std::string& base) {
                   std::to_string(it->second.second) + "); make them agree");
   };
   for (const auto& d : policy.pci) ext(d.resource_name, d.external, d.line, pci_f);
-  for (const auto& d : policy.mdev) ext(d.resource_name, d.external, d.line, sub(base, "mediatedDevices"));
+  for (const auto& d : policy.mdev)
+    ext(d.resource_name, d.external, d.line, sub(base, "mediatedDevices"));
   for (const auto& d : policy.usb) ext(d.resource_name, d.external, d.line, sub(base, "usb"));
 }
 
@@ -631,8 +643,9 @@ bool is_extended_resource_name(const std::string& name, std::string* why) {
   };
   size_t slash = name.find('/');
   if (slash == std::string::npos)
-    return fail("it needs a domain prefix, as in nvidia.com/TU104GL_Tesla_T4 (names without one "
-                "are Kubernetes' own resources)");
+    return fail(
+        "it needs a domain prefix, as in nvidia.com/TU104GL_Tesla_T4 (names without one "
+        "are Kubernetes' own resources)");
   if (name.find("kubernetes.io/") != std::string::npos)
     return fail("the kubernetes.io domain is reserved for Kubernetes' own resources");
   if (name.rfind("requests.", 0) == 0)
@@ -646,8 +659,7 @@ bool is_extended_resource_name(const std::string& name, std::string* why) {
       "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
   static const std::regex qualified("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
   if (slash == 0) return fail("the domain prefix before '/' is empty");
-  if (prefix.size() > 253)
-    return fail("the domain prefix is longer than 253 characters");
+  if (prefix.size() > 253) return fail("the domain prefix is longer than 253 characters");
   if (!std::regex_match(prefix, dns1123_subdomain))
     return fail("the domain prefix \"" + name.substr(0, slash) +
                 "\" must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
@@ -669,11 +681,12 @@ Result<Policy> parse_policy(const std::string& yaml_text, const std::string& sou
   policy.source = source_name;
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
-    docs.erase(std::remove_if(docs.begin(), docs.end(),
-                              [](const YAML::Node& d) { return d.IsNull(); }),
-               docs.end());
+    docs.erase(
+        std::remove_if(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); }),
+        docs.end());
     if (docs.empty())
-      return invalid_input(source_name + ":1: (document): empty: expected a KubeVirt or "
+      return invalid_input(source_name +
+                           ":1: (document): empty: expected a KubeVirt or "
                            "HyperConverged CR, or a permittedHostDevices mapping");
     const YAML::Node* doc = &docs[0];
     if (docs.size() > 1) {

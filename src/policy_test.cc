@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -377,6 +379,57 @@ TEST(PolicyEdges, MdevSelectorWithSurroundingSpacesCanNeverMatch) {
                                    "can never match"),
             std::string::npos)
       << p.error().message;
+}
+
+}  // namespace
+}  // namespace hostpass
+
+namespace hostpass {
+namespace {
+
+// Every malformed variant of a real CR is refused with a "file:line: " message or accepted;
+// nothing throws or crashes (yaml-cpp's exceptions stay inside policy.cc). Deterministic: a fixed
+// linear congruential generator mutates the node CR 3000 times.
+TEST(PolicyRobustness, MutatedCrsAlwaysGiveFileLineErrors) {
+  const std::string base = fixture("node_kubevirt_cr.yaml");
+  const std::string alphabet = " :-[]{}\"'\n#&*!|>%@`,?0aZ\t";
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>(state >> 33);
+  };
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = base;
+    int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      size_t at = next() % s.size();
+      switch (next() % 3) {
+        case 0: s.erase(at, 1 + next() % 8); break;
+        case 1: s.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+        default: s.insert(at, s.substr(next() % s.size(), next() % 40)); break;
+      }
+    }
+    auto p = parse_policy(s, "cr.yaml");
+    if (p.ok()) {
+      ++accepted;
+      continue;
+    }
+    ++refused;
+    ASSERT_EQ(p.error().kind, ErrorKind::InvalidInput);
+    std::istringstream lines(p.error().message);
+    std::string line;
+    while (std::getline(lines, line)) {
+      ASSERT_EQ(line.rfind("cr.yaml:", 0), 0u) << line << "\n--- input:\n" << s;
+      size_t digits = 8;
+      while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits])))
+        ++digits;
+      ASSERT_GT(digits, 8u) << line;
+      ASSERT_EQ(line.compare(digits, 2, ": "), 0) << line;
+    }
+  }
+  EXPECT_GT(refused, 1000);  // the mutations do break the CR...
+  EXPECT_GT(accepted, 50);   // ...and some (in comments, in names) do not
 }
 
 }  // namespace

@@ -88,8 +88,8 @@ TEST_F(InventoryCli, ExactInventoryOfTheNode) {
       "\n"
       "kubevirt.io/peripherals (usb)\n"
       "  from selectors 045e:07a5 + 062a:4102 + 072f:b100 (line 36)\n"
-      "  unit usb-1-2.1+1-2.2+1-2.3  bus 001 device 004 045e:07a5 + bus 001 device 005 062a:4102 + bus 001 device 006 072f:b100  healthy\n"
-      "  not usable: usb 1-3 (045e:07a5): incomplete bundle: no device left for 062a:4102 (selectors[1]), 072f:b100 (selectors[2])\n"
+      "  unit usb-1-2+1-3+1-4  bus 001 device 003 045e:07a5 + bus 001 device 004 062a:4102 + bus 001 device 005 072f:b100  healthy\n"
+      "  not usable: usb 1-5 (045e:07a5): incomplete bundle: no device left for 062a:4102 (selectors[1]), 072f:b100 (selectors[2])\n"
       "    fix: plug in the missing device(s)\n"
       "\n"
       "capacity:\n"
@@ -150,13 +150,13 @@ TEST_F(InventoryCli, JsonInventoryOfTheNode) {
 
   const auto& per = j["resources"][9];
   EXPECT_EQ(per["kind"], "usb");
-  EXPECT_EQ(per["units"][0]["id"], "usb-1-2.1+1-2.2+1-2.3");
+  EXPECT_EQ(per["units"][0]["id"], "usb-1-2+1-3+1-4");
   ASSERT_EQ(per["units"][0]["usb"].size(), 3u);
   EXPECT_EQ(per["units"][0]["usb"][0],
-            (nlohmann::json{{"port", "1-2.1"}, {"bus", 1}, {"device", 4}, {"vendor", "045e"},
-                            {"product", "07a5"}, {"dev_node", "/dev/bus/usb/001/004"}}));
+            (nlohmann::json{{"port", "1-2"}, {"bus", 1}, {"device", 3}, {"vendor", "045e"},
+                            {"product", "07a5"}, {"dev_node", "/dev/bus/usb/001/003"}}));
   EXPECT_TRUE(per["units"][0]["numa_node"].is_null());
-  EXPECT_EQ(per["unusable"][0]["what"], "usb 1-3 (045e:07a5)");
+  EXPECT_EQ(per["unusable"][0]["what"], "usb 1-5 (045e:07a5)");
   EXPECT_EQ(j["warnings"].size(), 1u);
   EXPECT_EQ(j["disabled"], nlohmann::json::array());
 }

@@ -51,12 +51,35 @@ void build_inventory_node(FixtureTree& t) {
   t.add_mdev_instance("0000:01:00.0", "nvidia-230", kGridInstanceUuid);
   add_mdev_iommu_group(t, "0000:01:00.0", kGridInstanceUuid, 20);
 
+  // Flat on the root hub (ports 1-1 .. 1-5, devnums 2 .. 6): unit ids "usb-1-1" and
+  // "usb-1-2+1-3+1-4" are what the plugin and ledger tests allocate.
   t.add_usb_bus(1, "0000:00:14.0", "480");
-  add_seed002_usb_devices(t);
-  UsbSpec u;
-  u.port_path = "1-3"; u.vendor = 0x045e; u.product = 0x07a5; u.bcd_device = 0x0930;
-  u.devnum = 7; u.speed = "12"; u.manufacturer = "Microsoft";
-  t.add_usb(u);
+  struct Dev {
+    const char* port;
+    int devnum;
+    uint16_t vendor, product;
+    const char* speed;
+    const char* manufacturer;
+    const char* product_name;
+  };
+  const Dev devs[] = {
+      {"1-1", 2, 0x46f4, 0x0001, "480", "QEMU", "QEMU USB HARDDRIVE"},
+      {"1-2", 3, 0x045e, 0x07a5, "12", "Microsoft", "Microsoft 2.4GHz Transceiver v9.0"},
+      {"1-3", 4, 0x062a, 0x4102, "12", "MOSART Semi.", "2.4G Keyboard Mouse"},
+      {"1-4", 5, 0x072f, 0xb100, "12", "ACS", "ACR39U ICC Reader"},
+      {"1-5", 6, 0x045e, 0x07a5, "12", "Microsoft", "Microsoft 2.4GHz Transceiver v9.0"},
+  };
+  for (const Dev& d : devs) {
+    UsbSpec u;
+    u.port_path = d.port;
+    u.devnum = d.devnum;
+    u.vendor = d.vendor;
+    u.product = d.product;
+    u.speed = d.speed;
+    u.manufacturer = d.manufacturer;
+    u.product_name = d.product_name;
+    t.add_usb(u);
+  }
 }
 
 }  // namespace hostpass::testing

@@ -10,12 +10,16 @@
 //   0000:67:00.0/1 X710 8086:1572, both functions on vfio-pci, one group 12, /dev/vfio/12
 //   0000:68:00.0  V100 10de:1db6 on vfio-pci sharing group 13 with
 //   0000:68:00.1  I210 8086:1533 on igb (not viable); /dev/vfio/13
-//   0000:00:14.0  xHCI 8086:a36d on xhci_hcd, group 9, USB bus 1 with seed 002's devices
-//                 (add_seed002_usb_devices: 1-1 storage, hub 1-2 with 1-2.1/1-2.2/1-2.3 the
-//                 peripherals bundle) and
-//     1-3   045e:07a5 a second receiver (devnum 7): an incomplete second bundle
+//   0000:00:14.0  xHCI 8086:a36d on xhci_hcd, group 9, USB bus 1 (root hub usb1) with
+//     1-1   46f4:0001 QEMU USB storage               (seed 002's kubevirt.io/storage)
+//     1-2   045e:07a5 Microsoft wireless receiver    (seed 002's kubevirt.io/peripherals
+//     1-3   062a:4102 MosArt wireless mouse           bundle: these three)
+//     1-4   072f:b100 ACS ACR39U smartcard reader
+//     1-5   045e:07a5 a second receiver: an incomplete second bundle
+//   devnums 2..6 in that order, /dev/bus/usb/001/00N.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "fixture_tree.h"
