@@ -67,6 +67,7 @@ const char* kNames[4] = {"nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GV100GL_Tesl
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int devices = argc > 1 ? std::atoi(argv[1]) : 10000;
   std::string base = "/tmp/hostpass-plugin-bench-" + std::to_string(::getpid());
   FixtureTree tree(base + "/root");
