@@ -107,8 +107,12 @@ class OneProbe : public ::testing::Test {
     s.address = "0000:0a:00.0"; s.vendor = 0x8086; s.device = 0x5845; s.class_code = 0x010802;
     s.iommu_group = 10; s.numa_node = 1;
     tree_.add_pci(s);
-    s = {};  // a device in PCI domain 0001 (VMD-style), unknown to pci.ids
-    s.address = "0001:00:00.0"; s.vendor = 0x1234; s.device = 0xabcd; s.class_code = 0xff0000;
+    // A device in PCI domain 0001 (behind Intel VMD). Its ids are known to pci.ids on purpose:
+    // for ids it does not know, libpci falls back to udev's hwdb and, where no hwdb.bin exists,
+    // leaks the udev context of every such lookup (pciutils names-hwdb.c), which LeakSanitizer
+    // reports against whoever asked.
+    s = {};
+    s.address = "0001:00:00.0"; s.vendor = 0x8086; s.device = 0x0a54; s.class_code = 0x010802;
     s.iommu_group = 11;
     tree_.add_pci(s);
   }
@@ -170,7 +174,7 @@ TEST_F(OneProbe, ExactBlockForTheT4IncludingOpenNebulasAddressForm) {
 }
 
 TEST_F(OneProbe, NumaMinusOneIsADashAndOtherDomainsKeepTheirDomain) {
-  auto out = opennebula_probe(host_, OneProbeOptions{"1234:abcd"});
+  auto out = opennebula_probe(host_, OneProbeOptions{"8086:0a54"});
   ASSERT_TRUE(out.ok());
   auto blocks = parse_back(*out);
   ASSERT_EQ(blocks.size(), 1u);
