@@ -27,7 +27,7 @@ topology=$1
 out=$2
 hostpass_bin=$3
 here=$(cd "$(dirname "$0")" && pwd)
-timeout_s=${HOSTPASS_KERNEL_TIMEOUT:-300}
+timeout_s=${HOSTPASS_KERNEL_TIMEOUT:-540}
 
 scenario="$here/guest/scenario_$topology.sh"
 [ -f "$scenario" ] || { echo "boot.sh: unknown topology '$topology' (no $scenario)" >&2; exit 2; }

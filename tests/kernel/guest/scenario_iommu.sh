@@ -45,6 +45,19 @@ raw_unbind $LEGB
 capture state.restored pci_state
 capture netdevs.restored pci_netdevs
 
+# --- USB: hostpass list --usb vs the kernel's /sys/bus/usb/devices ---------------------------
+usb_sysfs() {  # NAME BUSNUM DEVNUM IDVENDOR IDPRODUCT BCDDEVICE CLASS SPEED, devices only
+  for d in /sys/bus/usb/devices/*; do
+    n=$(basename "$d")
+    case "$n" in *:*) continue ;; esac
+    echo "$n $(cat "$d/busnum") $(cat "$d/devnum") $(cat "$d/idVendor") $(cat "$d/idProduct")" \
+      "$(cat "$d/bcdDevice") $(cat "$d/bDeviceClass") $(cat "$d/speed")"
+  done
+}
+capture usb.sysfs usb_sysfs
+capture_stdout usb.json hostpass --json list --usb
+capture usb.list hostpass list --usb
+
 # --- the bind engine (hostpass bind/unbind/recover), when this hostpass has it --------------
 if hostpass --help 2>&1 | grep -q '^ *bind '; then
   hp_emit "have bind"
@@ -84,20 +97,27 @@ if hostpass --help 2>&1 | grep -q '^ *bind '; then
   capture state.nomodule pci_state
   insmod /lib/modules/vfio-pci.ko
 
-  # Crash recovery: SIGKILL hostpass bind at staggered moments, then `recover`. Wherever the
-  # kill lands, afterwards the device is on e1000e or (bind finished) vfio-pci, never driverless,
-  # and no journal is left.
-  for delay in 20000 60000 120000 250000; do
+  # Crash recovery: SIGKILL `hostpass bind` at a point between its writes, then `recover`.
+  # "journal": as soon as the journal exists (written before the first sysfs write);
+  # "override": as soon as driver_override reads vfio-pci (after the first sysfs write).
+  # Wherever the kill lands, afterwards the device is on e1000e or (bind finished) vfio-pci,
+  # never driverless, and no journal is left.
+  for point in journal override; do
     hostpass bind $OWN >/dev/null 2>&1 &
     pid=$!
-    usleep $delay
+    while kill -0 $pid 2>/dev/null; do
+      if [ $point = journal ] && [ -e /var/lib/hostpass/journal.json ]; then break; fi
+      if [ $point = override ] &&
+        [ "$(cat /sys/bus/pci/devices/$OWN/driver_override)" = vfio-pci ]; then break; fi
+    done
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
-    capture crash.$delay.killed pci_state
-    capture crash.$delay.journal ls /var/lib/hostpass
-    capture crash.$delay.recover hostpass recover
-    capture crash.$delay.recovered pci_state
-    capture crash.$delay.journal-after ls /var/lib/hostpass
+    capture crash.$point.killed pci_state
+    capture crash.$point.journal ls /var/lib/hostpass
+    capture crash.$point.recover hostpass recover
+    capture crash.$point.recovered pci_state
+    capture crash.$point.override cat /sys/bus/pci/devices/$OWN/driver_override
+    capture crash.$point.journal-after ls /var/lib/hostpass
     hostpass unbind $OWN >/dev/null 2>&1
   done
   capture state.crash.end pci_state
