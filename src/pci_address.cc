@@ -34,14 +34,19 @@ bool take_char(std::string_view& s, char c) {
   return true;
 }
 
-Error bad_address(std::string_view text, const std::string& why) {
+Error bad_address_impl(std::string_view text, const std::string& why, bool allow_short) {
   std::string shown(text.substr(0, 64));
   if (text.size() > 64) shown += "...";
   return invalid_input("invalid PCI address '" + shown + "': " + why +
-                       " (expected DDDD:BB:DD.F like 0000:06:00.0, or BB:DD.F like 06:00.0)");
+                       (allow_short ? " (expected DDDD:BB:DD.F like 0000:06:00.0, or BB:DD.F "
+                                      "like 06:00.0)"
+                                    : " (expected DDDD:BB:DD.F like 0000:06:00.0)"));
 }
 
 Result<PciAddress> parse_impl(std::string_view text, bool allow_short) {
+  auto bad_address = [allow_short](std::string_view t, const std::string& why) {
+    return bad_address_impl(t, why, allow_short);
+  };
   if (text.empty()) return bad_address(text, "empty");
   if (text.size() > 16) return bad_address(text, "too long");
   // Count colons to tell the forms apart: 2 → full, 1 → short.

@@ -44,6 +44,7 @@ TEST(PciAddress, FullFormRequiredWhenAsked) {
   auto r = PciAddress::parse_full("09:00.0");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("short addresses are not accepted"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("or BB:DD.F"), std::string::npos) << r.error().message;
 }
 
 TEST(PciAddress, OrdersByDomainBusDeviceFunction) {
