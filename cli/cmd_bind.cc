@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "ledger.h"
+#include "preflight.h"
 #include "vfio_bind.h"
 
 namespace hostpass {
@@ -103,10 +105,22 @@ bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recov
     cli.exit_code = report_error(e);
     return false;
   }
-  if (!r->journal_found) return true;
-  recovered = {{"operation", r->operation}, {"notes", r->notes}};
-  std::cerr << "hostpass: recovered an interrupted " << r->operation << " first:\n";
-  for (const std::string& n : r->notes) std::cerr << "hostpass:   " << n << "\n";
+  if (r->journal_found) {
+    recovered = {{"operation", r->operation}, {"notes", r->notes}};
+    std::cerr << "hostpass: recovered an interrupted " << r->operation << " first:\n";
+    for (const std::string& n : r->notes) std::cerr << "hostpass:   " << n << "\n";
+  }
+  // An assign/release the ledger had started (ledger.h) is finished the same way.
+  auto l = repair_ledger(cli.host(), state_dir);
+  if (!l.ok()) {
+    if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+    cli.exit_code = report_error(l.error());
+    return false;
+  }
+  if (l->intent_found) {
+    std::cerr << "hostpass: finished an interrupted " << l->operation << " first:\n";
+    for (const std::string& n : l->notes) std::cerr << "hostpass:   " << n << "\n";
+  }
   return true;
 }
 
@@ -134,6 +148,13 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   nlohmann::json recovered = nullptr;
   if (!o.dry_run && !recover_first(cli, o.state_dir, recovered)) return cli.exit_code;
 
+  // Binding needs an active IOMMU and the VFIO modules: say so before touching anything.
+  if (bind && o.driver.rfind("vfio", 0) == 0) {
+    if (Status s = preflight_gate(cli.host()); !s.ok()) {
+      if (cli.json) std::cout << error_json(s.error()).dump(2) << "\n";
+      return report_error(s.error());
+    }
+  }
   auto r = bind ? bind_devices(cli.host(), addresses, o) : unbind_devices(cli.host(), addresses, o);
   if (!r.ok()) {
     if (cli.json) {
@@ -173,6 +194,17 @@ int run_recover(Cli& cli, const std::string& state_dir) {
   if (!r.ok()) {
     if (cli.json) std::cout << error_json(r.error()).dump(2) << "\n";
     return report_error(r.error());
+  }
+  // Then the ledger's interrupted assign/release, if any (it finds no journal left to replay).
+  auto l = repair_ledger(cli.host(), state_dir);
+  if (!l.ok()) {
+    if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+    return report_error(l.error());
+  }
+  for (const std::string& n : l->notes) r->notes.push_back(n);
+  if (l->intent_found) {
+    r->journal_found = true;
+    if (r->operation.empty()) r->operation = l->operation;
   }
   if (cli.json) {
     nlohmann::json j;
