@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — builds and runs every test tier:
-#   1. unit and CLI end-to-end tests (ctest labels unit, cli) in build/
-#   2. the unit tests and fuzz smoke runs again under ASan + UBSan in build-asan/
+#   1. unit, CLI end-to-end, device-plugin and fuzz-smoke tests (ctest labels unit, cli, plugin,
+#      fuzz) in build/
+#   2. the unit, device-plugin and fuzz-smoke tests again under ASan + UBSan in build-asan/
 #   3. the real-kernel tier (ctest label kernel): hostpass inside QEMU, when present
 # Ends with one line "N passed, N failed". Exit status is non-zero when anything failed.
 set -uo pipefail
@@ -36,20 +37,20 @@ if ! cmake --build build -- -j"$jobs" >build/build.log 2>&1; then
   grep -E 'error|FAILED' -A5 build/build.log | head -80
   exit 1
 fi
-echo "== unit and cli tests"
-(cd build && ctest -L 'unit|cli|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build/ctest.log | tail -n 15
+echo "== unit, cli, device-plugin and fuzz tests"
+(cd build && ctest -L 'unit|cli|plugin|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build/ctest.log | tail -n 15
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count build/ctest.log
 
 echo "== unit tests under ASan + UBSan"
 configure build-asan -DCMAKE_BUILD_TYPE=Debug -DHOSTPASS_SANITIZE=ON -DHOSTPASS_BENCH=OFF || exit 1
 fuzzers=$(cd build-asan && ninja -t targets all 2>/dev/null | grep -oE '^[a-z_]+_fuzz:' | grep -v '^cmake_' | tr -d : | sort -u)
-if ! cmake --build build-asan --target unit_tests $fuzzers -- -j"$jobs" >build-asan/build.log 2>&1; then
+if ! cmake --build build-asan --target unit_tests plugin_tests $fuzzers -- -j"$jobs" >build-asan/build.log 2>&1; then
   grep -E 'error|FAILED' -A5 build-asan/build.log | head -80
   exit 1
 fi
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest -L 'unit|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build-asan/ctest.log | tail -n 5
+  ctest -L 'unit|plugin|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build-asan/ctest.log | tail -n 5
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count build-asan/ctest.log
 
