@@ -11,33 +11,13 @@
 
 #include "fixture_tree.h"
 #include "run_program.h"
+#include "tree_digest.h"
 #include "test_dirs.h"
 
 namespace fs = std::filesystem;
 
 namespace hostpass::testing {
 namespace {
-
-std::map<std::string, std::string> digest(const std::string& root) {
-  std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    std::string rel = it->path().string().substr(root.size());
-    // The simulated kernel's own bookkeeping (its native driver table), not the machine.
-    if (rel.rfind("/.simkernel", 0) == 0) continue;
-    if (it->is_symlink()) {
-      out[rel] = "-> " + fs::read_symlink(it->path()).string();
-    } else if (it->is_regular_file()) {
-      std::ifstream f(it->path(), std::ios::binary);
-      std::stringstream ss;
-      ss << f.rdbuf();
-      out[rel] = ss.str();
-    } else {
-      out[rel] = "<dir>";
-    }
-  }
-  return out;
-}
 
 class ApplyCli : public ::testing::Test {
  protected:
@@ -72,17 +52,17 @@ TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
             "applied: 2 device(s) changed\n");
   EXPECT_EQ(driver("0000:00:04.0"), "vfio-pci");
   EXPECT_EQ(driver("0000:03:00.0"), "vfio-pci");
-  auto before = digest(tree_.root());
+  auto before = tree_digest(tree_.root(), "/.simkernel");
   ProgramRun again = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
-  EXPECT_EQ(digest(tree_.root()), before);
+  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 
 TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");
-  auto before = digest(tree_.root());
+  auto before = tree_digest(tree_.root(), "/.simkernel");
   ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(
@@ -93,7 +73,7 @@ TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
-  EXPECT_EQ(digest(tree_.root()), before);
+  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 
 TEST_F(ApplyCli, BadFilesExitTwoWithTheLineAndZeroWrites) {
@@ -110,11 +90,11 @@ TEST_F(ApplyCli, BadFilesExitTwoWithTheLineAndZeroWrites) {
   };
   for (const auto& [text, message] : corpus) {
     tree_.write("/hostpass.yaml", text);
-    auto before = digest(tree_.root());
+    auto before = tree_digest(tree_.root(), "/.simkernel");
     ProgramRun r = sim({"apply", "-f", "/hostpass.yaml"});
     EXPECT_EQ(r.exit_code, 2) << text << "\n" << r.err;
     EXPECT_NE(r.err.find("hostpass: /" + message), std::string::npos) << text << "\n" << r.err;
-    EXPECT_EQ(digest(tree_.root()), before) << text;
+    EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before) << text;
   }
   ProgramRun missing = sim({"apply", "-f", "/nope.yaml"});
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
@@ -122,11 +102,11 @@ TEST_F(ApplyCli, BadFilesExitTwoWithTheLineAndZeroWrites) {
 
 TEST_F(ApplyCli, RefusesTheRootDiskWithExitTwo) {
   tree_.write("/h.yaml", "version: 1\ndevices:\n  - address: \"0000:00:02.0\"\n");
-  auto before = digest(tree_.root());
+  auto before = tree_digest(tree_.root(), "/.simkernel");
   ProgramRun r = sim({"apply", "-f", "/h.yaml"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("root filesystem"), std::string::npos) << r.err;
-  EXPECT_EQ(digest(tree_.root()), before);
+  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 
 TEST_F(ApplyCli, PersistPrintsByDefaultAndWritesWithWrite) {
@@ -162,7 +142,7 @@ TEST_F(ApplyCli, PersistUdevWarnsOnWorldWritable) {
 }
 
 TEST_F(ApplyCli, PersistBadInputExitsTwo) {
-  auto before = digest(tree_.root());
+  auto before = tree_digest(tree_.root(), "/.simkernel");
   for (std::vector<std::string> args :
        {std::vector<std::string>{"persist", "--format", "yaml"},
         {"persist", "--format", "butane", "--write"},
@@ -173,7 +153,7 @@ TEST_F(ApplyCli, PersistBadInputExitsTwo) {
     ProgramRun r = hostpass(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
   }
-  EXPECT_EQ(digest(tree_.root()), before);
+  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "fixture_tree.h"
 #include "pci_device.h"
 #include "run_program.h"
+#include "tree_digest.h"
 #include "sim_kernel.h"
 #include "test_dirs.h"
 #include "vfio_bind.h"
@@ -22,25 +23,6 @@ namespace fs = std::filesystem;
 namespace hostpass::testing {
 namespace {
 
-// Every path under root with its link target or file content.
-std::map<std::string, std::string> tree_digest(const std::string& root) {
-  std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    std::string rel = it->path().string().substr(root.size());
-    if (it->is_symlink()) {
-      out[rel] = "-> " + fs::read_symlink(it->path()).string();
-    } else if (it->is_regular_file()) {
-      std::ifstream f(it->path(), std::ios::binary);
-      std::stringstream ss;
-      ss << f.rdbuf();
-      out[rel] = ss.str();
-    } else {
-      out[rel] = "<dir>";
-    }
-  }
-  return out;
-}
 
 class BindCli : public ::testing::Test {
  protected:

@@ -1,6 +1,8 @@
 // fixture_tree.cc — see fixture_tree.h.
 #include "fixture_tree.h"
 
+#include "host.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -341,19 +343,8 @@ void FixtureTree::add_virtual_net(const std::string& ifname, const std::vector<s
   write(base + "/flags", up ? "0x1003\n" : "0x1002\n");
   write(base + "/operstate", up ? "up\n" : "down\n");
   for (const std::string& l : lowers) {
-    std::string target = fs::read_symlink(path("/sys/class/net/" + l)).string();
-    std::string lower_abs = "/sys/class/net/" + target;  // resolve "../../devices/..."
-    // Normalize lexically.
-    std::vector<std::string> parts;
-    for (const std::string& part : split_path(lower_abs)) {
-      if (part == "..") {
-        if (!parts.empty()) parts.pop_back();
-      } else {
-        parts.push_back(part);
-      }
-    }
-    std::string abs;
-    for (const std::string& part : parts) abs += "/" + part;
+    std::string link = "/sys/class/net/" + l;
+    std::string abs = resolve_link(link, fs::read_symlink(path(link)).string());
     symlink(relative(base + "/lower_" + l, abs), base + "/lower_" + l);
   }
   symlink(relative("/sys/class/net/" + ifname, base), "/sys/class/net/" + ifname);
