@@ -10,17 +10,15 @@
 # Everything that mutates (module loading, driver binding) happens inside the guest: this script
 # only reads this machine's files (the kernel cache, the hostpass binary and its libraries).
 #
-# Topologies (q35, software emulation: no /dev/kvm is needed; the CPU says GenuineIntel to match
-# the Intel IOMMU: TCG's default qemu64 model says AuthenticAMD):
-#   iommu    intel-iommu,intremap=on + intel_iommu=on, and
-#              00:02.0 root port → 01:00.0 e1000e          (own IOMMU group)
-#              00:03.0 root port → 02:00.0 e1000e          (own IOMMU group)
-#              00:04.0 root port → 03:00.0 pcie-pci-bridge → 04:01.0, 04:02.0 e1000
-#                                                           (one group: conventional PCI)
-#              00:05.0 root port → 05:00.0, 05:00.1 e1000e (one multifunction slot, one group)
-#              00:06.0 root port → 06:00.0 qemu-xhci with usb-kbd and usb-storage
-#   noiommu  the same machine and kernel booted with intel_iommu=off: VT-d present, not enabled
-#              00:02.0 root port → 01:00.0 e1000e
+# Topologies: tests/kernel/topologies/<TOPOLOGY>.sh, sourced here (bash) with $out, $here,
+# $kdir (the unpacked kernel package), $release and $base_cmdline set. It must set
+#   topo_args         array: QEMU's device arguments (q35 is the machine; no -device by default)
+#   cmdline           the kernel command line (start from "$base_cmdline")
+# and may set
+#   cpu               QEMU's -cpu (default qemu64,vendor=GenuineIntel: TCG's qemu64 model says
+#                     AuthenticAMD, which next to an Intel IOMMU is a machine nobody owns)
+#   initramfs_extra   array of "SRC=DEST" files added to the initramfs (DEST absolute in the guest)
+# guest/scenario_<TOPOLOGY>.sh is the script the guest runs.
 set -euo pipefail
 
 topology=$1
@@ -30,7 +28,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=${HOSTPASS_KERNEL_TIMEOUT:-540}
 
 scenario="$here/guest/scenario_$topology.sh"
-[ -f "$scenario" ] || { echo "boot.sh: unknown topology '$topology' (no $scenario)" >&2; exit 2; }
+topology_file="$here/topologies/$topology.sh"
+[ -f "$scenario" ] && [ -f "$topology_file" ] ||
+  { echo "boot.sh: unknown topology '$topology' (no $scenario or $topology_file)" >&2; exit 2; }
 [ -x "$hostpass_bin" ] || { echo "boot.sh: no hostpass binary at $hostpass_bin (build it first)" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null ||
   { echo "boot.sh: qemu-system-x86_64 missing: bash scripts/deps.sh test" >&2; exit 2; }
@@ -41,45 +41,25 @@ rm -f "$out"/console.log "$out"/results.raw "$out"/results.log "$out"/timing.txt
 kdir=$("$here/fetch_kernel.sh")
 vmlinuz=$(ls "$kdir"/tree/boot/vmlinuz-* | head -1)
 release=${vmlinuz##*/vmlinuz-}
-initrd="$out/initramfs.cpio.gz"
-"$here/build_initramfs.sh" "$kdir/tree/lib/modules/$release" "$hostpass_bin" "$scenario" "$initrd"
 
-common_args=(-machine q35 -cpu qemu64,vendor=GenuineIntel -m 512 -smp 1 -nodefaults -no-reboot -display none -monitor none
-  -kernel "$vmlinuz" -initrd "$initrd"
-  -serial "file:$out/console.log" -serial "file:$out/results.raw")
 # no_timer_check: under software emulation on a loaded machine the kernel's "does the timer
 # interrupt arrive through the interrupt-remapped IO-APIC" probe can time out and panic
 # ("timer doesn't work through Interrupt-remapped IO-APIC"); KVM guests skip it the same way.
 base_cmdline="console=ttyS0 panic=-1 no_timer_check quiet loglevel=4 rdinit=/init"
-case "$topology" in
-  iommu)
-    truncate -s 4M "$out/usb-stick.img"
-    topo_args=(-device intel-iommu,intremap=on
-      -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2
-      -device e1000e,bus=rp1,id=nic_own
-      -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3
-      -device e1000e,bus=rp2,id=nic_host
-      -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x4
-      -device pcie-pci-bridge,bus=rp3,id=br1
-      -device e1000,bus=br1,addr=0x1,id=legacy_a
-      -device e1000,bus=br1,addr=0x2,id=legacy_b
-      -device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x5
-      -device e1000e,bus=rp4,addr=0x0.0,multifunction=on,id=mf0
-      -device e1000e,bus=rp4,addr=0x0.1,id=mf1
-      -device pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x6
-      -device qemu-xhci,bus=rp5,id=xhci
-      -device usb-kbd,bus=xhci.0
-      -drive if=none,id=stick,format=raw,file="$out/usb-stick.img"
-      -device usb-storage,bus=xhci.0,drive=stick)
-    cmdline="$base_cmdline intel_iommu=on"
-    ;;
-  noiommu)
-    topo_args=(-device intel-iommu,intremap=on
-      -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2
-      -device e1000e,bus=rp1,id=nic_own)
-    cmdline="$base_cmdline intel_iommu=off"
-    ;;
-esac
+cpu=qemu64,vendor=GenuineIntel
+topo_args=()
+cmdline=$base_cmdline
+initramfs_extra=()
+# shellcheck source=/dev/null
+. "$topology_file"
+
+initrd="$out/initramfs.cpio.gz"
+HOSTPASS_INITRAMFS_EXTRA=$(printf '%s\n' "${initramfs_extra[@]+"${initramfs_extra[@]}"}") \
+  "$here/build_initramfs.sh" "$kdir/tree/lib/modules/$release" "$hostpass_bin" "$scenario" "$initrd"
+
+common_args=(-machine q35 -cpu "$cpu" -m 512 -smp 1 -nodefaults -no-reboot -display none -monitor none
+  -kernel "$vmlinuz" -initrd "$initrd"
+  -serial "file:$out/console.log" -serial "file:$out/results.raw")
 
 start=$(date +%s.%N)
 set +e

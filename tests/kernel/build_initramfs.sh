@@ -8,6 +8,7 @@
 #   /lib/modules/*.ko       the modules below, copied flat from Debian's unpacked tree
 #   /modules.order          their insmod order (the tree has no modules.dep: dependencies first)
 #   /init, /lib/hostpass-tier.sh, /scenario.sh
+#   and every "SRC=DEST" line of $HOSTPASS_INITRAMFS_EXTRA (a topology's own files)
 # Reads only; the staging directory is a temporary directory removed on exit.
 set -euo pipefail
 
@@ -73,6 +74,14 @@ done
 install -m 0755 "$here/guest/init" "$stage/init"
 install -m 0644 "$here/guest/hostpass-tier.sh" "$stage/lib/hostpass-tier.sh"
 install -m 0755 "$scenario" "$stage/scenario.sh"
+while IFS= read -r extra; do
+  [ -n "$extra" ] || continue
+  src=${extra%%=*}
+  dest=${extra#*=}
+  [ -e "$src" ] || { echo "build_initramfs.sh: extra file $src does not exist" >&2; exit 1; }
+  mkdir -p "$stage/$(dirname "$dest")"
+  cp -L "$src" "$stage/$dest"
+done <<<"${HOSTPASS_INITRAMFS_EXTRA:-}"
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc --owner 0:0) |
   gzip -1 >"$out.tmp"
