@@ -6,7 +6,8 @@
 //         start does); writes the mdevctl definition (start: auto) unless --transient
 // remove  one instance by UUID, and its mdevctl definition unless --keep-definition
 // apply   the instances a KubeVirt/HyperConverged CR's mediatedDevicesConfiguration asks for on
-//         this node (mdev_apply.h); --dry-run prints the plan only
+//         this node, after removing instances of types no longer wanted and not in use
+//         (mdev_apply.h); --dry-run prints the plan only, --keep-undesired removes nothing
 // Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, mdev_apply.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -200,6 +201,7 @@ struct ApplyArgs {
   std::vector<std::string> labels;  // KEY=VALUE
   bool dry_run = false;
   bool transient = false;
+  bool keep_undesired = false;
 };
 
 int run_apply(Cli& cli, const ApplyArgs& a) {
@@ -238,29 +240,52 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
   if (!instances.ok()) return report_error(instances.error());
   print_warnings(warnings);
   std::vector<std::string> desired = desired_mdev_types(policy->mdev_config, labels);
-  MdevApplyPlan plan = plan_mdev_apply(*types, *instances, desired);
+  MdevApplyInputs inputs;
+  inputs.desired = desired;
+  inputs.external_selectors = external_mdev_selectors(*policy);
+  inputs.remove_undesired = !a.keep_undesired;
+  auto users = mdev_users_by_uuid(host, *instances);
+  if (users.ok()) {
+    inputs.in_use = *users;
+  } else {
+    // Without /proc nobody can tell whether a VM holds an instance: remove none of them.
+    for (const MdevInstance& m : *instances)
+      inputs.in_use[m.uuid] = "cannot tell whether it is in use (" + users.error().message + ")";
+  }
+  MdevApplyPlan plan = plan_mdev_apply(*types, *instances, inputs);
   MdevApplyResult result;
   if (!a.dry_run) result = apply_mdev_plan(host, plan, MdevApplyOptions{!a.transient});
 
   if (cli.json) {
-    nlohmann::json creates = nlohmann::json::array(), undesired = nlohmann::json::array(),
-                   created = nlohmann::json::array();
+    nlohmann::json creates = nlohmann::json::array(), removes = nlohmann::json::array(),
+                   kept = nlohmann::json::array(), created = nlohmann::json::array(),
+                   removed = nlohmann::json::array();
     for (const MdevApplyCreate& c : plan.creates)
       creates.push_back({{"parent", c.parent},
                          {"type", c.type_id},
                          {"type_name", or_null(c.type_name)},
-                         {"count", c.count}});
-    for (const MdevInstance& m : plan.undesired)
-      undesired.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
-    for (const MdevInstance& m : result.created)
-      created.push_back({{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}});
+                         {"count", c.count},
+                         {"after_removal", c.after_removal}});
+    auto instance = [](const MdevInstance& m) {
+      return nlohmann::json{{"uuid", m.uuid}, {"parent", m.parent}, {"type", m.type_id}};
+    };
+    for (const MdevInstance& m : plan.removes) removes.push_back(instance(m));
+    for (const MdevKept& k : plan.kept) {
+      nlohmann::json j = instance(k.instance);
+      j["reason"] = k.reason;
+      kept.push_back(j);
+    }
+    for (const MdevInstance& m : result.created) created.push_back(instance(m));
+    for (const MdevInstance& m : result.removed) removed.push_back(instance(m));
     std::cout << nlohmann::json{{"dry_run", a.dry_run},
                                 {"desired", plan.desired},
                                 {"configured_parents", plan.configured_parents},
                                 {"creates", creates},
                                 {"unmatched", plan.unmatched},
-                                {"undesired", undesired},
+                                {"removes", removes},
+                                {"kept", kept},
                                 {"notes", plan.notes},
+                                {"removed", removed},
                                 {"created", created},
                                 {"errors", result.errors}}
                      .dump(2)
@@ -275,17 +300,31 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
       for (const std::string& d : desired) list += (list.empty() ? "" : ", ") + d;
       out += "desired types: " + list + "\n";
     }
+    for (const MdevInstance& m : plan.removes)
+      out += (a.dry_run ? "would remove " : "remove ") + m.uuid + " " + m.parent + " " +
+             m.type_id + (m.type_name.empty() ? "" : " (" + m.type_name + ")") +
+             ": type not desired\n";
+    for (const MdevKept& k : plan.kept)
+      out += "kept: " + k.instance.uuid + " " + k.instance.parent + " " + k.instance.type_id +
+             ": " + k.reason + "\n";
     for (const std::string& p : plan.configured_parents)
       out += p + ": already has mediated devices: left as it is\n";
-    for (const MdevApplyCreate& c : plan.creates)
-      out += c.parent + ": " + (a.dry_run ? "would create " : "create ") + std::to_string(c.count) +
-             " x " + c.type_id + (c.type_name.empty() ? "" : " (" + c.type_name + ")") + "\n";
+    for (const MdevApplyCreate& c : plan.creates) {
+      std::string what = " x " + c.type_id + (c.type_name.empty() ? "" : " (" + c.type_name + ")");
+      if (c.after_removal)
+        out += c.parent + ": " + (a.dry_run ? "would create " : "create ") + c.type_id +
+               (c.type_name.empty() ? "" : " (" + c.type_name + ")") +
+               ", as many as it offers once its undesired instances are removed\n";
+      else
+        out += c.parent + ": " + (a.dry_run ? "would create " : "create ") +
+               std::to_string(c.count) + what + "\n";
+    }
     for (const std::string& u : plan.unmatched)
       out += "not on this node: " + u + " (no type id or name matches)\n";
     for (const std::string& n : plan.notes) out += "note: " + n + "\n";
-    for (const MdevInstance& m : plan.undesired)
-      out += "not desired, kept: " + m.uuid + " " + m.parent + " " + m.type_id +
-             " (remove with `hostpass mdev remove " + m.uuid + "`)\n";
+    if (!a.dry_run && !plan.removes.empty())
+      out += "removed " + std::to_string(result.removed.size()) + " mediated device" +
+             (result.removed.size() == 1 ? "" : "s") + "\n";
     if (!a.dry_run)
       out += "created " + std::to_string(result.created.size()) + " mediated device" +
              (result.created.size() == 1 ? "" : "s") +
@@ -341,6 +380,8 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
                     "a label of this node, KEY=VALUE, for nodeMediatedDeviceTypes (repeatable)");
   apply->add_flag("--dry-run", apply_args->dry_run, "print the plan, change nothing");
   apply->add_flag("--transient", apply_args->transient, "do not write mdevctl definitions");
+  apply->add_flag("--keep-undesired", apply_args->keep_undesired,
+                  "report instances of types no longer desired instead of removing them");
   apply->callback([&cli, apply_args] { cli.exit_code = run_apply(cli, *apply_args); });
 }
 

@@ -1,16 +1,19 @@
-// cmd_verify.cc — `hostpass verify ADDR... [--json]`: prove each device is assignable the way QEMU
-// will open it (vfio_verify.h): container, group, viability, attach, IOMMU, device fd, info.
+// cmd_verify.cc — `hostpass verify ADDR|UUID... [--json]`: prove each device (a PCI function, or a
+// mediated device by its UUID) is assignable the way QEMU will open it (vfio_verify.h):
+// container, group, viability, attach, IOMMU, device fd, info.
 //
 // Text: per device a header line, one line per step ("ok" or "FAIL", the step, the detail), then
 // a verdict line. JSON: an array, one object per device (schema in docs/verify.md).
-// Exit codes: 0 every device verified, 1 a step failed for some device, 2 bad address (all
-// addresses are validated before anything is opened).
+// Exit codes: 0 every device verified, 1 a step failed for some device, 2 bad address or UUID
+// (all arguments are validated before anything is opened).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
+#include "mdev.h"
 #include "vfio_verify.h"
 
 namespace hostpass {
@@ -19,7 +22,12 @@ namespace {
 
 nlohmann::json report_to_json(const VerifyReport& r) {
   nlohmann::json j;
-  j["address"] = r.address.to_string();
+  j["address"] = r.device_name;
+  j["kind"] = r.mdev ? "mdev" : "pci";
+  if (r.mdev) {
+    j["mdev_parent"] = r.mdev_parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mdev_parent);
+    j["mdev_type"] = r.mdev_type.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mdev_type);
+  }
   j["iommu_group"] = r.iommu_group ? nlohmann::json(*r.iommu_group) : nlohmann::json(nullptr);
   j["ok"] = r.ok();
   const VerifyStep* failed = r.failure();
@@ -48,7 +56,9 @@ nlohmann::json report_to_json(const VerifyReport& r) {
 }
 
 void print_report(const VerifyReport& r) {
-  std::string out = r.address.to_string();
+  std::string out = r.device_name;
+  if (r.mdev && !r.mdev_type.empty())
+    out += "  mdev " + r.mdev_type + " on " + (r.mdev_parent.empty() ? "?" : r.mdev_parent);
   out += r.iommu_group ? "  iommu group " + std::to_string(*r.iommu_group) + "\n" : "\n";
   for (const VerifyStep& s : r.steps) {
     char head[32];
@@ -56,31 +66,47 @@ void print_report(const VerifyReport& r) {
     out += head + s.detail + "\n";
   }
   if (r.ok()) {
-    out += "verified " + r.address.to_string() + ": assignable with VFIO (" + r.iommu_type +
+    out += "verified " + r.device_name + ": assignable with VFIO (" + r.iommu_type +
            ", group " + std::to_string(*r.iommu_group) + ")\n";
   } else {
     const VerifyStep* f = r.failure();
-    out += "not assignable: " + r.address.to_string() + " failed at step '" + f->name + "'\n";
+    out += "not assignable: " + r.device_name + " failed at step '" + f->name + "'\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+struct Target {
+  std::optional<PciAddress> pci;
+  std::string mdev_uuid;
+};
+
 int run_verify(Cli& cli, const std::vector<std::string>& texts) {
-  std::vector<PciAddress> addresses;
+  std::vector<Target> targets;
   for (const std::string& t : texts) {
+    // 36 characters with dashes where a UUID has them: an mdev; anything else a PCI address.
+    if (t.size() == 36 && t[8] == '-' && t[13] == '-') {
+      auto u = parse_mdev_uuid(t);
+      if (!u.ok()) return report_error(u.error());
+      targets.push_back(Target{std::nullopt, *u});
+      continue;
+    }
     auto a = PciAddress::parse(t);
-    if (!a.ok()) return report_error(a.error());
-    addresses.push_back(*a);
+    if (!a.ok())
+      return report_error(invalid_input(a.error().message +
+                                        " (or give a mediated device's UUID, as `hostpass mdev "
+                                        "list` shows it)"));
+    targets.push_back(Target{*a, ""});
   }
   Host& host = cli.host();
   int code = kExitOk;
   nlohmann::json array = nlohmann::json::array();
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    VerifyReport r = verify_assignable(host, addresses[i]);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    VerifyReport r = targets[i].pci ? verify_assignable(host, *targets[i].pci)
+                                    : verify_mdev_assignable(host, targets[i].mdev_uuid);
     if (!r.ok()) {
       code = kExitFailed;
       const VerifyStep* f = r.failure();
-      std::cerr << "hostpass: " << r.address.to_string() << " is not assignable: step '"
+      std::cerr << "hostpass: " << r.device_name << " is not assignable: step '"
                 << f->name << "' failed: " << f->detail << "\n";
     }
     if (cli.json) {
@@ -101,7 +127,10 @@ void add_verify_commands(CLI::App& app, Cli& cli) {
   CLI::App* verify = app.add_subcommand(
       "verify", "prove devices are assignable as QEMU will open them: VFIO container, group "
                 "viability, IOMMU, device fd and its regions, irqs and reset");
-  verify->add_option("ADDR", *texts, "PCI address (0000:06:00.0 or 06:00.0)")->required();
+  verify
+      ->add_option("DEVICE", *texts,
+                   "PCI address (0000:06:00.0 or 06:00.0) or mediated device UUID")
+      ->required();
   verify->callback([&cli, texts] { cli.exit_code = run_verify(cli, *texts); });
 }
 

@@ -2,7 +2,10 @@
 #include "mdev_apply.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
+
+#include "vfio_group_users.h"
 
 namespace hostpass {
 
@@ -26,13 +29,74 @@ std::vector<std::string> desired_mdev_types(const MediatedDevicesConfiguration& 
   return out;
 }
 
+std::vector<std::string> external_mdev_selectors(const Policy& policy) {
+  std::vector<std::string> out;
+  for (const PolicyMdevDevice& d : policy.mdev)
+    if (d.external) out.push_back(d.name_selector);
+  return out;
+}
+
+Result<std::map<std::string, std::string>> mdev_users_by_uuid(
+    Host& host, const std::vector<MdevInstance>& instances) {
+  std::map<std::string, std::string> out;
+  if (instances.empty()) return out;
+  auto users = vfio_group_users(host);
+  if (!users.ok()) return users.error();
+  for (const MdevInstance& m : instances) {
+    auto group = mdev_iommu_group(host, m.uuid);
+    if (!group) continue;
+    auto it = users->find(*group);
+    if (it == users->end() || it->second.empty()) continue;
+    std::string who;
+    for (const VfioGroupUser& u : it->second) who += (who.empty() ? "" : ", ") + u.describe();
+    out[m.uuid] = "in use by " + who + " through /dev/vfio/" + std::to_string(*group);
+  }
+  return out;
+}
+
 MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
                               const std::vector<MdevInstance>& instances,
                               const std::vector<std::string>& desired) {
+  MdevApplyInputs inputs;
+  inputs.desired = desired;
+  return plan_mdev_apply(types, instances, inputs);
+}
+
+MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
+                              const std::vector<MdevInstance>& instances,
+                              const MdevApplyInputs& inputs) {
+  const std::vector<std::string>& desired = inputs.desired;
   MdevApplyPlan plan;
   plan.desired = desired;
+
+  // removeUndesiredMDEVs/shouldRemoveMDEV: an instance stays when its type's name (spaces as
+  // '_') or id is a desired type, or an externally provided selector (spaces as '_').
+  std::set<std::string> emptied;  // parents that had undesired instances removed
   std::set<std::string> configured;
-  for (const MdevInstance& m : instances) configured.insert(m.parent);
+  for (const MdevInstance& m : instances) {
+    MdevType probe;
+    probe.id = m.type_id;
+    probe.name = m.type_name;
+    bool keep = false;
+    for (const std::string& want : desired) keep = keep || mdev_type_matches(probe, want);
+    for (const std::string& sel : inputs.external_selectors)
+      keep = keep || mdev_name_selector_matches(probe, sel);
+    if (keep) {
+      configured.insert(m.parent);
+      continue;
+    }
+    auto busy = inputs.in_use.find(m.uuid);
+    if (!inputs.remove_undesired) {
+      plan.kept.push_back({m, "not desired; kept (--keep-undesired)"});
+      configured.insert(m.parent);
+    } else if (busy != inputs.in_use.end()) {
+      plan.kept.push_back({m, "not desired but " + busy->second + "; stop that VM first"});
+      configured.insert(m.parent);
+    } else {
+      plan.removes.push_back(m);
+      emptied.insert(m.parent);
+    }
+  }
   plan.configured_parents.assign(configured.begin(), configured.end());
 
   // discoverConfigurableMDEVTypes: type id -> unconfigured parents supporting it (sorted, as
@@ -85,36 +149,69 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
       const MdevType* t = list[i++];
       unconfigured.erase(t->parent);
       progress = true;
-      if (t->available_instances > 0)
-        plan.creates.push_back({t->parent, t->id, t->name, t->available_instances});
+      // A parent emptied by the removals offers what its instances gave back; that is read
+      // again right before creating.
+      bool freed = emptied.count(t->parent) > 0;
+      if (t->available_instances > 0 || freed)
+        plan.creates.push_back({t->parent, t->id, t->name, t->available_instances, freed});
       else
         plan.notes.push_back(t->parent + " supports " + t->id + " but has no available instance");
       if (unconfigured.empty()) break;
     }
   }
 
-  for (const MdevInstance& m : instances) {
-    bool wanted = false;
-    for (const std::string& want : desired) {
-      MdevType probe;
-      probe.id = m.type_id;
-      probe.name = m.type_name;
-      if (mdev_type_matches(probe, want)) wanted = true;
-    }
-    if (!wanted) plan.undesired.push_back(m);
-  }
   return plan;
 }
+
+namespace {
+
+// available_instances of one type, as the kernel says it now (-1 when unreadable).
+int available_now(Host& host, const std::string& parent, const std::string& type) {
+  std::string path = join_path(
+      join_path(join_path(join_path(kMdevBusClassDir, parent), "mdev_supported_types"), type),
+      "available_instances");
+  auto text = host.read_file(path, 64);
+  if (!text.ok()) return -1;
+  std::string_view t = trim(*text);
+  int v = -1;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 10);
+  if (ec != std::errc() || end != t.data() + t.size() || v < 0) return -1;
+  return v;
+}
+
+}  // namespace
 
 MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
                                 const MdevApplyOptions& options) {
   MdevApplyResult result;
+  std::set<std::string> failed_parents;
+  for (const MdevInstance& m : plan.removes) {
+    auto removed = remove_mdev(host, m.uuid);
+    if (!removed.ok()) {
+      result.errors.push_back("removing " + m.uuid + " (" + m.type_id + " on " + m.parent +
+                              "): " + removed.error().message);
+      failed_parents.insert(m.parent);
+      continue;
+    }
+    if (auto u = undefine_mdev(host, m.uuid); !u.ok())
+      result.errors.push_back("removed " + m.uuid + " but not its mdevctl definition: " +
+                              u.error().message);
+    result.removed.push_back(m);
+  }
   for (const MdevApplyCreate& step : plan.creates) {
-    for (int i = 0; i < step.count; ++i) {
+    if (failed_parents.count(step.parent)) {
+      result.errors.push_back(step.parent + ": not configured with " + step.type_id +
+                              ": an undesired instance on it could not be removed");
+      continue;
+    }
+    // createMdevTypes: as many as available_instances says now.
+    int count = available_now(host, step.parent, step.type_id);
+    if (count < 0) count = step.count;
+    for (int i = 0; i < count; ++i) {
       auto made = create_mdev(host, MdevCreateRequest{step.parent, step.type_id, std::nullopt});
       if (!made.ok()) {
         result.errors.push_back(step.parent + ": instance " + std::to_string(i + 1) + " of " +
-                                std::to_string(step.count) + " of " + step.type_id + ": " +
+                                std::to_string(count) + " of " + step.type_id + ": " +
                                 made.error().message);
         break;
       }

@@ -14,10 +14,29 @@
 //   - types take turns (a ring over the desired types); each turn gives the type the next
 //     unconfigured parent that supports it, and creates available_instances instances of it
 //     there (never more): one type per card.
-// Where hostpass differs, on purpose: the ring follows the order of the CR's list (KubeVirt
-// iterates a Go map, whose order is random), so the outcome is deterministic; and instances of
-// types no longer desired are reported, not removed (KubeVirt's removeUndesiredMDEVs would
-// remove them; hostpass leaves removal to `hostpass mdev remove`, which a VM owner can see).
+//   - before creating, instances of types no longer wanted are removed
+//     (MDEVTypesManager.updateMDEVTypesConfiguration → removeUndesiredMDEVs/shouldRemoveMDEV,
+//     kubevirt/kubevirt main, after PR #9250): every instance in /sys/bus/mdev/devices whose
+//     type — by its `name` with spaces as '_', or by its id (the mdev_type link's target) —
+//     is neither a desired type nor an mdevNameSelector of a permittedHostDevices.mediatedDevices
+//     entry with externalResourceProvider: true (DeviceController.getExternallyProvidedMdevs,
+//     selector spaces as '_'). Whoever created the instance, and also when no type is desired
+//     at all (issue #9037 is a user surprised by exactly that). Then the parents are looked at
+//     again, so a parent emptied by the removal is configured with the desired type in the
+//     same pass.
+// Where hostpass differs, on purpose:
+//   - the ring follows the order of the CR's list (KubeVirt iterates a Go map, whose order is
+//     random), so the outcome is deterministic;
+//   - an instance in use — its VFIO group /dev/vfio/<N> held open by a process, as QEMU holds
+//     it for a running VM — is not removed but reported with the process (KubeVirt writes
+//     `remove` regardless: the kernel then asks the VM's QEMU to release the device, through
+//     the VFIO request irq, and blocks the writer until it does — vfio_unregister_group_dev);
+//     its parent stays configured;
+//   - the mdevctl definitions of removed instances are removed too (hostpass writes them for
+//     what it creates; KubeVirt writes none), so a reboot does not bring them back;
+//   - MdevApplyOptions::remove_undesired = false (--keep-undesired) only reports them.
+// Not followed: KubeVirt's open PR #19099 (remove only types it created itself, remembered in
+// /var/run/kubevirt/managed-mdev-types) is not merged; hostpass follows what virt-handler does.
 #pragma once
 
 #include <map>
@@ -40,18 +59,53 @@ struct MdevApplyCreate {
   std::string type_id;
   std::string type_name;
   int count = 0;  // the type's available_instances on this parent when planned
+  // The parent's undesired instances are removed first: `count` is what it offered before
+  // that; the step creates what available_instances says once they are gone.
+  bool after_removal = false;
+};
+
+// An instance of a type no longer wanted that stays, and why.
+struct MdevKept {
+  MdevInstance instance;
+  std::string reason;  // "in use by 4242 (qemu-system-x86) through /dev/vfio/12"
 };
 
 struct MdevApplyPlan {
   std::vector<std::string> desired;
-  std::vector<MdevApplyCreate> creates;         // in the order they will run
-  std::vector<std::string> configured_parents;  // already had instances: left alone
+  std::vector<MdevInstance> removes;            // undesired instances to remove, first
+  std::vector<MdevKept> kept;                   // undesired instances that stay (in use)
+  std::vector<MdevApplyCreate> creates;         // in the order they will run, after removal
+  std::vector<std::string> configured_parents;  // still have instances: left alone
   std::vector<std::string> unmatched;           // desired entries no type here matches
-  std::vector<MdevInstance> undesired;          // existing instances of types not desired
   std::vector<std::string> notes;               // hints (e.g. a name written with spaces)
 };
 
-// Pure: decides what to create from what sysfs shows now.
+// What plan_mdev_apply needs besides sysfs's types and instances.
+struct MdevApplyInputs {
+  std::vector<std::string> desired;  // desired_mdev_types()
+  // mdevNameSelectors of externalResourceProvider: true mediatedDevices entries: their
+  // instances are never removed.
+  std::vector<std::string> external_selectors;
+  // UUID → why it must not be removed now (in use); see mdev_users_by_uuid().
+  std::map<std::string, std::string> in_use;
+  bool remove_undesired = true;  // false: report undesired instances as kept, remove nothing
+};
+
+// The externally provided selectors of a policy (permittedHostDevices.mediatedDevices entries
+// with externalResourceProvider: true).
+std::vector<std::string> external_mdev_selectors(const Policy& policy);
+
+// UUID → "in use by PID (comm) through /dev/vfio/N" for every instance whose VFIO group a
+// process holds open (vfio_group_users.h). Errors when /proc cannot be read.
+Result<std::map<std::string, std::string>> mdev_users_by_uuid(
+    Host& host, const std::vector<MdevInstance>& instances);
+
+// Pure: decides what to remove and what to create from what sysfs shows now. Parents are
+// "configured" when an instance stays on them after the removals.
+MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
+                              const std::vector<MdevInstance>& instances,
+                              const MdevApplyInputs& inputs);
+// The same with only desired types (nothing external, nothing in use).
 MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
                               const std::vector<MdevInstance>& instances,
                               const std::vector<std::string>& desired);
@@ -61,12 +115,17 @@ struct MdevApplyOptions {
 };
 
 struct MdevApplyResult {
+  std::vector<MdevInstance> removed;
   std::vector<MdevInstance> created;
   std::vector<std::string> errors;  // one per failed step; later steps still run
 };
 
-// Creates the plan's instances (create_mdev), and their mdevctl definitions when asked.
-// A failure stops that parent's step and is recorded; other parents still get theirs.
+// Removes the plan's undesired instances (remove_mdev, and their mdevctl definitions), then
+// creates the plan's instances (create_mdev) and their mdevctl definitions when asked. Each
+// create step creates as many as the type's available_instances reads right before the step
+// (KubeVirt's createMdevTypes: removals may have freed more than the plan saw), never more.
+// A parent whose removal failed gets nothing created (it still has instances). A failure stops
+// that parent's step and is recorded; other parents still get theirs.
 MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
                                 const MdevApplyOptions& options);
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "faulty_host.h"
 #include "fixture_tree.h"
 #include "sim_mdev.h"
 #include "test_dirs.h"
@@ -101,7 +102,8 @@ TEST_F(MdevApply, ReapplyingChangesNothing) {
   MdevApplyPlan again = plan({"nvidia-222"});
   EXPECT_TRUE(again.creates.empty());
   EXPECT_EQ(again.configured_parents, (std::vector<std::string>{"0000:01:00.0", "0000:81:00.0"}));
-  EXPECT_TRUE(again.undesired.empty());
+  EXPECT_TRUE(again.removes.empty());
+  EXPECT_TRUE(again.kept.empty());
   MdevApplyResult second = apply_mdev_plan(sim_, again, MdevApplyOptions{});
   EXPECT_TRUE(second.created.empty());
   EXPECT_EQ(sim_.creates(), 32);
@@ -115,18 +117,151 @@ TEST_F(MdevApply, OneTypeGetsEveryCardInTurn) {
   EXPECT_EQ(p.creates[1].parent, "0000:81:00.0");
 }
 
-TEST_F(MdevApply, ConfiguredCardsAreLeftAloneAndUndesiredInstancesReportedNotRemoved) {
-  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+constexpr const char* kOld = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+
+TEST_F(MdevApply, ConfiguredCardsWithADesiredTypeAreLeftAlone) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-230", kOld);
   MdevApplyPlan p = plan({"nvidia-230"});
   ASSERT_EQ(p.creates.size(), 1u);
   EXPECT_EQ(p.creates[0].parent, "0000:81:00.0");
-  ASSERT_EQ(p.undesired.size(), 1u);
-  EXPECT_EQ(p.undesired[0].uuid, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+  EXPECT_FALSE(p.creates[0].after_removal);
+  EXPECT_TRUE(p.removes.empty());
+  EXPECT_EQ(p.configured_parents, (std::vector<std::string>{"0000:01:00.0"}));
   MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{false});
   EXPECT_EQ(r.created.size(), 16u);
   EXPECT_EQ(sim_.removes(), 0);
   EXPECT_EQ(definitions(), 0u);  // persist off
   EXPECT_EQ(list_mdev_instances(real_)->size(), 17u);
+}
+
+// KubeVirt's removeUndesiredMDEVs: an instance whose type is no longer desired goes, and its
+// parent, empty again, is configured with the desired type in the same pass.
+TEST_F(MdevApply, InstancesOfUndesiredTypesAreRemovedAndTheirCardReconfigured) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  ASSERT_TRUE(define_mdev(real_, MdevDefinition{kOld, "0000:01:00.0", "nvidia-222", true, {}}).ok());
+  MdevApplyPlan p = plan({"nvidia-230"});
+  ASSERT_EQ(p.removes.size(), 1u);
+  EXPECT_EQ(p.removes[0].uuid, kOld);
+  EXPECT_TRUE(p.kept.empty());
+  EXPECT_TRUE(p.configured_parents.empty());
+  ASSERT_EQ(p.creates.size(), 2u);
+  EXPECT_EQ(p.creates[0].parent, "0000:01:00.0");
+  EXPECT_TRUE(p.creates[0].after_removal);
+  EXPECT_EQ(p.creates[1].parent, "0000:81:00.0");
+  EXPECT_FALSE(p.creates[1].after_removal);
+
+  MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{});
+  EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+  ASSERT_EQ(r.removed.size(), 1u);
+  EXPECT_EQ(r.removed[0].uuid, kOld);
+  EXPECT_EQ(sim_.removes(), 1);
+  EXPECT_EQ(r.created.size(), 32u);
+  EXPECT_FALSE(real_.exists(std::string("/sys/bus/mdev/devices/") + kOld));
+  EXPECT_FALSE(real_.exists(std::string("/etc/mdevctl.d/0000:01:00.0/") + kOld));
+  EXPECT_EQ(definitions(), 32u);
+  auto after = list_mdev_instances(real_);
+  ASSERT_TRUE(after.ok());
+  for (const MdevInstance& m : *after) EXPECT_EQ(m.type_id, "nvidia-230");
+}
+
+TEST_F(MdevApply, AnInstanceDesiredByItsNameWithUnderscoresStays) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  MdevApplyPlan p = plan({"GRID_T4-1B"});
+  EXPECT_TRUE(p.removes.empty());
+  EXPECT_EQ(p.configured_parents, (std::vector<std::string>{"0000:01:00.0"}));
+  // Written with its space it is not the desired type (shouldRemoveMDEV compares '_' names).
+  EXPECT_EQ(plan({"GRID T4-1B"}).removes.size(), 1u);
+}
+
+TEST_F(MdevApply, ExternallyProvidedTypesAreNeverRemoved) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  MdevApplyInputs in;
+  in.desired = {"nvidia-230"};
+  in.external_selectors = {"GRID T4-1B"};  // getExternallyProvidedMdevs: spaces as '_'
+  MdevApplyPlan p = plan_mdev_apply(*list_mdev_types(real_), *list_mdev_instances(real_), in);
+  EXPECT_TRUE(p.removes.empty());
+  EXPECT_TRUE(p.kept.empty());
+  EXPECT_EQ(p.configured_parents, (std::vector<std::string>{"0000:01:00.0"}));
+  ASSERT_EQ(p.creates.size(), 1u);
+  EXPECT_EQ(p.creates[0].parent, "0000:81:00.0");
+}
+
+TEST_F(MdevApply, WithNoDesiredTypeEveryInstanceNotExternalIsRemovedAsKubeVirtDoes) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  tree_.add_mdev_instance("0000:81:00.0", "nvidia-230", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002");
+  MdevApplyPlan p = plan({});
+  EXPECT_EQ(p.removes.size(), 2u);
+  EXPECT_TRUE(p.creates.empty());
+  MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{});
+  EXPECT_EQ(r.removed.size(), 2u);
+  EXPECT_TRUE(list_mdev_instances(real_)->empty());
+}
+
+TEST_F(MdevApply, AnInstanceInUseIsKeptWithWhoHoldsItAndItsCardStaysConfigured) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  MdevApplyInputs in;
+  in.desired = {"nvidia-230"};
+  in.in_use[kOld] = "in use by 4242 (qemu-system-x86) through /dev/vfio/12";
+  MdevApplyPlan p = plan_mdev_apply(*list_mdev_types(real_), *list_mdev_instances(real_), in);
+  EXPECT_TRUE(p.removes.empty());
+  ASSERT_EQ(p.kept.size(), 1u);
+  EXPECT_EQ(p.kept[0].instance.uuid, kOld);
+  EXPECT_EQ(p.kept[0].reason,
+            "not desired but in use by 4242 (qemu-system-x86) through /dev/vfio/12; stop that VM "
+            "first");
+  EXPECT_EQ(p.configured_parents, (std::vector<std::string>{"0000:01:00.0"}));
+  ASSERT_EQ(p.creates.size(), 1u);
+  EXPECT_EQ(p.creates[0].parent, "0000:81:00.0");
+  MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{});
+  EXPECT_EQ(sim_.removes(), 0);
+  EXPECT_TRUE(real_.exists(std::string("/sys/bus/mdev/devices/") + kOld));
+}
+
+TEST_F(MdevApply, KeepUndesiredRemovesNothing) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  MdevApplyInputs in;
+  in.desired = {"nvidia-230"};
+  in.remove_undesired = false;
+  MdevApplyPlan p = plan_mdev_apply(*list_mdev_types(real_), *list_mdev_instances(real_), in);
+  EXPECT_TRUE(p.removes.empty());
+  ASSERT_EQ(p.kept.size(), 1u);
+  EXPECT_EQ(p.kept[0].reason, "not desired; kept (--keep-undesired)");
+  EXPECT_EQ(p.configured_parents, (std::vector<std::string>{"0000:01:00.0"}));
+}
+
+TEST_F(MdevApply, AFailedRemovalLeavesItsCardUnconfiguredAndSaysWhy) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  FaultyHost faulty(sim_);
+  faulty.fail_write_matching("/remove", "Device or resource busy");
+  MdevApplyResult r = apply_mdev_plan(faulty, plan({"nvidia-230"}), MdevApplyOptions{});
+  EXPECT_TRUE(r.removed.empty());
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[1],
+            "0000:01:00.0: not configured with nvidia-230: an undesired instance on it could not "
+            "be removed");
+  EXPECT_EQ(r.created.size(), 16u);  // the other card
+  for (const MdevInstance& m : r.created) EXPECT_EQ(m.parent, "0000:81:00.0");
+  EXPECT_TRUE(real_.exists(std::string("/sys/bus/mdev/devices/") + kOld));
+}
+
+TEST_F(MdevApply, UsersOfAnInstancesVfioGroupAreFoundInProc) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  tree_.add_mdev_instance("0000:81:00.0", "nvidia-230", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002");
+  tree_.symlink("../../../../../../kernel/iommu_groups/12",
+                std::string("/sys/bus/mdev/devices/") + kOld + "/iommu_group");
+  tree_.symlink("../../../../../../kernel/iommu_groups/13",
+                "/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1002/iommu_group");
+  tree_.write("/proc/4242/comm", "qemu-system-x86\n");
+  tree_.symlink("/dev/vfio/vfio", "/proc/4242/fd/5");
+  tree_.symlink("/dev/vfio/12", "/proc/4242/fd/7");
+  tree_.symlink("/dev/null", "/proc/4242/fd/0");
+  tree_.write("/proc/77/comm", "sleep\n");
+  tree_.symlink("/dev/vfio/12", "/proc/77/fd/3");
+  tree_.mkdir("/proc/99/fd");  // holds nothing
+  auto users = mdev_users_by_uuid(real_, *list_mdev_instances(real_));
+  ASSERT_TRUE(users.ok()) << users.error().message;
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ(users->at(kOld), "in use by 77 (sleep), 4242 (qemu-system-x86) through /dev/vfio/12");
 }
 
 TEST_F(MdevApply, NamesWrittenWithSpacesMatchNothingAndSaySo) {
@@ -139,24 +274,35 @@ TEST_F(MdevApply, NamesWrittenWithSpacesMatchNothingAndSaySo) {
             "replaced by '_'; write 'GRID_T4-1Q' or the type id 'nvidia-230'");
 }
 
-TEST_F(MdevApply, NeverCreatesMoreThanAvailable) {
+TEST_F(MdevApply, NeverCreatesMoreThanAvailableAsTheKernelSaysItRightBeforeTheStep) {
   tree_.write(
       "/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
       "3\n");
   MdevApplyPlan p = plan({"nvidia-230"});
   ASSERT_EQ(p.creates.size(), 2u);
   EXPECT_EQ(p.creates[1].count, 3);
-  // The kernel may have fewer by the time we write: the step stops at the first refusal.
+  // The kernel may have fewer by the time we write: createMdevTypes reads it again.
   tree_.write(
       "/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/available_instances",
       "2\n");
   MdevApplyResult r = apply_mdev_plan(sim_, p, MdevApplyOptions{});
   EXPECT_EQ(r.created.size(), 18u);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(sim_.creates(), 18);
+}
+
+TEST_F(MdevApply, AKernelRefusalStopsThatCardsStepAndIsReported) {
+  FaultyHost faulty(sim_);
+  faulty.fail_write_matching("0000:81:00.0/mdev_supported_types/nvidia-230/create",
+                             "Too many users");
+  MdevApplyResult r = apply_mdev_plan(faulty, plan({"nvidia-230"}), MdevApplyOptions{});
+  EXPECT_EQ(r.created.size(), 16u);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0],
-            "0000:81:00.0: instance 3 of 3 of nvidia-230: no available instances of "
-            "nvidia-230 (GRID T4-1Q) on 0000:81:00.0: remove an instance first "
-            "(`hostpass mdev list`)");
+  EXPECT_EQ(r.errors[0].rfind("0000:81:00.0: instance 1 of 16 of nvidia-230: creating nvidia-230 "
+                              "instance ",
+                              0),
+            0u)
+      << r.errors[0];
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "mdev.h"
 #include "pci_device.h"
 
 namespace hostpass {
@@ -39,7 +40,7 @@ class Walk {
   bool info();
 
  private:
-  std::string addr() const { return r_.address.to_string(); }
+  std::string addr() const { return r_.device_name; }
   std::string group_node() const { return "/dev/vfio/" + std::to_string(*r_.iommu_group); }
   // Group members whose driver keeps the group from being viable, as "ADDR (on DRIVER)".
   std::vector<std::string> blocking_members();
@@ -89,15 +90,22 @@ bool Walk::container() {
 }
 
 bool Walk::group() {
-  std::string dir = pci_device_dir(r_.address);
+  std::string dir = r_.mdev ? join_path(kMdevDevicesDir, r_.device_name)
+                            : pci_device_dir(r_.address);
   if (!host_.exists(dir))
-    return fail("group", "no PCI device " + addr() + " (" + dir + " does not exist)");
+    return fail("group", r_.mdev ? "no mediated device " + addr() + " (" + dir +
+                                       " does not exist; see `hostpass mdev list`)"
+                                 : "no PCI device " + addr() + " (" + dir + " does not exist)");
   auto link = host_.read_link(join_path(dir, "iommu_group"));
   if (!link.ok())
-    return fail("group", addr() +
-                             " has no IOMMU group: the IOMMU is off (enable VT-d/AMD-Vi in the "
-                             "firmware and add intel_iommu=on or keep amd_iommu on; see "
-                             "`hostpass check`)");
+    return fail("group",
+                r_.mdev ? addr() + " has no IOMMU group: its vendor driver did not register it "
+                                   "with VFIO (is the vendor's mdev driver loaded? device_api: " +
+                              (r_.mdev_device_api.empty() ? "unknown" : r_.mdev_device_api) + ")"
+                        : addr() +
+                              " has no IOMMU group: the IOMMU is off (enable VT-d/AMD-Vi in the "
+                              "firmware and add intel_iommu=on or keep amd_iommu on; see "
+                              "`hostpass check`)");
   auto number = parse_sysfs_int(base_name(*link));
   if (!number || *number < 0)
     return fail("group", "unreadable IOMMU group link " + join_path(dir, "iommu_group") + " -> " +
@@ -105,6 +113,9 @@ bool Walk::group() {
   r_.iommu_group = *number;
   auto g = host_.open_device(group_node());
   if (!g.ok()) {
+    if (g.error().kind == ErrorKind::NotFound && r_.mdev)
+      return fail("group", group_node() + " does not exist: the VFIO group of " + addr() +
+                               " was not registered (its vendor driver has not bound it)");
     if (g.error().kind == ErrorKind::NotFound) {
       auto driver = current_driver(host_, r_.address);
       return fail("group", group_node() + " does not exist: " + addr() + " is " +
@@ -122,6 +133,7 @@ bool Walk::group() {
 
 std::vector<std::string> Walk::blocking_members() {
   std::vector<std::string> out;
+  if (r_.mdev) return out;  // an emulated group holds the instance alone
   auto g = read_iommu_group(host_, *r_.iommu_group);
   if (!g.ok()) return out;
   for (const PciAddress& m : g->members) {
@@ -252,18 +264,35 @@ bool Walk::info() {
                               ") failed: " + errno_text(ir.error));
     if (ii.count > 0) info.irqs.push_back(VfioIrq{i, irq_name(i), ii.count});
   }
-  if (!info.pci)
-    return fail("info", "the device fd is not a PCI device (flags 0x" +
-                            [&] {
-                              char b[16];
-                              std::snprintf(b, sizeof b, "%x", di.flags);
-                              return std::string(b);
-                            }() +
-                            ")");
+  auto hex_flags = [&] {
+    char b[16];
+    std::snprintf(b, sizeof b, "%x", di.flags);
+    return std::string(b);
+  };
+  if (r_.mdev) {
+    // The device fd must be what the type's device_api promises (vfio_device_info flags).
+    struct Api {
+      const char* name;
+      uint32_t flag;
+    };
+    static const Api apis[] = {{"vfio-pci", VFIO_DEVICE_FLAGS_PCI},
+                               {"vfio-platform", VFIO_DEVICE_FLAGS_PLATFORM},
+                               {"vfio-amba", VFIO_DEVICE_FLAGS_AMBA},
+                               {"vfio-ccw", VFIO_DEVICE_FLAGS_CCW},
+                               {"vfio-ap", VFIO_DEVICE_FLAGS_AP}};
+    for (const Api& api : apis)
+      if (r_.mdev_device_api == api.name && !(di.flags & api.flag))
+        return fail("info", "the device fd of " + addr() + " is not a " + api.name +
+                                " device as its type's device_api says (flags 0x" + hex_flags() +
+                                ")");
+  } else if (!info.pci) {
+    return fail("info", "the device fd is not a PCI device (flags 0x" + hex_flags() + ")");
+  }
   std::string detail = std::to_string(info.num_regions) + " regions, " +
                        std::to_string(info.num_irqs) + " irq indexes, reset " +
-                       (info.reset ? "supported" : "NOT supported (the device cannot be reset "
-                                                   "between VMs)");
+                       (info.reset ? "supported"
+                        : r_.mdev ? "not advertised (the vendor driver resets the instance)"
+                                  : "NOT supported (the device cannot be reset between VMs)");
   std::string regions;
   for (const VfioRegion& reg : info.regions)
     regions += (regions.empty() ? "" : ", ") + reg.name + " " + format_size(reg.size);
@@ -291,8 +320,33 @@ const VerifyStep* VerifyReport::failure() const {
 VerifyReport verify_assignable(Host& host, const PciAddress& address) {
   VerifyReport report;
   report.address = address;
+  report.device_name = address.to_string();
   Walk w(host, report);
   // Short-circuits at the first failed step; the handles close (in reverse order) on return.
+  (void)(w.container() && w.group() && w.viable() && w.attach() && w.iommu() && w.device() &&
+         w.info());
+  return report;
+}
+
+VerifyReport verify_mdev_assignable(Host& host, std::string_view uuid) {
+  VerifyReport report;
+  report.mdev = true;
+  auto parsed = parse_mdev_uuid(uuid);
+  report.device_name = parsed.ok() ? *parsed : std::string(uuid);
+  Walk w(host, report);
+  if (!parsed.ok()) {
+    w.fail("group", parsed.error().message);
+    return report;
+  }
+  // Its parent and type, for the report (the group step says when the instance is missing).
+  std::string dir = join_path(kMdevDevicesDir, report.device_name);
+  if (auto type = host.read_link(join_path(dir, "mdev_type")); type.ok())
+    report.mdev_type = base_name(*type);
+  if (auto target = host.read_link(dir); target.ok())
+    report.mdev_parent = base_name(dir_name(resolve_link(dir, *target)));
+  if (auto api = host.read_file(join_path(join_path(dir, "mdev_type"), "device_api"), 256);
+      api.ok())
+    report.mdev_device_api = std::string(trim(*api));
   (void)(w.container() && w.group() && w.viable() && w.attach() && w.iommu() && w.device() &&
          w.info());
   return report;

@@ -1,4 +1,5 @@
-// vfio_verify.h — proves a PCI function is assignable the way QEMU will use it, before a VM starts.
+// vfio_verify.h — proves a PCI function or a mediated device (mdev) is assignable the way QEMU
+// will use it, before a VM starts.
 //
 // The steps are exactly what QEMU's hw/vfio/common.c (vfio_get_group, vfio_connect_container)
 // and hw/vfio/pci.c (vfio_get_device) do with the kernel's VFIO API (include/uapi/linux/vfio.h,
@@ -17,6 +18,19 @@
 //   device     VFIO_GROUP_GET_DEVICE_FD("<addr>")
 //   info       VFIO_DEVICE_GET_INFO (flags: PCI, RESET; region and irq counts), then
 //              VFIO_DEVICE_GET_REGION_INFO / VFIO_DEVICE_GET_IRQ_INFO for each index
+//
+// A mediated device goes the same way (QEMU's -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/
+// <uuid>; Documentation/driver-api/vfio-mediated-device.rst), with these differences:
+//   group      /sys/bus/mdev/devices/<uuid>/iommu_group: on Linux 6.1 the vendor driver registers
+//              the instance with vfio_register_emulated_iommu_dev(), which gives it an IOMMU group
+//              of its own (no hardware IOMMU behind it) and /dev/vfio/<N> as soon as it exists
+//   viable     the group holds only the instance: viable unless another process holds it
+//   iommu      type1 accepts an emulated group without interrupt remapping (the vendor driver
+//              pins and translates the guest's memory itself)
+//   device     VFIO_GROUP_GET_DEVICE_FD("<uuid>"): the kernel matches the device's name, which
+//              for an mdev is its UUID (lowercase, as sysfs names it)
+//   info       the flags must match the type's device_api (vfio-pci → VFIO_DEVICE_FLAGS_PCI,
+//              vfio-ccw → CCW, vfio-ap → AP, vfio-platform → PLATFORM)
 //
 // Steps run in that order and stop at the first failure; the report names it and why. All of it
 // goes through Host::open_device and DeviceHandle::ioctl (host.h); every descriptor is closed on
@@ -71,7 +85,13 @@ struct VfioDeviceInfo {
 };
 
 struct VerifyReport {
-  PciAddress address;
+  PciAddress address;  // PCI: the function; mdev: unset (see device_name)
+  // The name VFIO_GROUP_GET_DEVICE_FD takes: "0000:01:00.0", or the mdev's UUID.
+  std::string device_name;
+  bool mdev = false;
+  std::string mdev_parent;      // mdev: its parent device ("0000:01:00.0", "mtty")
+  std::string mdev_type;        // mdev: its type id ("nvidia-230", "mtty-2")
+  std::string mdev_device_api;  // mdev: the type's device_api ("vfio-pci")
   std::optional<int> iommu_group;
   std::string iommu_type;  // "type1v2" or "type1" once the container supports one
   std::vector<VerifyStep> steps;  // the steps that ran, the last one failed unless ok()
@@ -85,6 +105,8 @@ struct VerifyReport {
 // Runs the steps above for one function. Never writes to sysfs or any file; the only effect is
 // the transient VFIO state that closing the descriptors undoes.
 VerifyReport verify_assignable(Host& host, const PciAddress& address);
+// The same for a mediated device, by UUID (either case; the kernel's name is lowercase).
+VerifyReport verify_mdev_assignable(Host& host, std::string_view uuid);
 
 // "128 KiB", "16 MiB", "256 B".
 std::string format_size(uint64_t bytes);

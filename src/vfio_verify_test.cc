@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <linux/vfio.h>
 
+#include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "faulty_host.h"
 #include "fixture_tree.h"
@@ -17,6 +20,7 @@ namespace hostpass {
 namespace {
 
 using testing::FixtureTree;
+using testing::MdevTypeSpec;
 using testing::PciSpec;
 using testing::ScratchDir;
 
@@ -31,6 +35,10 @@ struct FakeVfio {
   std::map<uint32_t, uint32_t> irq_counts = {{0, 1}, {1, 1}, {2, 5}};
   int live_handles = 0;
   std::vector<std::string> calls;
+  std::set<int> group_nodes = {9, 10};  // /dev/vfio/<N> that exist
+  // Names VFIO_GROUP_GET_DEVICE_FD accepts (the kernel matches dev_name()).
+  std::set<std::string> device_names = {"0000:05:00.0", "0000:05:00.1"};
+  std::vector<std::string> device_fd_requests;
 };
 
 class FakeHandle : public DeviceHandle {
@@ -91,7 +99,8 @@ class FakeHandle : public DeviceHandle {
     k_.calls.push_back(what_ + ":" + std::to_string(request));
     if (what_.rfind("group", 0) == 0 && request == VFIO_GROUP_GET_DEVICE_FD) {
       std::string name = static_cast<const char*>(arg);
-      if (name == "0000:05:00.0" || name == "0000:05:00.1")
+      k_.device_fd_requests.push_back(name);
+      if (k_.device_names.count(name))
         return std::unique_ptr<DeviceHandle>(new FakeHandle(k_, "device", 40));
       return io_error("ioctl on /dev/vfio/9: " + std::string(std::strerror(ENODEV)));
     }
@@ -111,8 +120,11 @@ class FakeVfioHost : public FaultyHost {
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override {
     if (path == "/dev/vfio/vfio")
       return std::unique_ptr<DeviceHandle>(new FakeHandle(k_, "container", 30));
-    // /dev/vfio/<N> exists while a member of group N is on vfio-pci.
-    if (path == "/dev/vfio/9" || path == "/dev/vfio/10")
+    // /dev/vfio/<N> exists while a member of group N is on vfio-pci (for an mdev: while its
+    // vendor driver has it registered).
+    if (path.rfind("/dev/vfio/", 0) == 0 && path.size() > 10 &&
+        std::isdigit(static_cast<unsigned char>(path[10])) &&
+        k_.group_nodes.count(std::stoi(std::string(path.substr(10)))))
       return std::unique_ptr<DeviceHandle>(
           new FakeHandle(k_, "group" + std::string(path.substr(10)), 31));
     return not_found("cannot open " + std::string(path) + ": No such file or directory");
@@ -264,6 +276,111 @@ TEST_F(VfioVerify, AWrongApiVersionStopsAtTheContainer) {
   VerifyReport r = run("0000:05:00.0");
   ASSERT_EQ(r.steps.size(), 1u);
   EXPECT_EQ(r.steps[0].detail, "/dev/vfio/vfio speaks VFIO API version 1, hostpass and QEMU speak 0");
+}
+
+// ---- mediated devices ----
+
+constexpr const char* kMdevUuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+
+// A vGPU parent with one instance in its own (emulated) IOMMU group 12, as Linux 6.1 gives it.
+class VfioVerifyMdev : public ::testing::Test {
+ protected:
+  VfioVerifyMdev() : tree_(dir_.path() + "/root") {
+    tree_.add_pci(PciSpec{.address = "0000:81:00.0", .vendor = 0x10de, .device = 0x1eb8,
+                          .class_code = 0x030200, .driver = "nvidia", .iommu_group = 20});
+    tree_.add_mdev_type("0000:81:00.0", MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16,
+                                                     "num_heads=4"});
+    tree_.add_mdev_instance("0000:81:00.0", "nvidia-230", kMdevUuid);
+    tree_.mkdir("/sys/kernel/iommu_groups/12/devices");
+    tree_.symlink("../../../../../../kernel/iommu_groups/12",
+                  std::string("/sys/bus/mdev/devices/") + kMdevUuid + "/iommu_group");
+    k_.group_nodes = {12};
+    k_.group_flags = {{12, VFIO_GROUP_FLAGS_VIABLE}};
+    k_.device_names = {kMdevUuid};
+    k_.device_flags = VFIO_DEVICE_FLAGS_PCI;  // no reset flag, as mtty and vGPUs report
+    k_.region_sizes = {{0, 8}, {7, 255}};
+  }
+  VerifyReport run(std::string_view uuid) {
+    RealHost real(tree_.root());
+    FakeVfioHost host(real, k_);
+    VerifyReport r = verify_mdev_assignable(host, uuid);
+    EXPECT_EQ(k_.live_handles, 0) << "verify left a VFIO descriptor open";
+    EXPECT_EQ(host.write_count(), 0) << "verify must never write";
+    return r;
+  }
+  ScratchDir dir_;
+  FixtureTree tree_;
+  FakeVfio k_;
+};
+
+TEST_F(VfioVerifyMdev, AnInstancePassesEveryStepWithItsUuidAsTheDeviceName) {
+  VerifyReport r = run(kMdevUuid);
+  ASSERT_TRUE(r.ok()) << (r.failure() ? r.failure()->detail : "");
+  EXPECT_TRUE(r.mdev);
+  EXPECT_EQ(r.device_name, kMdevUuid);
+  EXPECT_EQ(r.mdev_parent, "0000:81:00.0");
+  EXPECT_EQ(r.mdev_type, "nvidia-230");
+  EXPECT_EQ(r.mdev_device_api, "vfio-pci");
+  EXPECT_EQ(r.iommu_group, 12);
+  EXPECT_EQ(k_.device_fd_requests, (std::vector<std::string>{kMdevUuid}));
+  EXPECT_EQ(r.steps[1].detail, "/dev/vfio/12 opened (IOMMU group 12)");
+  EXPECT_EQ(r.steps[5].detail, std::string("device fd for ") + kMdevUuid + " obtained");
+  EXPECT_EQ(r.steps[6].detail,
+            "9 regions, 5 irq indexes, reset not advertised (the vendor driver resets the "
+            "instance); BAR0 8 B, config 255 B; irqs: INTx 1, MSI 1, MSI-X 5");
+}
+
+TEST_F(VfioVerifyMdev, AnUpperCaseUuidIsAskedForInTheKernelsLowerCase) {
+  VerifyReport r = run("83B8F4F2-509F-382F-3C1E-E6BFE0FA1001");
+  EXPECT_TRUE(r.ok()) << (r.failure() ? r.failure()->detail : "");
+  EXPECT_EQ(k_.device_fd_requests, (std::vector<std::string>{kMdevUuid}));
+}
+
+TEST_F(VfioVerifyMdev, AnUnknownInstanceFailsAtTheGroupStep) {
+  VerifyReport r = run("00000000-0000-4000-8000-000000000001");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure()->name, "group");
+  EXPECT_EQ(r.failure()->detail,
+            "no mediated device 00000000-0000-4000-8000-000000000001 "
+            "(/sys/bus/mdev/devices/00000000-0000-4000-8000-000000000001 does not exist; see "
+            "`hostpass mdev list`)");
+}
+
+TEST_F(VfioVerifyMdev, AnInstanceWithoutAGroupNamesItsVendorDriver) {
+  std::filesystem::remove(tree_.root() + "/sys/bus/mdev/devices/" + kMdevUuid + "/iommu_group");
+  VerifyReport r = run(kMdevUuid);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure()->detail,
+            std::string(kMdevUuid) +
+                " has no IOMMU group: its vendor driver did not register it with VFIO (is the "
+                "vendor's mdev driver loaded? device_api: vfio-pci)");
+}
+
+TEST_F(VfioVerifyMdev, AMissingGroupNodeIsTheVendorDriversMatter) {
+  k_.group_nodes.clear();
+  VerifyReport r = run(kMdevUuid);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure()->detail,
+            std::string("/dev/vfio/12 does not exist: the VFIO group of ") + kMdevUuid +
+                " was not registered (its vendor driver has not bound it)");
+}
+
+TEST_F(VfioVerifyMdev, TheDeviceFdMustBeWhatTheTypesDeviceApiSays) {
+  tree_.write("/sys/class/mdev_bus/0000:81:00.0/mdev_supported_types/nvidia-230/device_api",
+              "vfio-ccw\n");
+  VerifyReport r = run(kMdevUuid);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure()->name, "info");
+  EXPECT_EQ(r.failure()->detail, std::string("the device fd of ") + kMdevUuid +
+                                     " is not a vfio-ccw device as its type's device_api says "
+                                     "(flags 0x2)");
+}
+
+TEST_F(VfioVerifyMdev, AMalformedUuidIsRefusedBeforeAnythingIsOpened) {
+  VerifyReport r = run("83b8f4f2-509f-382f-3c1e-e6bfe0fa100");
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0].name, "group");
+  EXPECT_TRUE(k_.calls.empty());
 }
 
 TEST(FormatSize, UsesTheLargestExactUnit) {

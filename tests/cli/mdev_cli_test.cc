@@ -270,10 +270,78 @@ TEST_F(MdevApplyCli, DryRunChangesNothingAndJsonShowsThePlan) {
   EXPECT_EQ(j["creates"], (nlohmann::json{{{"parent", "0000:01:00.0"},
                                            {"type", "nvidia-230"},
                                            {"type_name", "GRID T4-1Q"},
-                                           {"count", 16}}}));
+                                           {"count", 16},
+                                           {"after_removal", false}}}));
+  EXPECT_EQ(j["removes"], nlohmann::json::array());
+  EXPECT_EQ(j["kept"], nlohmann::json::array());
+  EXPECT_EQ(j["removed"], nlohmann::json::array());
   EXPECT_EQ(j["created"], nlohmann::json::array());
   EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/create"), "");
   EXPECT_FALSE(std::filesystem::exists(tree_.path("/etc/mdevctl.d")));
+}
+
+// KubeVirt's removeUndesiredMDEVs: an instance of a type no longer desired is removed (with the
+// mdevctl definition), and its card is configured with the desired type in the same run.
+TEST_F(MdevApplyCli, AnInstanceOfATypeNoLongerDesiredIsRemovedAndItsCardReconfigured) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kUuid);
+  tree_.write(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid,
+              "{\n  \"mdev_type\": \"nvidia-222\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}");
+  ProgramRun dry = hostpass({"mdev", "apply", "-f", cr_, "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out, std::string("desired types: nvidia-230\n"
+                                 "would remove ") +
+                         kUuid +
+                         " 0000:01:00.0 nvidia-222 (GRID T4-1B): type not desired\n"
+                         "0000:01:00.0: would create nvidia-230 (GRID T4-1Q), as many as it offers "
+                         "once its undesired instances are removed\n");
+  EXPECT_EQ(instances(), 1u);
+
+  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("desired types: nvidia-230\n"
+                               "remove ") +
+                       kUuid +
+                       " 0000:01:00.0 nvidia-222 (GRID T4-1B): type not desired\n"
+                       "0000:01:00.0: create nvidia-230 (GRID T4-1Q), as many as it offers once "
+                       "its undesired instances are removed\n"
+                       "removed 1 mediated device\n"
+                       "created 16 mediated devices (mdevctl definitions written)\n");
+  EXPECT_EQ(instances(), 16u);
+  EXPECT_FALSE(std::filesystem::exists(tree_.path(std::string("/sys/bus/mdev/devices/") + kUuid)));
+  EXPECT_FALSE(
+      std::filesystem::exists(tree_.path(std::string("/etc/mdevctl.d/0000:01:00.0/") + kUuid)));
+}
+
+TEST_F(MdevApplyCli, AnInstanceAVmHoldsIsKeptAndNamesTheProcess) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kUuid);
+  tree_.symlink("../../../../../../kernel/iommu_groups/12",
+                std::string("/sys/bus/mdev/devices/") + kUuid + "/iommu_group");
+  tree_.write("/proc/4242/comm", "qemu-system-x86\n");
+  tree_.symlink("/dev/vfio/12", "/proc/4242/fd/31");
+  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("desired types: nvidia-230\n"
+                               "kept: ") +
+                       kUuid +
+                       " 0000:01:00.0 nvidia-222: not desired but in use by 4242 "
+                       "(qemu-system-x86) through /dev/vfio/12; stop that VM first\n"
+                       "0000:01:00.0: already has mediated devices: left as it is\n"
+                       "created 0 mediated devices\n");
+  EXPECT_EQ(instances(), 1u);
+}
+
+TEST_F(MdevApplyCli, KeepUndesiredOnlyReports) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kUuid);
+  ProgramRun r = hostpass_sim({"--json", "mdev", "apply", "-f", cr_, "--keep-undesired"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["kept"], (nlohmann::json{{{"uuid", kUuid},
+                                        {"parent", "0000:01:00.0"},
+                                        {"type", "nvidia-222"},
+                                        {"reason", "not desired; kept (--keep-undesired)"}}}));
+  EXPECT_EQ(j["removed"], nlohmann::json::array());
+  EXPECT_EQ(j["created"], nlohmann::json::array());
+  EXPECT_EQ(instances(), 1u);
 }
 
 TEST_F(MdevApplyCli, ABrokenCrExitsTwoWithFileAndLine) {

@@ -77,5 +77,41 @@ TEST_F(VerifyCli, BadAddressesExit2BeforeAnythingIsOpened) {
   EXPECT_EQ(none.exit_code, 2);
 }
 
+// A mediated device is verified by its UUID (VFIO_GROUP_GET_DEVICE_FD takes it); the full walk
+// runs on the real kernel's mtty sample (tests/kernel, KernelMdev.Verify*).
+TEST_F(VerifyCli, AMediatedDeviceIsNamedByItsUuidWithItsParentAndType) {
+  const std::string uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-230", uuid);
+  ProgramRun r = hostpass({"--json", "verify", "83B8F4F2-509F-382F-3C1E-E6BFE0FA1001"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["address"], uuid);
+  EXPECT_EQ(j[0]["kind"], "mdev");
+  EXPECT_EQ(j[0]["mdev_parent"], "0000:01:00.0");
+  EXPECT_EQ(j[0]["mdev_type"], "nvidia-230");
+  EXPECT_EQ(j[0]["failed_step"], "container");
+
+  ProgramRun text = hostpass({"verify", uuid});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_EQ(text.out.substr(0, text.out.find('\n')),
+            uuid + "  mdev nvidia-230 on 0000:01:00.0");
+  EXPECT_EQ(text.out.substr(text.out.rfind("not assignable")),
+            "not assignable: " + uuid + " failed at step 'container'\n");
+}
+
+TEST_F(VerifyCli, AMalformedUuidOrAddressExits2NamingBothForms) {
+  ProgramRun r = hostpass({"verify", "83b8f4f2-509f-382f-3c1e-e6bfe0fa10zz"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("invalid UUID '83b8f4f2-509f-382f-3c1e-e6bfe0fa10zz'"), std::string::npos)
+      << r.err;
+  ProgramRun other = hostpass({"verify", "gpu0"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("(or give a mediated device's UUID, as `hostpass mdev list` shows it)"),
+            std::string::npos)
+      << other.err;
+}
+
 }  // namespace
 }  // namespace hostpass::testing
