@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "fixture_tree.h"
 #include "test_dirs.h"
 
@@ -62,7 +64,7 @@ TEST_F(VfioGroupUsers, AProcessWithoutCommIsStillNamedByPid) {
 TEST(VfioGroupUsersNoProc, AnUnreadableProcIsAnError) {
   ScratchDir dir;
   FixtureTree tree(dir.path() + "/root");
-  tree.mkdir("/sys");
+  std::filesystem::remove_all(tree.path("/proc"));  // a root without procfs mounted
   RealHost host(tree.root());
   auto users = vfio_group_users(host);
   ASSERT_FALSE(users.ok());

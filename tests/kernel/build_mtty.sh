@@ -18,6 +18,7 @@
 # with gcc-12, the compiler Debian built the kernel with (.kernelvariables names it). The module
 # is not signed (CONFIG_MODULE_SIG_FORCE is off in Debian's kernel: it loads and taints it, E).
 #
+# HOSTPASS_KERNEL_DIR: the unpacked kernel (fetch_kernel.sh's output) when the caller has it.
 # Output (stdout, one line): <cache>/mtty_<release>_<version>/mtty.ko. A finished build has a
 # `.complete` marker and is reused by every later run (no network, no compiler). Needs make and
 # gcc-12 (scripts/deps.sh test).
@@ -26,7 +27,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HOSTPASS_KERNEL_CACHE:-${HOME:-/root}/.cache/hostpass-kernel}
 
-kdir=$("$here/fetch_kernel.sh")
+# boot.sh has already resolved the kernel (topologies/mdev.sh passes it on): asking apt again
+# costs tens of seconds on a loaded machine.
+kdir=${HOSTPASS_KERNEL_DIR:-}
+[ -n "$kdir" ] || kdir=$("$here/fetch_kernel.sh")
 base=$(basename "$kdir")          # linux-image-6.1.0-56-amd64_6.1.192-2
 pkg=${base%%_*}                   # linux-image-6.1.0-56-amd64
 version=${base#*_}                # 6.1.192-2

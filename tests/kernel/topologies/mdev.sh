@@ -6,7 +6,7 @@
 # initramfs's own modules (vfio, vfio_iommu_type1, ..., mdev), on which it depends.
 #   00:02.0 root port → 01:00.0 e1000e   (a PCI device beside the mdevs, own IOMMU group)
 # intel_iommu=on as on a vGPU host; mdev instances get emulated IOMMU groups either way.
-mtty_ko=$("$here/build_mtty.sh")
+mtty_ko=$(HOSTPASS_KERNEL_DIR="$kdir" "$here/build_mtty.sh")
 topo_args=(-device intel-iommu,intremap=on
   -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2
   -device e1000e,bus=rp1,id=nic_own)
