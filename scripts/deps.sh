@@ -5,7 +5,8 @@
 #        nlohmann-json, CLI11, gRPC/protobuf, SQLite) plus pci.ids (hwdata) and usb.ids (the
 #        usb.ids package: hwdata only links to it) for names.
 # test:  build + GoogleTest/Benchmark, the peers the tests compare against (lspci, lsusb,
-#        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio).
+#        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio) and
+#        builds (make, xz-utils, libelf1 for the mtty sample module, with gcc-12 from g++).
 # Idempotent: when every package is present it runs no apt-get at all.
 set -euo pipefail
 
@@ -14,7 +15,8 @@ build_pkgs=(g++ cmake ninja-build pkg-config libpci-dev pciutils hwdata usb.ids 
   nlohmann-json3-dev libcli11-dev libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libsqlite3-dev libgtest-dev libgmock-dev)
 test_pkgs=(libbenchmark-dev usbutils libvirt-clients qemu-system-x86 busybox-static cpio
-  strace ca-certificates)
+  strace ca-certificates
+  make xz-utils libelf1)  # tests/kernel/build_mtty.sh: kbuild's make, the source tarball, objtool
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -34,7 +34,7 @@
 //     its parent stays configured;
 //   - the mdevctl definitions of removed instances are removed too (hostpass writes them for
 //     what it creates; KubeVirt writes none), so a reboot does not bring them back;
-//   - MdevApplyOptions::remove_undesired = false (--keep-undesired) only reports them.
+//   - MdevApplyInputs::remove_undesired = false (--keep-undesired) only reports them.
 // Not followed: KubeVirt's open PR #19099 (remove only types it created itself, remembered in
 // /var/run/kubevirt/managed-mdev-types) is not merged; hostpass follows what virt-handler does.
 #pragma once
