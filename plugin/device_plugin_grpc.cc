@@ -167,6 +167,14 @@ Status ResourceServer::start(const std::string& socket_path) {
     state_->removed = false;
   }
   grpc::ServerBuilder builder;
+  // Threads are most of what a server costs (a stack and, with glibc, a malloc arena each): one
+  // completion queue and one idle polling thread (gRPC's default allows two). A long-lived
+  // ListAndWatch holds its own thread on top, so a single kubelet stream plus an Allocate are
+  // served at once; no thread cap (ResourceQuota::SetMaxThreads), since the sync server answers
+  // RESOURCE_EXHAUSTED to calls beyond it.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   int port = 0;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service_.get());
@@ -180,6 +188,21 @@ Status ResourceServer::start(const std::string& socket_path) {
   server_->server = std::move(server);
   socket_path_ = socket_path;
   return ok_status();
+}
+
+void ResourceServer::modify(const std::function<bool(ResourceInventory&)>& fn) {
+  bool changed = false;
+  {
+    std::lock_guard lock(state_->mu);
+    changed = fn(state_->resource);
+    if (changed) ++state_->generation;
+  }
+  if (changed) state_->cv.notify_all();
+}
+
+void ResourceServer::read(const std::function<void(const ResourceInventory&)>& fn) const {
+  std::lock_guard lock(state_->mu);
+  fn(state_->resource);
 }
 
 void ResourceServer::update(ResourceInventory resource) {

@@ -8,9 +8,17 @@
 //   - Allocate latency through the kubelet's client (one kept connection), p50/p99 of 2,000
 //   - health change → ListAndWatch update at the kubelet: /dev/vfio/<n> removed (→ Unhealthy)
 //     and restored (→ Healthy), p50/p99 of 200 changes
-//   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status)
+//   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) with its ratio to the
+//     target, and where it is: /proc/<pid>/smaps summed by mapping (heap, anonymous mappings
+//     such as thread stacks and malloc arenas, each shared library), and the thread count
 // Targets (issue 8): Allocate p99 < 1 ms, health p99 < 100 ms, RSS <= 20 MiB.
-// Usage: build/bench/plugin_bench [devices]   (default 10000)
+// Usage: build/bench/plugin_bench [devices] [--hostpass BIN] [--hold SECONDS] [--wrap "CMD ARGS"]
+//   devices     default 10000
+//   --hostpass  the binary to measure (default: the built one), e.g. a copy of an older build,
+//               to compare before/after in back-to-back runs on the same machine state
+//   --hold      keep the daemon up that long after the figures (attach gdb, heaptrack -p)
+//   --wrap      run the daemon under a tool, e.g. --wrap "heaptrack -o /tmp/hp"
+//               (the RSS figures are then the tool's process's, not the daemon's)
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,11 +26,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "device_plugin.h"
 #include "fake_kubelet.h"
@@ -54,6 +65,34 @@ std::string status_field(pid_t pid, const std::string& key) {
   return "?";
 }
 
+// /proc/<pid>/smaps summed by what each mapping is: "[heap]", "anonymous" (thread stacks,
+// malloc arenas, gRPC's mmap'd buffers), or the file's base name (shared libraries, mapped
+// data files). Values in KiB of Rss.
+std::map<std::string, long> rss_by_mapping(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps");
+  std::map<std::string, long> out;
+  std::string line, current;
+  while (std::getline(f, line)) {
+    if (line.empty()) continue;
+    if (std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 17) {
+      // "start-end perms offset dev inode [path]"
+      std::istringstream in(line);
+      std::string range, perms, offset, dev, inode, path;
+      in >> range >> perms >> offset >> dev >> inode;
+      std::getline(in >> std::ws, path);
+      if (path.empty())
+        current = "anonymous";
+      else if (path[0] == '/')
+        current = path.substr(path.rfind('/') + 1);
+      else
+        current = path;  // [heap], [stack], [vdso], ...
+      continue;
+    }
+    if (line.rfind("Rss:", 0) == 0) out[current] += std::atol(line.c_str() + 4);
+  }
+  return out;
+}
+
 std::string address(int i) {
   char b[32];
   std::snprintf(b, sizeof b, "%04x:%02x:%02x.0", 0x10 + i / 8192, (i / 32) % 256, i % 32);
@@ -68,7 +107,26 @@ const char* kNames[4] = {"nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GV100GL_Tesl
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  int devices = argc > 1 ? std::atoi(argv[1]) : 10000;
+  int devices = 10000;
+  std::string bin = hostpass_bin();
+  int hold_s = 0;
+  std::vector<std::string> wrap;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--hostpass" && i + 1 < argc) {
+      bin = argv[++i];
+    } else if (a == "--hold" && i + 1 < argc) {
+      hold_s = std::atoi(argv[++i]);
+    } else if (a == "--wrap" && i + 1 < argc) {
+      std::istringstream in(argv[++i]);
+      for (std::string w; in >> w;) wrap.push_back(w);
+    } else if (!a.empty() && std::isdigit(static_cast<unsigned char>(a[0]))) {
+      devices = std::atoi(a.c_str());
+    } else {
+      std::fprintf(stderr, "usage: plugin_bench [devices] [--hostpass BIN] [--hold S] [--wrap CMD]\n");
+      return 2;
+    }
+  }
   std::string base = "/tmp/hostpass-plugin-bench-" + std::to_string(::getpid());
   FixtureTree tree(base + "/root");
   auto t0 = Clock::now();
@@ -109,7 +167,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string log = base + "/plugin.log";
-  std::vector<std::string> args = {hostpass_bin(), "--root", tree.root(), "plugin", "-f", cr};
+  std::vector<std::string> args = wrap;
+  for (const std::string& a : {bin, std::string("--root"), tree.root(), std::string("plugin"),
+                               std::string("-f"), cr})
+    args.push_back(a);
+  std::printf("daemon: %s\n", bin.c_str());
   std::vector<char*> av;
   for (auto& a : args) av.push_back(a.data());
   av.push_back(nullptr);
@@ -186,8 +248,27 @@ int main(int argc, char** argv) {
   std::printf("health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
               "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
               health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
-  std::printf("daemon RSS: VmRSS%s, peak VmHWM%s (target <= 20 MiB)\n",
-              status_field(pid, "VmRSS").c_str(), status_field(pid, "VmHWM").c_str());
+  long rss_kib = std::atol(status_field(pid, "VmRSS").c_str());
+  std::printf("daemon RSS: %.1f MiB = %.2f x the 20 MiB target (%s); peak VmHWM%s\n",
+              rss_kib / 1024.0, rss_kib / (20.0 * 1024), rss_kib <= 20 * 1024 ? "met" : "NOT met",
+              status_field(pid, "VmHWM").c_str());
+  std::printf("  RssAnon%s, RssFile%s, threads%s\n", status_field(pid, "RssAnon").c_str(),
+              status_field(pid, "RssFile").c_str(), status_field(pid, "Threads").c_str());
+  {
+    auto parts = rss_by_mapping(pid);
+    std::vector<std::pair<long, std::string>> sorted;
+    for (const auto& [name, kib] : parts) sorted.push_back({kib, name});
+    std::sort(sorted.rbegin(), sorted.rend());
+    std::string line = "  by mapping (KiB):";
+    for (size_t i = 0; i < sorted.size() && i < 12; ++i)
+      line += " " + sorted[i].second + " " + std::to_string(sorted[i].first) + ",";
+    line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+  if (hold_s > 0) {
+    std::printf("holding the daemon (pid %d) for %d s\n", static_cast<int>(pid), hold_s);
+    std::this_thread::sleep_for(std::chrono::seconds(hold_s));
+  }
 
   ::kill(pid, SIGTERM);
   int status = 0;
