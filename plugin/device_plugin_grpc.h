@@ -17,7 +17,8 @@
 // root's, so the moment between bind and chmod exposes nothing).
 // Memory: the server holds the daemon's only copy of its resource's units (the daemon reads and
 // changes them through read() and modify(), under the server's lock); ListAndWatch builds each
-// response when it sends it and keeps none. gRPC's sync server is bounded to one completion
+// response when it sends it, in a protobuf arena of mmap'd blocks that leave with it, and keeps
+// none. gRPC's sync server is bounded to one completion
 // queue and one or two polling threads; each open ListAndWatch stream holds one more thread
 // (the kubelet keeps one per resource).
 // Not here: when to start, stop, re-register (plugin_daemon.h); what to answer (device_plugin.h).
