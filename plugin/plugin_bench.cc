@@ -8,6 +8,10 @@
 //   - Allocate latency through the kubelet's client (one kept connection), p50/p99 of 2,000
 //   - health change → ListAndWatch update at the kubelet: /dev/vfio/<n> removed (→ Unhealthy)
 //     and restored (→ Healthy), p50/p99 of 200 changes
+//   - a sibling leaving vfio-pci → Unhealthy at the kubelet: the first 100 GPUs share their
+//     IOMMU group with an audio function no resource selects; it moves to snd_hda_intel (the
+//     group's /dev/vfio node stays) and back, p50/p99 of 200 changes (a daemon that does not
+//     check the group's other functions shows "not detected")
 //   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) with its ratio to the
 //     target, and where it is: /proc/<pid>/smaps summed by mapping (heap, anonymous mappings
 //     such as thread stacks and malloc arenas, each shared library), and the thread count
@@ -93,9 +97,10 @@ std::map<std::string, long> rss_by_mapping(pid_t pid) {
   return out;
 }
 
-std::string address(int i) {
+std::string address(int i, int function = 0) {
   char b[32];
-  std::snprintf(b, sizeof b, "%04x:%02x:%02x.0", 0x10 + i / 8192, (i / 32) % 256, i % 32);
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%d", 0x10 + i / 8192, (i / 32) % 256, i % 32,
+                function);
   return b;
 }
 
@@ -127,6 +132,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const int siblings = std::min(devices, 100);
   std::string base = "/tmp/hostpass-plugin-bench-" + std::to_string(::getpid());
   FixtureTree tree(base + "/root");
   auto t0 = Clock::now();
@@ -139,9 +145,19 @@ int main(int argc, char** argv) {
     s.driver = "vfio-pci";
     s.iommu_group = 100 + i;
     s.numa_node = i % 2;
+    s.multifunction = i < siblings;
     tree.add_pci(s);
     tree.write("/dev/vfio/" + std::to_string(100 + i), "");
+    if (i < siblings) {
+      PciSpec audio = s;
+      audio.address = address(i, 1);
+      audio.device = 0x10f8;
+      audio.class_code = 0x040300;
+      audio.multifunction = false;
+      tree.add_pci(audio);
+    }
   }
+  tree.add_driver("snd_hda_intel");
   tree.write("/dev/vfio/vfio", "");
   std::printf("fixture: %d PCI functions on vfio-pci built in %.0f ms\n", devices, ms(Clock::now() - t0));
 
@@ -248,6 +264,43 @@ int main(int argc, char** argv) {
   std::printf("health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
               "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
               health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
+  // A sibling leaves vfio-pci as the kernel's files show it: the device's driver link and the
+  // entries in the old and new driver's directories.
+  auto rebind = [&](const std::string& a, const std::string& from, const std::string& to) {
+    std::string dev = tree.device_path(a);
+    fs::remove(tree.path(dev + "/driver"));
+    tree.symlink(FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/" + to),
+                 dev + "/driver");
+    fs::remove(tree.path("/sys/bus/pci/drivers/" + from + "/" + a));
+    tree.symlink(FixtureTree::relative("/sys/bus/pci/drivers/" + to + "/" + a, dev),
+                 "/sys/bus/pci/drivers/" + to + "/" + a);
+  };
+  std::vector<double> sibling;
+  bool detected = true;
+  for (int i = 0; i < siblings && detected; ++i) {
+    std::string res = kNames[i % 4];
+    std::string id = "pci-" + address(i);
+    auto t = Clock::now();
+    rebind(address(i, 1), "vfio-pci", "snd_hda_intel");
+    detected = kubelet.wait_for([&] { return health_of(res, id) == "Unhealthy"; },
+                                std::chrono::seconds(5));
+    if (detected) sibling.push_back(ms(Clock::now() - t));
+    t = Clock::now();
+    rebind(address(i, 1), "snd_hda_intel", "vfio-pci");
+    if (!kubelet.wait_for([&] { return health_of(res, id) == "Healthy"; })) {
+      std::fprintf(stderr, "no Healthy update for %s\n", id.c_str());
+      return 1;
+    }
+    if (detected) sibling.push_back(ms(Clock::now() - t));
+  }
+  if (detected && !sibling.empty())
+    std::printf("sibling leaves vfio-pci -> update at the kubelet (%zu changes): p50 %.2f ms, "
+                "p99 %.2f ms (target p99 < 100 ms)\n",
+                sibling.size(), pct(sibling, 0.5), pct(sibling, 0.99));
+  else
+    std::printf("sibling leaves vfio-pci: not detected within 5 s (the group's other functions "
+                "are not checked)\n");
+
   long rss_kib = std::atol(status_field(pid, "VmRSS").c_str());
   std::printf("daemon RSS: %.1f MiB = %.2f x the 20 MiB target (%s); peak VmHWM%s\n",
               rss_kib / 1024.0, rss_kib / (20.0 * 1024), rss_kib <= 20 * 1024 ? "met" : "NOT met",
