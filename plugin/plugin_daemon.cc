@@ -1,5 +1,5 @@
 // plugin_daemon.cc — see plugin_daemon.h. One thread runs the loop (start() and run()); gRPC
-// threads only read a ResourceServer's own state.
+// threads and the loop share each ResourceServer's state (the units), under its lock.
 #include "plugin_daemon.h"
 
 #include <fcntl.h>
