@@ -15,6 +15,12 @@
 //   name, resource_name, options as above.
 // The socket is chmod 0600 right after gRPC binds it (gRPC has no mode option; the directory is
 // root's, so the moment between bind and chmod exposes nothing).
+// Memory: the server holds the daemon's only copy of its resource's units (the daemon reads and
+// changes them through read() and modify(), under the server's lock); ListAndWatch builds each
+// response when it sends it, in a protobuf arena of mmap'd blocks that leave with it, and keeps
+// none. gRPC's sync server is bounded to one completion
+// queue and one or two polling threads; each open ListAndWatch stream holds one more thread
+// (the kubelet keeps one per resource).
 // Not here: when to start, stop, re-register (plugin_daemon.h); what to answer (device_plugin.h).
 #pragma once
 
@@ -41,6 +47,11 @@ class ResourceServer {
   Status start(const std::string& socket_path);
   // Replaces the resource's units; open ListAndWatch streams send the new full list.
   void update(ResourceInventory resource);
+  // Runs `fn` on the served resource under the server's lock (Allocate waits meanwhile); when it
+  // returns true, open ListAndWatch streams send the new full list.
+  void modify(const std::function<bool(ResourceInventory&)>& fn);
+  // Runs `fn` on the served resource under the server's lock.
+  void read(const std::function<void(const ResourceInventory&)>& fn) const;
   // Ends the streams (after an empty list when `removed`) and shuts the server down.
   void stop(bool removed);
 

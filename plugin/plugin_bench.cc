@@ -8,9 +8,21 @@
 //   - Allocate latency through the kubelet's client (one kept connection), p50/p99 of 2,000
 //   - health change → ListAndWatch update at the kubelet: /dev/vfio/<n> removed (→ Unhealthy)
 //     and restored (→ Healthy), p50/p99 of 200 changes
-//   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status)
+//   - a sibling leaving vfio-pci → Unhealthy at the kubelet: the first 100 GPUs share their
+//     IOMMU group with an audio function no resource selects; it moves to snd_hda_intel (the
+//     group's /dev/vfio node stays) and back, p50/p99 of 200 changes (a daemon that does not
+//     check the group's other functions shows "not detected")
+//   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) with its ratio to the
+//     target, and where it is: /proc/<pid>/smaps summed by mapping (heap, anonymous mappings
+//     such as thread stacks and malloc arenas, each shared library), and the thread count
 // Targets (issue 8): Allocate p99 < 1 ms, health p99 < 100 ms, RSS <= 20 MiB.
-// Usage: build/bench/plugin_bench [devices]   (default 10000)
+// Usage: build/bench/plugin_bench [devices] [--hostpass BIN] [--hold SECONDS] [--wrap "CMD ARGS"]
+//   devices     default 10000
+//   --hostpass  the binary to measure (default: the built one), e.g. a copy of an older build,
+//               to compare before/after in back-to-back runs on the same machine state
+//   --hold      keep the daemon up that long after the figures (attach gdb, heaptrack -p)
+//   --wrap      run the daemon under a tool, e.g. --wrap "heaptrack -o /tmp/hp"
+//               (the RSS figures are then the tool's process's, not the daemon's)
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,11 +30,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "device_plugin.h"
 #include "fake_kubelet.h"
@@ -54,9 +69,38 @@ std::string status_field(pid_t pid, const std::string& key) {
   return "?";
 }
 
-std::string address(int i) {
+// /proc/<pid>/smaps summed by what each mapping is: "[heap]", "anonymous" (thread stacks,
+// malloc arenas, gRPC's mmap'd buffers), or the file's base name (shared libraries, mapped
+// data files). Values in KiB of Rss.
+std::map<std::string, long> rss_by_mapping(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps");
+  std::map<std::string, long> out;
+  std::string line, current;
+  while (std::getline(f, line)) {
+    if (line.empty()) continue;
+    if (std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 17) {
+      // "start-end perms offset dev inode [path]"
+      std::istringstream in(line);
+      std::string range, perms, offset, dev, inode, path;
+      in >> range >> perms >> offset >> dev >> inode;
+      std::getline(in >> std::ws, path);
+      if (path.empty())
+        current = "anonymous";
+      else if (path[0] == '/')
+        current = path.substr(path.rfind('/') + 1);
+      else
+        current = path;  // [heap], [stack], [vdso], ...
+      continue;
+    }
+    if (line.rfind("Rss:", 0) == 0) out[current] += std::atol(line.c_str() + 4);
+  }
+  return out;
+}
+
+std::string address(int i, int function = 0) {
   char b[32];
-  std::snprintf(b, sizeof b, "%04x:%02x:%02x.0", 0x10 + i / 8192, (i / 32) % 256, i % 32);
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%d", 0x10 + i / 8192, (i / 32) % 256, i % 32,
+                function);
   return b;
 }
 
@@ -68,7 +112,27 @@ const char* kNames[4] = {"nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GV100GL_Tesl
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  int devices = argc > 1 ? std::atoi(argv[1]) : 10000;
+  int devices = 10000;
+  std::string bin = hostpass_bin();
+  int hold_s = 0;
+  std::vector<std::string> wrap;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--hostpass" && i + 1 < argc) {
+      bin = argv[++i];
+    } else if (a == "--hold" && i + 1 < argc) {
+      hold_s = std::atoi(argv[++i]);
+    } else if (a == "--wrap" && i + 1 < argc) {
+      std::istringstream in(argv[++i]);
+      for (std::string w; in >> w;) wrap.push_back(w);
+    } else if (!a.empty() && std::isdigit(static_cast<unsigned char>(a[0]))) {
+      devices = std::atoi(a.c_str());
+    } else {
+      std::fprintf(stderr, "usage: plugin_bench [devices] [--hostpass BIN] [--hold S] [--wrap CMD]\n");
+      return 2;
+    }
+  }
+  const int siblings = std::min(devices, 100);
   std::string base = "/tmp/hostpass-plugin-bench-" + std::to_string(::getpid());
   FixtureTree tree(base + "/root");
   auto t0 = Clock::now();
@@ -81,9 +145,19 @@ int main(int argc, char** argv) {
     s.driver = "vfio-pci";
     s.iommu_group = 100 + i;
     s.numa_node = i % 2;
+    s.multifunction = i < siblings;
     tree.add_pci(s);
     tree.write("/dev/vfio/" + std::to_string(100 + i), "");
+    if (i < siblings) {
+      PciSpec audio = s;
+      audio.address = address(i, 1);
+      audio.device = 0x10f8;
+      audio.class_code = 0x040300;
+      audio.multifunction = false;
+      tree.add_pci(audio);
+    }
   }
+  tree.add_driver("snd_hda_intel");
   tree.write("/dev/vfio/vfio", "");
   std::printf("fixture: %d PCI functions on vfio-pci built in %.0f ms\n", devices, ms(Clock::now() - t0));
 
@@ -109,7 +183,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string log = base + "/plugin.log";
-  std::vector<std::string> args = {hostpass_bin(), "--root", tree.root(), "plugin", "-f", cr};
+  std::vector<std::string> args = wrap;
+  for (const std::string& a : {bin, std::string("--root"), tree.root(), std::string("plugin"),
+                               std::string("-f"), cr})
+    args.push_back(a);
+  std::printf("daemon: %s\n", bin.c_str());
   std::vector<char*> av;
   for (auto& a : args) av.push_back(a.data());
   av.push_back(nullptr);
@@ -186,8 +264,64 @@ int main(int argc, char** argv) {
   std::printf("health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
               "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
               health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
-  std::printf("daemon RSS: VmRSS%s, peak VmHWM%s (target <= 20 MiB)\n",
-              status_field(pid, "VmRSS").c_str(), status_field(pid, "VmHWM").c_str());
+  // A sibling leaves vfio-pci as the kernel's files show it: the device's driver link and the
+  // entries in the old and new driver's directories.
+  auto rebind = [&](const std::string& a, const std::string& from, const std::string& to) {
+    std::string dev = tree.device_path(a);
+    fs::remove(tree.path(dev + "/driver"));
+    tree.symlink(FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/" + to),
+                 dev + "/driver");
+    fs::remove(tree.path("/sys/bus/pci/drivers/" + from + "/" + a));
+    tree.symlink(FixtureTree::relative("/sys/bus/pci/drivers/" + to + "/" + a, dev),
+                 "/sys/bus/pci/drivers/" + to + "/" + a);
+  };
+  std::vector<double> sibling;
+  bool detected = true;
+  for (int i = 0; i < siblings && detected; ++i) {
+    std::string res = kNames[i % 4];
+    std::string id = "pci-" + address(i);
+    auto t = Clock::now();
+    rebind(address(i, 1), "vfio-pci", "snd_hda_intel");
+    detected = kubelet.wait_for([&] { return health_of(res, id) == "Unhealthy"; },
+                                std::chrono::seconds(5));
+    if (detected) sibling.push_back(ms(Clock::now() - t));
+    t = Clock::now();
+    rebind(address(i, 1), "snd_hda_intel", "vfio-pci");
+    if (!kubelet.wait_for([&] { return health_of(res, id) == "Healthy"; })) {
+      std::fprintf(stderr, "no Healthy update for %s\n", id.c_str());
+      return 1;
+    }
+    if (detected) sibling.push_back(ms(Clock::now() - t));
+  }
+  if (detected && !sibling.empty())
+    std::printf("sibling leaves vfio-pci -> update at the kubelet (%zu changes): p50 %.2f ms, "
+                "p99 %.2f ms (target p99 < 100 ms)\n",
+                sibling.size(), pct(sibling, 0.5), pct(sibling, 0.99));
+  else
+    std::printf("sibling leaves vfio-pci: not detected within 5 s (the group's other functions "
+                "are not checked)\n");
+
+  long rss_kib = std::atol(status_field(pid, "VmRSS").c_str());
+  std::printf("daemon RSS: %.1f MiB = %.2f x the 20 MiB target (%s); peak VmHWM%s\n",
+              rss_kib / 1024.0, rss_kib / (20.0 * 1024), rss_kib <= 20 * 1024 ? "met" : "NOT met",
+              status_field(pid, "VmHWM").c_str());
+  std::printf("  RssAnon%s, RssFile%s, threads%s\n", status_field(pid, "RssAnon").c_str(),
+              status_field(pid, "RssFile").c_str(), status_field(pid, "Threads").c_str());
+  {
+    auto parts = rss_by_mapping(pid);
+    std::vector<std::pair<long, std::string>> sorted;
+    for (const auto& [name, kib] : parts) sorted.push_back({kib, name});
+    std::sort(sorted.rbegin(), sorted.rend());
+    std::string line = "  by mapping (KiB):";
+    for (size_t i = 0; i < sorted.size() && i < 12; ++i)
+      line += " " + sorted[i].second + " " + std::to_string(sorted[i].first) + ",";
+    line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+  if (hold_s > 0) {
+    std::printf("holding the daemon (pid %d) for %d s\n", static_cast<int>(pid), hold_s);
+    std::this_thread::sleep_for(std::chrono::seconds(hold_s));
+  }
 
   ::kill(pid, SIGTERM);
   int status = 0;

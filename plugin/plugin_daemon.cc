@@ -1,26 +1,34 @@
 // plugin_daemon.cc — see plugin_daemon.h. One thread runs the loop (start() and run()); gRPC
-// threads only read a ResourceServer's own state.
+// threads and the loop share each ResourceServer's state (the units), under its lock.
 #include "plugin_daemon.h"
 
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 #include "device_plugin.h"
 #include "device_plugin_grpc.h"
+#include "device_plugin_uevent.h"
 
 namespace hostpass {
 
@@ -29,7 +37,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Resource {
-  ResourceInventory inv;  // the daemon's copy, with current health
+  // The units and their health live in the server only (one copy a node): read() and modify().
   std::unique_ptr<ResourceServer> server;
   std::string socket_name;
   bool registered = false;
@@ -37,6 +45,18 @@ struct Resource {
   Clock::time_point next_attempt;
   std::chrono::milliseconds backoff{0};
 };
+
+// statfs(2) f_type of sysfs (include/uapi/linux/magic.h SYSFS_MAGIC).
+bool is_sysfs(const std::string& path) {
+  struct statfs st;
+  return ::statfs(path.c_str(), &st) == 0 && st.f_type == 0x62656572;
+}
+
+std::string describe(const Resource& r) {
+  std::string out;
+  r.server->read([&](const ResourceInventory& inv) { out = describe_resource(inv); });
+  return out;
+}
 
 std::string unit_list(const ResourceInventory& r, const std::vector<size_t>& idx) {
   std::string s;
@@ -59,7 +79,7 @@ struct PluginDaemon::Impl {
   ~Impl() {
     for (auto& [name, r] : resources)
       if (r.server) r.server->stop(false);
-    for (int fd : {inotify_fd, stop_fd, signal_fd})
+    for (int fd : {inotify_fd, stop_fd, signal_fd, own_uevent_fd})
       if (fd >= 0) ::close(fd);
   }
 
@@ -68,6 +88,8 @@ struct PluginDaemon::Impl {
   std::string dir_real;      // canonical real path of the device-plugins directory
   std::string kubelet_host;  // Host path of kubelet.sock
   int inotify_fd = -1, stop_fd = -1, signal_fd = -1;
+  int uevent_fd = -1;      // kernel uevents (or the test's simulated kernel); -1: none
+  int own_uevent_fd = -1;  // the netlink socket we opened, closed with us
   int plugin_wd = -1, policy_wd = -1;
   std::string policy_dir, policy_base;
   std::map<int, std::string> health_wds;  // wd → Host dir
@@ -94,10 +116,16 @@ struct PluginDaemon::Impl {
   }
 
   void watch_health_dirs() {
-    std::vector<ResourceInventory> view;
-    for (const std::string& n : order) view.push_back(resources.at(n).inv);
-    index.build(view);
-    for (const std::string& dir : health_watch_dirs(view)) {
+    // Built from the servers' own copies, one at a time: no second copy of the units.
+    index.clear();
+    std::vector<std::string> dirs;
+    for (size_t i = 0; i < order.size(); ++i)
+      resources.at(order[i]).server->read([&](const ResourceInventory& inv) {
+        index.add(i, inv);
+        add_health_watch_dirs(inv, dirs);
+      });
+    index.seal();
+    for (const std::string& dir : dirs) {
       if (watched_dirs.count(dir)) continue;
       std::string real = host.resolve(dir);
       int wd = ::inotify_add_watch(inotify_fd, real.c_str(),
@@ -118,10 +146,14 @@ struct PluginDaemon::Impl {
     names = order;
   }
 
-  Status serve(Resource& r) {
+  // Serves `inv` (the first time) or the server's current units (a socket served again).
+  Status serve(Resource& r, std::optional<ResourceInventory> inv = std::nullopt) {
     std::string path = socket_real_path(r.socket_name);
-    if (r.server) r.server->stop(false);
-    r.server = std::make_unique<ResourceServer>(r.inv, opt.log);
+    if (r.server) {
+      r.server->stop(false);
+      if (!inv) inv = r.server->snapshot();
+    }
+    r.server = std::make_unique<ResourceServer>(std::move(*inv), opt.log);
     Status s = r.server->start(path);
     if (!s.ok()) return s;
     r.registered = false;
@@ -131,44 +163,55 @@ struct PluginDaemon::Impl {
     return ok_status();
   }
 
-  // Makes the served set equal to `wanted`, touching only what differs.
+  // Makes the served set equal to `wanted`, touching only what differs. Compares against the
+  // servers' copies in place (diff_resources' rule, same_units), without copying them.
   void apply(std::vector<ResourceInventory> wanted) {
-    std::vector<ResourceInventory> current;
-    for (const std::string& n : order) current.push_back(resources.at(n).inv);
-    InventoryDiff d = diff_resources(current, wanted);
-    std::vector<std::string> wanted_names;
-    for (const ResourceInventory& r : wanted) wanted_names.push_back(r.name);
+    std::vector<std::string> wanted_names, added, changed, removed;
     std::map<std::string, ResourceInventory*> by_name;
-    for (ResourceInventory& r : wanted) by_name[r.name] = &r;
+    for (ResourceInventory& r : wanted) {
+      wanted_names.push_back(r.name);
+      by_name[r.name] = &r;
+      auto it = resources.find(r.name);
+      if (it == resources.end()) {
+        added.push_back(r.name);
+        continue;
+      }
+      bool same = false;
+      it->second.server->read([&](const ResourceInventory& cur) { same = same_units(cur, r); });
+      if (!same) changed.push_back(r.name);
+    }
+    for (const auto& [name, r] : resources)
+      if (!by_name.count(name)) removed.push_back(name);
 
-    for (const std::string& name : d.removed) {
+    for (const std::string& name : removed) {
       Resource& r = resources.at(name);
       r.server->stop(true);
       (void)host.remove_file(socket_host_path(r.socket_name));  // gRPC unlinks it too
       resources.erase(name);
       log("stopped " + name + ": no longer in the policy");
     }
-    for (const std::string& name : d.changed) {
+    for (const std::string& name : changed) {
       Resource& r = resources.at(name);
       ResourceInventory inv = std::move(*by_name.at(name));
       complete_units(host, inv);
       refresh_health(host, inv);
-      r.inv = inv;
+      std::string line = "updated " + describe_resource(inv);
       r.server->update(std::move(inv));
-      log("updated " + describe_resource(r.inv));
+      log(line);
     }
-    for (const std::string& name : d.added) {
+    for (const std::string& name : added) {
       Resource r;
-      r.inv = std::move(*by_name.at(name));
-      complete_units(host, r.inv);
-      refresh_health(host, r.inv);
+      ResourceInventory inv = std::move(*by_name.at(name));
+      complete_units(host, inv);
+      refresh_health(host, inv);
+      std::string what = describe_resource(inv);
       r.socket_name = plugin_socket_name(name);
-      Status s = serve(r);
+      Status s = serve(r, std::move(inv));
       if (!s.ok()) {
         log("cannot serve " + name + ": " + s.error().message);
         continue;
       }
-      log("serving " + describe_resource(r.inv) + " on " + socket_real_path(r.socket_name));
+      log("serving " + what + " on " + socket_real_path(r.socket_name));
       resources[name] = std::move(r);
     }
     order.clear();
@@ -186,7 +229,71 @@ struct PluginDaemon::Impl {
     // Building the inventory reads every device and the pci.ids names, then frees it all; give
     // those pages back, since this process stays up for the node's lifetime (glibc).
     ::malloc_trim(0);
+    release_startup_pages();
     return ok_status();
+  }
+
+  // Start-up (and a policy reload) runs code that never runs again: the CLI's parser, the
+  // policy loader, the inventory's sysfs walk, gRPC's and OpenSSL's initialisers. Their shared
+  // library pages stay mapped, and counted in RSS, although they are clean copies of page-cache
+  // pages — and the kernel maps them 64 KiB at a time around each fault (fault_around_bytes),
+  // so they were most of the daemon's RSS (16 of 25 MiB at 10,000 devices). Unmap them from
+  // this process (madvise(2) MADV_DONTNEED); whatever runs again faults its pages back in from
+  // the page cache, so what stays resident is the daemon's working set.
+  // Only read-only file mappings without a private (copied-on-write) page: for those, "drop and
+  // re-read from the file" gives back exactly the same bytes (never relocated data: RELRO
+  // pages were written, they are Anonymous in smaps and skipped).
+  void release_startup_pages() {
+    // Read whole: the kernel returns smaps a few records per read(2), and Host::read_file
+    // stops at the first short read (right for sysfs attributes, not for this seq_file).
+    std::string text;
+    {
+      int fd = ::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      char chunk[65536];
+      for (;;) {
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(chunk, static_cast<size_t>(n));
+      }
+      ::close(fd);
+    }
+    uintptr_t start = 0, end = 0;
+    bool candidate = false;
+    auto flush = [&] {
+      if (candidate && end > start)
+        (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+      candidate = false;
+    };
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t eol = text.find('\n', pos);
+      if (eol == std::string::npos) eol = text.size();
+      std::string_view line(text.data() + pos, eol - pos);
+      pos = eol + 1;
+      // A mapping's first line: "start-end perms offset dev inode path".
+      size_t dash = line.find('-');
+      size_t sp = line.find(' ');
+      if (dash != std::string_view::npos && sp != std::string_view::npos && dash < sp &&
+          line.find(':') > sp) {
+        flush();
+        start = std::strtoull(std::string(line.substr(0, dash)).c_str(), nullptr, 16);
+        end = std::strtoull(std::string(line.substr(dash + 1, sp - dash - 1)).c_str(), nullptr, 16);
+        std::string_view perms = line.substr(sp + 1, 4);
+        size_t slash = line.find(" /");
+        candidate = (perms == "r-xp" || perms == "r--p") && slash != std::string_view::npos;
+        continue;
+      }
+      // Any copied-on-write page in the mapping: leave it alone.
+      if (line.rfind("Anonymous:", 0) == 0 &&
+          std::strtol(std::string(line.substr(10)).c_str(), nullptr, 10) != 0)
+        candidate = false;
+      if (line.rfind("Private_Dirty:", 0) == 0 &&
+          std::strtol(std::string(line.substr(14)).c_str(), nullptr, 10) != 0)
+        candidate = false;
+    }
+    flush();
   }
 
   void try_registrations() {
@@ -204,7 +311,7 @@ struct PluginDaemon::Impl {
       if (s.ok()) {
         r.registered = true;
         r.backoff = opt.backoff_initial;
-        log("registered " + describe_resource(r.inv) + " with the kubelet (" +
+        log("registered " + describe(r) + " with the kubelet (" +
             kDevicePluginApiVersion + ", endpoint " + r.socket_name + ")");
       } else {
         r.next_attempt = Clock::now() + r.backoff;
@@ -236,12 +343,73 @@ struct PluginDaemon::Impl {
       log(why + ": serving " + name + " again on " + socket_real_path(r.socket_name));
   }
 
+  using UnitSet = std::map<size_t, std::set<size_t>>;  // resource index → unit indexes
+
+  // Re-checks the units in `units` (every unit when `all`) in place, in the servers; a resource
+  // where health changed sends its new list and logs what flipped.
+  void recheck(UnitSet units, bool all) {
+    if (all) {
+      units.clear();
+      for (size_t i = 0; i < order.size(); ++i) units[i];
+    }
+    for (auto& [ri, set] : units) {
+      if (ri >= order.size()) continue;
+      Resource& r = resources.at(order[ri]);
+      std::vector<size_t> idx(set.begin(), set.end());
+      std::string line;
+      r.server->modify([&](ResourceInventory& inv) {
+        std::vector<bool> before;
+        before.reserve(inv.units.size());
+        for (const Unit& u : inv.units) before.push_back(u.healthy);
+        if (!refresh_health(host, inv, idx)) return false;
+        std::vector<size_t> flipped;
+        for (size_t i = 0; i < inv.units.size(); ++i)
+          if (inv.units[i].healthy != before[i]) flipped.push_back(i);
+        line = order[ri] + ": " + unit_list(inv, flipped);
+        return true;
+      });
+      if (!line.empty()) log(line);
+    }
+  }
+
+  // Reads every pending kernel uevent; each one naming a device of a unit (a member, or a
+  // sibling in the unit's IOMMU group) re-checks that unit. ENOBUFS (the socket's buffer
+  // overflowed: events were lost) re-checks everything, as an inotify overflow does.
+  void handle_uevents() {
+    std::string buf(8192, '\0');
+    UnitSet units;
+    bool overflow = false;
+    for (;;) {
+      sockaddr_storage from{};
+      socklen_t len = sizeof from;
+      ssize_t n = ::recvfrom(uevent_fd, buf.data(), buf.size(), MSG_DONTWAIT,
+                             reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0 && errno == ENOBUFS) {
+        overflow = true;
+        continue;
+      }
+      if (n <= 0) break;
+      // On the netlink socket, only the kernel's own messages (sender port 0), as udev does.
+      if (len >= sizeof(sockaddr_nl) && from.ss_family == AF_NETLINK &&
+          reinterpret_cast<sockaddr_nl*>(&from)->nl_pid != 0)
+        continue;
+      auto ev = parse_uevent(std::string_view(buf.data(), static_cast<size_t>(n)));
+      if (!ev) continue;
+      auto entry = uevent_health_entry(*ev);
+      if (!entry) continue;
+      for (const HealthIndex::Ref& ref : index.affected(host, entry->first, entry->second))
+        units[ref.resource].insert(ref.unit);
+    }
+    if (overflow) log("kernel uevents were lost (socket buffer full): re-checking every device");
+    recheck(std::move(units), overflow);
+  }
+
   // Reads every pending inotify event and acts on the batch once.
   void handle_inotify() {
     alignas(inotify_event) char buf[65536];
     bool kubelet_new = false, policy_changed = false, overflow = false;
     std::set<std::string> deleted;
-    std::map<size_t, std::set<size_t>> units;  // resource index → unit indexes
+    UnitSet units;
     for (;;) {
       ssize_t n = ::read(inotify_fd, buf, sizeof buf);
       if (n <= 0) break;
@@ -260,7 +428,7 @@ struct PluginDaemon::Impl {
           policy_changed = true;
         auto it = health_wds.find(ev->wd);
         if (it != health_wds.end())
-          for (const HealthIndex::Ref& ref : index.affected(it->second, name))
+          for (const HealthIndex::Ref& ref : index.affected(host, it->second, name))
             units[ref.resource].insert(ref.unit);
       }
     }
@@ -269,23 +437,7 @@ struct PluginDaemon::Impl {
       if (!s.ok()) log("policy change not applied, keeping the current resources: " + s.error().message);
       overflow = true;  // the index changed: re-check everything below
     }
-    if (overflow) {
-      units.clear();
-      for (size_t i = 0; i < order.size(); ++i) units[i];
-    }
-    for (auto& [ri, set] : units) {
-      if (ri >= order.size()) continue;
-      Resource& r = resources.at(order[ri]);
-      std::vector<size_t> idx(set.begin(), set.end());
-      std::vector<bool> before;
-      for (const Unit& u : r.inv.units) before.push_back(u.healthy);
-      if (!refresh_health(host, r.inv, idx)) continue;
-      std::vector<size_t> flipped;
-      for (size_t i = 0; i < r.inv.units.size(); ++i)
-        if (r.inv.units[i].healthy != before[i]) flipped.push_back(i);
-      r.server->update(r.inv);
-      log(order[ri] + ": " + unit_list(r.inv, flipped));
-    }
+    recheck(std::move(units), overflow);
     for (const std::string& name : order) {
       Resource& r = resources.at(name);
       if (deleted.count(r.socket_name) && !host.exists(socket_host_path(r.socket_name)))
@@ -314,6 +466,11 @@ PluginDaemon::~PluginDaemon() = default;
 Status PluginDaemon::start() {
   Impl& d = *impl_;
   if (!d.opt.load_inventory) return invalid_input("plugin: no inventory source");
+  // glibc gives each thread that meets contention its own malloc arena (up to 8 per core), and
+  // an arena keeps the peak of what its threads allocated: the ListAndWatch threads each build
+  // lists of thousands of devices. This daemon's allocations are few and short; one shared
+  // arena keeps them all reusable. Before the first gRPC thread exists (M_ARENA_MAX, mallopt(3)).
+  ::mallopt(M_ARENA_MAX, 1);
   if (d.stop_fd < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
   if (!d.host.is_dir(d.opt.plugin_dir)) {
     Status s = d.host.make_dirs(d.opt.plugin_dir);
@@ -341,6 +498,30 @@ Status PluginDaemon::start() {
     if (d.policy_wd < 0)
       return io_error("cannot watch " + real_dir + " for policy changes: " + std::strerror(errno));
   }
+  if (d.opt.uevent_fd >= 0) {
+    d.uevent_fd = d.opt.uevent_fd;
+  } else if (is_sysfs(d.host.resolve("/sys"))) {
+    // Kernel uevents describe the running kernel: listened to only when the /sys we read is
+    // its sysfs (the node's own, or the host's mounted at /host/sys in a pod), never on a
+    // fixture root. Multicast group 1 is the kernel's (lib/kobject_uevent.c; any user may
+    // receive it).
+    int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                      NETLINK_KOBJECT_UEVENT);
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = 1;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+      int size = 1 << 20;  // a burst of bind/unbind on a big node; kernel memory, not ours
+      if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+      d.uevent_fd = d.own_uevent_fd = fd;
+    } else {
+      d.log(std::string("not listening to kernel uevents (a function leaving vfio-pci while its "
+                        "group's /dev/vfio node stays is then seen late): ") +
+            std::strerror(errno));
+      if (fd >= 0) ::close(fd);
+    }
+  }
   if (d.opt.stop_on_signals) {
     sigset_t set;
     sigemptyset(&set);
@@ -362,8 +543,12 @@ Status PluginDaemon::start() {
 Status PluginDaemon::run() {
   Impl& d = *impl_;
   for (;;) {
-    pollfd fds[3] = {{d.inotify_fd, POLLIN, 0}, {d.stop_fd, POLLIN, 0}, {d.signal_fd, POLLIN, 0}};
-    int n = ::poll(fds, d.signal_fd >= 0 ? 3 : 2, d.poll_timeout_ms());
+    // signal_fd and uevent_fd may be -1: poll() ignores those entries.
+    pollfd fds[4] = {{d.inotify_fd, POLLIN, 0},
+                     {d.stop_fd, POLLIN, 0},
+                     {d.signal_fd, POLLIN, 0},
+                     {d.uevent_fd, POLLIN, 0}};
+    int n = ::poll(fds, 4, d.poll_timeout_ms());
     if (n < 0 && errno != EINTR) return io_error(std::string("poll: ") + std::strerror(errno));
     if (n > 0 && (fds[1].revents & POLLIN)) break;
     if (n > 0 && d.signal_fd >= 0 && (fds[2].revents & POLLIN)) {
@@ -374,6 +559,7 @@ Status PluginDaemon::run() {
       break;
     }
     if (n > 0 && (fds[0].revents & POLLIN)) d.handle_inotify();
+    if (n > 0 && d.uevent_fd >= 0 && (fds[3].revents & POLLIN)) d.handle_uevents();
     d.try_registrations();
   }
   size_t count = 0;

@@ -14,16 +14,21 @@
 //   health dirs         /dev/vfio, /sys/bus/pci/drivers/vfio-pci, /sys/bus/pci/devices,
 //                       /sys/bus/mdev/devices, /sys/bus/usb/devices, /dev/bus/usb/BBB → re-check
 //                       the units the entry concerns and send the new list when health changed.
+// and by kernel uevents (NETLINK_KOBJECT_UEVENT, device_plugin_uevent.h): bind, unbind, add,
+// remove of a PCI function, USB device or mdev → the same re-check, for the units holding that
+// device or sharing an IOMMU group with it.
 // Registration failures are retried with exponential back-off (doubling, capped); a missing
 // kubelet.sock is waited for, not retried. SIGTERM/SIGINT (with stop_on_signals) or stop() end
 // the loop: streams end, servers stop, sockets are removed.
 //
 // Every path is a Host path, turned into a real one with Host::resolve for inotify and gRPC;
 // the device-plugins directory is then canonicalized so a socket path fits sun_path (107 bytes).
-// Deliberately not done: sysfs does not raise inotify events for changes the kernel makes itself
-// (binding a driver), only /dev (devtmpfs) does; on a real node the /dev/vfio/<group> node coming
-// and going is what carries a bind/unbind. Listening to kernel uevents (NETLINK_KOBJECT_UEVENT)
-// would catch a member leaving a multi-device group while the node stays: not done yet.
+// sysfs does not raise inotify events for changes the kernel makes itself (binding a driver), only
+// /dev (devtmpfs) does, so on a real node the uevent is what carries a member of a multi-device
+// group leaving vfio-pci while /dev/vfio/<group> stays. inotify on sysfs still serves fixture
+// roots, where the tests' "kernel" writes files.
+// Like inotify, eventfd and signalfd, the netlink socket is the daemon's own event source, not a
+// Host operation: Host models the files, these model the notifications about them.
 #pragma once
 
 #include <chrono>
@@ -51,6 +56,11 @@ struct PluginDaemonOptions {
   // (pthread_sigmask before any thread starts), so that they reach the daemon's signalfd.
   bool stop_on_signals = false;
   std::function<void(const std::string&)> log;  // default: stderr, "hostpass plugin: ..."
+  // Kernel uevents: a datagram socket carrying them (device_plugin_uevent.h format). -1
+  // (default): open a NETLINK_KOBJECT_UEVENT socket when the host's /sys is a real sysfs (the
+  // node's, or the host's mounted under --root in a pod), none on a fixture root. A test passes one end of a socketpair and plays
+  // the kernel with it. The daemon does not close a socket it was given.
+  int uevent_fd = -1;
 };
 
 class PluginDaemon {

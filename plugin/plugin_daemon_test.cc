@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -135,6 +137,7 @@ class PluginDaemonTest : public ::testing::Test {
       if (fail_load_) return invalid_input("kubevirt-cr.yaml:1: not valid");
       return inventory_;
     };
+    o.uevent_fd = uevent_fd_;
     o.backoff_initial = std::chrono::milliseconds(10);
     o.backoff_max = std::chrono::milliseconds(100);
     o.log = [this](const std::string& line) {
@@ -197,6 +200,7 @@ class PluginDaemonTest : public ::testing::Test {
   std::vector<std::string> logs_;
   std::condition_variable log_cv_;
   bool fail_load_ = false;
+  int uevent_fd_ = -1;  // the daemon's end of the simulated kernel's uevent socket
   std::unique_ptr<PluginDaemon> daemon_;
   std::thread loop_;
 };
@@ -319,6 +323,95 @@ TEST_F(PluginDaemonTest, LeavingVfioMakesTheDeviceUnhealthyAndRebindingHealthyAg
   tree_.symlink(FixtureTree::relative("/sys/bus/pci/drivers/vfio-pci/0000:b4:00.0", dev),
                 "/sys/bus/pci/drivers/vfio-pci/0000:b4:00.0");
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:b4:00.0", "Healthy"); }));
+}
+
+// A GPU whose IOMMU group also holds its audio function: the resource selects the GPU only,
+// the audio function must stay on vfio-pci for the group to be viable.
+class SiblingTest : public PluginDaemonTest {
+ protected:
+  SiblingTest() {
+    add_vfio_pci("0000:66:00.0", 31, 0, true);
+    PciSpec audio;
+    audio.address = "0000:66:00.1";
+    audio.vendor = 0x10de;
+    audio.device = 0x10f8;
+    audio.class_code = 0x040300;
+    audio.driver = "vfio-pci";
+    audio.iommu_group = 31;
+    audio.numa_node = 0;
+    tree_.add_pci(audio);
+    tree_.add_driver("snd_hda_intel");
+    Inventory inv = base_inventory();
+    inv.resources[0].units.push_back(pci({"0000:66:00.0"}, 31, 0));
+    set_inventory(inv);
+  }
+  ~SiblingTest() override {
+    for (int fd : kernel_)
+      if (fd >= 0) ::close(fd);
+  }
+  // The kernel's side of a uevent socket; the daemon gets the other end.
+  void open_uevent_socket() {
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, kernel_), 0);
+    uevent_fd_ = kernel_[1];
+  }
+  void send_uevent(const std::string& datagram) {
+    ASSERT_EQ(::send(kernel_[0], datagram.data(), datagram.size(), 0),
+              static_cast<ssize_t>(datagram.size()));
+  }
+  // What the kernel changes in sysfs when the audio function moves to `driver`: the device's
+  // driver link, and (unless `quiet`, where sysfs gives no inotify event anyway) the entries in
+  // the old and new driver's directories.
+  void rebind_audio(const std::string& from, const std::string& to, bool quiet) {
+    std::string dev = tree_.device_path("0000:66:00.1");
+    fs::remove(tree_.path(dev + "/driver"));
+    tree_.symlink(FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/" + to),
+                  dev + "/driver");
+    if (quiet) return;
+    fs::remove(tree_.path("/sys/bus/pci/drivers/" + from + "/0000:66:00.1"));
+    tree_.symlink(FixtureTree::relative("/sys/bus/pci/drivers/" + to + "/0000:66:00.1", dev),
+                  "/sys/bus/pci/drivers/" + to + "/0000:66:00.1");
+  }
+  int kernel_[2] = {-1, -1};
+};
+
+TEST_F(SiblingTest, SiblingLeavingVfioMakesTheGroupUnhealthyThoughItsNodeStays) {
+  start_daemon();
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Healthy"); }));
+  rebind_audio("vfio-pci", "snd_hda_intel", false);
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Unhealthy"); }));
+  EXPECT_TRUE(fs::exists(tree_.path("/dev/vfio/31"))) << "the group's node stays";
+  EXPECT_TRUE(health_is(kT4, "pci-0000:65:00.0", "Healthy"));
+  auto refused = kubelet_.allocate(kT4, {"pci-0000:66:00.0"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message,
+            "FAILED_PRECONDITION: allocate nvidia.com/TU104GL_Tesla_T4: device "
+            "'pci-0000:66:00.0' is unhealthy: 0000:66:00.1 in the same IOMMU group 31 left "
+            "vfio-pci (now on snd_hda_intel): the group is not viable until it is back on "
+            "vfio-pci");
+  rebind_audio("snd_hda_intel", "vfio-pci", false);
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Healthy"); }));
+}
+
+TEST_F(SiblingTest, KernelUeventCarriesASiblingRebindThatSysfsDoesNotAnnounce) {
+  open_uevent_socket();
+  start_daemon();
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Healthy"); }));
+  // As on a real kernel: sysfs changes without an inotify event; the uevents say it.
+  rebind_audio("vfio-pci", "snd_hda_intel", true);
+  const std::string devpath = "/devices/pci0000:00/0000:66:00.1";
+  using namespace std::string_literals;
+  send_uevent("unbind@" + devpath + "\0ACTION=unbind\0DEVPATH=" + devpath +
+              "\0SUBSYSTEM=pci\0PCI_SLOT_NAME=0000:66:00.1\0SEQNUM=801\0"s);
+  send_uevent("bind@" + devpath + "\0ACTION=bind\0DEVPATH=" + devpath +
+              "\0SUBSYSTEM=pci\0DRIVER=snd_hda_intel\0PCI_SLOT_NAME=0000:66:00.1\0SEQNUM=802\0"s);
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Unhealthy"); }));
+  EXPECT_TRUE(wait_logged("nvidia.com/TU104GL_Tesla_T4: pci-0000:66:00.0 is Unhealthy: "
+                          "0000:66:00.1 in the same IOMMU group 31 left vfio-pci (now on "
+                          "snd_hda_intel)"));
+  rebind_audio("snd_hda_intel", "vfio-pci", true);
+  send_uevent("bind@" + devpath + "\0ACTION=bind\0DEVPATH=" + devpath +
+              "\0SUBSYSTEM=pci\0DRIVER=vfio-pci\0PCI_SLOT_NAME=0000:66:00.1\0SEQNUM=804\0"s);
+  ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Healthy"); }));
 }
 
 TEST_F(PluginDaemonTest, VanishedVfioNodeMakesTheDeviceUnhealthyUntilItIsBack) {

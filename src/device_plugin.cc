@@ -1,6 +1,7 @@
 // device_plugin.cc — see device_plugin.h for the kubelet and KubeVirt contracts followed here.
 #include "device_plugin.h"
 
+#include "passthrough_summary.h"
 #include "pci_device.h"
 
 #include <algorithm>
@@ -45,6 +46,27 @@ const Unit* find_unit(const ResourceInventory& r, const std::string& id, size_t*
     }
   }
   return nullptr;
+}
+
+// A function of the unit's IOMMU group that the resource does not give to the VM (a sibling)
+// must still leave the group viable (drivers/vfio/vfio.c vfio_dev_viable: driver-less, on a
+// vfio driver, on pci-stub, or a bridge — a non-normal header — with any driver). Returns why
+// not, or "" when it does.
+std::string sibling_breaks_group(Host& host, const std::string& addr, int group) {
+  std::string dev = std::string(kPciDevicesDir) + "/" + addr;
+  auto driver = host.read_link(dev + "/driver");
+  if (!driver.ok()) return "";  // unbound (or just removed): the group stays viable
+  std::string name = base_name(*driver);
+  if (is_vfio_driver(name)) return "";
+  auto cls = host.read_file(dev + "/class", 64);
+  // "0x060400\n": PCI-to-PCI (0604), CardBus (0607) and semi-transparent (0609) bridges are the
+  // classes with a bridge header.
+  if (cls.ok() && cls->size() >= 6 &&
+      (cls->compare(0, 6, "0x0604") == 0 || cls->compare(0, 6, "0x0607") == 0 ||
+       cls->compare(0, 6, "0x0609") == 0))
+    return "";
+  return addr + " in the same IOMMU group " + std::to_string(group) + " left vfio-pci (now on " +
+         name + "): the group is not viable until it is back on vfio-pci";
 }
 
 std::string known_ids(const ResourceInventory& r) {
@@ -240,6 +262,20 @@ UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit) {
         std::string name = base_name(*driver);
         if (name != "vfio-pci") return {false, addr + " left vfio-pci (now on " + name + ")"};
       }
+      if (unit.iommu_group) {
+        // The group's other functions (sysfs lists them all, the unit's own included).
+        auto members = host.list_dir(std::string(kIommuGroupsDir) + "/" +
+                                     std::to_string(*unit.iommu_group) + "/devices");
+        if (members.ok()) {
+          for (const std::string& m : *members) {
+            auto a = PciAddress::parse_full(m);
+            if (!a.ok() || std::find(unit.pci.begin(), unit.pci.end(), *a) != unit.pci.end())
+              continue;
+            std::string why = sibling_breaks_group(host, m, *unit.iommu_group);
+            if (!why.empty()) return {false, why};
+          }
+        }
+      }
       if (unit.iommu_group && !host.exists(vfio_group_node(*unit.iommu_group)))
         return {false, vfio_group_node(*unit.iommu_group) + " is missing"};
       return {};
@@ -294,58 +330,137 @@ void complete_units(Host& host, ResourceInventory& resource) {
 }
 
 std::vector<std::string> health_watch_dirs(const std::vector<ResourceInventory>& resources) {
-  std::set<std::string> dirs;
-  for (const ResourceInventory& r : resources) {
-    switch (r.kind) {
-      case ResourceKind::Pci:
-        dirs.insert("/dev/vfio");
-        dirs.insert(std::string(kPciDriversDir) + "/vfio-pci");
-        dirs.insert(kPciDevicesDir);
-        break;
-      case ResourceKind::Mdev:
-        dirs.insert("/dev/vfio");
-        dirs.insert("/sys/bus/mdev/devices");
-        break;
-      case ResourceKind::Usb:
-        dirs.insert("/sys/bus/usb/devices");
-        for (const Unit& u : r.units)
-          for (const UsbRef& ref : u.usb) dirs.insert(usb_bus_dir(ref));
-        break;
+  std::vector<std::string> dirs;
+  for (const ResourceInventory& r : resources) add_health_watch_dirs(r, dirs);
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+void add_health_watch_dirs(const ResourceInventory& r, std::vector<std::string>& dirs) {
+  auto add = [&](const std::string& d) {
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  };
+  switch (r.kind) {
+    case ResourceKind::Pci:
+      add("/dev/vfio");
+      add(std::string(kPciDriversDir) + "/vfio-pci");
+      add(kPciDevicesDir);
+      break;
+    case ResourceKind::Mdev:
+      add("/dev/vfio");
+      add("/sys/bus/mdev/devices");
+      break;
+    case ResourceKind::Usb:
+      add("/sys/bus/usb/devices");
+      for (const Unit& u : r.units)
+        for (const UsbRef& ref : u.usb) add(usb_bus_dir(ref));
+      break;
+  }
+}
+
+namespace {
+
+// Packed keys: the kind in the top byte, the value below.
+constexpr uint64_t kKeyPci = 1ull << 56;    // a PCI function: domain:bus:device.function
+constexpr uint64_t kKeyGroup = 2ull << 56;  // an IOMMU group (/dev/vfio/<n>)
+constexpr uint64_t kKeyUsbNode = 3ull << 56;  // /dev/bus/usb/BBB/DDD
+
+uint64_t pci_key(const PciAddress& a) {
+  return kKeyPci | (uint64_t{a.domain} << 16) | (uint64_t{a.bus} << 8) |
+         (uint64_t{a.device} << 3) | a.function;
+}
+
+std::optional<int> small_number(const std::string& s) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoi(s);
+}
+
+}  // namespace
+
+void HealthIndex::clear() {
+  slots_.clear();
+  slots_.shrink_to_fit();
+  by_name_.clear();
+}
+
+void HealthIndex::add_key(uint64_t key, size_t resource, size_t unit) {
+  slots_.push_back(Slot{key, static_cast<uint32_t>(resource), static_cast<uint32_t>(unit)});
+}
+
+void HealthIndex::add(size_t ri, const ResourceInventory& r) {
+  for (size_t ui = 0; ui < r.units.size(); ++ui) {
+    const Unit& u = r.units[ui];
+    if (u.iommu_group) add_key(kKeyGroup | static_cast<uint32_t>(*u.iommu_group), ri, ui);
+    for (const PciAddress& a : u.pci) add_key(pci_key(a), ri, ui);
+    for (const std::string& uuid : u.mdev_uuids)
+      by_name_[{"/sys/bus/mdev/devices", uuid}].push_back(Ref{ri, ui});
+    for (const UsbRef& usb : u.usb) {
+      by_name_[{"/sys/bus/usb/devices", usb.port_path}].push_back(Ref{ri, ui});
+      add_key(kKeyUsbNode | (uint64_t(static_cast<uint32_t>(usb.busnum)) << 16) |
+                  static_cast<uint16_t>(usb.devnum),
+              ri, ui);
     }
   }
-  return {dirs.begin(), dirs.end()};
+}
+
+void HealthIndex::seal() {
+  std::sort(slots_.begin(), slots_.end(), [](const Slot& a, const Slot& b) {
+    return a.key != b.key ? a.key < b.key
+                          : (a.resource != b.resource ? a.resource < b.resource : a.unit < b.unit);
+  });
+  slots_.shrink_to_fit();
 }
 
 void HealthIndex::build(const std::vector<ResourceInventory>& resources) {
-  by_entry_.clear();
-  const std::string vfio_pci = std::string(kPciDriversDir) + "/vfio-pci";
-  for (size_t ri = 0; ri < resources.size(); ++ri) {
-    const ResourceInventory& r = resources[ri];
-    for (size_t ui = 0; ui < r.units.size(); ++ui) {
-      const Unit& u = r.units[ui];
-      Ref ref{ri, ui};
-      auto add = [&](const std::string& dir, const std::string& name) {
-        by_entry_[{dir, name}].push_back(ref);
-      };
-      if (u.iommu_group) add("/dev/vfio", std::to_string(*u.iommu_group));
-      for (const PciAddress& a : u.pci) {
-        add(vfio_pci, a.to_string());
-        add(kPciDevicesDir, a.to_string());
-      }
-      for (const std::string& uuid : u.mdev_uuids) add("/sys/bus/mdev/devices", uuid);
-      for (const UsbRef& usb : u.usb) {
-        add("/sys/bus/usb/devices", usb.port_path);
-        std::string node = usb_node(usb);
-        add(dir_name(node), base_name(node));
-      }
-    }
+  clear();
+  for (size_t ri = 0; ri < resources.size(); ++ri) add(ri, resources[ri]);
+  seal();
+}
+
+void HealthIndex::find_key(uint64_t key, std::vector<Ref>& out) const {
+  auto lo = std::lower_bound(slots_.begin(), slots_.end(), key,
+                             [](const Slot& s, uint64_t k) { return s.key < k; });
+  for (; lo != slots_.end() && lo->key == key; ++lo) {
+    Ref ref{lo->resource, lo->unit};
+    if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(ref);
   }
 }
 
 std::vector<HealthIndex::Ref> HealthIndex::affected(const std::string& dir,
                                                     const std::string& name) const {
-  auto it = by_entry_.find({dir, name});
-  return it == by_entry_.end() ? std::vector<Ref>{} : it->second;
+  std::vector<Ref> out;
+  if (dir == kPciDevicesDir || dir == std::string(kPciDriversDir) + "/vfio-pci") {
+    auto a = PciAddress::parse_full(name);
+    if (a.ok()) find_key(pci_key(*a), out);
+  } else if (dir == "/dev/vfio") {
+    if (auto n = small_number(name)) find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
+  } else if (dir.rfind("/dev/bus/usb/", 0) == 0) {
+    auto bus = small_number(dir.substr(13));
+    auto dev = small_number(name);
+    if (bus && dev)
+      find_key(kKeyUsbNode | (uint64_t(static_cast<uint32_t>(*bus)) << 16) |
+                   static_cast<uint16_t>(*dev),
+               out);
+  } else {
+    auto it = by_name_.find({dir, name});
+    if (it != by_name_.end()) out = it->second;
+  }
+  return out;
+}
+
+std::vector<HealthIndex::Ref> HealthIndex::affected(Host& host, const std::string& dir,
+                                                    const std::string& name) const {
+  std::vector<Ref> out = affected(dir, name);
+  if (!out.empty() || (dir != kPciDevicesDir && dir != std::string(kPciDriversDir) + "/vfio-pci"))
+    return out;
+  if (!PciAddress::parse_full(name).ok()) return out;
+  // Not a member of any unit: a sibling in a served unit's group? (Gone devices have no link:
+  // a function leaving the group cannot make it less viable.)
+  auto link = host.read_link(std::string(kPciDevicesDir) + "/" + name + "/iommu_group");
+  if (!link.ok()) return out;
+  if (auto n = small_number(base_name(*link))) find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
+  return out;
 }
 
 std::vector<ResourceInventory> served_resources(const Inventory& inventory, bool serve_all) {

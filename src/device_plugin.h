@@ -10,7 +10,8 @@
 //                           VMI's gpus/hostDevices into libvirt <hostdev> unchanged.
 //   GetPreferredAllocation  preferred_allocation(): must_include first, one NUMA node when
 //                           possible, policy order, whole IOMMU groups.
-//   health                  check_unit_health(): the unit is still on vfio-pci, its /dev/vfio
+//   health                  check_unit_health(): the unit is still on vfio-pci, the other
+//                           functions of its IOMMU group keep the group viable, its /dev/vfio
 //                           node is there, the device was not removed.
 //
 // KubeVirt contract (kubevirt/kubevirt, pkg/virt-handler/device-manager/, and the reading side
@@ -33,6 +34,7 @@
 // docs/plugin.md.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,7 +113,12 @@ struct UnitHealth {
 
 // Reads, through `host`, whether the unit can still be given to a VM:
 //   PCI   every member: /sys/bus/pci/devices/<addr> exists, <addr>/driver -> .../vfio-pci;
-//         /dev/vfio/<group> exists.
+//         every other function in /sys/kernel/iommu_groups/<group>/devices (a sibling the
+//         resource does not select, e.g. a GPU's audio function) keeps the group viable: it is
+//         unbound, on a vfio driver or pci-stub, or a bridge (class 0604/0607/0609, a bridge
+//         header) — drivers/vfio/vfio.c vfio_dev_viable()/vfio_dev_driver_allowed(); a sibling
+//         on a host driver makes VFIO_GROUP_SET_CONTAINER fail although /dev/vfio/<group>
+//         stays; /dev/vfio/<group> exists.
 //   mdev  /sys/bus/mdev/devices/<uuid> exists; /dev/vfio/<group> exists (when known).
 //   USB   every member: /sys/bus/usb/devices/<port> exists and /dev/bus/usb/BBB/DDD exists.
 UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit);
@@ -129,8 +136,16 @@ void complete_units(Host& host, ResourceInventory& resource);
 // /sys/bus/pci/devices, /sys/bus/mdev/devices, /sys/bus/usb/devices and each /dev/bus/usb/BBB.
 std::vector<std::string> health_watch_dirs(const std::vector<ResourceInventory>& resources);
 
-// Maps an inotify event (watched directory, entry name) to the units it can affect, so that a
-// change re-checks a handful of units rather than all of them.
+// The same, one resource at a time, added to `dirs`.
+void add_health_watch_dirs(const ResourceInventory& resource, std::vector<std::string>& dirs);
+
+// Maps an event (an inotify entry in a watched directory, or a kernel uevent turned into one by
+// uevent_health_entry()) to the units it can affect, so that a change re-checks a handful of
+// units rather than all of them.
+// Memory: the node's whole device set is indexed, so the keys are packed, not strings: a PCI
+// function is its address in 48 bits, an IOMMU group its number; 16 bytes a key in one sorted
+// vector (10,000 functions: 0.3 MiB, where a map of string pairs took 7 MiB). Only mdev UUIDs and
+// USB ports, a handful a node, are kept as strings.
 class HealthIndex {
  public:
   struct Ref {
@@ -138,11 +153,27 @@ class HealthIndex {
     bool operator==(const Ref&) const = default;
   };
   void build(const std::vector<ResourceInventory>& resources);
+  void clear();
+  // Adds the units of the resource at position `resource_index` of the served set.
+  void add(size_t resource_index, const ResourceInventory& resource);
+  // Sorts what add() gathered. REQUIRES: called after the last add(), before affected().
+  void seal();
   // Units affected by a change of `name` in `dir` (Host paths). Empty: nothing we serve.
   std::vector<Ref> affected(const std::string& dir, const std::string& name) const;
+  // The same, and a PCI function that is not a member of any unit but shares an IOMMU group
+  // with one (the audio function beside a GPU) maps to the units of its group, read from
+  // /sys/bus/pci/devices/<addr>/iommu_group through `host`.
+  std::vector<Ref> affected(Host& host, const std::string& dir, const std::string& name) const;
 
  private:
-  std::map<std::pair<std::string, std::string>, std::vector<Ref>> by_entry_;
+  struct Slot {
+    uint64_t key;
+    uint32_t resource, unit;
+  };
+  std::vector<Slot> slots_;  // sorted by key
+  std::map<std::pair<std::string, std::string>, std::vector<Ref>> by_name_;  // mdev, USB
+  void add_key(uint64_t key, size_t resource, size_t unit);
+  void find_key(uint64_t key, std::vector<Ref>& out) const;
 };
 
 // ---- the served set and live policy changes ----

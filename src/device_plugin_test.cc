@@ -210,6 +210,81 @@ TEST_F(UnitHealthTest, PciUnitOnVfioIsHealthyAndEveryWayOffIsNamed) {
             "0000:04:00.0 was removed (no /sys/bus/pci/devices/0000:04:00.0)");
 }
 
+TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthyUnlessItIsABridge) {
+  // The GPU 0000:66:00.0 is the unit; its audio function 0000:66:00.1 shares group 31.
+  auto add = [&](const char* a, uint32_t cls, const char* driver) {
+    testing::PciSpec s;
+    s.address = a;
+    s.vendor = 0x10de;
+    s.device = 0x1eb8;
+    s.class_code = cls;
+    s.driver = driver;
+    s.iommu_group = 31;
+    tree_.add_pci(s);
+  };
+  add("0000:66:00.0", 0x030200, "vfio-pci");
+  add("0000:66:00.1", 0x040300, "vfio-pci");
+  tree_.write("/dev/vfio/31", "");
+  tree_.add_driver("snd_hda_intel");
+  Unit gpu = pci_unit("0000:66:00.0", {"0000:66:00.0"}, 31, 0);
+  EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
+  std::string dev = tree_.device_path("0000:66:00.1");
+  auto relink = [&](const std::string& driver) {
+    std::filesystem::remove(tree_.path(dev + "/driver"));
+    if (!driver.empty())
+      tree_.symlink(testing::FixtureTree::relative(dev + "/driver",
+                                                   "/sys/bus/pci/drivers/" + driver),
+                    dev + "/driver");
+  };
+  relink("snd_hda_intel");
+  UnitHealth h = check_unit_health(host_, ResourceKind::Pci, gpu);
+  EXPECT_FALSE(h.healthy);
+  EXPECT_EQ(h.reason,
+            "0000:66:00.1 in the same IOMMU group 31 left vfio-pci (now on snd_hda_intel): the "
+            "group is not viable until it is back on vfio-pci");
+  relink("");  // unbound: viable
+  EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
+  tree_.add_driver("pci-stub");
+  relink("pci-stub");  // the kernel's allow-list
+  EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
+  // A bridge in the group may keep its driver (pcieport).
+  add("0000:66:00.2", 0x060400, "pcieport");
+  EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
+  // Both functions in the unit: the member rule speaks first.
+  relink("snd_hda_intel");
+  Unit both = pci_unit("0000:66:00.0", {"0000:66:00.0", "0000:66:00.1"}, 31, 0);
+  EXPECT_EQ(check_unit_health(host_, ResourceKind::Pci, both).reason,
+            "0000:66:00.1 left vfio-pci (now on snd_hda_intel)");
+}
+
+TEST_F(UnitHealthTest, IndexMapsAGroupSiblingToItsUnitsThroughTheGroupLink) {
+  testing::PciSpec s;
+  s.address = "0000:66:00.1";
+  s.vendor = 0x10de;
+  s.device = 0x10f8;
+  s.class_code = 0x040300;
+  s.driver = "vfio-pci";
+  s.iommu_group = 31;
+  tree_.add_pci(s);
+  HealthIndex index;
+  index.build({t4_resource()});
+  using Ref = HealthIndex::Ref;
+  // 0000:66:00.1 is a member of unit 1 there; 0000:04:00.0 (group 8) is in no unit's group.
+  EXPECT_EQ(index.affected(host_, "/sys/bus/pci/devices", "0000:66:00.1"),
+            (std::vector<Ref>{{0, 1}}));
+  EXPECT_TRUE(index.affected(host_, "/sys/bus/pci/devices", "0000:04:00.0").empty());
+  ResourceInventory gpu_only;
+  gpu_only.units.push_back(pci_unit("0000:66:00.0", {"0000:66:00.0"}, 31, 0));
+  index.build({t4_resource(), gpu_only});
+  EXPECT_TRUE(index.affected("/sys/bus/pci/drivers/vfio-pci", "0000:77:00.1").empty());
+  ResourceInventory other;
+  other.units.push_back(pci_unit("0000:67:00.0", {"0000:67:00.0"}, 31, 0));
+  index.build({other});
+  EXPECT_TRUE(index.affected("/sys/bus/pci/drivers/vfio-pci", "0000:66:00.1").empty());
+  EXPECT_EQ(index.affected(host_, "/sys/bus/pci/drivers/vfio-pci", "0000:66:00.1"),
+            (std::vector<Ref>{{0, 0}})) << "a sibling maps to the units of its group";
+}
+
 TEST_F(UnitHealthTest, RefreshReportsOnlyHealthChanges) {
   ResourceInventory r;
   r.name = "example.com/nvme";
