@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
@@ -229,71 +228,7 @@ struct PluginDaemon::Impl {
     // Building the inventory reads every device and the pci.ids names, then frees it all; give
     // those pages back, since this process stays up for the node's lifetime (glibc).
     ::malloc_trim(0);
-    release_startup_pages();
     return ok_status();
-  }
-
-  // Start-up (and a policy reload) runs code that never runs again: the CLI's parser, the
-  // policy loader, the inventory's sysfs walk, gRPC's and OpenSSL's initialisers. Their shared
-  // library pages stay mapped, and counted in RSS, although they are clean copies of page-cache
-  // pages — and the kernel maps them 64 KiB at a time around each fault (fault_around_bytes),
-  // so they were most of the daemon's RSS (16 of 25 MiB at 10,000 devices). Unmap them from
-  // this process (madvise(2) MADV_DONTNEED); whatever runs again faults its pages back in from
-  // the page cache, so what stays resident is the daemon's working set.
-  // Only read-only file mappings without a private (copied-on-write) page: for those, "drop and
-  // re-read from the file" gives back exactly the same bytes (never relocated data: RELRO
-  // pages were written, they are Anonymous in smaps and skipped).
-  void release_startup_pages() {
-    // Read whole: the kernel returns smaps a few records per read(2), and Host::read_file
-    // stops at the first short read (right for sysfs attributes, not for this seq_file).
-    std::string text;
-    {
-      int fd = ::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return;
-      char chunk[65536];
-      for (;;) {
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(chunk, static_cast<size_t>(n));
-      }
-      ::close(fd);
-    }
-    uintptr_t start = 0, end = 0;
-    bool candidate = false;
-    auto flush = [&] {
-      if (candidate && end > start)
-        (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-      candidate = false;
-    };
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t eol = text.find('\n', pos);
-      if (eol == std::string::npos) eol = text.size();
-      std::string_view line(text.data() + pos, eol - pos);
-      pos = eol + 1;
-      // A mapping's first line: "start-end perms offset dev inode path".
-      size_t dash = line.find('-');
-      size_t sp = line.find(' ');
-      if (dash != std::string_view::npos && sp != std::string_view::npos && dash < sp &&
-          line.find(':') > sp) {
-        flush();
-        start = std::strtoull(std::string(line.substr(0, dash)).c_str(), nullptr, 16);
-        end = std::strtoull(std::string(line.substr(dash + 1, sp - dash - 1)).c_str(), nullptr, 16);
-        std::string_view perms = line.substr(sp + 1, 4);
-        size_t slash = line.find(" /");
-        candidate = (perms == "r-xp" || perms == "r--p") && slash != std::string_view::npos;
-        continue;
-      }
-      // Any copied-on-write page in the mapping: leave it alone.
-      if (line.rfind("Anonymous:", 0) == 0 &&
-          std::strtol(std::string(line.substr(10)).c_str(), nullptr, 10) != 0)
-        candidate = false;
-      if (line.rfind("Private_Dirty:", 0) == 0 &&
-          std::strtol(std::string(line.substr(14)).c_str(), nullptr, 10) != 0)
-        candidate = false;
-    }
-    flush();
   }
 
   void try_registrations() {
