@@ -9,8 +9,8 @@
 #                           tree's modules.order/modules.builtin* and the modules.dep, .alias,
 #                           .softdep... that kmod's depmod (-b on the staging directory) writes
 #   /bin/kmod               Debian's kmod (fetch_kmod.sh) and its links modprobe, depmod, rmmod,
-#                           lsmod, insmod, modinfo in /bin and /sbin (before busybox's applets,
-#                           which `busybox --install` does not overwrite)
+#                           lsmod, insmod, modinfo in /sbin (/init links them in /bin over
+#                           busybox's applets of the same names)
 #   /modules.order          the modules /init loads with `modprobe` (dependencies resolved by kmod)
 #   /init, /lib/hostpass-tier.sh, /scenario.sh
 #   and every "SRC=DEST" line of $HOSTPASS_INITRAMFS_EXTRA (a topology's own files)
@@ -84,8 +84,7 @@ done
 # only there, and the guest does not spend emulated seconds on it.
 copy_elf "$kmod_tree/bin/kmod" bin/kmod
 for tool in modprobe depmod rmmod lsmod insmod modinfo; do
-  ln -s kmod "$stage/bin/$tool"
-  ln -s /bin/kmod "$stage/sbin/$tool"
+  ln -s /bin/kmod "$stage/sbin/$tool"  # /init links them in /bin too, over busybox's applets
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
   [ -f "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$release/"
