@@ -186,13 +186,21 @@ spec:
       - pciVendorSelector: "8086:100E"
         resourceName: "intel.com/82540EM"
 EOF
+# A resource's units are the healthy ones, as KubeVirt's device plugin counts them: devices on
+# vfio-pci. On e1000 there is none; bound (the whole group), the group is one unit.
+capture assign.resource.unbound hostpass assign intel.com/82540EM --vm vm3 -f /etc/hostpass-tier/kubevirt-cr.yaml
+capture state.assign.resource.unbound pci_state
+capture bind.resource hostpass bind --group $LEGA
 capture assign.resource hostpass assign intel.com/82540EM --vm vm3 -f /etc/hostpass-tier/kubevirt-cr.yaml
 capture state.assign.resource pci_state
 capture_stdout assignments.resource.json hostpass --json assignments --vm vm3
+capture assign.resource.vm4 hostpass assign intel.com/82540EM --vm vm4 -f /etc/hostpass-tier/kubevirt-cr.yaml
 capture verify.assign.resource hostpass verify $LEGA $LEGB
+# Released, a device that was on vfio-pci before its assignment stays there (docs/ledger.md).
 capture release.resource hostpass release --vm vm3
 capture state.release.resource pci_state
 capture_stdout assignments.resource.released.json hostpass --json assignments
+hostpass unbind $LEGA $LEGB >/dev/null 2>&1
 
 # persist: ids= catches every device with the id (printed only: the warning names them all).
 hostpass bind $OWN >/dev/null 2>&1

@@ -10,6 +10,8 @@ LEGB=0000:04:02.0
 capture cmdline cat /proc/cmdline
 capture etc.files sh -c 'find /etc -type f | sort'
 capture lsmod.initial lsmod
+# What kmod will do when udev asks for e1000 (dry: --show-depends loads nothing).
+capture show-depends.e1000 modprobe --show-depends e1000
 
 # 1. Coldplug, as systemd-udevd does it: `udevadm trigger --action=add` enumerates the devices
 #    sorted by syspath (parents before children), and 80-drivers.rules runs the kmod builtin,
