@@ -109,6 +109,14 @@ TEST_F(KernelKmod, BindLoadsAnUnloadedButLoadableVfioPci) {
   EXPECT_EQ(after.count("vfio_pci_core"), 1u) << "modules.dep pulled in its dependency";
 }
 
+TEST_F(KernelKmod, ADriverKmodCannotFindFailsWithModprobesReasonAndChangesNothing) {
+  const Capture& c = cap("bind.nodriver");
+  EXPECT_EQ(c.rc, 1) << c.text();
+  EXPECT_TRUE(contains(c.text(), "cannot load the igb_uio module")) << c.text();
+  EXPECT_TRUE(contains(c.text(), "Module igb_uio not found")) << "kmod's own reason\n" << c.text();
+  EXPECT_EQ(cap("state.nodriver").lines, cap("state.initial").lines);
+}
+
 // ---- apply ---------------------------------------------------------------------------------
 
 TEST_F(KernelApply, ConvergesTheDeviceOntoVfioPci) {

@@ -106,6 +106,10 @@ if hostpass --help 2>&1 | grep -q '^ *bind '; then
   capture state.loadable pci_state
   capture lsmod.loadable.after lsmod
   hostpass unbind $OWN >/dev/null 2>&1
+  # A driver whose module kmod cannot find (DPDK's igb_uio is not in Debian's kernel): the bind
+  # engine's own modprobe fails, with kmod's reason, before any write.
+  capture bind.nodriver hostpass bind --driver igb_uio $OWN
+  capture state.nodriver pci_state
 
   # Crash recovery: SIGKILL `hostpass bind` at a point between its writes, then `recover`.
   # "journal": as soon as the journal exists (written before the first sysfs write);
