@@ -271,6 +271,8 @@ Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config,
     b.force = options.force;
     b.dry_run = options.dry_run;
     b.state_dir = options.state_dir;
+    // apply has no --group: the siblings go in the file (docs/apply.md, "Groups").
+    b.group_remedy = "in the apply file";
     auto r = driver == kHostDriver ? unbind_devices(host, by_driver[driver], b)
                                    : bind_devices(host, by_driver[driver], b);
     if (!r.ok()) {

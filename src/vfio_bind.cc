@@ -479,7 +479,8 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
       refusals.push_back("refusing " + join(mine, ", ") + ": IOMMU group " + std::to_string(g) +
                          " is not viable: " + join(blockers, ", ") +
                          " (a VM gets the whole group, so every endpoint must be on vfio-pci or "
-                         "unbound); name them too, or use --group");
+                         "unbound); name them too" +
+                         (options.group_remedy.empty() ? "" : ", " + options.group_remedy));
     }
   }
 

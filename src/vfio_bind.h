@@ -35,6 +35,9 @@ struct BindOptions {
   bool force = false;        // --force: override host-use refusals except the root filesystem
   bool dry_run = false;      // --dry-run: plan only, zero writes
   std::string state_dir = kDefaultStateDir;
+  // What a refusal for a non-viable group tells the user to do, after "name them too": the
+  // caller's own way to include the siblings (bind: --group; apply: the apply file).
+  std::string group_remedy = "or use --group";
 };
 
 // One mutation, in the order made. op: "write" (a sysfs attribute), "run" (a command; path is the

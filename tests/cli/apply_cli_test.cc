@@ -59,6 +59,24 @@ TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
   EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 
+// One function of a two-function group (the QAT at 02:00.0/.1, group 6): refused with exit 2,
+// nothing written, and the remedy is apply's own — name the sibling in the file — not bind's
+// --group, which apply does not have (found on the real kernel: docs/kernel-tier.md, KernelApply).
+TEST_F(ApplyCli, HalfASharedGroupIsRefusedAndTheRemedyIsTheFile) {
+  tree_.write("/etc/hostpass/hostpass.yaml",
+              "version: 1\ndevices:\n  - address: \"0000:02:00.0\"\n");
+  auto before = tree_digest(tree_.root(), "/.simkernel");
+  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.err,
+            "hostpass: refusing 0000:02:00.0: IOMMU group 6 is not viable: 0000:02:00.1 is on "
+            "qat_c62x (a VM gets the whole group, so every endpoint must be on vfio-pci or "
+            "unbound); name them too, in the apply file\n");
+  EXPECT_EQ(r.err.find("--group"), std::string::npos) << r.err;
+  EXPECT_EQ(driver("0000:02:00.0"), "qat_c62x");
+  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
+}
+
 TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");

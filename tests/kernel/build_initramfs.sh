@@ -5,8 +5,13 @@
 #   /usr/bin/hostpass       the binary under test (debug info stripped), plus every shared
 #                           library `ldd` lists and the dynamic loader, at the same paths
 #   /usr/bin/lspci          pciutils' lspci, its libraries, and pci.ids (hwdata / pci.ids)
-#   /lib/modules/*.ko       the modules below, copied flat from Debian's unpacked tree
-#   /modules.order          their insmod order (the tree has no modules.dep: dependencies first)
+#   /lib/modules/<release>/ the modules below at their paths in Debian's unpacked tree, with the
+#                           tree's modules.order/modules.builtin* and the modules.dep, .alias,
+#                           .softdep... that kmod's depmod (-b on the staging directory) writes
+#   /bin/kmod               Debian's kmod (fetch_kmod.sh) and its links modprobe, depmod, rmmod,
+#                           lsmod, insmod, modinfo in /sbin (/init links them in /bin over
+#                           busybox's applets of the same names)
+#   /modules.order          the modules /init loads with `modprobe` (dependencies resolved by kmod)
 #   /init, /lib/hostpass-tier.sh, /scenario.sh
 #   and every "SRC=DEST" line of $HOSTPASS_INITRAMFS_EXTRA (a topology's own files)
 # Reads only; the staging directory is a temporary directory removed on exit.
@@ -33,6 +38,8 @@ modules=(
 stage=$(mktemp -d "${TMPDIR:-/tmp}/hostpass-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib/modules,proc,sys,dev,tmp,run,etc,var/lib}
+release=$(basename "$moddir")
+kmod_tree=$("$here/fetch_kmod.sh")/tree
 
 cp /bin/busybox "$stage/bin/busybox"
 file_type=$(od -An -c -N4 "$stage/bin/busybox" | tr -d ' ')
@@ -67,9 +74,27 @@ done
 for m in "${modules[@]}"; do
   src="$moddir/kernel/$m.ko"
   [ -f "$src" ] || { echo "build_initramfs.sh: missing module $src" >&2; exit 1; }
-  cp "$src" "$stage/lib/modules/"
+  mkdir -p "$stage/lib/modules/$release/kernel/$(dirname "$m")"
+  cp "$src" "$stage/lib/modules/$release/kernel/$m.ko"
   basename "$m" >>"$stage/modules.order"
 done
+
+# kmod: the guest's modprobe/depmod/rmmod/lsmod, and a real module directory. depmod runs here
+# (Debian's binary, from the kernel cache) with -b on the staging directory: it reads and writes
+# only there, and the guest does not spend emulated seconds on it.
+copy_elf "$kmod_tree/bin/kmod" bin/kmod
+for tool in modprobe depmod rmmod lsmod insmod modinfo; do
+  ln -s /bin/kmod "$stage/sbin/$tool"  # /init links them in /bin too, over busybox's applets
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+  [ -f "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$release/"
+done
+mkdir "$stage.tools"  # kmod picks its tool from argv[0]'s name
+trap 'rm -rf "$stage" "$stage.tools"' EXIT
+ln -s "$kmod_tree/bin/kmod" "$stage.tools/depmod"
+"$stage.tools/depmod" -b "$stage" "$release"
+[ -s "$stage/lib/modules/$release/modules.dep" ] ||
+  { echo "build_initramfs.sh: depmod wrote no modules.dep" >&2; exit 1; }
 
 install -m 0755 "$here/guest/init" "$stage/init"
 install -m 0644 "$here/guest/hostpass-tier.sh" "$stage/lib/hostpass-tier.sh"

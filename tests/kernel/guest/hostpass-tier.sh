@@ -12,6 +12,14 @@
 
 hp_emit() { echo "@@HP $*" >&3; }
 
+# kmod's tools, not busybox's applets of the same names: Debian's busybox-static shell runs its
+# own applets before searching PATH (FEATURE_SH_STANDALONE), so /init and the scenarios reach
+# kmod (/sbin/*, build_initramfs.sh) through these functions. Programs (hostpass) find kmod's
+# modprobe through PATH: /init links it in /bin.
+if [ -x /sbin/modprobe ]; then
+  for t in modprobe depmod rmmod lsmod insmod modinfo; do eval "$t() { /sbin/$t \"\$@\"; }"; done
+fi
+
 # capture NAME CMD...: runs CMD, records its output and exit status under NAME.
 capture() {
   name=$1

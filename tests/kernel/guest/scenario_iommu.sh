@@ -91,11 +91,25 @@ if hostpass --help 2>&1 | grep -q '^ *bind '; then
   capture override.rollback cat /sys/bus/pci/devices/$HOSTNIC/driver_override
   capture netdevs.rollback pci_netdevs
 
-  # vfio-pci absent and not loadable (no modules.dep in this initramfs): fails, nothing changed.
+  # vfio-pci absent and not loadable: unloaded, its object moved out of /lib/modules and
+  # depmod re-run, so kmod's modprobe finds no such module. bind fails, nothing changed.
+  VFIO_KO=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci/vfio-pci.ko
   rmmod vfio-pci 2>/dev/null
+  mv $VFIO_KO /tmp/vfio-pci.ko && depmod
+  capture modprobe.nomodule modprobe -n vfio-pci
   capture bind.nomodule hostpass bind $OWN
   capture state.nomodule pci_state
-  insmod /lib/modules/vfio-pci.ko
+  mv /tmp/vfio-pci.ko $VFIO_KO && depmod
+  # vfio-pci not loaded but loadable: `hostpass bind` loads it (kmod's modprobe) and binds.
+  capture lsmod.loadable.before lsmod
+  capture bind.loadable hostpass bind $OWN
+  capture state.loadable pci_state
+  capture lsmod.loadable.after lsmod
+  hostpass unbind $OWN >/dev/null 2>&1
+  # A driver whose module kmod cannot find (DPDK's igb_uio is not in Debian's kernel): the bind
+  # engine's own modprobe fails, with kmod's reason, before any write.
+  capture bind.nodriver hostpass bind --driver igb_uio $OWN
+  capture state.nodriver pci_state
 
   # Crash recovery: SIGKILL `hostpass bind` at a point between its writes, then `recover`.
   # "journal": as soon as the journal exists (written before the first sysfs write);
@@ -122,3 +136,95 @@ if hostpass --help 2>&1 | grep -q '^ *bind '; then
   done
   capture state.crash.end pci_state
 fi
+
+# --- apply, the ledger, persist --write (assertions: ../kernel_mutate_test.cc) --------------
+mkdir -p /etc/hostpass-tier
+MF0=0000:05:00.0
+yaml() {  # FILE ADDR [DRIVER]: a one-device hostpass.yaml (docs/apply.md)
+  { echo "version: 1"; echo "devices:"; echo "  - address: \"$2\""
+    [ -n "$3" ] && echo "    driver: $3"; } >"$1"
+}
+
+# apply: converge, converge again (nothing to do), a changed file returns the device.
+yaml /etc/hostpass-tier/own.yaml $OWN
+yaml /etc/hostpass-tier/own-host.yaml $OWN host
+yaml /etc/hostpass-tier/mf0.yaml $MF0
+capture state.apply.before pci_state
+capture apply.own hostpass apply -f /etc/hostpass-tier/own.yaml
+capture state.apply.own pci_state
+capture devvfio.apply.own ls /dev/vfio
+capture apply.own.again hostpass apply -f /etc/hostpass-tier/own.yaml
+capture state.apply.own.again pci_state
+capture override.apply.own.again cat /sys/bus/pci/devices/$OWN/driver_override
+capture apply.own.host hostpass apply -f /etc/hostpass-tier/own-host.yaml
+capture state.apply.own.host pci_state
+capture override.apply.own.host cat /sys/bus/pci/devices/$OWN/driver_override
+capture netdevs.apply.own.host pci_netdevs
+# One function of a shared group, without its sibling: refused, nothing changed.
+capture state.apply.mf0.before pci_state
+capture apply.mf0 hostpass apply -f /etc/hostpass-tier/mf0.yaml
+capture state.apply.mf0.after pci_state
+capture statedir.apply.mf0 ls -A /var/lib/hostpass
+
+# The ledger: assign, a second owner refused, release; then a KubeVirt resource's unit.
+capture assign.own hostpass assign $OWN --vm vm1
+capture state.assign.own pci_state
+capture_stdout assignments.own.json hostpass --json assignments
+capture assign.own.vm2 hostpass assign $OWN --vm vm2
+capture state.assign.own.vm2 pci_state
+capture_stdout assignments.own.vm2.json hostpass --json assignments
+capture release.own hostpass release $OWN
+capture state.release.own pci_state
+capture netdevs.release.own pci_netdevs
+capture_stdout assignments.released.json hostpass --json assignments
+cat >/etc/hostpass-tier/kubevirt-cr.yaml <<'EOF'
+apiVersion: kubevirt.io/v1
+kind: KubeVirt
+metadata:
+  name: kubevirt
+  namespace: kubevirt
+spec:
+  configuration:
+    permittedHostDevices:
+      pciHostDevices:
+      - pciVendorSelector: "8086:100E"
+        resourceName: "intel.com/82540EM"
+EOF
+# A resource's units are the healthy ones, as KubeVirt's device plugin counts them: devices on
+# vfio-pci. On e1000 there is none; bound (the whole group), the group is one unit.
+capture assign.resource.unbound hostpass assign intel.com/82540EM --vm vm3 -f /etc/hostpass-tier/kubevirt-cr.yaml
+capture state.assign.resource.unbound pci_state
+capture bind.resource hostpass bind --group $LEGA
+capture assign.resource hostpass assign intel.com/82540EM --vm vm3 -f /etc/hostpass-tier/kubevirt-cr.yaml
+capture state.assign.resource pci_state
+capture_stdout assignments.resource.json hostpass --json assignments --vm vm3
+capture assign.resource.vm4 hostpass assign intel.com/82540EM --vm vm4 -f /etc/hostpass-tier/kubevirt-cr.yaml
+capture verify.assign.resource hostpass verify $LEGA $LEGB
+# Released, a device that was on vfio-pci before its assignment stays there (docs/ledger.md).
+capture release.resource hostpass release --vm vm3
+capture state.release.resource pci_state
+capture_stdout assignments.resource.released.json hostpass --json assignments
+hostpass unbind $LEGA $LEGB >/dev/null 2>&1
+
+# persist: ids= catches every device with the id (printed only: the warning names them all).
+hostpass bind $OWN >/dev/null 2>&1
+capture_stdout persist.own.modprobe hostpass persist --format modprobe
+hostpass unbind $OWN >/dev/null 2>&1
+# persist --write with the e1000 group on vfio-pci (8086:100e: no other device has that id),
+# and a systemd unit applying own.yaml at boot. The files travel to the "reboot" boot through
+# the "persisted:PATH" captures (topologies/reboot.sh extracts them into its initramfs).
+capture bind.persist hostpass bind --group $LEGA
+capture state.persist pci_state
+capture persist.modprobe hostpass persist --format modprobe --write
+capture persist.driverctl hostpass persist --format driverctl --write
+capture persist.udev hostpass persist --format udev --write
+capture persist.systemd hostpass persist --format systemd -f /etc/hostpass-tier/own.yaml \
+  --hostpass-bin /usr/bin/hostpass --write
+for f in /etc/modprobe.d/vfio.conf /etc/modules-load.d/vfio-pci.conf \
+  /etc/driverctl.d/pci-$LEGA /etc/driverctl.d/pci-$LEGB /etc/udev/rules.d/70-hostpass-vfio.rules \
+  /etc/systemd/system/hostpass.service /etc/hostpass/hostpass.yaml; do
+  capture "persisted:$f" cat "$f"
+done
+capture persist.files sh -c 'find /etc/modprobe.d /etc/modules-load.d /etc/driverctl.d /etc/udev /etc/systemd /etc/hostpass -type f | sort'
+hostpass unbind $LEGA $LEGB >/dev/null 2>&1
+capture state.mutate.end pci_state
