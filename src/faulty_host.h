@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "host.h"
+#include "forwarding_host.h"
 
 namespace hostpass {
 
@@ -25,9 +25,9 @@ struct HostWrite {
   bool failed = false;
 };
 
-class FaultyHost : public Host {
+class FaultyHost : public ForwardingHost {
  public:
-  explicit FaultyHost(Host& inner) : inner_(inner) {}
+  explicit FaultyHost(Host& inner) : ForwardingHost(inner) {}
 
   // The nth mutating call (1-based, counted from now on) fails with an Io error.
   void fail_nth_write(int n);
@@ -43,18 +43,16 @@ class FaultyHost : public Host {
   std::vector<HostWrite> writes() const;
   int read_count() const;
 
+  // Counted reads (exists, is_dir, now and resolve pass through uncounted: ForwardingHost).
   Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
   Result<std::string> read_link(std::string_view path) override;
   Result<std::vector<std::string>> list_dir(std::string_view path) override;
-  bool exists(std::string_view path) override;
-  bool is_dir(std::string_view path) override;
+  // Mutations: admitted, failed or frozen as configured, and logged.
   Status write_attribute(std::string_view path, std::string_view data) override;
   Status replace_file(std::string_view path, std::string_view data) override;
   Status remove_file(std::string_view path) override;
   Status make_dirs(std::string_view path) override;
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
-  std::chrono::system_clock::time_point now() override { return inner_.now(); }
-  std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
   // Passed through, counted as a read: opening a VFIO node changes no persistent state.
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
 
@@ -62,7 +60,6 @@ class FaultyHost : public Host {
   // Decides, under the lock, whether this mutation goes through; records it.
   Status admit(const char* op, std::string_view path, std::string_view data);
 
-  Host& inner_;
   mutable std::mutex mu_;
   std::vector<HostWrite> log_;
   int fail_nth_ = 0;  // 0: off; counts down
