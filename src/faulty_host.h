@@ -6,11 +6,13 @@
 // restarted process). Reads always pass through. Mutating calls are write_attribute,
 // replace_file, remove_file, make_dirs and run_command; the log records each one attempted, in
 // order, so a test can assert "zero writes" or the exact sequence a --dry-run promised.
+// It can also fail the state lock (lock_exclusive) or answer that another process holds it.
 //
 // Thread-safe: discovery reads from several threads.
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,11 @@ class FaultyHost : public ForwardingHost {
   // e.g. ("/drivers/vfio-pci/bind", "No such device").
   void fail_write_matching(std::string needle, std::string message);
 
+  // lock_exclusive fails with an Io error carrying `message` (e.g. "Permission denied").
+  void fail_lock(std::string message);
+  // lock_exclusive answers "held by another process" (nullptr) without waiting.
+  void lock_held_elsewhere();
+
   int write_count() const;  // mutating calls attempted, failed ones included
   std::vector<HostWrite> writes() const;
   int read_count() const;
@@ -55,6 +62,9 @@ class FaultyHost : public ForwardingHost {
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
   // Passed through, counted as a read: opening a VFIO node changes no persistent state.
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
+  // Not a logged mutation (it changes no device state); fails or answers "busy" on demand.
+  Result<std::unique_ptr<FileLock>> lock_exclusive(std::string_view path,
+                                                   std::chrono::milliseconds wait) override;
 
  private:
   // Decides, under the lock, whether this mutation goes through; records it.
@@ -66,6 +76,8 @@ class FaultyHost : public ForwardingHost {
   std::vector<std::pair<std::string, std::string>> fail_matching_;
   int crash_after_ = -1;  // -1: off; counts down to 0, then frozen
   int reads_ = 0;
+  std::optional<std::string> fail_lock_;
+  bool lock_busy_ = false;
 };
 
 }  // namespace hostpass

@@ -50,6 +50,10 @@ class ForwardingHost : public Host {
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override {
     return inner_.open_device(path);
   }
+  Result<std::unique_ptr<FileLock>> lock_exclusive(std::string_view path,
+                                                   std::chrono::milliseconds wait) override {
+    return inner_.lock_exclusive(path, wait);
+  }
   std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
 
  private:

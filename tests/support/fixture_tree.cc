@@ -672,6 +672,7 @@ void build_standard_host(FixtureTree& t) {
   t.add_driver("vfio-pci");
   t.add_iommu("dmar0");
   t.add_acpi_table("DMAR");
+  t.mkdir("/var/lib/hostpass");  // the state directory, as the package installs it
   t.write("/dev/vfio/vfio", "");
   t.set_cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet intel_iommu=on iommu=pt");
   t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");
