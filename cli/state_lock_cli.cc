@@ -20,9 +20,7 @@ Result<std::unique_ptr<FileLock>> take_state_lock(Cli& cli, const std::string& s
   StateLockOptions o;
   o.timeout = std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
   o.command = command;
-  o.on_wait = [](const std::string& message) {
-    std::cerr << "hostpass: " << message << std::endl;
-  };
+  o.on_wait = [](const std::string& message) { std::cerr << "hostpass: " << message << std::endl; };
   return lock_state_dir(cli.host(), state_dir, o);
 }
 

@@ -85,11 +85,10 @@ TEST(ForwardingHost, EveryCallReachesTheInnerHostWithItsArgumentsAndResult) {
   EXPECT_EQ(host.open_device("/dev/vfio/vfio").error().message, "no node /dev/vfio/vfio");
   EXPECT_EQ(host.resolve("/sys"), "/fixture/sys");
   EXPECT_EQ(inner.calls,
-            (std::vector<std::string>{"read_file(/f,7)", "read_link(/l)", "list_dir(/d)",
-                                      "exists(/yes)", "exists(/no)", "is_dir(/dir)",
-                                      "write_attribute(/a,x)", "replace_file(/r,y)",
-                                      "remove_file(/r)", "make_dirs(/m)", "run_command(modprobe)",
-                                      "now()", "open_device(/dev/vfio/vfio)"}));
+            (std::vector<std::string>{
+                "read_file(/f,7)", "read_link(/l)", "list_dir(/d)", "exists(/yes)", "exists(/no)",
+                "is_dir(/dir)", "write_attribute(/a,x)", "replace_file(/r,y)", "remove_file(/r)",
+                "make_dirs(/m)", "run_command(modprobe)", "now()", "open_device(/dev/vfio/vfio)"}));
 }
 
 TEST(ForwardingHost, OwnsTheInnerHostWhenGivenOne) {

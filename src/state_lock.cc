@@ -31,7 +31,9 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 }  // namespace
 
-std::string state_lock_path(const std::string& state_dir) { return join_path(state_dir, "lock"); }
+std::string state_lock_path(const std::string& state_dir) {
+  return join_path(state_dir, "lock");
+}
 
 Result<std::unique_ptr<FileLock>> lock_state_dir(Host& host, const std::string& state_dir,
                                                  const StateLockOptions& options) {

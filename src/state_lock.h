@@ -50,8 +50,8 @@ struct StateLockOptions {
 
 // Takes the state directory's lock (creating state_dir if needed). InvalidInput, before any
 // write, when state_dir is not an absolute path without '.'/'..' (validate_state_dir, the
-// journal's rule). Returns the held lock; an Io error naming the holder when it is still held after options.timeout; the Host's error when
-// the lock file cannot be created or locked.
+// journal's rule). Returns the held lock; an Io error naming the holder when it is still held after
+// options.timeout; the Host's error when the lock file cannot be created or locked.
 Result<std::unique_ptr<FileLock>> lock_state_dir(Host& host, const std::string& state_dir,
                                                  const StateLockOptions& options);
 

@@ -74,8 +74,8 @@ TEST_F(StateLock, AWaitThatExpiresSaysItWaitedAndForWhom) {
   ASSERT_TRUE(first.ok() && *first);
   auto second = lock_state_dir(host_, kStateDir, options("recover", 20));
   ASSERT_FALSE(second.ok());
-  std::string holder = "hostpass (pid " + std::to_string(::getpid()) +
-                       ": apply -f /etc/hostpass/hostpass.yaml)";
+  std::string holder =
+      "hostpass (pid " + std::to_string(::getpid()) + ": apply -f /etc/hostpass/hostpass.yaml)";
   EXPECT_EQ(waits_, std::vector<std::string>{"waiting for " + holder +
                                              " to release /var/lib/hostpass/lock (up to 20 ms)"});
   EXPECT_EQ(second.error().message.rfind(holder + " holds /var/lib/hostpass/lock and did not "

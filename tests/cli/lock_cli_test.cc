@@ -106,7 +106,9 @@ class LockCli : public ::testing::Test {
     EXPECT_TRUE((*l)->record_holder("bind 0000:00:04.0").ok());
     return std::move(*l);
   }
-  std::string holder() { return "hostpass (pid " + std::to_string(::getpid()) + ": bind 0000:00:04.0)"; }
+  std::string holder() {
+    return "hostpass (pid " + std::to_string(::getpid()) + ": bind 0000:00:04.0)";
+  }
 
   ScratchDir dir_;
   FixtureTree tree_;
