@@ -11,6 +11,7 @@
 #include "apply_config.h"
 #include "cli.h"
 #include "persist.h"
+#include "state_lock_cli.h"
 
 namespace hostpass {
 
@@ -19,6 +20,7 @@ namespace {
 struct ApplyFlags {
   std::string file, state_dir = kDefaultStateDir;
   bool dry_run = false, force = false;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 int run_apply(Cli& cli, const ApplyFlags& f) {
@@ -34,6 +36,14 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
   o.dry_run = f.dry_run;
   o.force = f.force;
   o.state_dir = f.state_dir;
+  // One mutating hostpass at a time (state_lock.h): taken before the plan reads the drivers, so
+  // the plan is not made from a state another bind is changing. A dry run does not wait.
+  std::unique_ptr<FileLock> lock;
+  if (!f.dry_run) {
+    auto l = take_state_lock(cli, f.state_dir, f.lock_timeout, command_text("apply -f", {f.file}));
+    if (!l.ok()) return report_error(l.error());
+    lock = std::move(*l);
+  }
   // The plan first, on its own: it is what the user reads before anything changes.
   auto plan = plan_apply(host, *config);
   if (!plan.ok()) return report_error(plan.error());
@@ -137,6 +147,7 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
   apply->add_flag("--dry-run", af->dry_run, "print the plan and the exact writes; change nothing");
   apply->add_flag("--force", af->force, "override host-use refusals (never the root filesystem)");
   apply->add_option("--state-dir", af->state_dir, "journal directory (/var/lib/hostpass)");
+  add_lock_timeout_option(apply, af->lock_timeout);
   apply->callback([&cli, af] { cli.exit_code = run_apply(cli, *af); });
 
   auto pf = std::make_shared<PersistFlags>();

@@ -1,6 +1,7 @@
 // cmd_bind.cc — `hostpass bind`, `hostpass unbind`, `hostpass recover`: the edges of the bind
 // engine (src/vfio_bind.h). Flags are parsed and addresses validated here, before any filesystem
-// access; everything else is one library call. Every mutating run first repairs an interrupted
+// access; everything else is one library call. Every mutating run first takes the state
+// directory's lock (state_lock.h: one mutating hostpass at a time), then repairs an interrupted
 // operation (recover), so a crash never leaves a device stranded until someone notices.
 //
 // Output: one line per device ("ADDR  before -> after"), notes, and with --dry-run the numbered
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "ledger.h"
 #include "preflight.h"
+#include "state_lock_cli.h"
 #include "vfio_bind.h"
 
 namespace hostpass {
@@ -27,6 +29,7 @@ struct BindFlags {
   bool dry_run = false;
   bool force = false;
   std::string state_dir = kDefaultStateDir;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 nlohmann::json opt(const std::optional<std::string>& s) {
@@ -145,6 +148,18 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     if (cli.json) std::cout << error_json(s.error()).dump(2) << "\n";
     return report_error(s.error());
   }
+  // One mutating hostpass at a time (state_lock.h), before recover reads the journal. A dry run
+  // only reads and does not wait.
+  std::unique_ptr<FileLock> lock;
+  if (!o.dry_run) {
+    auto l = take_state_lock(cli, o.state_dir, f.lock_timeout,
+                             command_text(bind ? "bind" : "unbind", f.addresses));
+    if (!l.ok()) {
+      if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+      return report_error(l.error());
+    }
+    lock = std::move(*l);
+  }
   nlohmann::json recovered = nullptr;
   if (!o.dry_run && !recover_first(cli, o.state_dir, recovered)) return cli.exit_code;
 
@@ -189,7 +204,12 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   return kExitOk;
 }
 
-int run_recover(Cli& cli, const std::string& state_dir) {
+int run_recover(Cli& cli, const std::string& state_dir, double lock_timeout) {
+  auto lock = take_state_lock(cli, state_dir, lock_timeout, "recover");
+  if (!lock.ok()) {
+    if (cli.json) std::cout << error_json(lock.error()).dump(2) << "\n";
+    return report_error(lock.error());
+  }
   auto r = recover(cli.host(), state_dir);
   if (!r.ok()) {
     if (cli.json) std::cout << error_json(r.error()).dump(2) << "\n";
@@ -242,6 +262,7 @@ void add_bind_commands(CLI::App& app, Cli& cli) {
                  "take devices the host uses (never the root filesystem's controller)");
   bind->add_option("--state-dir", bf->state_dir, "where the journal lives (under --root)")
       ->type_name("DIR");
+  add_lock_timeout_option(bind, bf->lock_timeout);
   bind->callback([&cli, bf] { cli.exit_code = run_bind_like(cli, *bf, true); });
 
   auto uf = std::make_shared<BindFlags>();
@@ -252,6 +273,7 @@ void add_bind_commands(CLI::App& app, Cli& cli) {
   unbind->add_flag("--dry-run", uf->dry_run, "print the exact ordered writes; change nothing");
   unbind->add_option("--state-dir", uf->state_dir, "where the journal lives (under --root)")
       ->type_name("DIR");
+  add_lock_timeout_option(unbind, uf->lock_timeout);
   unbind->callback([&cli, uf] { cli.exit_code = run_bind_like(cli, *uf, false); });
 
   auto state_dir = std::make_shared<std::string>(kDefaultStateDir);
@@ -259,7 +281,11 @@ void add_bind_commands(CLI::App& app, Cli& cli) {
       "recover", "finish an interrupted bind/unbind: every device back to its entry state");
   rec->add_option("--state-dir", *state_dir, "where the journal lives (under --root)")
       ->type_name("DIR");
-  rec->callback([&cli, state_dir] { cli.exit_code = run_recover(cli, *state_dir); });
+  auto rec_timeout = std::make_shared<double>(kDefaultLockTimeout.count());
+  add_lock_timeout_option(rec, *rec_timeout);
+  rec->callback([&cli, state_dir, rec_timeout] {
+    cli.exit_code = run_recover(cli, *state_dir, *rec_timeout);
+  });
 }
 
 }  // namespace hostpass

@@ -58,6 +58,7 @@ int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
     nlohmann::json j = {
         {"ready", code == kExitOk},
         {"cpu_vendor", cpu_vendor_name(report.cpu_vendor)},
+        {"iommu_vendor", cpu_vendor_name(report.iommu_vendor)},
         {"counts",
          {{"pass", counts[0]}, {"warn", counts[1]}, {"fail", counts[2]}, {"skip", counts[3]}}},
         {"checks", checks}};

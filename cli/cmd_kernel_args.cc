@@ -54,7 +54,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     return report_error(invalid_input("invalid --cpu '" + f.cpu + "': expected intel or amd"));
 
   Host& host = cli.host();
-  if (vendor == CpuVendor::Unknown) vendor = read_cpu_vendor(host);
+  if (vendor == CpuVendor::Unknown) vendor = read_iommu_vendor(host);
   auto spec = kernel_arg_spec(vendor, ids, !f.no_pt);
   if (!spec.ok()) return report_error(spec.error());
 
@@ -111,7 +111,7 @@ void add_kernel_args_command(CLI::App& app, Cli& cli) {
   k->add_option("--format", f->format, "cmdline (default), grub, machineconfig or butane");
   k->add_flag("--apply", f->apply, "with --format grub: write /etc/default/grub (keeps a backup)");
   k->add_option("--role", f->role, "machine config pool role for machineconfig/butane (worker)");
-  k->add_option("--cpu", f->cpu, "intel or amd (default: /proc/cpuinfo of the host)");
+  k->add_option("--cpu", f->cpu, "intel or amd (default: the host's IOMMU, else its CPU vendor)");
   k->add_flag("--no-iommu-pt", f->no_pt, "do not add iommu=pt");
   k->callback([&cli, f] { cli.exit_code = run_kernel_args(cli, *f); });
 }

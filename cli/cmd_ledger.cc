@@ -14,6 +14,7 @@
 #include "ledger_cli.h"
 #include "pci_device.h"
 #include "policy.h"
+#include "state_lock_cli.h"
 #include "user_file.h"
 
 namespace hostpass {
@@ -46,6 +47,7 @@ struct AssignFlags {
   std::string device, vm, cr, state_dir = kDefaultStateDir;
   int numa = -1;
   bool force = false;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 void print_notes(const std::vector<std::string>& notes) {
@@ -69,6 +71,11 @@ int run_assign(Cli& cli, const AssignFlags& f) {
     if (!inv.ok()) return report_error(inv.error());
     inventory = std::move(*inv);
   }
+  // The state lock (state_lock.h) serializes with bare bind/unbind/apply/recover too; the
+  // ledger's own SQLite lock only orders ledger commands among themselves.
+  auto lock = take_state_lock(cli, f.state_dir, f.lock_timeout,
+                              command_text("assign", {f.device, "--vm", f.vm}));
+  if (!lock.ok()) return report_error(lock.error());
   auto r = assign_device(cli.host(), req, inventory ? &*inventory : nullptr);
   if (!r.ok()) return report_error(r.error());
   print_notes(r->notes);
@@ -103,6 +110,7 @@ int run_assign(Cli& cli, const AssignFlags& f) {
 
 struct ReleaseFlags {
   std::string device, vm, state_dir = kDefaultStateDir;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 int run_release(Cli& cli, const ReleaseFlags& f) {
@@ -110,6 +118,10 @@ int run_release(Cli& cli, const ReleaseFlags& f) {
   req.device = f.device;
   req.vm = f.vm;
   req.state_dir = f.state_dir;
+  auto lock = take_state_lock(cli, f.state_dir, f.lock_timeout,
+                              f.device.empty() ? command_text("release --vm", {f.vm})
+                                               : command_text("release", {f.device}));
+  if (!lock.ok()) return report_error(lock.error());
   auto r = release_devices(cli.host(), req);
   if (!r.ok()) return report_error(r.error());
   print_notes(r->notes);
@@ -172,6 +184,7 @@ void add_ledger_commands(CLI::App& app, Cli& cli) {
   assign->add_flag("--force", af->force,
                    "bind even when the host uses the device (never the root filesystem's)");
   assign->add_option("--state-dir", af->state_dir, "ledger and journal directory (under --root)");
+  add_lock_timeout_option(assign, af->lock_timeout);
   assign->callback([&cli, af] { cli.exit_code = run_assign(cli, *af); });
 
   auto rf = std::make_shared<ReleaseFlags>();
@@ -180,6 +193,7 @@ void add_ledger_commands(CLI::App& app, Cli& cli) {
   release->add_option("device", rf->device, "a device or unit as hostpass assignments shows it");
   release->add_option("--vm", rf->vm, "release every device of this VM");
   release->add_option("--state-dir", rf->state_dir, "ledger and journal directory (under --root)");
+  add_lock_timeout_option(release, rf->lock_timeout);
   release->callback([&cli, rf] {
     if (rf->device.empty() && rf->vm.empty()) {
       cli.exit_code = report_error(invalid_input("name a device to release, or --vm NAME"));

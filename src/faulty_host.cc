@@ -22,6 +22,26 @@ void FaultyHost::crash_after_writes(int n) {
   crash_after_ = n;
 }
 
+void FaultyHost::fail_lock(std::string message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_lock_ = std::move(message);
+}
+
+void FaultyHost::lock_held_elsewhere() {
+  std::lock_guard<std::mutex> lock(mu_);
+  lock_busy_ = true;
+}
+
+Result<std::unique_ptr<FileLock>> FaultyHost::lock_exclusive(std::string_view path,
+                                                             std::chrono::milliseconds wait) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_lock_) return io_error("cannot lock " + std::string(path) + ": " + *fail_lock_);
+    if (lock_busy_) return std::unique_ptr<FileLock>();
+  }
+  return inner_.lock_exclusive(path, wait);
+}
+
 int FaultyHost::write_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(log_.size());
@@ -94,8 +114,6 @@ Result<std::vector<std::string>> FaultyHost::list_dir(std::string_view path) {
   return inner_.list_dir(path);
 }
 
-bool FaultyHost::exists(std::string_view path) { return inner_.exists(path); }
-bool FaultyHost::is_dir(std::string_view path) { return inner_.is_dir(path); }
 
 Status FaultyHost::write_attribute(std::string_view path, std::string_view data) {
   if (Status s = admit("write", path, data); !s.ok()) return s;

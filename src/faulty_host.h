@@ -6,15 +6,17 @@
 // restarted process). Reads always pass through. Mutating calls are write_attribute,
 // replace_file, remove_file, make_dirs and run_command; the log records each one attempted, in
 // order, so a test can assert "zero writes" or the exact sequence a --dry-run promised.
+// It can also fail the state lock (lock_exclusive) or answer that another process holds it.
 //
 // Thread-safe: discovery reads from several threads.
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "host.h"
+#include "forwarding_host.h"
 
 namespace hostpass {
 
@@ -25,9 +27,9 @@ struct HostWrite {
   bool failed = false;
 };
 
-class FaultyHost : public Host {
+class FaultyHost : public ForwardingHost {
  public:
-  explicit FaultyHost(Host& inner) : inner_(inner) {}
+  explicit FaultyHost(Host& inner) : ForwardingHost(inner) {}
 
   // The nth mutating call (1-based, counted from now on) fails with an Io error.
   void fail_nth_write(int n);
@@ -39,36 +41,43 @@ class FaultyHost : public Host {
   // e.g. ("/drivers/vfio-pci/bind", "No such device").
   void fail_write_matching(std::string needle, std::string message);
 
+  // lock_exclusive fails with an Io error carrying `message` (e.g. "Permission denied").
+  void fail_lock(std::string message);
+  // lock_exclusive answers "held by another process" (nullptr) without waiting.
+  void lock_held_elsewhere();
+
   int write_count() const;  // mutating calls attempted, failed ones included
   std::vector<HostWrite> writes() const;
   int read_count() const;
 
+  // Counted reads (exists, is_dir, now and resolve pass through uncounted: ForwardingHost).
   Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
   Result<std::string> read_link(std::string_view path) override;
   Result<std::vector<std::string>> list_dir(std::string_view path) override;
-  bool exists(std::string_view path) override;
-  bool is_dir(std::string_view path) override;
+  // Mutations: admitted, failed or frozen as configured, and logged.
   Status write_attribute(std::string_view path, std::string_view data) override;
   Status replace_file(std::string_view path, std::string_view data) override;
   Status remove_file(std::string_view path) override;
   Status make_dirs(std::string_view path) override;
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
-  std::chrono::system_clock::time_point now() override { return inner_.now(); }
-  std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
   // Passed through, counted as a read: opening a VFIO node changes no persistent state.
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
+  // Not a logged mutation (it changes no device state); fails or answers "busy" on demand.
+  Result<std::unique_ptr<FileLock>> lock_exclusive(std::string_view path,
+                                                   std::chrono::milliseconds wait) override;
 
  private:
   // Decides, under the lock, whether this mutation goes through; records it.
   Status admit(const char* op, std::string_view path, std::string_view data);
 
-  Host& inner_;
   mutable std::mutex mu_;
   std::vector<HostWrite> log_;
   int fail_nth_ = 0;  // 0: off; counts down
   std::vector<std::pair<std::string, std::string>> fail_matching_;
   int crash_after_ = -1;  // -1: off; counts down to 0, then frozen
   int reads_ = 0;
+  std::optional<std::string> fail_lock_;
+  bool lock_busy_ = false;
 };
 
 }  // namespace hostpass

@@ -1,13 +1,15 @@
 // host.cc — RealHost: the POSIX implementation of Host, rooted at a directory, plus the pure path
 // helpers every module uses to walk sysfs links.
 //
-// This is the only file of libhostpass that calls open/read/write/readlink/opendir/fork/ioctl.
+// This is the only file of libhostpass that calls open/read/write/readlink/opendir/fork/ioctl/
+// flock.
 #include "host.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 extern char** environ;
 
@@ -92,6 +95,59 @@ class RealDeviceHandle : public DeviceHandle {
 
 Result<std::unique_ptr<DeviceHandle>> Host::open_device(std::string_view path) {
   return unsupported("cannot open device " + std::string(path) + ": this host has no device nodes");
+}
+
+Result<std::unique_ptr<FileLock>> Host::lock_exclusive(std::string_view path,
+                                                       std::chrono::milliseconds) {
+  return unsupported("cannot lock " + std::string(path) + ": this host has no lock files");
+}
+
+namespace {
+
+// The descriptor holding a flock(2) lock; closing it releases the lock.
+class RealFileLock : public FileLock {
+ public:
+  RealFileLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  Status record_holder(std::string_view what) override {
+    std::string text = std::to_string(::getpid()) + " " + std::string(what) + "\n";
+    if (::ftruncate(fd_.get(), 0) != 0) return errno_error("cannot truncate", path_, errno);
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::pwrite(fd_.get(), text.data() + done, text.size() - done,
+                           static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return errno_error("cannot write", path_, n < 0 ? errno : EIO);
+      done += static_cast<size_t>(n);
+    }
+    return ok_status();
+  }
+
+ private:
+  Fd fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileLock>> RealHost::lock_exclusive(std::string_view path,
+                                                           std::chrono::milliseconds wait) {
+  std::string real = resolve(path);
+  Fd fd(::open(real.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (fd.get() < 0) return errno_error("cannot open lock file", path, errno);
+  // flock(2) blocks without a timeout, so the wait polls LOCK_NB: a lock held elsewhere is
+  // released at most one poll interval before this process notices.
+  constexpr auto kPoll = std::chrono::milliseconds(50);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
+      return std::unique_ptr<FileLock>(new RealFileLock(fd.release(), std::string(path)));
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return errno_error("cannot lock", path, errno);
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return std::unique_ptr<FileLock>();
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kPoll, deadline - now));
+  }
 }
 
 RealHost::RealHost(std::string root) : root_(normalize_path(root.empty() ? "/" : root)) {

@@ -2,7 +2,7 @@
 //
 // Every OS access of libhostpass goes through Host: reading sysfs/procfs attributes, following
 // their links, listing directories, writing kernel attributes and configuration files, running
-// a command (modprobe), the clock. Paths are always absolute and always mean "under the root":
+// a command (modprobe), the clock, an exclusive lock file. Paths are always absolute and always mean "under the root":
 // RealHost("/") is the machine, RealHost("/tmp/fixture") a kernel-shaped tree where
 // /sys/bus/pci/devices is /tmp/fixture/sys/bus/pci/devices. FaultyHost (faulty_host.h) wraps any
 // Host and fails or freezes writes on demand for reliability tests.
@@ -62,6 +62,16 @@ class DeviceHandle {
   virtual int fd() const = 0;
 };
 
+// An exclusive flock(2) lock on a file, held until the handle is destroyed (or the process
+// exits: the kernel drops flock locks with the last descriptor of the open file description).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // Replaces the locked file's content with "<pid of this process> <what>\n", through the locked
+  // descriptor (ftruncate + pwrite): never a new file, whose inode would not carry the lock.
+  virtual Status record_holder(std::string_view what) = 0;
+};
+
 class Host {
  public:
   virtual ~Host() = default;
@@ -96,6 +106,14 @@ class Host {
   // file). The default refuses: only a host backed by real device nodes can open them.
   virtual Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path);
 
+  // Takes an exclusive flock(2) (LOCK_EX) on the file at `path`, creating it (mode 0644) when
+  // missing; its directory must exist. While another open file description holds the lock, tries
+  // again until `wait` has passed (zero: a single try). Returns the held lock, or nullptr (ok, no
+  // lock) when it is still held elsewhere at the end of the wait; an error when the file cannot
+  // be opened or locked. The default refuses (Unsupported): only a host on real files can lock.
+  virtual Result<std::unique_ptr<FileLock>> lock_exclusive(std::string_view path,
+                                                           std::chrono::milliseconds wait);
+
   // The real filesystem path behind `path`, for the few callers that must hand a path to
   // something outside Host (SQLite, inotify, a gRPC socket, an ioctl on /dev/vfio).
   virtual std::string resolve(std::string_view path) const = 0;
@@ -120,6 +138,8 @@ class RealHost : public Host {
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
   std::chrono::system_clock::time_point now() override;
   Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override;
+  Result<std::unique_ptr<FileLock>> lock_exclusive(std::string_view path,
+                                                   std::chrono::milliseconds wait) override;
   std::string resolve(std::string_view path) const override;
 
   const std::string& root() const { return root_; }

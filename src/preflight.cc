@@ -128,7 +128,68 @@ struct HostFacts {
   std::vector<std::string> args;
   std::vector<std::string> iommu_units;  // /sys/class/iommu entries
   size_t iommu_groups = 0;
+  // /sys/firmware/acpi/tables: readable at all (an ACPI kernel), and whether the firmware
+  // describes an IOMMU there (DMAR: Intel VT-d, IVRS: AMD-Vi).
+  bool acpi_tables = false, dmar_table = false, ivrs_table = false;
+  // The IOMMU whose kernel arguments apply: from the units, else the tables, else the CPU.
+  CpuVendor iommu_vendor = CpuVendor::Unknown;
+  std::string iommu_basis;  // what iommu_vendor was read from, for `observed`
+  // /boot/config-<release>: the INTEL_IOMMU build default line, when the file is readable.
+  std::optional<std::string> intel_default_line;
+  std::optional<bool> intel_default_on;  // the build default for discrete devices
+  std::string config_path;
+
+  bool units_of(std::string_view prefix) const {
+    return std::any_of(iommu_units.begin(), iommu_units.end(),
+                       [&](const std::string& u) { return u.rfind(prefix, 0) == 0; });
+  }
+  // Firmware readable and it describes no IOMMU at all: kernel arguments cannot help.
+  bool firmware_lacks_iommu() const {
+    return acpi_tables && !dmar_table && !ivrs_table && iommu_units.empty();
+  }
 };
+
+// Reads the build default of the Intel IOMMU driver from the kernel's config file.
+// drivers/iommu/intel/Kconfig: CONFIG_INTEL_IOMMU_DEFAULT_ON=y turns VT-d on unless
+// intel_iommu=off; without it the driver stays off unless intel_iommu=on. Debian's kernels
+// (patch "intel-iommu: Add Kconfig option to exclude iGPU by default", Debian bug #935270)
+// replace the option with a choice: CONFIG_INTEL_IOMMU_DEFAULT_ON, ..._DEFAULT_ON_INTGPU_OFF
+// ("on,intgpu_off": on for every device except Intel integrated GPUs on the root bus, so a
+// discrete device is translated and grouped), or ..._DEFAULT_OFF.
+void read_intel_default(Host& host, HostFacts& f) {
+  auto release = read_kernel_release(host);
+  if (!release) return;
+  f.config_path = "/boot/config-" + *release;
+  auto config = host.read_file(f.config_path, 16 << 20);
+  if (!config.ok()) return;
+  auto has_line = [&](std::string_view line) {
+    size_t pos = 0;
+    while ((pos = config->find(line, pos)) != std::string::npos) {
+      bool starts = pos == 0 || (*config)[pos - 1] == '\n';
+      size_t end = pos + line.size();
+      bool ends = end == config->size() || (*config)[end] == '\n';
+      if (starts && ends) return true;
+      pos = end;
+    }
+    return false;
+  };
+  if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y")) {
+    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (on, except integrated GPUs)";
+    f.intel_default_on = true;
+  } else if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON=y")) {
+    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON=y (on)";
+    f.intel_default_on = true;
+  } else if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_OFF=y")) {
+    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_OFF=y (off)";
+    f.intel_default_on = false;
+  } else if (has_line("# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set")) {
+    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON is not set (off)";
+    f.intel_default_on = false;
+  } else if (has_line("# CONFIG_INTEL_IOMMU is not set")) {
+    f.intel_default_line = "CONFIG_INTEL_IOMMU is not set (no VT-d driver)";
+    f.intel_default_on = false;
+  }
+}
 
 HostFacts gather(Host& host) {
   HostFacts f;
@@ -153,6 +214,35 @@ HostFacts gather(Host& host) {
     std::sort(f.iommu_units.begin(), f.iommu_units.end());
   }
   if (auto groups = host.list_dir(kIommuGroupsDir); groups.ok()) f.iommu_groups = groups->size();
+  // drivers/acpi/sysfs.c publishes every ACPI table the firmware handed over, whatever the
+  // kernel did with it: DMAR (VT-d, drivers/iommu/intel/dmar.c) and IVRS (AMD-Vi,
+  // drivers/iommu/amd/init.c) are the firmware's own statement that an IOMMU exists.
+  if (auto tables = host.list_dir("/sys/firmware/acpi/tables"); tables.ok()) {
+    f.acpi_tables = true;
+    for (const std::string& t : *tables) {
+      if (t == "DMAR") f.dmar_table = true;
+      if (t == "IVRS") f.ivrs_table = true;
+    }
+  }
+  // The kernel knows better than the CPU's vendor string: QEMU's default TCG CPU says
+  // AuthenticAMD next to an emulated intel-iommu, and nested clouds mix them too.
+  if (f.units_of("dmar")) {
+    f.iommu_vendor = CpuVendor::Intel;
+    f.iommu_basis = "/sys/class/iommu/dmar*";
+  } else if (f.units_of("ivhd")) {
+    f.iommu_vendor = CpuVendor::Amd;
+    f.iommu_basis = "/sys/class/iommu/ivhd*";
+  } else if (f.dmar_table) {
+    f.iommu_vendor = CpuVendor::Intel;
+    f.iommu_basis = "/sys/firmware/acpi/tables/DMAR";
+  } else if (f.ivrs_table) {
+    f.iommu_vendor = CpuVendor::Amd;
+    f.iommu_basis = "/sys/firmware/acpi/tables/IVRS";
+  } else {
+    f.iommu_vendor = f.vendor;
+    f.iommu_basis = "/proc/cpuinfo";
+  }
+  if (f.iommu_vendor == CpuVendor::Intel) read_intel_default(host, f);
   return f;
 }
 
@@ -162,11 +252,44 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   return s;
 }
 
+// The IOMMU the kernel shows, for summaries: "Intel VT-d" / "AMD-Vi".
+const char* iommu_name(CpuVendor v) {
+  return v == CpuVendor::Intel ? "Intel VT-d" : v == CpuVendor::Amd ? "AMD-Vi" : "IOMMU";
+}
+
+// Where the IOMMU's kind was read when it is not the CPU ("dmar0", "ACPI DMAR table").
+std::string iommu_evidence(const HostFacts& f) {
+  std::vector<std::string> units;
+  for (const std::string& u : f.iommu_units)
+    if (u.rfind(f.iommu_vendor == CpuVendor::Intel ? "dmar" : "ivhd", 0) == 0) units.push_back(u);
+  if (!units.empty()) return join(units);
+  return f.iommu_vendor == CpuVendor::Intel ? "ACPI DMAR table" : "ACPI IVRS table";
+}
+
 Check check_cpu_vendor(const HostFacts& f) {
+  bool iommu_known = f.iommu_basis != "/proc/cpuinfo";
   if (!f.cpuinfo_ok)
-    return make("cpu.vendor", CheckStatus::Warn, "CPU vendor unknown", "/proc/cpuinfo: unreadable",
-                "pass the vendor explicitly where asked (hostpass kernel-args --cpu intel|amd)");
+    return make("cpu.vendor", iommu_known ? CheckStatus::Pass : CheckStatus::Warn,
+                iommu_known ? std::string("CPU vendor unknown; the IOMMU is ") +
+                                  iommu_name(f.iommu_vendor) + " (" + iommu_evidence(f) + ")"
+                            : "CPU vendor unknown",
+                "/proc/cpuinfo: unreadable",
+                iommu_known ? ""
+                            : "pass the vendor explicitly where asked (hostpass kernel-args "
+                              "--cpu intel|amd)");
   std::string obs = "/proc/cpuinfo: vendor_id " + (f.vendor_id.empty() ? "absent" : f.vendor_id);
+  if (iommu_known) obs += "; " + f.iommu_basis + ": present";
+  const char* cpu = f.vendor == CpuVendor::Intel ? "Intel CPU"
+                    : f.vendor == CpuVendor::Amd ? "AMD CPU"
+                                                 : nullptr;
+  if (iommu_known && f.iommu_vendor != f.vendor)
+    // QEMU's TCG CPU (AuthenticAMD) next to -device intel-iommu, nested clouds: the IOMMU the
+    // kernel drives decides the kernel arguments, not the CPU's vendor string.
+    return make("cpu.vendor", CheckStatus::Pass,
+                std::string(cpu ? cpu : "CPU vendor " + f.vendor_id) + " with an " +
+                    iommu_name(f.iommu_vendor) + " IOMMU (" + iommu_evidence(f) +
+                    "): its kernel arguments apply",
+                obs);
   switch (f.vendor) {
     case CpuVendor::Intel:
       return make("cpu.vendor", CheckStatus::Pass, "Intel CPU (VT-d IOMMU)", obs);
@@ -195,14 +318,84 @@ Check check_cpu_virtualization(const HostFacts& f) {
               "virtualization on the hypervisor (e.g. QEMU -cpu host)");
 }
 
+// The firmware setup step, in the words firmware menus use.
+std::string firmware_remedy(CpuVendor v) {
+  const char* tail =
+      " in the firmware (BIOS/UEFI) setup and reboot; kernel arguments cannot enable an IOMMU the "
+      "firmware does not describe (in a VM: give it a virtual IOMMU, e.g. QEMU -device "
+      "intel-iommu or amd-iommu)";
+  if (v == CpuVendor::Intel)
+    return std::string("enable VT-d (Intel Virtualization Technology for Directed I/O)") + tail;
+  if (v == CpuVendor::Amd)
+    return std::string("enable the AMD IOMMU (AMD-Vi; menus call it IOMMU, next to SVM Mode)") +
+           tail;
+  return std::string("enable the IOMMU (Intel: VT-d; AMD: IOMMU, next to SVM Mode)") + tail;
+}
+
 Check check_iommu_active(const HostFacts& f) {
   std::string obs =
       "/sys/class/iommu: " + (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units)) +
       "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
   if (!f.iommu_units.empty() && f.iommu_groups > 0)
-    return make("iommu.active", CheckStatus::Pass, "IOMMU active", obs);
+    return make("iommu.active", CheckStatus::Pass,
+                std::string(iommu_name(f.iommu_vendor)) + " active", obs);
+  if (f.acpi_tables)
+    obs += std::string("; /sys/firmware/acpi/tables: ") +
+           (f.dmar_table && f.ivrs_table ? "DMAR, IVRS"
+            : f.dmar_table               ? "DMAR"
+            : f.ivrs_table               ? "IVRS"
+                                         : "no DMAR, no IVRS");
+  auto intel = cmdline_value(f.args, "intel_iommu");
+  auto amd = cmdline_value(f.args, "amd_iommu");
+  auto generic = cmdline_value(f.args, "iommu");
+  if (!f.iommu_units.empty())
+    return make("iommu.active", CheckStatus::Fail, "IOMMU present but no IOMMU groups", obs,
+                "check the kernel log (dmesg | grep -i -e DMAR -e AMD-Vi -e iommu) for why the "
+                "IOMMU API did not start, and that iommu=off is not on the kernel command line");
+  // Disabled on the command line: the firmware side is fine, the argument is the fix.
+  // drivers/iommu/intel/iommu.c intel_iommu_setup(): "off" sets dmar_disabled; x86's iommu=off
+  // sets no_iommu, which both intel_iommu_init() and amd_iommu_detect() honour.
+  if (generic && value_has(*generic, "off"))
+    return make("iommu.active", CheckStatus::Fail, "iommu=off disables the IOMMU",
+                obs + "; /proc/cmdline: iommu=" + *generic,
+                "remove iommu=off from the kernel command line "
+                "(hostpass kernel-args --format grub --apply) and reboot");
+  if (f.iommu_vendor != CpuVendor::Amd && intel && value_has(*intel, "off"))
+    return make("iommu.active", CheckStatus::Fail,
+                "VT-d is disabled by intel_iommu=off on the kernel command line",
+                obs + "; /proc/cmdline: intel_iommu=" + *intel,
+                "replace intel_iommu=off with intel_iommu=on "
+                "(hostpass kernel-args --format grub --apply) and reboot");
+  if (f.iommu_vendor == CpuVendor::Amd && amd && value_has(*amd, "off"))
+    return make("iommu.active", CheckStatus::Fail,
+                "AMD-Vi is disabled by amd_iommu=off on the kernel command line",
+                obs + "; /proc/cmdline: amd_iommu=" + *amd,
+                "remove amd_iommu=off from the kernel command line "
+                "(hostpass kernel-args --format grub --apply) and reboot");
+  if (f.firmware_lacks_iommu())
+    return make("iommu.active", CheckStatus::Fail,
+                "no IOMMU in the firmware (no ACPI DMAR or IVRS table)", obs,
+                firmware_remedy(f.vendor));
+  if (f.dmar_table) {
+    std::string why = "this kernel leaves VT-d off unless intel_iommu=on";
+    if (f.intel_default_line) obs += "; " + f.config_path + ": " + *f.intel_default_line;
+    if (f.intel_default_on && *f.intel_default_on)
+      why = "the kernel's build default is on, yet no DMAR unit started";
+    return make("iommu.active", CheckStatus::Fail,
+                "VT-d is in the firmware (ACPI DMAR table) but the kernel did not enable it", obs,
+                "add intel_iommu=on iommu=pt to the kernel command line (hostpass kernel-args "
+                "--format grub --apply) and reboot: " +
+                    why);
+  }
+  if (f.ivrs_table)
+    return make("iommu.active", CheckStatus::Fail,
+                "AMD-Vi is in the firmware (ACPI IVRS table) but the kernel did not enable it",
+                obs,
+                "AMD-Vi is on by default: check the kernel log (dmesg | grep AMD-Vi) for why it "
+                "stayed off, and that the kernel has CONFIG_AMD_IOMMU");
+  // No firmware tables to read (not ACPI, or /sys/firmware not visible): name both steps.
   std::string remedy;
-  if (f.vendor == CpuVendor::Amd)
+  if (f.iommu_vendor == CpuVendor::Amd)
     remedy =
         "enable AMD-Vi (IOMMU) in the firmware setup, remove amd_iommu=off from the kernel "
         "command line if present, and reboot (hostpass kernel-args)";
@@ -210,9 +403,6 @@ Check check_iommu_active(const HostFacts& f) {
     remedy =
         "enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to the kernel "
         "command line (hostpass kernel-args --format grub --apply) and reboot";
-  if (!f.iommu_units.empty())
-    return make("iommu.active", CheckStatus::Fail, "IOMMU present but no IOMMU groups", obs,
-                remedy);
   return make("iommu.active", CheckStatus::Fail, "IOMMU is not active", obs, remedy);
 }
 
@@ -224,7 +414,8 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
   auto amd = cmdline_value(f.args, "amd_iommu");
   auto generic = cmdline_value(f.args, "iommu");
   std::string obs = "/proc/cmdline: ";
-  if (f.vendor == CpuVendor::Amd) {
+  // The rules follow the IOMMU the kernel shows (units, then firmware tables), not the CPU.
+  if (f.iommu_vendor == CpuVendor::Amd) {
     obs += amd ? "amd_iommu=" + *amd : "no amd_iommu=";
     if (amd && value_has(*amd, "off"))
       return make("cmdline.iommu", CheckStatus::Fail, "amd_iommu=off disables the AMD IOMMU", obs,
@@ -234,10 +425,14 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
       return make("cmdline.iommu", CheckStatus::Fail, "iommu=off disables the IOMMU",
                   obs + ", iommu=" + *generic,
                   "remove iommu=off from the kernel command line and reboot");
+    if (f.firmware_lacks_iommu())
+      return make("cmdline.iommu", CheckStatus::Skip,
+                  "no AMD-Vi in the firmware: no kernel argument can enable it (see iommu.active)",
+                  obs);
     return make("cmdline.iommu", CheckStatus::Pass, "AMD-Vi is on by default (no amd_iommu=off)",
                 obs);
   }
-  if (f.vendor != CpuVendor::Intel)
+  if (f.iommu_vendor != CpuVendor::Intel)
     return make("cmdline.iommu", CheckStatus::Skip, "no IOMMU argument rule for this CPU vendor",
                 obs + f.cmdline);
   obs += intel ? "intel_iommu=" + *intel : "no intel_iommu=";
@@ -247,12 +442,23 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
     return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=off disables VT-d", obs,
                 "replace intel_iommu=off with intel_iommu=on "
                 "(hostpass kernel-args --format grub --apply) and reboot");
+  if (generic && value_has(*generic, "off"))
+    return make("cmdline.iommu", CheckStatus::Fail, "iommu=off disables the IOMMU",
+                obs + ", iommu=" + *generic,
+                "remove iommu=off from the kernel command line and reboot");
+  if (f.intel_default_line) obs += "; " + f.config_path + ": " + *f.intel_default_line;
   if (iommu_active)
-    // CONFIG_INTEL_IOMMU_DEFAULT_ON kernels enable VT-d without the argument.
+    // The kernel's build default turned VT-d on (CONFIG_INTEL_IOMMU_DEFAULT_ON, or Debian's
+    // ..._DEFAULT_ON_INTGPU_OFF): passthrough works today, and keeps working only as long as
+    // every kernel this host boots has the same default.
     return make("cmdline.iommu", CheckStatus::Warn,
-                "VT-d is active by kernel default, without intel_iommu=on", obs,
-                "add intel_iommu=on so that a kernel built without CONFIG_INTEL_IOMMU_DEFAULT_ON "
-                "keeps it on (hostpass kernel-args --format grub --apply)");
+                "VT-d is active by the kernel's build default, without intel_iommu=on", obs,
+                "add intel_iommu=on so that VT-d stays on under a kernel built with another "
+                "default (hostpass kernel-args --format grub --apply)");
+  if (f.firmware_lacks_iommu())
+    return make("cmdline.iommu", CheckStatus::Skip,
+                "no VT-d in the firmware: intel_iommu=on would do nothing (see iommu.active)",
+                obs);
   return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=on is missing", obs,
               "add intel_iommu=on iommu=pt to the kernel command line "
               "(hostpass kernel-args --format grub --apply, or --format machineconfig on "
@@ -494,6 +700,10 @@ CpuVendor read_cpu_vendor(Host& host) {
   return gather(host).vendor;
 }
 
+CpuVendor read_iommu_vendor(Host& host) {
+  return gather(host).iommu_vendor;
+}
+
 std::optional<std::string> read_kernel_release(Host& host) {
   auto r = host.read_file("/proc/sys/kernel/osrelease", 256);
   if (!r.ok()) return std::nullopt;
@@ -504,9 +714,10 @@ std::optional<std::string> read_kernel_release(Host& host) {
   return rel;
 }
 
-std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out) {
+std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out, CpuVendor* iommu_out) {
   HostFacts f = gather(host);
   if (vendor_out) *vendor_out = f.vendor;
+  if (iommu_out) *iommu_out = f.iommu_vendor;
   std::vector<Check> out;
   out.push_back(check_cpu_vendor(f));
   out.push_back(check_cpu_virtualization(f));
@@ -718,7 +929,7 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
 
 PreflightReport run_preflight(Host& host, const PreflightOptions& options) {
   PreflightReport r;
-  r.checks = host_checks(host, &r.cpu_vendor);
+  r.checks = host_checks(host, &r.cpu_vendor, &r.iommu_vendor);
   for (const PciAddress& a : options.devices)
     for (Check& c : device_checks(host, a, options.target_driver)) r.checks.push_back(std::move(c));
   return r;

@@ -6,8 +6,12 @@
 //
 // Contract read (all through Host, all read-only):
 //   /proc/cpuinfo                      vendor_id (GenuineIntel / AuthenticAMD), flags: vmx / svm
-//   /sys/class/iommu/<unit>            one entry per active IOMMU (dmar<N> Intel, ivhd<N> AMD)
+//   /sys/class/iommu/<unit>            one entry per active IOMMU (dmar<N> Intel, ivhd<N> AMD),
+//                                      a link to ../../devices/virtual/iommu/<unit>
 //   /sys/kernel/iommu_groups/<n>       non-empty once the IOMMU API is active
+//   /sys/firmware/acpi/tables/DMAR|IVRS  the firmware describes VT-d / AMD-Vi (present even when
+//                                      the kernel left the IOMMU off)
+//   /boot/config-<release>             CONFIG_INTEL_IOMMU_DEFAULT_ON[_INTGPU_OFF] / _DEFAULT_OFF
 //   /proc/cmdline                      intel_iommu=, amd_iommu=, iommu=, intremap=, vfio-pci.ids=
 //   /proc/modules, /sys/module/<m>     loaded (or built-in) modules
 //   /proc/sys/kernel/osrelease         the running kernel's release (uname -r)
@@ -17,6 +21,10 @@
 //   /sys/class/iommu/dmar<N>/intel-iommu/ecap   bit 3 (IR): the unit supports interrupt remapping
 //   /proc/sys/kernel/hostname          the node name for the `oc label node` hint
 //   per device: pci_device.h's attributes, its IOMMU group, host_use.h's reasons.
+//
+// The IOMMU's kind (and so the kernel arguments a remedy names) comes from what the kernel and
+// firmware show, not from the CPU vendor; the CPU vendor only words the firmware-setup remedy
+// when the firmware describes no IOMMU at all.
 //
 // What it deliberately does not do: read the kernel log (dmesg is not a file under the root, and
 // on most hosts is root-only), so whether interrupt remapping is *enabled* on AMD is reported as
@@ -51,6 +59,12 @@ const char* cpu_vendor_name(CpuVendor vendor);  // "intel", "amd", "other", "unk
 // vendor_id of the first processor in /proc/cpuinfo. Unknown when unreadable.
 CpuVendor read_cpu_vendor(Host& host);
 
+// Whose IOMMU this host has, as the kernel tells it: Intel when /sys/class/iommu holds dmar*
+// units, AMD for ivhd*; else the firmware's ACPI table (DMAR: Intel, IVRS: AMD); else the CPU's
+// vendor. The kernel arguments (intel_iommu= or amd_iommu=) follow this, not the CPU: QEMU's
+// default TCG CPU says AuthenticAMD next to an emulated intel-iommu.
+CpuVendor read_iommu_vendor(Host& host);
+
 // The kernel release (uname -r) from /proc/sys/kernel/osrelease, or none.
 std::optional<std::string> read_kernel_release(Host& host);
 
@@ -66,6 +80,7 @@ struct PreflightOptions {
 struct PreflightReport {
   std::vector<Check> checks;  // host checks first, then each device's, in input order
   CpuVendor cpu_vendor = CpuVendor::Unknown;
+  CpuVendor iommu_vendor = CpuVendor::Unknown;  // read_iommu_vendor()
 
   bool any_failed() const;
   const Check* find(const std::string& id, const std::optional<PciAddress>& device = {}) const;
@@ -73,7 +88,8 @@ struct PreflightReport {
 
 // The host checks: cpu.vendor, cpu.virtualization, iommu.active, cmdline.iommu, cmdline.iommu-pt,
 // cmdline.vfio-ids, modules.vfio, dev.vfio, iommu.interrupt-remapping.
-std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out = nullptr);
+std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out = nullptr,
+                               CpuVendor* iommu_out = nullptr);
 
 // The checks of one device: device.exists, device.iommu-group, device.group-viable,
 // device.host-use, device.driver, device.reset, device.boot-vga, device.sriov,

@@ -88,9 +88,14 @@ TEST_F(Preflight, IntelHostBootedWithoutIntelIommuFailsWithTheRemedy) {
   EXPECT_EQ(s["cpu.virtualization"], "pass");
   EXPECT_EQ(s["modules.vfio"], "pass");
   Check c = find("iommu.active");
-  EXPECT_EQ(c.observed, "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups");
-  EXPECT_NE(c.remedy.find("intel_iommu=on"), std::string::npos) << c.remedy;
+  EXPECT_EQ(c.summary, "VT-d is in the firmware (ACPI DMAR table) but the kernel did not enable it");
+  EXPECT_EQ(c.observed,
+            "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
+            "/sys/firmware/acpi/tables: DMAR");
+  EXPECT_EQ(c.remedy.rfind("add intel_iommu=on iommu=pt to the kernel command line", 0), 0u)
+      << c.remedy;
   EXPECT_EQ(find("cmdline.iommu").observed, "/proc/cmdline: no intel_iommu=");
+  EXPECT_EQ(find("cmdline.iommu").summary, "intel_iommu=on is missing");
   auto d = device_statuses("0000:01:00.0");
   EXPECT_EQ(d["device.iommu-group"], "fail");
   EXPECT_EQ(d["device.group-viable"], "skip");
@@ -110,9 +115,18 @@ TEST_F(Preflight, IntelIommuOffIsAFail) {
   EXPECT_EQ(find("cmdline.iommu").observed, "/proc/cmdline: intel_iommu=off");
 }
 
+// An AMD host: its firmware has an IVRS table, not a DMAR one.
+void make_amd(FixtureTree& t) {
+  fs::remove(t.path("/sys/class/iommu/dmar0"));
+  fs::remove_all(t.path("/sys/devices/virtual/iommu/dmar0"));
+  fs::remove(t.path("/sys/firmware/acpi/tables/DMAR"));
+  t.add_acpi_table("IVRS");
+  t.add_amd_iommu("ivhd0");
+  t.set_cpuinfo("AuthenticAMD", "fpu vme de pse tsc msr pae svm npt");
+}
+
 TEST_F(Preflight, AmdHostIsOnByDefault) {
-  fs::remove(tree_.path("/sys/class/iommu/dmar0"));
-  tree_.add_amd_iommu("ivhd0");
+  make_amd(tree_);
   tree_.set_cpuinfo("AuthenticAMD", "fpu vme de pse tsc msr pae svm npt");
   tree_.set_cmdline("BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro iommu=pt");
   std::map<std::string, std::string> want = {{"cpu.vendor", "pass"},
@@ -132,6 +146,7 @@ TEST_F(Preflight, AmdHostIsOnByDefault) {
 }
 
 TEST_F(Preflight, AmdIommuOffFails) {
+  make_amd(tree_);
   strip_iommu(tree_);
   tree_.set_cpuinfo("AuthenticAMD", "fpu svm");
   tree_.set_cmdline("root=/dev/vda1 ro amd_iommu=off");
@@ -142,7 +157,182 @@ TEST_F(Preflight, AmdIommuOffFails) {
   Check c = find("cmdline.iommu");
   EXPECT_EQ(c.observed, "/proc/cmdline: amd_iommu=off");
   EXPECT_NE(c.remedy.find("remove amd_iommu=off"), std::string::npos);
-  EXPECT_NE(find("iommu.active").remedy.find("AMD-Vi"), std::string::npos);
+  Check a = find("iommu.active");
+  EXPECT_EQ(a.summary, "AMD-Vi is disabled by amd_iommu=off on the kernel command line");
+  EXPECT_EQ(a.observed,
+            "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
+            "/sys/firmware/acpi/tables: IVRS; /proc/cmdline: amd_iommu=off");
+  EXPECT_EQ(a.remedy,
+            "remove amd_iommu=off from the kernel command line "
+            "(hostpass kernel-args --format grub --apply) and reboot");
+}
+
+// ---- which IOMMU, and why it is off: the kernel and the firmware, not the CPU vendor --------
+
+// Firmware without VT-d: no DMAR table (the other ACPI tables are there), no unit, no group.
+// intel_iommu=on is on the command line and does nothing; the remedy is the firmware setup.
+TEST_F(Preflight, FirmwareWithoutVtdNamesTheFirmwareSetupNotTheKernelArgument) {
+  strip_iommu(tree_);
+  fs::remove(tree_.path("/sys/firmware/acpi/tables/DMAR"));
+  tree_.add_acpi_table("FACP");
+  tree_.add_acpi_table("APIC");
+  auto s = host_statuses();
+  EXPECT_EQ(s["iommu.active"], "fail");
+  EXPECT_EQ(s["cmdline.iommu"], "pass");  // the argument is right; the firmware is not
+  Check c = find("iommu.active");
+  EXPECT_EQ(c.summary, "no IOMMU in the firmware (no ACPI DMAR or IVRS table)");
+  EXPECT_EQ(c.observed,
+            "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
+            "/sys/firmware/acpi/tables: no DMAR, no IVRS");
+  EXPECT_EQ(c.remedy,
+            "enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware "
+            "(BIOS/UEFI) setup and reboot; kernel arguments cannot enable an IOMMU the firmware "
+            "does not describe (in a VM: give it a virtual IOMMU, e.g. QEMU -device intel-iommu "
+            "or amd-iommu)");
+  // Without the argument, check does not ask for one that would do nothing.
+  tree_.set_cmdline("root=/dev/vda1 ro quiet");
+  EXPECT_EQ(host_statuses()["cmdline.iommu"], "skip");
+  EXPECT_EQ(find("cmdline.iommu").summary,
+            "no VT-d in the firmware: intel_iommu=on would do nothing (see iommu.active)");
+  RealHost host(tree_.root());
+  Status gate = preflight_gate(host);
+  ASSERT_FALSE(gate.ok());
+  EXPECT_NE(gate.error().message.find("no IOMMU in the firmware"), std::string::npos)
+      << gate.error().message;
+}
+
+TEST_F(Preflight, FirmwareWithoutAmdViNamesTheAmdFirmwareSetting) {
+  make_amd(tree_);
+  strip_iommu(tree_);
+  fs::remove(tree_.path("/sys/firmware/acpi/tables/IVRS"));
+  tree_.add_acpi_table("FACP");
+  tree_.set_cmdline("root=/dev/vda1 ro iommu=pt");
+  auto s = host_statuses();
+  EXPECT_EQ(s["iommu.active"], "fail");
+  EXPECT_EQ(s["cmdline.iommu"], "skip");
+  EXPECT_EQ(find("iommu.active").remedy.rfind(
+                "enable the AMD IOMMU (AMD-Vi; menus call it IOMMU, next to SVM Mode) in the "
+                "firmware (BIOS/UEFI) setup and reboot",
+                0),
+            0u)
+      << find("iommu.active").remedy;
+  RealHost host(tree_.root());
+  EXPECT_EQ(read_iommu_vendor(host), CpuVendor::Amd);  // no table: the CPU words the remedy
+}
+
+TEST_F(Preflight, IntelIommuOffOnTheCommandLineNamesTheArgument) {
+  strip_iommu(tree_);
+  tree_.set_cmdline("root=/dev/vda1 ro intel_iommu=off");
+  Check c = find("iommu.active");
+  EXPECT_EQ(c.status, CheckStatus::Fail);
+  EXPECT_EQ(c.summary, "VT-d is disabled by intel_iommu=off on the kernel command line");
+  EXPECT_EQ(c.observed,
+            "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
+            "/sys/firmware/acpi/tables: DMAR; /proc/cmdline: intel_iommu=off");
+  EXPECT_EQ(c.remedy,
+            "replace intel_iommu=off with intel_iommu=on "
+            "(hostpass kernel-args --format grub --apply) and reboot");
+}
+
+// A kernel whose build default leaves VT-d off (RHEL 9: "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not
+// set"), booted without intel_iommu=: the firmware has it, the argument is the fix.
+TEST_F(Preflight, KernelBuildDefaultOffNamesTheConfigAndTheArgument) {
+  strip_iommu(tree_);
+  tree_.set_cmdline("BOOT_IMAGE=(hd0,gpt2)/vmlinuz-5.14.0-362.el9.x86_64 root=/dev/vda1 ro");
+  tree_.set_kernel_release("5.14.0-362.el9.x86_64");
+  tree_.set_kernel_config("5.14.0-362.el9.x86_64",
+                          "CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_SVM=y\n"
+                          "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set\n");
+  auto s = host_statuses();
+  EXPECT_EQ(s["iommu.active"], "fail");
+  EXPECT_EQ(s["cmdline.iommu"], "fail");
+  Check c = find("iommu.active");
+  EXPECT_EQ(c.observed,
+            "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
+            "/sys/firmware/acpi/tables: DMAR; /boot/config-5.14.0-362.el9.x86_64: "
+            "CONFIG_INTEL_IOMMU_DEFAULT_ON is not set (off)");
+  EXPECT_EQ(c.remedy,
+            "add intel_iommu=on iommu=pt to the kernel command line (hostpass kernel-args "
+            "--format grub --apply) and reboot: this kernel leaves VT-d off unless intel_iommu=on");
+  Check a = find("cmdline.iommu");
+  EXPECT_EQ(a.summary, "intel_iommu=on is missing");
+  EXPECT_EQ(a.observed,
+            "/proc/cmdline: no intel_iommu=; /boot/config-5.14.0-362.el9.x86_64: "
+            "CONFIG_INTEL_IOMMU_DEFAULT_ON is not set (off)");
+}
+
+// Debian 12's kernel: CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y turns VT-d on for every device
+// but Intel integrated GPUs, so a discrete device gets its group without intel_iommu=on.
+TEST_F(Preflight, DebianBuildDefaultOnPassesTheIommuAndOnlyWarnsOnTheArgument) {
+  tree_.set_cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet");
+  tree_.set_kernel_release("6.1.0-13-amd64");
+  tree_.set_kernel_config("6.1.0-13-amd64",
+                          "CONFIG_INTEL_IOMMU=y\n# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set\n"
+                          "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n"
+                          "# CONFIG_INTEL_IOMMU_DEFAULT_OFF is not set\n");
+  auto s = host_statuses();
+  EXPECT_EQ(s["iommu.active"], "pass");
+  EXPECT_EQ(s["cmdline.iommu"], "warn");
+  EXPECT_EQ(find("iommu.active").summary, "Intel VT-d active");
+  Check c = find("cmdline.iommu");
+  EXPECT_EQ(c.summary, "VT-d is active by the kernel's build default, without intel_iommu=on");
+  EXPECT_EQ(c.observed,
+            "/proc/cmdline: no intel_iommu=; /boot/config-6.1.0-13-amd64: "
+            "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (on, except integrated GPUs)");
+  RealHost host(tree_.root());
+  EXPECT_TRUE(preflight_gate(host).ok());
+}
+
+// QEMU's default TCG CPU (AuthenticAMD) next to -device intel-iommu, some nested clouds: the
+// DMAR unit decides, so the Intel rules and remedies apply.
+TEST_F(Preflight, AmdVendorNextToADmarUnitBelievesTheUnit) {
+  tree_.set_cpuinfo("AuthenticAMD", "fpu vme de pse tsc msr pae svm");
+  tree_.set_cmdline("root=/dev/vda1 ro");
+  std::map<std::string, std::string> want = {{"cpu.vendor", "pass"},
+                                             {"cpu.virtualization", "pass"},
+                                             {"iommu.active", "pass"},
+                                             {"cmdline.iommu", "warn"},
+                                             {"cmdline.iommu-pt", "warn"},
+                                             {"cmdline.vfio-ids", "skip"},
+                                             {"modules.vfio", "pass"},
+                                             {"dev.vfio", "pass"},
+                                             {"iommu.interrupt-remapping", "pass"}};
+  EXPECT_EQ(host_statuses(), want);
+  Check v = find("cpu.vendor");
+  EXPECT_EQ(v.summary, "AMD CPU with an Intel VT-d IOMMU (dmar0): its kernel arguments apply");
+  EXPECT_EQ(v.observed, "/proc/cpuinfo: vendor_id AuthenticAMD; /sys/class/iommu/dmar*: present");
+  EXPECT_EQ(find("cmdline.iommu").observed, "/proc/cmdline: no intel_iommu=");
+  RealHost host(tree_.root());
+  EXPECT_EQ(read_cpu_vendor(host), CpuVendor::Amd);
+  EXPECT_EQ(read_iommu_vendor(host), CpuVendor::Intel);
+  PreflightReport r = run_preflight(host, {});
+  EXPECT_EQ(r.cpu_vendor, CpuVendor::Amd);
+  EXPECT_EQ(r.iommu_vendor, CpuVendor::Intel);
+  // The same machine with intel_iommu=off: no unit, but the DMAR table still says VT-d.
+  strip_iommu(tree_);
+  tree_.set_cmdline("root=/dev/vda1 ro intel_iommu=off");
+  EXPECT_EQ(read_iommu_vendor(host), CpuVendor::Intel);
+  EXPECT_EQ(host_statuses()["cmdline.iommu"], "fail");
+  EXPECT_EQ(find("cmdline.iommu").summary, "intel_iommu=off disables VT-d");
+  EXPECT_EQ(find("iommu.active").summary,
+            "VT-d is disabled by intel_iommu=off on the kernel command line");
+}
+
+// The fixture's IOMMU unit is shaped like the kernel's class device.
+TEST(PreflightFixture, IommuUnitsAreClassLinksToVirtualDevices) {
+  ScratchDir dir;
+  FixtureTree t(dir.path() + "/root");
+  t.add_iommu("dmar0");
+  t.add_amd_iommu("ivhd1");
+  EXPECT_EQ(fs::read_symlink(t.path("/sys/class/iommu/dmar0")).string(),
+            "../../devices/virtual/iommu/dmar0");
+  EXPECT_EQ(fs::read_symlink(t.path("/sys/class/iommu/ivhd1")).string(),
+            "../../devices/virtual/iommu/ivhd1");
+  EXPECT_EQ(fs::read_symlink(t.path("/sys/devices/virtual/iommu/dmar0/subsystem")).string(),
+            "../../../../class/iommu");
+  for (const char* a : {"version", "address", "cap", "ecap", "domains_supported", "domains_used"})
+    EXPECT_TRUE(fs::is_regular_file(t.path(std::string("/sys/class/iommu/dmar0/intel-iommu/") + a)))
+        << a;
 }
 
 TEST_F(Preflight, NoVirtualizationFlagsFails) {

@@ -340,6 +340,8 @@ Status check_journal_absent(Host& host, const std::string& state_dir, bool dry_r
                  ": run `hostpass recover` first");
 }
 
+}  // namespace
+
 Status validate_state_dir(const std::string& dir) {
   if (dir.empty() || dir.front() != '/' || dir.find('\0') != std::string::npos ||
       normalize_path(dir) != dir.substr(0, dir.size() - (dir.size() > 1 && dir.back() == '/')))
@@ -347,6 +349,8 @@ Status validate_state_dir(const std::string& dir) {
                          "': expected an absolute path without '.' or '..' components");
   return ok_status();
 }
+
+namespace {
 
 // Loads the target driver's module when its directory is missing (libvirt's virPCIProbeDriver,
 // driverctl's `modprobe -q`). Not journaled: loading a module is not undone.

@@ -109,6 +109,10 @@ Result<JournalContents> parse_journal(const std::string& path, const std::string
 // state_dir + "/journal.json".
 std::string journal_path(const std::string& state_dir);
 
+// InvalidInput unless `dir` is an absolute path without "." or ".." components (a trailing
+// slash is allowed): where the journal and the state lock (state_lock.h) may live.
+Status validate_state_dir(const std::string& dir);
+
 // Driver names as they appear under /sys/bus/pci/drivers: [A-Za-z0-9_.-], 1..64 characters.
 Status validate_driver_name(const std::string& driver);
 

@@ -49,9 +49,114 @@ TEST_F(CheckCli, HostWithoutIommuFailsWithTheRemedyUnderIt) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   size_t fail = r.out.find("\u2717 iommu.active");
   ASSERT_NE(fail, std::string::npos) << r.out;
-  size_t fix = r.out.find("fix: enable VT-d in the firmware setup, add intel_iommu=on", fail);
+  // The firmware has VT-d (the DMAR table is there): the kernel argument is the fix.
+  size_t fix = r.out.find("fix: add intel_iommu=on iommu=pt to the kernel command line", fail);
   EXPECT_NE(fix, std::string::npos) << r.out;
   EXPECT_LT(fix, r.out.find("cmdline.iommu ", fail)) << "the remedy sits under its failure";
+}
+
+// Strips what a kernel shows when it drives no IOMMU (the firmware tables stay).
+void strip_iommu(FixtureTree& t) {
+  for (const auto& e : fs::directory_iterator(t.path("/sys/class/iommu"))) fs::remove(e.path());
+  for (const auto& e : fs::directory_iterator(t.path("/sys/kernel/iommu_groups")))
+    fs::remove_all(e.path());
+  for (const auto& e : fs::directory_iterator(t.path("/sys/bus/pci/devices")))
+    fs::remove(e.path() / "iommu_group");
+}
+
+TEST_F(CheckCli, FirmwareWithoutVtdSaysEnableItInTheFirmwareNotTheKernelArgument) {
+  strip_iommu(tree_);
+  fs::remove(tree_.path("/sys/firmware/acpi/tables/DMAR"));
+  tree_.add_acpi_table("FACP");
+  ProgramRun r = hostpass({"check"});  // intel_iommu=on is on the command line: it does nothing
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("\u2717 iommu.active               no IOMMU in the firmware (no ACPI "
+                       "DMAR or IVRS table)\n"
+                       "      observed: /sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 "
+                       "groups; /sys/firmware/acpi/tables: no DMAR, no IVRS\n"
+                       "      fix: enable VT-d (Intel Virtualization Technology for Directed I/O) "
+                       "in the firmware (BIOS/UEFI) setup and reboot;"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\u2713 cmdline.iommu              intel_iommu=on\n"), std::string::npos)
+      << r.out;
+  tree_.set_cmdline("root=/dev/vda1 ro");
+  ProgramRun bare = hostpass({"check"});
+  EXPECT_EQ(bare.exit_code, 1) << bare.out;
+  EXPECT_NE(bare.out.find("- cmdline.iommu              no VT-d in the firmware: intel_iommu=on "
+                          "would do nothing (see iommu.active)\n"),
+            std::string::npos)
+      << bare.out;
+}
+
+TEST_F(CheckCli, IntelIommuOffSaysReplaceTheArgument) {
+  strip_iommu(tree_);
+  tree_.set_cmdline("root=/dev/vda1 ro intel_iommu=off");
+  ProgramRun r = hostpass({"check"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("\u2717 iommu.active               VT-d is disabled by intel_iommu=off on "
+                       "the kernel command line\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("      fix: replace intel_iommu=off with intel_iommu=on (hostpass "
+                       "kernel-args --format grub --apply) and reboot\n"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(CheckCli, KernelBuildDefaultOffSaysAddTheArgument) {
+  strip_iommu(tree_);
+  tree_.set_cmdline("root=/dev/vda1 ro");
+  tree_.set_kernel_release("5.14.0-362.el9.x86_64");
+  tree_.set_kernel_config("5.14.0-362.el9.x86_64", "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set\n");
+  ProgramRun r = hostpass({"check", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(status_of(j, "iommu.active"), "fail");
+  EXPECT_EQ(status_of(j, "cmdline.iommu"), "fail");
+  for (const auto& c : j["checks"]) {
+    if (c["id"] == "iommu.active") {
+      EXPECT_EQ(c["remedy"],
+                "add intel_iommu=on iommu=pt to the kernel command line (hostpass kernel-args "
+                "--format grub --apply) and reboot: this kernel leaves VT-d off unless "
+                "intel_iommu=on");
+    }
+  }
+}
+
+TEST_F(CheckCli, BuildDefaultOnIsReadyWithAWarning) {
+  tree_.set_cmdline("root=/dev/vda1 ro iommu=pt");
+  tree_.set_kernel_release("6.1.0-13-amd64");
+  tree_.set_kernel_config("6.1.0-13-amd64", "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n");
+  ProgramRun r = hostpass({"check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\u2713 iommu.active               Intel VT-d active\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("! cmdline.iommu              VT-d is active by the kernel's build "
+                       "default, without intel_iommu=on\n"
+                       "      fix: add intel_iommu=on so that VT-d stays on under a kernel built "
+                       "with another default (hostpass kernel-args --format grub --apply)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("ready for passthrough"), std::string::npos) << r.out;
+}
+
+TEST_F(CheckCli, AmdVendorNextToADmarUnitGetsTheIntelRules) {
+  tree_.set_cpuinfo("AuthenticAMD", "fpu svm");
+  ProgramRun r = hostpass({"check", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["cpu_vendor"], "amd");
+  EXPECT_EQ(j["iommu_vendor"], "intel");
+  EXPECT_EQ(status_of(j, "cmdline.iommu"), "pass");  // intel_iommu=on, judged by the Intel rule
+  for (const auto& c : j["checks"]) {
+    if (c["id"] == "cpu.vendor") {
+      EXPECT_EQ(c["summary"], "AMD CPU with an Intel VT-d IOMMU (dmar0): its kernel arguments apply");
+    }
+  }
+  ProgramRun args = hostpass({"kernel-args"});
+  EXPECT_EQ(args.exit_code, 0) << args.err;
+  EXPECT_EQ(args.out, "intel_iommu=on iommu=pt\n");
 }
 
 TEST_F(CheckCli, DevicesGetTheirOwnSection) {
@@ -72,6 +177,7 @@ TEST_F(CheckCli, JsonListsEveryCheckWithItsDevice) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ready"], true);
   EXPECT_EQ(j["cpu_vendor"], "intel");
+  EXPECT_EQ(j["iommu_vendor"], "intel");
   EXPECT_EQ(status_of(j, "iommu.active"), "pass");
   EXPECT_EQ(status_of(j, "device.driver", "0000:01:00.0"), "warn");
   EXPECT_EQ(status_of(j, "device.gpu-operator", "0000:01:00.0"), "warn");

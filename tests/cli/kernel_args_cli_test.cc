@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,8 @@
 
 namespace hostpass::testing {
 namespace {
+
+namespace fs = std::filesystem;
 
 class KernelArgsCli : public ::testing::Test {
  protected:
@@ -36,6 +39,10 @@ TEST_F(KernelArgsCli, CmdlineForThisIntelHost) {
 }
 
 TEST_F(KernelArgsCli, CmdlineNamesWhatTheRunningKernelMustLose) {
+  // An AMD host: no DMAR unit or table (the standard host's), an IVRS table.
+  fs::remove(tree_.path("/sys/class/iommu/dmar0"));
+  fs::remove(tree_.path("/sys/firmware/acpi/tables/DMAR"));
+  tree_.add_acpi_table("IVRS");
   tree_.set_cpuinfo("AuthenticAMD", "svm");
   tree_.set_cmdline("ro amd_iommu=off");
   ProgramRun r = hostpass({"kernel-args"});

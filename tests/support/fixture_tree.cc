@@ -262,12 +262,42 @@ void FixtureTree::link_group(const std::string& address, int group) {
   symlink(relative(gdir + "/devices/" + address, dev), gdir + "/devices/" + address);
 }
 
+// drivers/iommu/intel/iommu.c: iommu_device_sysfs_add(&iommu->iommu, NULL, intel_iommu_groups,
+// "%s", iommu->name) — the class device lives under /sys/devices/virtual/iommu/<name>, with the
+// attribute group "intel-iommu" (version "%d:%d", address/cap/ecap "%llx", domains_supported
+// "%ld", domains_used "%d") and the "devices" directory iommu_device_link() fills.
+// /sys/class/iommu/<name> -> ../../devices/virtual/iommu/<name>.
 void FixtureTree::add_iommu(const std::string& name) {
   std::string dir = "/sys/devices/virtual/iommu/" + name;
   mkdir(dir + "/devices");
+  write(dir + "/uevent", "");
+  write(dir + "/intel-iommu/version", "1:0\n");
+  write(dir + "/intel-iommu/address", "fed90000\n");
   write(dir + "/intel-iommu/cap", "d2008c40660462\n");
   write(dir + "/intel-iommu/ecap", "f050da\n");
+  write(dir + "/intel-iommu/domains_supported", "65536\n");
+  write(dir + "/intel-iommu/domains_used", "1\n");
+  symlink(relative(dir + "/subsystem", "/sys/class/iommu"), dir + "/subsystem");
   symlink(relative("/sys/class/iommu/" + name, dir), "/sys/class/iommu/" + name);
+}
+
+void FixtureTree::add_acpi_table(const std::string& signature) {
+  // drivers/acpi/sysfs.c: each table's raw bytes, named by its signature (a second instance
+  // would be <SIG>1). The 36-byte ACPI header: signature, length (little-endian), revision,
+  // checksum, OEM id, OEM table id, OEM revision, creator id and revision.
+  std::string t = signature.substr(0, 4);
+  t.resize(4, ' ');
+  t += std::string("\x30\0\0\0\x01\0", 6);
+  t += "BOCHS BXPC    ";
+  t += std::string("\x01\0\0\0", 4);
+  t += "BXPC";
+  t += std::string("\x01\0\0\0", 4);
+  t.resize(48, '\0');
+  write("/sys/firmware/acpi/tables/" + signature, t);
+}
+
+void FixtureTree::set_kernel_config(const std::string& release, const std::string& config) {
+  write("/boot/config-" + release, config);
 }
 
 void FixtureTree::add_amd_iommu(const std::string& name) {
@@ -275,6 +305,8 @@ void FixtureTree::add_amd_iommu(const std::string& name) {
   mkdir(dir + "/devices");
   write(dir + "/amd-iommu/cap", "0x90020\n");
   write(dir + "/amd-iommu/features", "0x58f77ef22294ade\n");
+  write(dir + "/uevent", "");
+  symlink(relative(dir + "/subsystem", "/sys/class/iommu"), dir + "/subsystem");
   symlink(relative("/sys/class/iommu/" + name, dir), "/sys/class/iommu/" + name);
 }
 
@@ -639,6 +671,8 @@ void build_standard_host(FixtureTree& t) {
 
   t.add_driver("vfio-pci");
   t.add_iommu("dmar0");
+  t.add_acpi_table("DMAR");
+  t.mkdir("/var/lib/hostpass");  // the state directory, as the package installs it
   t.write("/dev/vfio/vfio", "");
   t.set_cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet intel_iommu=on iommu=pt");
   t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");

@@ -106,6 +106,11 @@ class FixtureTree {
   void add_iommu(const std::string& name = "dmar0");
   // /sys/class/iommu/<name> for an AMD-Vi unit (ivhd0): amd-iommu/cap and features, no ecap.
   void add_amd_iommu(const std::string& name = "ivhd0");
+  // /sys/firmware/acpi/tables/<signature>: the firmware describes an IOMMU ("DMAR": Intel VT-d,
+  // "IVRS": AMD-Vi). Present whatever the kernel command line says.
+  void add_acpi_table(const std::string& signature);
+  // /boot/config-<release>: the kernel's build configuration (Kconfig lines).
+  void set_kernel_config(const std::string& release, const std::string& config);
   // /proc/sys/kernel/osrelease (uname -r).
   void set_kernel_release(const std::string& release);
   // /lib/modules/<release>/: modules.dep lists `loadable` (paths such as
@@ -193,7 +198,8 @@ class FixtureTree {
 //   0000:02:00.0 + 0000:02:00.1 QAT 8086:6f54 pair on qat_c62x  (group 6, two functions)
 //   0000:03:00.0 NVMe 8086:5845 unbound            (group 7)
 //   0000:04:00.0 NVMe 8086:5845 on vfio-pci        (group 8)
-// with an IOMMU (dmar0), intel_iommu=on, vmx, vfio modules loaded and /dev/vfio/vfio.
+// with an IOMMU (dmar0, ACPI DMAR table), intel_iommu=on, vmx, vfio modules loaded and
+// /dev/vfio/vfio.
 void build_standard_host(FixtureTree& tree);
 
 // The shapes that break naive tools: a GPU + audio function behind a root port sharing one

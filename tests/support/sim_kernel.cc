@@ -52,7 +52,7 @@ std::string written_address(std::string_view data) {
 
 }  // namespace
 
-SimKernelHost::SimKernelHost(Host& inner) : inner_(inner) { record_native_table_once(); }
+SimKernelHost::SimKernelHost(Host& inner) : ForwardingHost(inner) { record_native_table_once(); }
 
 // ---- persisted state ----
 
@@ -373,22 +373,5 @@ Result<CommandOutput> SimKernelHost::run_command(const std::vector<std::string>&
 }
 
 // ---- pass-through ----
-
-Result<std::string> SimKernelHost::read_file(std::string_view path, size_t max_bytes) {
-  return inner_.read_file(path, max_bytes);
-}
-Result<std::string> SimKernelHost::read_link(std::string_view path) {
-  return inner_.read_link(path);
-}
-Result<std::vector<std::string>> SimKernelHost::list_dir(std::string_view path) {
-  return inner_.list_dir(path);
-}
-bool SimKernelHost::exists(std::string_view path) { return inner_.exists(path); }
-bool SimKernelHost::is_dir(std::string_view path) { return inner_.is_dir(path); }
-Status SimKernelHost::replace_file(std::string_view path, std::string_view data) {
-  return inner_.replace_file(path, data);
-}
-Status SimKernelHost::remove_file(std::string_view path) { return inner_.remove_file(path); }
-Status SimKernelHost::make_dirs(std::string_view path) { return inner_.make_dirs(path); }
 
 }  // namespace hostpass::testing

@@ -42,11 +42,11 @@
 #include <string>
 #include <vector>
 
-#include "host.h"
+#include "forwarding_host.h"
 
 namespace hostpass::testing {
 
-class SimKernelHost : public Host {
+class SimKernelHost : public ForwardingHost {
  public:
   // `inner` is a RealHost on a fixture root (or anything whose resolve() names real files).
   explicit SimKernelHost(Host& inner);
@@ -62,18 +62,13 @@ class SimKernelHost : public Host {
   // Unloads a driver: removes /sys/bus/pci/drivers/<driver> (REQUIRES: no device bound to it).
   void remove_driver(const std::string& driver);
 
-  Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
-  Result<std::string> read_link(std::string_view path) override;
-  Result<std::vector<std::string>> list_dir(std::string_view path) override;
-  bool exists(std::string_view path) override;
-  bool is_dir(std::string_view path) override;
+  // What the simulated kernel changes; everything else reaches the inner host (ForwardingHost).
   Status write_attribute(std::string_view path, std::string_view data) override;
-  Status replace_file(std::string_view path, std::string_view data) override;
-  Status remove_file(std::string_view path) override;
-  Status make_dirs(std::string_view path) override;
   Result<CommandOutput> run_command(const std::vector<std::string>& argv) override;
-  std::chrono::system_clock::time_point now() override { return inner_.now(); }
-  std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
+  // The simulated kernel has no device nodes: Host's refusal, not the fixture's plain files.
+  Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override {
+    return Host::open_device(path);
+  }
 
  private:
   struct Line {
@@ -102,7 +97,6 @@ class SimKernelHost : public Host {
                   bool add);
   void create_driver(const std::string& driver, const std::string& module);
 
-  Host& inner_;
 };
 
 }  // namespace hostpass::testing

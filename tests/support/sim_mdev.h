@@ -27,38 +27,27 @@
 #include <mutex>
 #include <string>
 
-#include "host.h"
+#include "forwarding_host.h"
 
 namespace hostpass::testing {
 
-class SimMdevHost : public Host {
+class SimMdevHost : public ForwardingHost {
  public:
-  explicit SimMdevHost(Host& inner) : inner_(inner) {}
+  explicit SimMdevHost(Host& inner) : ForwardingHost(inner) {}
   // Owns the wrapped host: what a CLI HostFactory returns (run_cli over a fixture root).
-  explicit SimMdevHost(std::unique_ptr<Host> owned) : owned_(std::move(owned)), inner_(*owned_) {}
+  explicit SimMdevHost(std::unique_ptr<Host> owned) : ForwardingHost(std::move(owned)) {}
 
   void set_one_type_per_parent(bool on) { one_type_per_parent_ = on; }
   int creates() const { return creates_; }
   int removes() const { return removes_; }
 
+  // What the simulated mdev core changes; everything else reaches the inner host.
   Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
-  Result<std::string> read_link(std::string_view path) override { return inner_.read_link(path); }
-  Result<std::vector<std::string>> list_dir(std::string_view path) override {
-    return inner_.list_dir(path);
-  }
-  bool exists(std::string_view path) override { return inner_.exists(path); }
-  bool is_dir(std::string_view path) override { return inner_.is_dir(path); }
   Status write_attribute(std::string_view path, std::string_view data) override;
-  Status replace_file(std::string_view path, std::string_view data) override {
-    return inner_.replace_file(path, data);
+  // No device nodes in the simulation: Host's refusal, not the fixture's plain files.
+  Result<std::unique_ptr<DeviceHandle>> open_device(std::string_view path) override {
+    return Host::open_device(path);
   }
-  Status remove_file(std::string_view path) override { return inner_.remove_file(path); }
-  Status make_dirs(std::string_view path) override { return inner_.make_dirs(path); }
-  Result<CommandOutput> run_command(const std::vector<std::string>& argv) override {
-    return inner_.run_command(argv);
-  }
-  std::chrono::system_clock::time_point now() override { return inner_.now(); }
-  std::string resolve(std::string_view path) const override { return inner_.resolve(path); }
 
  private:
   Status create(const std::string& parent_dev, const std::string& type, std::string_view data,
@@ -70,8 +59,6 @@ class SimMdevHost : public Host {
   int read_count(const std::string& path) const;
   void write_count(const std::string& path, int n);
 
-  std::unique_ptr<Host> owned_;  // before inner_: inner_ may refer to it
-  Host& inner_;
   std::mutex mu_;
   bool one_type_per_parent_ = true;
   int creates_ = 0, removes_ = 0;
