@@ -68,7 +68,7 @@ TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
 TEST_F(ApplyCli, HalfASharedGroupIsRefusedAndTheRemedyIsTheFile) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:02:00.0\"\n");
-  auto before = tree_digest(tree_.root(), "/.simkernel");
+  auto before = tree_digest(tree_.root(), kBookkeeping);
   ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_EQ(r.err,
@@ -77,7 +77,7 @@ TEST_F(ApplyCli, HalfASharedGroupIsRefusedAndTheRemedyIsTheFile) {
             "unbound); name them too, in the apply file\n");
   EXPECT_EQ(r.err.find("--group"), std::string::npos) << r.err;
   EXPECT_EQ(driver("0000:02:00.0"), "qat_c62x");
-  EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
+  EXPECT_EQ(tree_digest(tree_.root(), kBookkeeping), before);
 }
 
 TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {

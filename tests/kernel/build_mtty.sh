@@ -25,7 +25,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${HOSTPASS_KERNEL_CACHE:-${HOME:-/root}/.cache/hostpass-kernel}
+. "$here/debcache.sh"
+cache=$hp_cache
 
 # boot.sh has already resolved the kernel (topologies/mdev.sh passes it on): asking apt again
 # costs tens of seconds on a loaded machine.
@@ -57,9 +58,7 @@ rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp/dl" "$dir.tmp/src"
 packages=("linux-source-$series=$version" "linux-headers-$abi-$flavour=$version"
   "linux-headers-$abi-common=$version" "linux-kbuild-$series=$version")
-# As root, apt-get warns that _apt cannot write here (harmless: the download runs unsandboxed).
-(cd "$dir.tmp/dl" && apt-get download -q "${packages[@]}" >&2 2>/dev/null) ||
-  (cd "$dir.tmp/dl" && apt-get download -q "${packages[@]}" >&2)
+hp_download "$dir.tmp/dl" "${packages[@]}"
 
 # Only mtty.c out of the 139 MB source package: stream the tarball, never unpack it whole.
 srcdeb=$(ls "$dir.tmp"/dl/linux-source-"$series"_*.deb)

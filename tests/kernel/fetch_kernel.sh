@@ -12,8 +12,8 @@
 # Offline: when apt knows no candidate, the newest complete cached tree is used.
 set -euo pipefail
 
-cache=${HOSTPASS_KERNEL_CACHE:-${HOME:-/root}/.cache/hostpass-kernel}
-mkdir -p "$cache"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/debcache.sh"
 
 pkg=${HOSTPASS_KERNEL_PACKAGE:-}
 if [ -z "$pkg" ]; then
@@ -21,40 +21,10 @@ if [ -z "$pkg" ]; then
     sed -nE 's/^ *Depends: (linux-image-[0-9][^ ]*-amd64)$/\1/p' | head -1 || true)
 fi
 version=""
-if [ -n "$pkg" ]; then
-  version=$(apt-cache policy "$pkg" 2>/dev/null | sed -nE 's/^ *Candidate: (.*)$/\1/p' | head -1)
-  [ "$version" = "(none)" ] && version=""
-fi
-
+[ -z "$pkg" ] || version=$(hp_candidate "$pkg")
 if [ -z "$pkg" ] || [ -z "$version" ]; then
-  # Offline or no apt metadata: fall back to the newest complete cached tree.
-  newest=$(ls -1d "$cache"/linux-image-*/.complete 2>/dev/null | sort -V | tail -1 || true)
-  if [ -z "$newest" ]; then
-    echo "fetch_kernel.sh: apt knows no linux-image-*-amd64 candidate and $cache holds no kernel;" \
-      "run 'apt-get update' (Debian mirrors) and retry" >&2
-    exit 1
-  fi
-  dirname "$newest"
-  exit 0
+  # Offline or no apt metadata: the newest complete cached tree.
+  hp_newest_cached linux-image- fetch_kernel.sh
+  exit
 fi
-
-dir="$cache/${pkg}_${version}"
-if [ -f "$dir/.complete" ]; then
-  echo "$dir"
-  exit 0
-fi
-
-echo "fetch_kernel.sh: fetching $pkg $version into $dir (once)" >&2
-rm -rf "$dir.tmp"
-mkdir -p "$dir.tmp/dl"
-# apt-get download writes into the current directory; as root it warns that _apt cannot write
-# there (harmless: the download is then done unsandboxed).
-(cd "$dir.tmp/dl" && apt-get download -q "$pkg=$version" >&2 2>/dev/null) ||
-  (cd "$dir.tmp/dl" && apt-get download -q "$pkg=$version" >&2)
-dpkg -x "$dir.tmp"/dl/*.deb "$dir.tmp/tree"
-rm -rf "$dir.tmp/dl"
-ls "$dir.tmp"/tree/boot/vmlinuz-* >/dev/null
-touch "$dir.tmp/.complete"
-rm -rf "$dir"
-mv "$dir.tmp" "$dir"
-echo "$dir"
+hp_fetch_unpacked "$hp_cache/${pkg}_${version}" 'boot/vmlinuz-*' "$pkg=$version"

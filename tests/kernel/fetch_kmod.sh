@@ -15,37 +15,12 @@
 # Offline: when apt knows no candidate, the newest complete cached tree is used.
 set -euo pipefail
 
-cache=${HOSTPASS_KERNEL_CACHE:-${HOME:-/root}/.cache/hostpass-kernel}
-mkdir -p "$cache"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/debcache.sh"
 
-version=$(apt-cache policy kmod 2>/dev/null | sed -nE 's/^ *Candidate: (.*)$/\1/p' | head -1)
-[ "$version" = "(none)" ] && version=""
+version=$(hp_candidate kmod)
 if [ -z "$version" ]; then
-  newest=$(ls -1d "$cache"/kmod_*/.complete 2>/dev/null | sort -V | tail -1 || true)
-  if [ -z "$newest" ]; then
-    echo "fetch_kmod.sh: apt knows no kmod candidate and $cache holds none;" \
-      "run 'apt-get update' (Debian mirrors) and retry" >&2
-    exit 1
-  fi
-  dirname "$newest"
-  exit 0
+  hp_newest_cached kmod_ fetch_kmod.sh
+  exit
 fi
-
-dir="$cache/kmod_$version"
-if [ -f "$dir/.complete" ]; then
-  echo "$dir"
-  exit 0
-fi
-
-echo "fetch_kmod.sh: fetching kmod $version into $dir (once)" >&2
-rm -rf "$dir.tmp"
-mkdir -p "$dir.tmp/dl"
-(cd "$dir.tmp/dl" && apt-get download -q "kmod=$version" >&2 2>/dev/null) ||
-  (cd "$dir.tmp/dl" && apt-get download -q "kmod=$version" >&2)
-dpkg -x "$dir.tmp"/dl/*.deb "$dir.tmp/tree"
-rm -rf "$dir.tmp/dl"
-[ -x "$dir.tmp/tree/bin/kmod" ]
-touch "$dir.tmp/.complete"
-rm -rf "$dir"
-mv "$dir.tmp" "$dir"
-echo "$dir"
+hp_fetch_unpacked "$hp_cache/kmod_$version" bin/kmod "kmod=$version"
