@@ -50,6 +50,7 @@
 #include "host_use.h"
 #include "passthrough_summary.h"
 #include "pci_device.h"
+#include "vfio_group_users.h"
 
 namespace hostpass {
 
@@ -369,28 +370,16 @@ Status ensure_driver(Writer& w, const std::string& driver, std::vector<std::stri
   return ok_status();
 }
 
-// Processes holding /dev/vfio/<group> open ("1234 (qemu-system-x86)"), from /proc/<pid>/fd.
-// Unbinding a device whose group a VM holds blocks in the kernel until the VM lets go
-// (vfio_unregister_group_dev waits, relaying device requests to the user), so it is refused.
+// Processes holding /dev/vfio/<group> open ("1234 (qemu-system-x86)"), from /proc/<pid>/fd
+// (vfio_group_users). Unbinding a device whose group a VM holds blocks in the kernel until the
+// VM lets go (vfio_unregister_group_dev waits, relaying device requests to the user), so it is
+// refused.
 std::vector<std::string> group_holders(Host& host, int group) {
   std::vector<std::string> out;
-  std::string node = "/dev/vfio/" + std::to_string(group);
-  auto pids = host.list_dir("/proc");
-  if (!pids.ok()) return out;
-  std::sort(pids->begin(), pids->end());
-  for (const std::string& pid : *pids) {
-    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
-    std::string fd_dir = "/proc/" + pid + "/fd";
-    auto fds = host.list_dir(fd_dir);
-    if (!fds.ok()) continue;
-    for (const std::string& fd : *fds) {
-      auto target = host.read_link(fd_dir + "/" + fd);
-      if (!target.ok() || *target != node) continue;
-      auto comm = host.read_file("/proc/" + pid + "/comm", 64);
-      out.push_back(pid + (comm.ok() ? " (" + std::string(trim(*comm)) + ")" : ""));
-      break;
-    }
-  }
+  auto users = vfio_group_users(host);
+  if (!users.ok()) return out;
+  if (auto it = users->find(group); it != users->end())
+    for (const VfioGroupUser& u : it->second) out.push_back(u.describe());
   return out;
 }
 
