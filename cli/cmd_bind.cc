@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "device_json.h"
 #include "ledger.h"
 #include "preflight.h"
 #include "state_lock_cli.h"
@@ -104,7 +105,7 @@ bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recov
                   ? r.error()
                   : r.error().wrap("an interrupted operation could not be recovered, so nothing "
                                    "new was started");
-    if (cli.json) std::cout << error_json(e).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(e).dump(2, ' ', false, kInvalidUtf8) << "\n";
     cli.exit_code = report_error(e);
     return false;
   }
@@ -116,7 +117,7 @@ bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recov
   // An assign/release the ledger had started (ledger.h) is finished the same way.
   auto l = repair_ledger(cli.host(), state_dir);
   if (!l.ok()) {
-    if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
     cli.exit_code = report_error(l.error());
     return false;
   }
@@ -132,7 +133,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   for (const std::string& text : f.addresses) {
     auto a = PciAddress::parse(text);
     if (!a.ok()) {
-      if (cli.json) std::cout << error_json(a.error()).dump(2) << "\n";
+      if (cli.json) std::cout << error_json(a.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
       return report_error(a.error());
     }
     addresses.push_back(*a);
@@ -145,7 +146,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   o.state_dir = f.state_dir;
   // Flag errors first, before recover touches anything.
   if (Status s = validate_driver_name(o.driver); !s.ok()) {
-    if (cli.json) std::cout << error_json(s.error()).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(s.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
     return report_error(s.error());
   }
   // One mutating hostpass at a time (state_lock.h), before recover reads the journal. A dry run
@@ -155,7 +156,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     auto l = take_state_lock(cli, o.state_dir, f.lock_timeout,
                              command_text(bind ? "bind" : "unbind", f.addresses));
     if (!l.ok()) {
-      if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+      if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
       return report_error(l.error());
     }
     lock = std::move(*l);
@@ -166,7 +167,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   // Binding needs an active IOMMU and the VFIO modules: say so before touching anything.
   if (bind && o.driver.rfind("vfio", 0) == 0) {
     if (Status s = preflight_gate(cli.host()); !s.ok()) {
-      if (cli.json) std::cout << error_json(s.error()).dump(2) << "\n";
+      if (cli.json) std::cout << error_json(s.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
       return report_error(s.error());
     }
   }
@@ -175,7 +176,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     if (cli.json) {
       nlohmann::json j = error_json(r.error());
       j["recovered"] = recovered;
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     }
     return report_error(r.error());
   }
@@ -189,7 +190,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     j["writes"] = writes_json(r->writes);
     j["notes"] = r->notes;
     j["recovered"] = recovered;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   print_devices(*r, o.dry_run);
@@ -207,18 +208,18 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
 int run_recover(Cli& cli, const std::string& state_dir, double lock_timeout) {
   auto lock = take_state_lock(cli, state_dir, lock_timeout, "recover");
   if (!lock.ok()) {
-    if (cli.json) std::cout << error_json(lock.error()).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(lock.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
     return report_error(lock.error());
   }
   auto r = recover(cli.host(), state_dir);
   if (!r.ok()) {
-    if (cli.json) std::cout << error_json(r.error()).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(r.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
     return report_error(r.error());
   }
   // Then the ledger's interrupted assign/release, if any (it finds no journal left to replay).
   auto l = repair_ledger(cli.host(), state_dir);
   if (!l.ok()) {
-    if (cli.json) std::cout << error_json(l.error()).dump(2) << "\n";
+    if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
     return report_error(l.error());
   }
   for (const std::string& n : l->notes) r->notes.push_back(n);
@@ -234,7 +235,7 @@ int run_recover(Cli& cli, const std::string& state_dir, double lock_timeout) {
     for (const DeviceChange& c : r->restored) j["devices"].push_back(change_json(c));
     j["writes"] = writes_json(r->writes);
     j["notes"] = r->notes;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   if (!r->journal_found) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "device_json.h"
 #include "preflight.h"
 
 namespace hostpass {
@@ -62,7 +63,7 @@ int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
         {"counts",
          {{"pass", counts[0]}, {"warn", counts[1]}, {"fail", counts[2]}, {"skip", counts[3]}}},
         {"checks", checks}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return code;
   }
 

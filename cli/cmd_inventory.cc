@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "device_json.h"
 #include "inventory.h"
 #include "policy.h"
 
@@ -159,7 +160,7 @@ int run_inventory(Cli& cli, const std::string& file) {
   if (!inv.ok()) return report_error(inv.error());
   for (const std::string& w : inv->warnings) std::cerr << "hostpass: warning: " << w << "\n";
   if (cli.json) {
-    std::cout << inventory_json(*policy, *inv).dump(2) << "\n";
+    std::cout << inventory_json(*policy, *inv).dump(2, ' ', false, kInvalidUtf8) << "\n";
   } else {
     std::cout << inventory_text(*policy, *inv);
   }

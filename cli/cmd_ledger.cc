@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "device_json.h"
 #include "ledger.h"
 #include "ledger_cli.h"
 #include "pci_device.h"
@@ -87,7 +88,7 @@ int run_assign(Cli& cli, const AssignFlags& f) {
                                 {"already", r->already},
                                 {"devices", devices},
                                 {"notes", r->notes}}
-                     .dump(2)
+                     .dump(2, ' ', false, kInvalidUtf8)
               << "\n";
     return kExitOk;
   }
@@ -128,7 +129,7 @@ int run_release(Cli& cli, const ReleaseFlags& f) {
   if (cli.json) {
     nlohmann::json devices = nlohmann::json::array();
     for (const Assignment& a : r->released) devices.push_back(assignment_json(a));
-    std::cout << nlohmann::json{{"released", devices}, {"notes", r->notes}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"released", devices}, {"notes", r->notes}}.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   for (const Assignment& a : r->released) {
@@ -148,7 +149,7 @@ int run_assignments(Cli& cli, const std::string& vm, const std::string& state_di
     nlohmann::json a = nlohmann::json::array();
     for (const Assignment& r : *rows)
       if (vm.empty() || r.vm == vm) a.push_back(assignment_json(r));
-    std::cout << a.dump(2) << "\n";
+    std::cout << a.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   if (rows->empty()) {

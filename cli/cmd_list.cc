@@ -172,7 +172,7 @@ int run_list(Cli& cli, const ListFilters& raw) {
     print_warnings(d);
     if (cli.json) {
       out += first ? "\n" : ",\n";
-      out += device_to_json(d, false).dump();
+      out += device_to_json(d, false).dump(-1, ' ', false, kInvalidUtf8);
     } else {
       out += list_line(names, d);
       out += '\n';
@@ -241,7 +241,7 @@ int run_show(Cli& cli, const std::string& address_text) {
                         {"blocked", summary.blocked},
                         {"steps", summary.steps},
                         {"concerns", summary.concerns}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   auto field = [](const char* name, const std::string& value) {

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "device_json.h"
 #include "mdev.h"
 #include "mdev_apply.h"
 #include "policy.h"
@@ -68,7 +69,7 @@ int run_types(Cli& cli, const std::string& parent) {
     if (!t.name.empty()) out += "    Name: " + t.name + "\n";
     if (!t.description.empty()) out += "    Description: " + t.description + "\n";
   }
-  if (cli.json) out = array.dump(2) + "\n";
+  if (cli.json) out = array.dump(2, ' ', false, kInvalidUtf8) + "\n";
   if (!cli.json && out.empty() && parent.empty())
     std::cerr << "hostpass: no mediated device types on this host (no parent in "
               << kMdevBusClassDir << ")\n";
@@ -129,7 +130,7 @@ int run_list(Cli& cli) {
     }
     out += line + "\n";
   }
-  if (cli.json) out = array.dump(2) + "\n";
+  if (cli.json) out = array.dump(2, ' ', false, kInvalidUtf8) + "\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
@@ -163,7 +164,7 @@ int run_create(Cli& cli, const CreateArgs& a) {
                                 {"type", made->type_id},
                                 {"type_name", or_null(made->type_name)},
                                 {"persistent", !a.transient}}
-                     .dump(2)
+                     .dump(2, ' ', false, kInvalidUtf8)
               << "\n";
   } else {
     std::cout << made->uuid << "\n";
@@ -288,7 +289,7 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
                                 {"removed", removed},
                                 {"created", created},
                                 {"errors", result.errors}}
-                     .dump(2)
+                     .dump(2, ' ', false, kInvalidUtf8)
               << "\n";
   } else {
     std::string out;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "device_json.h"
 #include "one_deploy.h"
 #include "opennebula_probe.h"
 #include "user_file.h"
@@ -53,7 +54,7 @@ int run_filter(Cli& cli, const std::vector<std::string>& addresses) {
     nlohmann::json devices = nlohmann::json::array();
     for (const PciFilterEntry& e : *entries)
       devices.push_back({{"address", e.address.to_string()}, {"vendor_device", e.vendor_device}});
-    std::cout << nlohmann::json{{"pci_filter", value}, {"devices", devices}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"pci_filter", value}, {"devices", devices}}.dump(2, ' ', false, kInvalidUtf8) << "\n";
   } else {
     std::cout << "PCI_FILTER=\"" << value << "\"\n";
   }
@@ -92,7 +93,7 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
                         {"pci_filter", plan->pci_filter.empty() ? nlohmann::json()
                                                                 : nlohmann::json(plan->pci_filter)},
                         {"devices", devices}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
   std::string head = "# " + h->name + (h->ansible_host.empty() ? "" : " (" + h->ansible_host + ")");

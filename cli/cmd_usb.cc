@@ -5,6 +5,7 @@
 // ordered by). Sorted by bus then device number (lsusb keeps libusb's enumeration order).
 // JSON: an array of objects, schema in docs/usb.md. Only reads.
 #include "cmd_usb.h"
+#include "device_json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -112,7 +113,7 @@ int run_list_usb(Cli& cli, const UsbListFilters& f) {
   if (cli.json) {
     nlohmann::json array = nlohmann::json::array();
     for (const UsbDevice& d : shown) array.push_back(usb_device_to_json(d));
-    out = array.dump(2) + "\n";
+    out = array.dump(2, ' ', false, kInvalidUtf8) + "\n";
   } else {
     for (const UsbDevice& d : shown)
       out += lsusb_line(d) + "  port=" + d.port_path +

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "device_json.h"
 #include "mdev.h"
 #include "vfio_verify.h"
 
@@ -116,7 +117,7 @@ int run_verify(Cli& cli, const std::vector<std::string>& texts) {
       print_report(r);
     }
   }
-  if (cli.json) std::cout << array.dump(2) << "\n";
+  if (cli.json) std::cout << array.dump(2, ' ', false, kInvalidUtf8) << "\n";
   return code;
 }
 

@@ -8,6 +8,11 @@
 
 namespace hostpass {
 
+// Every JSON the CLI prints is dumped with this handler: a mount point, an interface or a device
+// name is any bytes to the kernel, and nlohmann's dump() throws on invalid UTF-8 (std::terminate
+// in a command). Invalid bytes become U+FFFD instead: j.dump(2, ' ', false, kInvalidUtf8).
+inline constexpr auto kInvalidUtf8 = nlohmann::json::error_handler_t::replace;
+
 std::string hex4(uint32_t v);
 std::string hex2(uint32_t v);
 

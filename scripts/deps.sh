@@ -11,12 +11,41 @@
 set -euo pipefail
 
 what=${1:-build}
-build_pkgs=(g++ cmake ninja-build pkg-config libpci-dev pciutils hwdata usb.ids libyaml-cpp-dev
-  nlohmann-json3-dev libcli11-dev libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
-  libprotobuf-dev libsqlite3-dev libgtest-dev libgmock-dev)
-test_pkgs=(libbenchmark-dev usbutils libvirt-clients qemu-system-x86 busybox-static cpio
-  strace ca-certificates
-  make xz-utils libelf1)  # tests/kernel/build_mtty.sh: kbuild's make, the source tarball, objtool
+# One package per line, so that a change adds or removes one line and says why.
+build_pkgs=(
+  g++
+  cmake
+  ninja-build
+  pkg-config
+  libpci-dev
+  pciutils                # lspci: the peer discovery is checked against
+  hwdata                  # pci.ids
+  usb.ids                 # usb.ids (hwdata only links to it)
+  libyaml-cpp-dev
+  nlohmann-json3-dev
+  libcli11-dev
+  libgrpc++-dev
+  protobuf-compiler
+  protobuf-compiler-grpc
+  libprotobuf-dev
+  libsqlite3-dev
+  libgtest-dev
+  libgmock-dev
+)
+test_pkgs=(
+  libbenchmark-dev
+  usbutils                # lsusb: the peer USB discovery is checked against
+  libvirt-clients         # virt-xml-validate for render --format libvirt
+  libxml2-utils           # xmllint, which virt-xml-validate runs (only a Recommends of libvirt-clients)
+  qemu-system-x86         # the real-kernel tier and render --format qemu's property check
+  busybox-static          # the real-kernel tier's guest userland
+  cpio
+  strace
+  ca-certificates
+  make                    # tests/kernel/build_mtty.sh: kbuild's make,
+  xz-utils                #   the kernel source tarball,
+  libelf1                 #   objtool
+)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

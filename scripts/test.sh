@@ -23,11 +23,13 @@ count() {  # reads a ctest log, adds its totals
   failed=$((failed + fails))
 }
 
-configure() {  # dir, extra cmake args...
+configure() {  # dir, extra cmake args... (always with warnings as errors)
   local dir=$1
   shift
-  if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S . -B "$dir" -G Ninja "$@" >/dev/null || return 1
+  # Re-run when the tree was configured without -Werror (by scripts/build.sh, say): a cached
+  # build must not hide a warning.
+  if [ ! -f "$dir/build.ninja" ] || ! grep -q '^HOSTPASS_WERROR:BOOL=ON' "$dir/CMakeCache.txt"; then
+    cmake -S . -B "$dir" -G Ninja -DHOSTPASS_WERROR=ON "$@" >/dev/null || return 1
   fi
 }
 

@@ -28,6 +28,11 @@ namespace hostpass {
 struct HostUseMap {
   std::map<PciAddress, std::vector<HostUse>> by_device;
   std::vector<std::string> warnings;  // tables that could not be read
+  // Set when this process cannot see the host's own mounts and routes (a chroot, a pod without
+  // hostPID and the host's /proc): what is wrong and how to fix it. Then `by_device` is not the
+  // whole truth: read commands report host use as unknown and every mutation is refused
+  // (guard.h: Guard::HostUnseen).
+  std::optional<std::string> unseen;
 };
 
 // Scans mounts, swaps and network interfaces once.

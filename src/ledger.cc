@@ -307,7 +307,7 @@ Status write_intent(Host& host, const std::string& state_dir, const Intent& inte
                  {"original_driver", opt_json(a.original_driver)},
                  {"original_override", opt_json(a.original_override)}});
   nlohmann::json j = {{"operation", intent.operation}, {"vm", intent.vm}, {"members", m}};
-  return host.replace_file(ledger_intent_path(state_dir), j.dump(2) + "\n");
+  return host.replace_file(ledger_intent_path(state_dir), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 Result<std::optional<Intent>> read_intent(Host& host, const std::string& state_dir) {

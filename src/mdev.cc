@@ -296,7 +296,7 @@ std::string mdevctl_config_text(const MdevDefinition& d) {
     a[k] = v;
     j["attrs"].push_back(a);
   }
-  return j.dump(2);
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<MdevDefinition> parse_mdevctl_config(std::string_view text, const std::string& parent,

@@ -206,7 +206,7 @@ std::string journal_json(Host& host, const std::string& operation, const std::st
     e["iommu_group"] = d.iommu_group ? nlohmann::json(*d.iommu_group) : nlohmann::json(nullptr);
     j["devices"].push_back(e);
   }
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 struct Journal {

@@ -1,0 +1,96 @@
+// guard.h — the guards: what would hurt the host if a device went to a vfio driver, now (bind,
+// apply, a DRA prepare) or at the next boot (persist's modprobe ids=, vfio-pci.ids=, a
+// MachineConfig, OpenNebula's PCI_FILTER).
+//
+// A guard looks at one device and says why it must not move: the host uses it (host_use.h), the
+// host's own view cannot be seen, it is an SR-IOV physical function whose VFs would vanish, it is
+// a vGPU parent with mdev instances, the ledger has it assigned to a VM. Each blocker names the
+// device, its guard and the concrete reason, so a refusal lists every blocker at once.
+//
+// Overriding: two guards are never overridable (the root filesystem, and a host whose mounts and
+// routes cannot be seen: then nothing is known to be safe). Every other guard yields to --force,
+// the one convention of every mutating command: `--force` overrides every overridable guard,
+// `--force=mounted,network-up` only the named ones (the names are guard_name()'s), and each
+// override is reported as a note naming the device and the reason.
+//
+// What it deliberately does not do: read anything itself except through the helpers it is given
+// (detect_host_use's one scan, the device as read by pci_device.h), or decide readiness (IOMMU,
+// modules: preflight.h), which a refusal lists after the guards.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host_use.h"
+#include "pci_address.h"
+#include "pci_device.h"
+#include "result.h"
+
+namespace hostpass {
+
+enum class Guard {
+  RootFilesystem,  // a block device below it holds "/": never overridable
+  HostUnseen,      // the host's mounts/routes are not visible from here: never overridable
+  Mounted,
+  Swap,
+  NetworkUp,
+  DefaultRoute,
+  BootVga,
+  SriovVfs,        // an SR-IOV PF with VFs enabled: unbinding its driver destroys them
+  MdevLive,        // a vGPU/mdev parent with live mdev instances
+  MdevDefined,     // a parent with mdevctl-defined (persistent) instances
+  LedgerAssigned,  // the ledger has it (or one of its mdevs) assigned to a VM
+};
+
+// "root-filesystem", "host-unseen", "mounted", "swap", "network-up", "default-route",
+// "boot-vga", "sriov-vfs", "mdev-live", "mdev-defined", "assigned".
+const char* guard_name(Guard guard);
+// The guard of a name above; InvalidInput listing the names otherwise.
+Result<Guard> parse_guard_name(std::string_view name);
+bool guard_overridable(Guard guard);
+// The guard of a host-use reason (HostUse::Kind maps one to one).
+Guard guard_of(HostUse::Kind kind);
+
+struct Blocker {
+  PciAddress address;
+  Guard guard;
+  std::string reason;  // "it holds the root filesystem (/dev/nvme0n1p2 on /)"
+};
+
+// What --force overrides.
+struct ForceSet {
+  bool all = false;        // bare --force
+  std::set<Guard> guards;  // --force=NAME[,NAME...]
+  bool overrides(Guard guard) const {
+    return guard_overridable(guard) && (all || guards.count(guard) > 0);
+  }
+  bool empty() const { return !all && guards.empty(); }
+  // From the flag's values: none → nothing forced; "" or "all" → all; else comma-separated
+  // guard names. InvalidInput on an unknown name, or a name that is never overridable.
+  static Result<ForceSet> parse(const std::vector<std::string>& values);
+};
+
+// The blockers of one device from the host-use scan: each of device.in_use's reasons (so
+// REQUIRES: attach_host_use(host, uses, device) was called, which also adds the boot display),
+// and HostUnseen when `uses.unseen` is set.
+std::vector<Blocker> host_use_blockers(const HostUseMap& uses, const PciDevice& device);
+
+// Splits blockers into those --force overrides and those that stand.
+struct GuardVerdict {
+  std::vector<Blocker> refused;  // stand: the device must not move
+  std::vector<Blocker> forced;   // overridden by --force: say so
+  bool ok() const { return refused.empty(); }
+};
+GuardVerdict apply_force(const std::vector<Blocker>& blockers, const ForceSet& force);
+
+// One line per blocker, in order: "refusing 0000:04:00.0: it holds the root filesystem
+// (/dev/nvme0n1p2 on /); --force does not override this" / "...; --force=mounted overrides
+// this". The caller joins them with "\n".
+std::string refusal_line(const Blocker& b);
+// "--force=mounted: overriding for 0000:05:00.0: a mounted filesystem (/dev/nvme1n1p1 on /data)"
+std::string forced_note(const Blocker& b);
+
+}  // namespace hostpass
