@@ -310,15 +310,17 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
     if (!p.mapping(list[i], f, &keys)) continue;
     PolicyPciDevice d;
     d.line = line_of(list[i]);
-    bool has_name = false, disabled = false, has_selector_key = false;
+    // The vendor selector (either spelling) and the address selector are separate keys: a
+    // mapping's keys have no order, so neither may decide how the other is read.
+    bool has_name = false, disabled = false, has_vendor_key = false, has_address_key = false;
     for (auto& [key, value] : keys) {
       if (key == "pciVendorSelector" || key == "pciDeviceSelector") {
-        if (has_selector_key) {
+        if (has_vendor_key) {
           p.error(line_of(value), sub(f, key),
                   "both pciVendorSelector and pciDeviceSelector given; use one");
           continue;
         }
-        has_selector_key = true;
+        has_vendor_key = true;
         d.selector = parse_pci_selector(p, value, sub(f, key));
       } else if (key == "resourceName") {
         if (auto s = p.string_value(value, sub(f, key))) {
@@ -338,10 +340,10 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
                   "expected a non-empty list of full PCI addresses (e.g. [\"0000:04:00.0\"]), "
                   "got " +
                       describe(value));
-          has_selector_key = true;
+          has_address_key = true;
           continue;
         }
-        has_selector_key = true;
+        has_address_key = true;
         for (size_t j = 0; j < value.size(); ++j) {
           auto text = p.string_value(value[j], index_field(af, j));
           if (!text) continue;
@@ -370,7 +372,7 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
                         "hostpass's pciAddressSelector");
       }
     }
-    if (!has_selector_key)
+    if (!has_vendor_key && !has_address_key)
       p.error(d.line, f,
               std::string("missing ") + (hco ? "pciDeviceSelector" : "pciVendorSelector") +
                   " (or hostpass's pciAddressSelector)");

@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace hostpass {
 namespace {
@@ -172,6 +174,54 @@ TEST(Policy, PciAddressSelectorExtension) {
   EXPECT_EQ(p.pci[0].addresses[0].to_string(), "0000:04:00.0");
 }
 
+// A mapping's keys have no order: every order of an entry's keys reads the same. (The vendor
+// selector and the address selector once shared one "seen" flag, so pciAddressSelector before
+// pciVendorSelector was refused as "both pciVendorSelector and pciDeviceSelector given".)
+TEST(Policy, PciEntryKeysReadTheSameInEveryOrder) {
+  for (const char* spelling : {"pciVendorSelector", "pciDeviceSelector"}) {
+    std::vector<std::string> keys = {
+        std::string(spelling) + ": 8086:5845", "pciAddressSelector: [\"0000:04:00.0\"]",
+        "resourceName: example.com/nvme-fast", "externalResourceProvider: true"};
+    std::sort(keys.begin(), keys.end());
+    int orders = 0;
+    do {
+      std::string yaml = "pciHostDevices:\n";
+      for (size_t i = 0; i < keys.size(); ++i) yaml += (i ? "  " : "- ") + keys[i] + "\n";
+      auto p = parse_policy(yaml, "p.yaml");
+      ASSERT_TRUE(p.ok()) << yaml << (p.ok() ? "" : p.error().message);
+      ASSERT_EQ(p->pci.size(), 1u) << yaml;
+      const PolicyPciDevice& d = p->pci[0];
+      ASSERT_TRUE(d.selector) << yaml;
+      EXPECT_EQ(d.selector->vendor, 0x8086) << yaml;
+      EXPECT_EQ(d.selector->device, 0x5845) << yaml;
+      ASSERT_EQ(d.addresses.size(), 1u) << yaml;
+      EXPECT_EQ(d.addresses[0].to_string(), "0000:04:00.0") << yaml;
+      EXPECT_EQ(d.resource_name, "example.com/nvme-fast") << yaml;
+      EXPECT_TRUE(d.external) << yaml;
+      ++orders;
+    } while (std::next_permutation(keys.begin(), keys.end()));
+    EXPECT_EQ(orders, 24);
+  }
+}
+
+TEST(Policy, BothVendorSpellingsAreRefusedInEveryOrder) {
+  std::vector<std::string> keys = {"pciAddressSelector: [\"0000:04:00.0\"]",
+                                   "pciDeviceSelector: 8086:5845", "pciVendorSelector: 8086:5845",
+                                   "resourceName: example.com/nvme-fast"};
+  int orders = 0;
+  do {
+    std::string yaml = "pciHostDevices:\n";
+    for (size_t i = 0; i < keys.size(); ++i) yaml += (i ? "  " : "- ") + keys[i] + "\n";
+    std::string m = load_error(yaml);
+    EXPECT_NE(m.find("both pciVendorSelector and pciDeviceSelector given; use one"),
+              std::string::npos)
+        << yaml << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << "one error only:\n" << m;
+    ++orders;
+  } while (std::next_permutation(keys.begin(), keys.end()));
+  EXPECT_EQ(orders, 24);
+}
+
 TEST(Policy, ShortAddressIsRefused) {
   std::string m = load_error(R"(pciHostDevices:
 - pciAddressSelector:
@@ -181,14 +231,17 @@ TEST(Policy, ShortAddressIsRefused) {
   EXPECT_EQ(m.rfind("cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): ", 0),
             0u)
       << m;
-  EXPECT_EQ(m, "cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
-               "\"04:00.0\" is a short address: give the full form with the domain, 0000:04:00.0 "
-               "(short addresses are ambiguous across PCI domains)");
-  m = load_error("pciHostDevices:\n- pciAddressSelector: [\"0000:04:00\"]\n"
-                 "  resourceName: example.com/nvme-fast\n");
-  EXPECT_EQ(m, "cr.yaml:2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
-               "\"0000:04:00\" is not a PCI address: expected the full form DDDD:BB:DD.F, as in "
-               "0000:04:00.0");
+  EXPECT_EQ(m,
+            "cr.yaml:3: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+            "\"04:00.0\" is a short address: give the full form with the domain, 0000:04:00.0 "
+            "(short addresses are ambiguous across PCI domains)");
+  m = load_error(
+      "pciHostDevices:\n- pciAddressSelector: [\"0000:04:00\"]\n"
+      "  resourceName: example.com/nvme-fast\n");
+  EXPECT_EQ(m,
+            "cr.yaml:2: pciHostDevices[0].pciAddressSelector[0] (hostpass extension): "
+            "\"0000:04:00\" is not a PCI address: expected the full form DDDD:BB:DD.F, as in "
+            "0000:04:00.0");
 }
 
 TEST(Policy, SyntaxErrorNamesTheLine) {
@@ -230,35 +283,41 @@ TEST(Policy, InvalidResourceNames) {
 }
 
 TEST(Policy, BadSelectors) {
-  std::string m = load_error("pciHostDevices:\n- pciVendorSelector: \"10de-1eb8\"\n"
-                             "  resourceName: nvidia.com/t4\n");
+  std::string m = load_error(
+      "pciHostDevices:\n- pciVendorSelector: \"10de-1eb8\"\n"
+      "  resourceName: nvidia.com/t4\n");
   EXPECT_EQ(m.rfind("cr.yaml:2: pciHostDevices[0].pciVendorSelector: \"10de-1eb8\" is not a "
                     "vendor:device selector",
                     0),
             0u)
       << m;
-  m = load_error("usb:\n- resourceName: kubevirt.io/storage\n  selectors:\n"
-                 "  - vendor: \"46g4\"\n    product: \"0001\"\n");
-  EXPECT_EQ(m.rfind("cr.yaml:4: usb[0].selectors[0].vendor: \"46g4\" is not a USB id", 0), 0u)
-      << m;
+  m = load_error(
+      "usb:\n- resourceName: kubevirt.io/storage\n  selectors:\n"
+      "  - vendor: \"46g4\"\n    product: \"0001\"\n");
+  EXPECT_EQ(m.rfind("cr.yaml:4: usb[0].selectors[0].vendor: \"46g4\" is not a USB id", 0), 0u) << m;
 }
 
 TEST(Policy, WrongTypes) {
-  std::string m = load_error("pciHostDevices:\n- pciVendorSelector: 8086:6f54\n"
-                             "  resourceName: intel.com/qat\n  externalResourceProvider: \"yes\"\n");
-  EXPECT_EQ(m, "cr.yaml:4: pciHostDevices[0].externalResourceProvider: expected true or false, "
-               "got the string \"yes\"");
-  m = load_error("usb:\n- resourceName: kubevirt.io/storage\n  selectors:\n"
-                 "  - vendor: \"46f4\"\n    product: 0001\n");
-  EXPECT_EQ(m, "cr.yaml:5: usb[0].selectors[0].product: expected a string, got the number 0001 "
-               "(quote it: \"0001\")");
+  std::string m = load_error(
+      "pciHostDevices:\n- pciVendorSelector: 8086:6f54\n"
+      "  resourceName: intel.com/qat\n  externalResourceProvider: \"yes\"\n");
+  EXPECT_EQ(m,
+            "cr.yaml:4: pciHostDevices[0].externalResourceProvider: expected true or false, "
+            "got the string \"yes\"");
+  m = load_error(
+      "usb:\n- resourceName: kubevirt.io/storage\n  selectors:\n"
+      "  - vendor: \"46f4\"\n    product: 0001\n");
+  EXPECT_EQ(m,
+            "cr.yaml:5: usb[0].selectors[0].product: expected a string, got the number 0001 "
+            "(quote it: \"0001\")");
   m = load_error("pciHostDevices:\n  pciVendorSelector: 8086:6f54\n");
   EXPECT_EQ(m, "cr.yaml:2: pciHostDevices: expected a list, got a mapping");
 }
 
 TEST(Policy, MisspeltFieldIsAnError) {
-  std::string m = load_error("pciHostDevices:\n- pciVendorSelecter: 8086:6f54\n"
-                             "  resourceName: intel.com/qat\n");
+  std::string m = load_error(
+      "pciHostDevices:\n- pciVendorSelecter: 8086:6f54\n"
+      "  resourceName: intel.com/qat\n");
   EXPECT_NE(m.find("cr.yaml:2: pciHostDevices[0].pciVendorSelecter: unknown field"),
             std::string::npos)
       << m;
@@ -296,26 +355,29 @@ mediatedDevices:
 
 TEST(Policy, SameResourceNameForTwoSelectorsMerges) {
   // KubeVirt maps each selector to a resource name; two models under one name are one resource.
-  Policy p = parse_policy("pciHostDevices:\n- pciVendorSelector: 10de:1eb8\n"
-                          "  resourceName: nvidia.com/gpu\n- pciVendorSelector: 10de:1db6\n"
-                          "  resourceName: nvidia.com/gpu\n",
-                          "p.yaml")
+  Policy p = parse_policy(
+                 "pciHostDevices:\n- pciVendorSelector: 10de:1eb8\n"
+                 "  resourceName: nvidia.com/gpu\n- pciVendorSelector: 10de:1db6\n"
+                 "  resourceName: nvidia.com/gpu\n",
+                 "p.yaml")
                  .value();
   EXPECT_EQ(p.pci.size(), 2u);
 }
 
 TEST(Policy, OtherKindsAndEmptyFilesAreRefused) {
-  EXPECT_EQ(load_error("apiVersion: v1\nkind: Pod\nspec: {}\n"),
-            "cr.yaml:2: kind: \"Pod\" is neither KubeVirt nor HyperConverged: nothing to read here");
+  EXPECT_EQ(
+      load_error("apiVersion: v1\nkind: Pod\nspec: {}\n"),
+      "cr.yaml:2: kind: \"Pod\" is neither KubeVirt nor HyperConverged: nothing to read here");
   EXPECT_NE(load_error("").find("cr.yaml:1: (document): empty"), std::string::npos);
   EXPECT_NE(load_error("foo: bar\n").find("no permittedHostDevices found"), std::string::npos);
 }
 
 TEST(Policy, KubeVirtCrWithoutPermittedDevicesIsAnEmptyPolicy) {
   // Seed 000: "The permittedHostDevices list is empty when you first install".
-  Policy p = parse_policy("apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration: {}\n",
-                          "kv.yaml")
-                 .value();
+  Policy p =
+      parse_policy("apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration: {}\n",
+                   "kv.yaml")
+          .value();
   EXPECT_TRUE(p.pci.empty() && p.mdev.empty() && p.usb.empty());
 }
 
@@ -335,9 +397,10 @@ namespace hostpass {
 namespace {
 
 TEST(PolicyEdges, DuplicateKeyInAMappingIsReported) {
-  auto p = parse_policy("pciHostDevices:\n- pciVendorSelector: 8086:6f54\n"
-                        "  resourceName: intel.com/qat\n  resourceName: intel.com/qat2\n",
-                        "cr.yaml");
+  auto p = parse_policy(
+      "pciHostDevices:\n- pciVendorSelector: 8086:6f54\n"
+      "  resourceName: intel.com/qat\n  resourceName: intel.com/qat2\n",
+      "cr.yaml");
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().message.find("cr.yaml:4: pciHostDevices[0].resourceName: duplicate key"),
             std::string::npos)
@@ -345,11 +408,12 @@ TEST(PolicyEdges, DuplicateKeyInAMappingIsReported) {
 }
 
 TEST(PolicyEdges, MultiDocumentFileUsesTheOneCr) {
-  auto p = parse_policy("apiVersion: v1\nkind: Namespace\nmetadata: {name: kubevirt}\n---\n"
-                        "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration:\n"
-                        "    permittedHostDevices:\n      pciHostDevices:\n"
-                        "      - pciVendorSelector: 10de:1eb8\n        resourceName: nvidia.com/t4\n",
-                        "all.yaml");
+  auto p = parse_policy(
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: kubevirt}\n---\n"
+      "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration:\n"
+      "    permittedHostDevices:\n      pciHostDevices:\n"
+      "      - pciVendorSelector: 10de:1eb8\n        resourceName: nvidia.com/t4\n",
+      "all.yaml");
   ASSERT_TRUE(p.ok()) << p.error().message;
   ASSERT_EQ(p->pci.size(), 1u);
   EXPECT_EQ(p->pci[0].line, 11);
@@ -371,9 +435,10 @@ TEST(PolicyEdges, UsbEntryNeedsSelectorsAndAName) {
 }
 
 TEST(PolicyEdges, MdevSelectorWithSurroundingSpacesCanNeverMatch) {
-  auto p = parse_policy("mediatedDevices:\n- mdevNameSelector: \" GRID T4-1Q\"\n"
-                        "  resourceName: nvidia.com/q1\n",
-                        "m.yaml");
+  auto p = parse_policy(
+      "mediatedDevices:\n- mdevNameSelector: \" GRID T4-1Q\"\n"
+      "  resourceName: nvidia.com/q1\n",
+      "m.yaml");
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().message.find("m.yaml:2: mediatedDevices[0].mdevNameSelector: \" GRID T4-1Q\" "
                                    "can never match"),
@@ -405,9 +470,15 @@ TEST(PolicyRobustness, MutatedCrsAlwaysGiveFileLineErrors) {
     for (int e = 0; e < edits && !s.empty(); ++e) {
       size_t at = next() % s.size();
       switch (next() % 3) {
-        case 0: s.erase(at, 1 + next() % 8); break;
-        case 1: s.insert(at, 1, alphabet[next() % alphabet.size()]); break;
-        default: s.insert(at, s.substr(next() % s.size(), next() % 40)); break;
+        case 0:
+          s.erase(at, 1 + next() % 8);
+          break;
+        case 1:
+          s.insert(at, 1, alphabet[next() % alphabet.size()]);
+          break;
+        default:
+          s.insert(at, s.substr(next() % s.size(), next() % 40));
+          break;
       }
     }
     auto p = parse_policy(s, "cr.yaml");
