@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 
 namespace hostpass {
 
@@ -13,13 +14,19 @@ Host& Cli::host() {
 }
 
 int exit_code_for(const Error& error) {
-  return (error.kind == ErrorKind::InvalidInput || error.kind == ErrorKind::Refused)
-             ? kExitBadInput
-             : kExitFailed;
+  return (error.kind == ErrorKind::InvalidInput || error.kind == ErrorKind::Refused) ? kExitBadInput
+                                                                                     : kExitFailed;
 }
 
 int report_error(const Error& error) {
   std::cerr << "hostpass: " << error.message << "\n";
+  return exit_code_for(error);
+}
+
+int report_error_lines(const Error& error) {
+  std::istringstream lines(error.message);
+  std::string line;
+  while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
   return exit_code_for(error);
 }
 

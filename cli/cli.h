@@ -48,18 +48,21 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host);
 int exit_code_for(const Error& error);
 // Prints "hostpass: <message>" to stderr and returns exit_code_for(error).
 int report_error(const Error& error);
+// The same with "hostpass: " before every line, for messages that list one problem a line
+// (a policy's errors, a refusal naming each device).
+int report_error_lines(const Error& error);
 
 // The command groups. Each lives in cli/cmd_<name>.cc.
-void add_list_commands(CLI::App& app, Cli& cli);  // list, show
-void add_verify_commands(CLI::App& app, Cli& cli);  // verify
-void add_check_commands(CLI::App& app, Cli& cli);  // check, kernel-args
-void add_apply_commands(CLI::App& app, Cli& cli);  // apply, persist
+void add_list_commands(CLI::App& app, Cli& cli);        // list, show
+void add_verify_commands(CLI::App& app, Cli& cli);      // verify
+void add_check_commands(CLI::App& app, Cli& cli);       // check, kernel-args
+void add_apply_commands(CLI::App& app, Cli& cli);       // apply, persist
 void add_opennebula_commands(CLI::App& app, Cli& cli);  // opennebula probe|filter|inventory
-void add_bind_commands(CLI::App& app, Cli& cli);  // bind, unbind, recover
-void add_mdev_commands(CLI::App& app, Cli& cli);  // mdev types|list|create|remove|apply
-void add_inventory_commands(CLI::App& app, Cli& cli);  // inventory
-void add_plugin_commands(CLI::App& app, Cli& cli);  // plugin (the device-plugin daemon)
-void add_ledger_commands(CLI::App& app, Cli& cli);  // assign, release, assignments
-void add_render_commands(CLI::App& app, Cli& cli);  // render
+void add_bind_commands(CLI::App& app, Cli& cli);        // bind, unbind, recover
+void add_mdev_commands(CLI::App& app, Cli& cli);        // mdev types|list|create|remove|apply
+void add_inventory_commands(CLI::App& app, Cli& cli);   // inventory
+void add_plugin_commands(CLI::App& app, Cli& cli);      // plugin (the device-plugin daemon)
+void add_ledger_commands(CLI::App& app, Cli& cli);      // assign, release, assignments
+void add_render_commands(CLI::App& app, Cli& cli);      // render
 
 }  // namespace hostpass

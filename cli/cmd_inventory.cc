@@ -8,12 +8,14 @@
 // The CR is the user's file: it is read from the real filesystem (relative to the working
 // directory), never from under --root, which stands in for the node's /sys, /dev and /proc.
 // Exit codes: 0 inventory printed (even when resources have 0 units), 2 the CR is invalid
-// (every problem printed as "file:line: field: problem"), 1 the node could not be read.
+// (every problem printed as "file:line: field: problem") or would serve a device twice (an
+// external resource's device also taken by a resource KubeVirt serves; inventory.h
+// double_serving, checked as `hostpass plugin` checks it, --all as its --all), 1 the node could
+// not be read.
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli.h"
 #include "device_json.h"
@@ -143,22 +145,19 @@ std::string inventory_text(const Policy& policy, const Inventory& inv) {
   return out;
 }
 
-int run_inventory(Cli& cli, const std::string& file) {
+int run_inventory(Cli& cli, const std::string& file, bool all) {
   // The CR is the user's file: read it from the real filesystem, as typed.
   std::error_code ec;
   std::string absolute = std::filesystem::absolute(file, ec).string();
   if (ec) absolute = file;
   RealHost local("/");
   auto policy = load_policy(local, absolute, file);
-  if (!policy.ok()) {
-    std::istringstream lines(policy.error().message);
-    std::string line;
-    while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
-    return exit_code_for(policy.error());
-  }
+  if (!policy.ok()) return report_error_lines(policy.error());
   auto inv = build_inventory(cli.host(), *policy);
   if (!inv.ok()) return report_error(inv.error());
   for (const std::string& w : inv->warnings) std::cerr << "hostpass: warning: " << w << "\n";
+  // What `hostpass plugin` (with the same --all) would refuse to serve, this refuses to show.
+  if (Status s = double_serving(*inv, all); !s.ok()) return report_error_lines(s.error());
   if (cli.json) {
     std::cout << inventory_json(*policy, *inv).dump(2, ' ', false, kInvalidUtf8) << "\n";
   } else {
@@ -171,6 +170,7 @@ int run_inventory(Cli& cli, const std::string& file) {
 
 void add_inventory_commands(CLI::App& app, Cli& cli) {
   auto file = std::make_shared<std::string>();
+  auto all = std::make_shared<bool>(false);
   CLI::App* inv = app.add_subcommand(
       "inventory",
       "what each permitted host device resource of a KubeVirt/HyperConverged CR exposes on this "
@@ -179,7 +179,10 @@ void add_inventory_commands(CLI::App& app, Cli& cli) {
                   "the KubeVirt CR, HyperConverged CR, or permittedHostDevices mapping (YAML)")
       ->required()
       ->type_name("CR.yaml");
-  inv->callback([&cli, file] { cli.exit_code = run_inventory(cli, *file); });
+  inv->add_flag("--all", *all,
+                "check the CR as `hostpass plugin --all` serves it: hostpass serves every "
+                "resource, KubeVirt's own plugins none");
+  inv->callback([&cli, file, all] { cli.exit_code = run_inventory(cli, *file, *all); });
 }
 
 }  // namespace hostpass

@@ -6,7 +6,12 @@
 // and the device-plugins directory are under --root. By default hostpass serves the resources
 // the CR marks `externalResourceProvider: true` (KubeVirt leaves exactly those to an external
 // plugin); --all serves every resource of the CR.
-// Exit codes: 0 stopped by a signal, 2 the CR is invalid at start, 1 anything else at start.
+// A CR that would have a device served twice — by hostpass in an external resource and by
+// KubeVirt's own plugin in one that is not (inventory.h double_serving) — is refused: at start
+// with exit 2, on a live edit with a log line a device while the previous policy stays served.
+// With --all, KubeVirt's plugins serve none of the CR and each device has one owner.
+// Exit codes: 0 stopped by a signal, 2 the CR is invalid or refused at start, 1 anything else at
+// start.
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
@@ -56,7 +61,7 @@ int run_plugin(Cli& cli, const PluginFlags& flags) {
   };
   PluginDaemon daemon(host, o);
   Status s = daemon.start();
-  if (!s.ok()) return report_error(s.error());
+  if (!s.ok()) return report_error_lines(s.error());
   s = daemon.run();
   if (!s.ok()) return report_error(s.error());
   return kExitOk;
@@ -70,13 +75,15 @@ void add_plugin_commands(CLI::App& app, Cli& cli) {
       "plugin",
       "serve the CR's host-device resources to the kubelet as a device plugin (v1beta1), "
       "KubeVirt-compatible; runs until SIGTERM");
-  plugin->add_option("-f,--file", flags->file,
-                     "the KubeVirt CR, HyperConverged CR, or permittedHostDevices mapping (YAML); "
-                     "watched for changes")
+  plugin
+      ->add_option("-f,--file", flags->file,
+                   "the KubeVirt CR, HyperConverged CR, or permittedHostDevices mapping (YAML); "
+                   "watched for changes")
       ->required()
       ->type_name("CR.yaml");
-  plugin->add_option("--plugin-dir", flags->plugin_dir,
-                     "the kubelet's device-plugins directory, under --root")
+  plugin
+      ->add_option("--plugin-dir", flags->plugin_dir,
+                   "the kubelet's device-plugins directory, under --root")
       ->type_name("DIR")
       ->capture_default_str();
   plugin->add_flag("--all", flags->all,

@@ -1,11 +1,12 @@
 // End-to-end: the built `hostpass plugin` on issue 7's fixture node, with a real KubeVirt CR,
 // against the fake kubelet: registration, Allocate, a live CR edit, SIGTERM.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -90,6 +91,15 @@ class PluginCli : public ::testing::Test {
     posix_spawn_file_actions_destroy(&fa);
   }
 
+  // The daemon's log is a file: polled (bounded) until it holds `needle`.
+  bool wait_logged(const std::string& needle) {
+    for (int i = 0; i < 500; ++i) {
+      if (read(log_).find(needle) != std::string::npos) return true;
+      ::usleep(20 * 1000);
+    }
+    return false;
+  }
+
   ScratchDir dir_;
   FixtureTree tree_;
   std::string sockets_;
@@ -101,14 +111,14 @@ TEST_F(PluginCli, ServesTheExternalResourcesOfARealCrUntilSigterm) {
   FakeKubelet kubelet(sockets_);
   ASSERT_TRUE(kubelet.start().ok());
   spawn({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_});
-  ASSERT_TRUE(kubelet.wait_for([&] { return kubelet.registrations().size() >= 3; }))
-      << read(log_);
+  ASSERT_TRUE(kubelet.wait_for([&] { return kubelet.registrations().size() >= 3; })) << read(log_);
   std::set<std::string> names;
   for (const auto& r : kubelet.registrations()) names.insert(r.resource_name);
   EXPECT_EQ(names, (std::set<std::string>{"nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GRID_T4-1Q",
                                           "kubevirt.io/storage"}));
 
-  ASSERT_TRUE(kubelet.wait_for([&] { return kubelet.devices("nvidia.com/TU104GL_Tesla_T4").has_value(); }));
+  ASSERT_TRUE(
+      kubelet.wait_for([&] { return kubelet.devices("nvidia.com/TU104GL_Tesla_T4").has_value(); }));
   EXPECT_EQ(*kubelet.devices("nvidia.com/TU104GL_Tesla_T4"),
             (std::vector<KubeletDevice>{{"pci-0000:65:00.0", "Healthy", {1}}}));
   auto a = kubelet.allocate("nvidia.com/TU104GL_Tesla_T4", {"pci-0000:65:00.0"});
@@ -125,7 +135,8 @@ TEST_F(PluginCli, ServesTheExternalResourcesOfARealCrUntilSigterm) {
   auto usb_id = kubelet.devices("kubevirt.io/storage")->at(0).id;
   auto u = kubelet.allocate("kubevirt.io/storage", {usb_id});
   ASSERT_TRUE(u.ok()) << u.error().message;
-  EXPECT_EQ(u->envs, (std::map<std::string, std::string>{{"USB_RESOURCE_KUBEVIRT_IO_STORAGE", "1:2"}}));
+  EXPECT_EQ(u->envs,
+            (std::map<std::string, std::string>{{"USB_RESOURCE_KUBEVIRT_IO_STORAGE", "1:2"}}));
 
   // Seed 000's removal procedure, live: the USB entry leaves the CR.
   std::string edited = kCr;
@@ -159,11 +170,113 @@ TEST_F(PluginCli, ServesTheExternalResourcesOfARealCrUntilSigterm) {
 }
 
 TEST_F(PluginCli, AnInvalidCrIsRefusedAtStartWithExitCode2) {
-  std::ofstream(cr_) << "spec:\n  configuration:\n    permittedHostDevices:\n      pciHostDevices:\n"
-                        "      - pciVendorSelector: \"10DE\"\n        resourceName: \"nvidia.com/x\"\n";
+  std::ofstream(cr_)
+      << "spec:\n  configuration:\n    permittedHostDevices:\n      pciHostDevices:\n"
+         "      - pciVendorSelector: \"10DE\"\n        resourceName: \"nvidia.com/x\"\n";
   ProgramRun r = run_program({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("kubevirt-cr.yaml:5"), std::string::npos) << r.err;
+}
+
+// Issue 13's two NVMe drives on the fixture node (0000:03:00.0 unbound, 0000:04:00.0 on
+// vfio-pci): the address resource is hostpass's, the vendor resource KubeVirt's, whose plugin
+// takes 0000:04:00.0 as well.
+const char* kNvmeEntries = R"(      - pciVendorSelector: 8086:5845
+        resourceName: devices.kubevirt.io/nvme
+      - pciAddressSelector: ["0000:04:00.0"]
+        resourceName: example.com/nvme-fast
+        externalResourceProvider: true
+)";
+
+std::string with_nvme(const std::string& entries) {
+  std::string cr = kCr;
+  cr.insert(cr.find("      mediatedDevices:"), entries);
+  return cr;
+}
+
+TEST_F(PluginCli, ACrThatServesADeviceTwiceIsRefusedAtStartWithExitCode2) {
+  FakeKubelet kubelet(sockets_);
+  ASSERT_TRUE(kubelet.start().ok());
+  std::ofstream(cr_) << with_nvme(kNvmeEntries);
+  ProgramRun r = run_program({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("hostpass: refusing the policy: 1 device would be served twice, by "
+                       "hostpass and by KubeVirt's own device plugin, so two VMs could get the "
+                       "same device:\n"
+                       "hostpass:   0000:04:00.0 (8086:5845): hostpass serves it as "
+                       "example.com/nvme-fast (externalResourceProvider: true, line 17); KubeVirt "
+                       "serves it as devices.kubevirt.io/nvme (line 15), whose entry is not "
+                       "external"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("hostpass: fix: mark devices.kubevirt.io/nvme (line 15) "
+                       "externalResourceProvider: true as well"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(kubelet.registrations().empty());
+  EXPECT_FALSE(fs::exists(sockets_ + "/" + plugin_socket_name("nvidia.com/TU104GL_Tesla_T4")));
+  kubelet.stop();
+}
+
+TEST_F(PluginCli, WithAllTheSameCrServesEveryResourceAndEachDeviceOnce) {
+  FakeKubelet kubelet(sockets_);
+  ASSERT_TRUE(kubelet.start().ok());
+  std::ofstream(cr_) << with_nvme(kNvmeEntries);
+  spawn({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_, "--all"});
+  ASSERT_TRUE(kubelet.wait_for([&] {
+    return kubelet.devices("example.com/nvme-fast").has_value() &&
+           kubelet.devices("devices.kubevirt.io/nvme").has_value();
+  })) << read(log_);
+  EXPECT_EQ(*kubelet.devices("example.com/nvme-fast"),
+            (std::vector<KubeletDevice>{{"pci-0000:04:00.0", "Healthy", {1}}}));
+  EXPECT_TRUE(kubelet.devices("devices.kubevirt.io/nvme")->empty());  // 03:00.0 is unbound
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read(log_);
+  kubelet.stop();
+}
+
+TEST_F(PluginCli, ALiveCrEditThatServesADeviceTwiceIsRefusedAndTheRunningPolicyStays) {
+  FakeKubelet kubelet(sockets_);
+  ASSERT_TRUE(kubelet.start().ok());
+  spawn({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_});
+  ASSERT_TRUE(kubelet.wait_for([&] { return kubelet.registrations().size() >= 3; })) << read(log_);
+  auto replace_cr = [&](const std::string& text) {
+    std::ofstream(cr_ + ".new") << text;
+    fs::rename(cr_ + ".new", cr_);
+  };
+  replace_cr(with_nvme(kNvmeEntries));
+  ASSERT_TRUE(
+      wait_logged("hostpass plugin: policy change refused, keeping the current "
+                  "resources: fix: mark devices.kubevirt.io/nvme (line 15)"))
+      << read(log_);
+  std::string log = read(log_);
+  EXPECT_NE(log.find("hostpass plugin: policy change refused, keeping the current resources: "
+                     "refusing the policy: 1 device would be served twice"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("hostpass plugin: policy change refused, keeping the current resources:   "
+                     "0000:04:00.0 (8086:5845): hostpass serves it as example.com/nvme-fast"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(kubelet.devices("example.com/nvme-fast").has_value());
+  EXPECT_FALSE(kubelet.stream_ended("nvidia.com/TU104GL_Tesla_T4"));
+  EXPECT_EQ(kubelet.registrations().size(), 3u);
+
+  // The fix the refusal names: both external. hostpass serves both, 0000:04:00.0 once.
+  std::string both = kNvmeEntries;
+  both.insert(both.find("      - pciAddressSelector"), "        externalResourceProvider: true\n");
+  replace_cr(with_nvme(both));
+  ASSERT_TRUE(kubelet.wait_for([&] {
+    return kubelet.devices("example.com/nvme-fast").has_value() &&
+           kubelet.devices("devices.kubevirt.io/nvme").has_value();
+  })) << read(log_);
+  EXPECT_EQ(*kubelet.devices("example.com/nvme-fast"),
+            (std::vector<KubeletDevice>{{"pci-0000:04:00.0", "Healthy", {1}}}));
+  EXPECT_TRUE(kubelet.devices("devices.kubevirt.io/nvme")->empty());
+  kubelet.stop();
 }
 
 }  // namespace

@@ -224,6 +224,9 @@ struct PluginDaemon::Impl {
     auto inv = opt.load_inventory();
     if (!inv.ok()) return inv.error();
     for (const std::string& w : inv->warnings) log("warning: " + w);
+    // Before anything is served: a device KubeVirt's own plugin serves too would be offered
+    // twice (inventory.h double_serving).
+    if (Status s = double_serving(*inv, opt.serve_all); !s.ok()) return s;
     apply(served_resources(*inv, opt.serve_all));
     // Building the inventory reads every device and the pci.ids names, then frees it all; give
     // those pages back, since this process stays up for the node's lifetime (glibc).
@@ -237,7 +240,8 @@ struct PluginDaemon::Impl {
       Resource& r = resources.at(name);
       if (r.registered || Clock::now() < r.next_attempt) continue;
       if (!kubelet_there) {
-        if (!r.waiting_logged) log("waiting for the kubelet (" + kubelet_host + ") to register " + name);
+        if (!r.waiting_logged)
+          log("waiting for the kubelet (" + kubelet_host + ") to register " + name);
         r.waiting_logged = true;
         continue;
       }
@@ -246,8 +250,8 @@ struct PluginDaemon::Impl {
       if (s.ok()) {
         r.registered = true;
         r.backoff = opt.backoff_initial;
-        log("registered " + describe(r) + " with the kubelet (" +
-            kDevicePluginApiVersion + ", endpoint " + r.socket_name + ")");
+        log("registered " + describe(r) + " with the kubelet (" + kDevicePluginApiVersion +
+            ", endpoint " + r.socket_name + ")");
       } else {
         r.next_attempt = Clock::now() + r.backoff;
         log(s.error().message + "; retrying in " + std::to_string(r.backoff.count()) + " ms");
@@ -369,7 +373,19 @@ struct PluginDaemon::Impl {
     }
     if (policy_changed) {
       Status s = load_and_apply();
-      if (!s.ok()) log("policy change not applied, keeping the current resources: " + s.error().message);
+      if (!s.ok()) {
+        // One log line a line of the message (a policy's errors, a refusal's devices).
+        const char* what = s.error().kind == ErrorKind::Refused ? "policy change refused"
+                                                                : "policy change not applied";
+        size_t start = 0;
+        const std::string& m = s.error().message;
+        do {
+          size_t end = m.find('\n', start);
+          log(std::string(what) + ", keeping the current resources: " +
+              m.substr(start, end == std::string::npos ? std::string::npos : end - start));
+          start = end == std::string::npos ? end : end + 1;
+        } while (start != std::string::npos);
+      }
       overflow = true;  // the index changed: re-check everything below
     }
     recheck(std::move(units), overflow);
@@ -427,9 +443,9 @@ Status PluginDaemon::start() {
     d.policy_base = base_name(d.opt.policy_path);
     Host& policy_host = d.opt.policy_host ? *d.opt.policy_host : d.host;
     std::string real_dir = policy_host.resolve(d.policy_dir);
-    d.policy_wd = ::inotify_add_watch(d.inotify_fd, real_dir.c_str(),
-                                      IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE |
-                                          IN_MOVED_FROM);
+    d.policy_wd =
+        ::inotify_add_watch(d.inotify_fd, real_dir.c_str(),
+                            IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM);
     if (d.policy_wd < 0)
       return io_error("cannot watch " + real_dir + " for policy changes: " + std::strerror(errno));
   }
@@ -440,8 +456,8 @@ Status PluginDaemon::start() {
     // its sysfs (the node's own, or the host's mounted at /host/sys in a pod), never on a
     // fixture root. Multicast group 1 is the kernel's (lib/kobject_uevent.c; any user may
     // receive it).
-    int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                      NETLINK_KOBJECT_UEVENT);
+    int fd =
+        ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
     sockaddr_nl sa{};
     sa.nl_family = AF_NETLINK;
     sa.nl_groups = 1;

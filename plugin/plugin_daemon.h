@@ -11,6 +11,9 @@
 //                       inventory and apply the difference: new resources are served and
 //                       registered, removed ones send an empty list and stop, changed ones get
 //                       a new list on their open stream; unchanged ones are not touched.
+//                       A policy that cannot be loaded, or that would have a device served
+//                       twice (inventory.h double_serving; start() fails with it), is logged a
+//                       line at a time and the current resources stay as they are.
 //   health dirs         /dev/vfio, /sys/bus/pci/drivers/vfio-pci, /sys/bus/pci/devices,
 //                       /sys/bus/mdev/devices, /sys/bus/usb/devices, /dev/bus/usb/BBB → re-check
 //                       the units the entry concerns and send the new list when health changed.
@@ -47,8 +50,8 @@ struct PluginDaemonOptions {
   std::string plugin_dir = "/var/lib/kubelet/device-plugins";  // Host path
   std::string policy_path;  // path on policy_host (default: the daemon's host); "" = not watched
   Host* policy_host = nullptr;  // the CR is the user's file: the CLI reads it from the real "/"
-  std::function<Result<Inventory>()> load_inventory;            // REQUIRED
-  bool serve_all = false;  // see served_resources()
+  std::function<Result<Inventory>()> load_inventory;  // REQUIRED
+  bool serve_all = false;                             // see served_resources()
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   std::chrono::milliseconds register_timeout{std::chrono::seconds(5)};
@@ -58,8 +61,9 @@ struct PluginDaemonOptions {
   std::function<void(const std::string&)> log;  // default: stderr, "hostpass plugin: ..."
   // Kernel uevents: a datagram socket carrying them (device_plugin_uevent.h format). -1
   // (default): open a NETLINK_KOBJECT_UEVENT socket when the host's /sys is a real sysfs (the
-  // node's, or the host's mounted under --root in a pod), none on a fixture root. A test passes one end of a socketpair and plays
-  // the kernel with it. The daemon does not close a socket it was given.
+  // node's, or the host's mounted under --root in a pod), none on a fixture root. A test passes one
+  // end of a socketpair and plays the kernel with it. The daemon does not close a socket it was
+  // given.
   int uevent_fd = -1;
 };
 

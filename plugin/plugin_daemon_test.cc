@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <iostream>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -31,7 +31,9 @@ constexpr const char* kUsb = "kubevirt.io/storage";
 constexpr const char* kNvme = "example.com/nvme";  // not external: KubeVirt's to serve
 constexpr const char* kUuid = "4b20d080-1b54-4048-85b3-a6a62d165c01";
 
-PciAddress addr(const char* a) { return PciAddress::parse_full(a).value(); }
+PciAddress addr(const char* a) {
+  return PciAddress::parse_full(a).value();
+}
 
 // A short real directory for the sockets (sun_path holds 107 bytes; scratch paths are long).
 std::string short_dir() {
@@ -43,7 +45,10 @@ std::string short_dir() {
 class PluginDaemonTest : public ::testing::Test {
  protected:
   PluginDaemonTest()
-      : tree_(dir_.path() + "/root"), host_(tree_.root()), sockets_(short_dir()), kubelet_(sockets_) {
+      : tree_(dir_.path() + "/root"),
+        host_(tree_.root()),
+        sockets_(short_dir()),
+        kubelet_(sockets_) {
     build_standard_host(tree_);
     add_vfio_pci("0000:65:00.0", 30, 0);
     add_vfio_pci("0000:b3:00.0", 60, 1);
@@ -124,13 +129,32 @@ class PluginDaemonTest : public ::testing::Test {
     return inv;
   }
 
+  // What inventory.cc records when KubeVirt's own plugin serves a device of an external
+  // resource: the base inventory, with kNvme's 0000:04:00.0 also served by hostpass.
+  static Inventory served_twice() {
+    Inventory inv = base_inventory();
+    inv.double_served = {{ResourceKind::Pci, "0000:04:00.0 (8086:5845)", "example.com/nvme-fast", 4,
+                          kNvme, 2,
+                          "its pciVendorSelector 8086:5845 takes every 8086:5845 "
+                          "device"}};
+    return inv;
+  }
+
   void set_inventory(Inventory inv) {
     std::lock_guard lock(mu_);
     inventory_ = std::move(inv);
   }
 
   void start_daemon() {
+    Status s = create_and_start_daemon();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    loop_ = std::thread([this] { ASSERT_TRUE(daemon_->run().ok()); });
+  }
+
+  // The daemon, started but without its loop: start_daemon, or a test of a refused start.
+  Status create_and_start_daemon() {
     PluginDaemonOptions o;
+    o.serve_all = serve_all_;
     o.policy_path = "/etc/hostpass/kubevirt-cr.yaml";
     o.load_inventory = [this]() -> Result<Inventory> {
       std::lock_guard lock(mu_);
@@ -148,9 +172,7 @@ class PluginDaemonTest : public ::testing::Test {
       log_cv_.notify_all();
     };
     daemon_ = std::make_unique<PluginDaemon>(host_, o);
-    Status s = daemon_->start();
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    loop_ = std::thread([this] { ASSERT_TRUE(daemon_->run().ok()); });
+    return daemon_->start();
   }
 
   void stop_daemon() {
@@ -200,6 +222,7 @@ class PluginDaemonTest : public ::testing::Test {
   std::vector<std::string> logs_;
   std::condition_variable log_cv_;
   bool fail_load_ = false;
+  bool serve_all_ = false;
   int uevent_fd_ = -1;  // the daemon's end of the simulated kernel's uevent socket
   std::unique_ptr<PluginDaemon> daemon_;
   std::thread loop_;
@@ -223,8 +246,9 @@ TEST_F(PluginDaemonTest, RegistersEachExternalResourceWithVersionEndpointAndOpti
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
   EXPECT_FALSE(by_name.count(kNvme)) << "a resource KubeVirt serves itself must not be served";
-  EXPECT_TRUE(wait_logged("registered nvidia.com/TU104GL_Tesla_T4 (pci): 3 devices (3 healthy) with "
-                     "the kubelet (v1beta1, endpoint hostpass-nvidia.com_TU104GL_Tesla_T4.sock)"));
+  EXPECT_TRUE(
+      wait_logged("registered nvidia.com/TU104GL_Tesla_T4 (pci): 3 devices (3 healthy) with "
+                  "the kubelet (v1beta1, endpoint hostpass-nvidia.com_TU104GL_Tesla_T4.sock)"));
 }
 
 TEST_F(PluginDaemonTest, ListAndWatchStreamsTheInventoryWithTopology) {
@@ -249,8 +273,9 @@ TEST_F(PluginDaemonTest, AllocateGivesKubeVirtsEnvAndDeviceNodes) {
 
   auto mdev = kubelet_.allocate(kGrid, {kUuid});
   ASSERT_TRUE(mdev.ok()) << mdev.error().message;
-  EXPECT_EQ(mdev->envs, (std::map<std::string, std::string>{
-                            {"MDEV_PCI_RESOURCE_NVIDIA_COM_GRID_T4-1Q", kUuid}}));
+  EXPECT_EQ(
+      mdev->envs,
+      (std::map<std::string, std::string>{{"MDEV_PCI_RESOURCE_NVIDIA_COM_GRID_T4-1Q", kUuid}}));
   EXPECT_EQ(mdev->devices, (std::vector<DeviceNode>{{"/dev/vfio/vfio", "/dev/vfio/vfio", "mrw"},
                                                     {"/dev/vfio/140", "/dev/vfio/140", "mrw"}}));
 
@@ -288,8 +313,8 @@ TEST_F(PluginDaemonTest, UnknownIdIsRejectedWithAClearError) {
 TEST_F(PluginDaemonTest, PreferredAllocationKeepsToOneNumaNode) {
   start_daemon();
   ASSERT_TRUE(kubelet_.wait_for([&] { return registered(kT4); }));
-  auto p = kubelet_.preferred(kT4, {"pci-0000:65:00.0", "pci-0000:b3:00.0", "pci-0000:b4:00.0"},
-                              {}, 2);
+  auto p =
+      kubelet_.preferred(kT4, {"pci-0000:65:00.0", "pci-0000:b3:00.0", "pci-0000:b4:00.0"}, {}, 2);
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(*p, (std::vector<std::string>{"pci-0000:b3:00.0", "pci-0000:b4:00.0"}));
   p = kubelet_.preferred(kT4, {"pci-0000:65:00.0", "pci-0000:b3:00.0", "pci-0000:b4:00.0"},
@@ -405,9 +430,10 @@ TEST_F(SiblingTest, KernelUeventCarriesASiblingRebindThatSysfsDoesNotAnnounce) {
   send_uevent("bind@" + devpath + "\0ACTION=bind\0DEVPATH=" + devpath +
               "\0SUBSYSTEM=pci\0DRIVER=snd_hda_intel\0PCI_SLOT_NAME=0000:66:00.1\0SEQNUM=802\0"s);
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:66:00.0", "Unhealthy"); }));
-  EXPECT_TRUE(wait_logged("nvidia.com/TU104GL_Tesla_T4: pci-0000:66:00.0 is Unhealthy: "
-                          "0000:66:00.1 in the same IOMMU group 31 left vfio-pci (now on "
-                          "snd_hda_intel)"));
+  EXPECT_TRUE(
+      wait_logged("nvidia.com/TU104GL_Tesla_T4: pci-0000:66:00.0 is Unhealthy: "
+                  "0000:66:00.1 in the same IOMMU group 31 left vfio-pci (now on "
+                  "snd_hda_intel)"));
   rebind_audio("snd_hda_intel", "vfio-pci", true);
   send_uevent("bind@" + devpath + "\0ACTION=bind\0DEVPATH=" + devpath +
               "\0SUBSYSTEM=pci\0DRIVER=vfio-pci\0PCI_SLOT_NAME=0000:66:00.1\0SEQNUM=804\0"s);
@@ -424,7 +450,8 @@ TEST_F(PluginDaemonTest, VanishedVfioNodeMakesTheDeviceUnhealthyUntilItIsBack) {
   // USB: the node goes with the device.
   fs::remove(tree_.path("/dev/bus/usb/001/005"));
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kUsb, "usb-1-2", "Unhealthy"); }));
-  EXPECT_TRUE(wait_logged("kubevirt.io/storage: usb-1-2 is Unhealthy: /dev/bus/usb/001/005 is missing"));
+  EXPECT_TRUE(
+      wait_logged("kubevirt.io/storage: usb-1-2 is Unhealthy: /dev/bus/usb/001/005 is missing"));
 }
 
 TEST_F(PluginDaemonTest, KubeletRestartIsDetectedAndEveryResourceReRegisters) {
@@ -457,16 +484,16 @@ TEST_F(PluginDaemonTest, PolicyEditAddsRemovesAndResizesWithoutTouchingTheRest) 
            kubelet_.devices(kUsb);
   }));
   Inventory inv = base_inventory();
-  inv.resources[0].units.pop_back();                       // T4: 3 → 2
-  inv.resources.erase(inv.resources.begin() + 3);          // USB removed
-  inv.resources.back().external = true;                    // NVMe now ours
+  inv.resources[0].units.pop_back();               // T4: 3 → 2
+  inv.resources.erase(inv.resources.begin() + 3);  // USB removed
+  inv.resources.back().external = true;            // NVMe now ours
   set_inventory(inv);
   touch_policy("# policy v2\n");
 
   ASSERT_TRUE(kubelet_.wait_for([&] { return registered(kNvme); }));
   ASSERT_TRUE(kubelet_.wait_for([&] {
-    return kubelet_.devices(kT4) && kubelet_.devices(kT4)->size() == 2 &&
-           kubelet_.devices(kUsb) && kubelet_.devices(kUsb)->empty();
+    return kubelet_.devices(kT4) && kubelet_.devices(kT4)->size() == 2 && kubelet_.devices(kUsb) &&
+           kubelet_.devices(kUsb)->empty();
   }));
   EXPECT_FALSE(fs::exists(sockets_ + "/" + plugin_socket_name(kUsb)));
   // Unchanged and resized resources keep their first stream and their one registration.
@@ -487,11 +514,64 @@ TEST_F(PluginDaemonTest, AnUnreadablePolicyKeepsTheCurrentResources) {
     fail_load_ = true;
   }
   touch_policy("not: [valid\n");
-  ASSERT_TRUE(wait_logged("policy change not applied, keeping the current resources: "
-                          "kubevirt-cr.yaml:1: not valid"));
+  ASSERT_TRUE(
+      wait_logged("policy change not applied, keeping the current resources: "
+                  "kubevirt-cr.yaml:1: not valid"));
   EXPECT_EQ(daemon_->served(), (std::vector<std::string>{kT4, kQat, kGrid, kUsb}));
   EXPECT_EQ(kubelet_.devices(kUsb)->size(), 1u);
   EXPECT_FALSE(kubelet_.stream_ended(kUsb));
+}
+
+TEST_F(PluginDaemonTest, APolicyThatServesADeviceTwiceIsRefusedAtStart) {
+  set_inventory(served_twice());
+  Status s = create_and_start_daemon();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::Refused);
+  EXPECT_EQ(s.error().message.rfind("refusing the policy: 1 device would be served twice", 0), 0u)
+      << s.error().message;
+  EXPECT_TRUE(daemon_->served().empty());
+  EXPECT_FALSE(fs::exists(sockets_ + "/" + plugin_socket_name(kT4)));
+  EXPECT_TRUE(kubelet_.registrations().empty());
+  daemon_.reset();
+}
+
+TEST_F(PluginDaemonTest, WithServeAllTheSamePolicyIsServedWhole) {
+  // --all: hostpass serves the resource KubeVirt would have served too, so nothing is twice.
+  serve_all_ = true;
+  set_inventory(served_twice());
+  start_daemon();
+  ASSERT_TRUE(kubelet_.wait_for([&] { return registered(kNvme); }));
+  EXPECT_EQ(daemon_->served(), (std::vector<std::string>{kT4, kQat, kGrid, kUsb, kNvme}));
+}
+
+TEST_F(PluginDaemonTest, APolicyEditThatServesADeviceTwiceIsRefusedAndTheCurrentOneStays) {
+  start_daemon();
+  ASSERT_TRUE(kubelet_.wait_for([&] { return kubelet_.devices(kUsb).has_value(); }));
+  Inventory inv = served_twice();
+  inv.resources.erase(inv.resources.begin() + 3);  // would remove USB, were it accepted
+  set_inventory(inv);
+  touch_policy("# policy v2\n");
+  ASSERT_TRUE(
+      wait_logged("policy change refused, keeping the current resources: refusing the "
+                  "policy: 1 device would be served twice"));
+  ASSERT_TRUE(
+      wait_logged("policy change refused, keeping the current resources:   "
+                  "0000:04:00.0 (8086:5845): hostpass serves it as example.com/nvme-fast"));
+  ASSERT_TRUE(wait_logged("policy change refused, keeping the current resources: fix: mark " +
+                          std::string(kNvme) + " (line 2) externalResourceProvider: true"));
+  EXPECT_EQ(daemon_->served(), (std::vector<std::string>{kT4, kQat, kGrid, kUsb}));
+  EXPECT_EQ(kubelet_.devices(kUsb)->size(), 1u);
+  EXPECT_FALSE(kubelet_.stream_ended(kUsb));
+
+  // The fixed policy (nothing served twice) is applied.
+  inv.double_served.clear();
+  set_inventory(inv);
+  touch_policy("# policy v3\n");
+  ASSERT_TRUE(kubelet_.wait_for([&] {
+    auto d = kubelet_.devices(kUsb);
+    return d && d->empty();
+  }));
+  EXPECT_EQ(daemon_->served(), (std::vector<std::string>{kT4, kQat, kGrid}));
 }
 
 TEST_F(PluginDaemonTest, StopEndsStreamsAndRemovesSockets) {

@@ -34,6 +34,13 @@
 // address selector of one resource and by the vendor selector of another goes to the address
 // resource, with a warning.
 //
+// Double serving: a device the inventory gives to an external resource (which `hostpass plugin`
+// serves) that KubeVirt's own plugin also takes for a resource that is not external is recorded
+// in Inventory::double_served. "Takes" is KubeVirt's rule, not hostpass's: device_controller.go
+// builds its plugins from the non-external entries only (PCI by pciVendorSelector alone, mdev
+// by the type's name, USB bundles from a pool that external entries never draw from), and
+// double_serving() turns the record into the refusal `inventory` and `plugin` share.
+//
 // Deliberately not done here: binding, creating mdevs, or deciding what the device plugin serves
 // (external resources are computed like the others and marked).
 #include "inventory.h"
@@ -115,6 +122,13 @@ Pending& pending_for(std::vector<Pending>& all, const std::string& name, Resourc
   return all.back();
 }
 
+// The resource called `name` when it is external (hostpass serves it), else nullptr.
+const Pending* external_named(const std::vector<Pending>& all, const std::string& name) {
+  for (const Pending& p : all)
+    if (p.inv.name == name) return p.inv.external ? &p : nullptr;
+  return nullptr;
+}
+
 bool selector_matches(const PolicyPciDevice& e, const PciDevice& d) {
   return e.selector && d.vendor == e.selector->vendor && d.device == e.selector->device;
 }
@@ -128,7 +142,7 @@ struct PciWorld {
 };
 
 void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
-               std::vector<std::string>& warnings) {
+               std::vector<std::string>& warnings, std::vector<DoubleServed>& twice) {
   // Who claims each device: address selectors first (the hostpass extension exists to carve a
   // device out of a vendor selector), then vendor selectors in policy order.
   std::map<PciAddress, Pending*> claim;
@@ -180,6 +194,23 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
                                     ""});
         }
       }
+    }
+  }
+
+  // KubeVirt's plugin serves, for every entry that is not external, each device whose
+  // vendor:device is its pciVendorSelector (device_controller.go, pci_device.go); it does not
+  // read pciAddressSelector, so an entry with both serves the whole vendor:device.
+  for (const PciDevice& d : world.devices) {
+    auto it = claim.find(d.address);
+    if (it == claim.end() || !it->second->inv.external) continue;
+    for (const Pending& k : resources) {
+      if (k.inv.external) continue;
+      for (const PolicyPciDevice* e : k.pci)
+        if (selector_matches(*e, d))
+          twice.push_back({ResourceKind::Pci, d.address.to_string() + " (" + ids(d) + ")",
+                           it->second->inv.name, claim_line[d.address], k.inv.name, e->line,
+                           "its pciVendorSelector " + ids(d) + " takes every " + ids(d) +
+                               " device on vfio-pci (KubeVirt does not read pciAddressSelector)"});
     }
   }
 
@@ -305,7 +336,7 @@ std::optional<int> mdev_group(Host& host, const std::string& uuid) {
 }
 
 void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resources,
-                std::vector<std::string>& warnings) {
+                std::vector<std::string>& warnings, std::vector<DoubleServed>& twice) {
   bool wanted = false;
   for (const Pending& r : resources) wanted |= !r.mdev.empty();
   if (!wanted) return;
@@ -329,6 +360,7 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
     return t;
   };
   std::map<std::string, std::string> owner;  // uuid -> resource
+  std::map<std::string, int> owner_line;     // uuid -> the line of the entry that took it
   for (Pending& r : resources) {
     for (const PolicyMdevDevice* e : r.mdev) {
       bool type_found = false;
@@ -357,6 +389,7 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
         if (!mdev_name_selector_matches(t, e->name_selector)) continue;
         type_found = true;
         auto [it, fresh] = owner.emplace(i.uuid, r.inv.name);
+        if (fresh) owner_line[i.uuid] = e->line;
         if (!fresh) {
           if (it->second != r.inv.name) {
             warnings.push_back("mediated device " + i.uuid + " (" + t.id + ") matches " +
@@ -399,6 +432,27 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
       }
     }
   }
+  // KubeVirt's plugin serves, for every entry that is not external, each instance whose type's
+  // name file (spaces as '_'; the type id when there is no name file) equals the selector with
+  // spaces as '_' (mediated_device.go getMdevTypeName, device_controller.go
+  // removeSelectorSpaces): by name only, where hostpass also accepts the type id.
+  for (const MdevInstance& i : all_instances) {
+    auto it = owner.find(i.uuid);
+    if (it == owner.end()) continue;
+    const Pending* ext = external_named(resources, it->second);
+    if (!ext) continue;
+    MdevType t = type_of(i);
+    const std::string kubevirt_name = t.name.empty() ? t.id : kubevirt_mdev_name(t.name);
+    for (const Pending& k : resources) {
+      if (k.inv.external) continue;
+      for (const PolicyMdevDevice* e : k.mdev)
+        if (kubevirt_mdev_name(e->name_selector) == kubevirt_name)
+          twice.push_back({ResourceKind::Mdev, "mediated device " + i.uuid + " (" + t.id + ")",
+                           ext->inv.name, owner_line[i.uuid], k.inv.name, e->line,
+                           "its mdevNameSelector \"" + e->name_selector +
+                               "\" takes every instance of the type named " + kubevirt_name});
+    }
+  }
 }
 
 // ---------------------------------------------------------------- USB
@@ -407,7 +461,8 @@ std::string usb_ids(uint16_t v, uint16_t p) {
   return hex4(v) + ":" + hex4(p);
 }
 
-void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::string>& warnings) {
+void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::string>& warnings,
+               std::vector<DoubleServed>& twice) {
   bool wanted = false;
   for (const Pending& r : resources) wanted |= !r.usb.empty();
   if (!wanted) return;
@@ -423,6 +478,7 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
   for (const UsbDevice& d : *found)
     if (!d.is_root_hub) pool.push_back(&d);
   std::map<std::string, std::string> taken_by;  // port path -> resource
+  std::map<std::string, int> taken_line;        // port path -> the line of the entry
 
   for (Pending& r : resources) {
     for (const PolicyUsbDevice* e : r.usb) {
@@ -485,6 +541,7 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
             u.health_reason = d->dev_node() + " is missing";
           }
           taken_by[d->port_path] = r.inv.name;
+          taken_line[d->port_path] = e->line;
         }
         pool.erase(std::remove_if(pool.begin(), pool.end(),
                                   [&](const UsbDevice* d) { return used.count(d) > 0; }),
@@ -508,6 +565,30 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
                           it->second);
         }
   for (const std::string& c : claims) warnings.push_back(c);
+  // KubeVirt's plugin takes bundles for every entry that is not external from the node's devices
+  // (usb_device.go discoverAllowedUSBDevices skips external entries, so their devices stay in
+  // its pool): a device hostpass serves that matches such an entry's selector is KubeVirt's
+  // too, now or once the rest of its bundle is plugged in.
+  for (const UsbDevice& d : *found) {
+    auto it = taken_by.find(d.port_path);
+    if (it == taken_by.end()) continue;
+    const Pending* ext = external_named(resources, it->second);
+    if (!ext) continue;
+    for (const Pending& k : resources) {
+      if (k.inv.external) continue;
+      for (const PolicyUsbDevice* e : k.usb) {
+        bool matches = false;
+        for (const UsbSelector& x : e->selectors)
+          matches |= d.vendor == x.vendor && d.product == x.product;
+        if (matches)
+          twice.push_back({ResourceKind::Usb,
+                           "usb " + d.port_path + " (" + usb_ids(d.vendor, d.product) + ")",
+                           ext->inv.name, taken_line[d.port_path], k.inv.name, e->line,
+                           "its selectors take every " + usb_ids(d.vendor, d.product) +
+                               " device for a bundle"});
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -563,11 +644,35 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
       }
     }
   }
-  build_pci(host, world, resources, inv.warnings);
-  build_mdev(host, world, resources, inv.warnings);
-  build_usb(host, resources, inv.warnings);
+  build_pci(host, world, resources, inv.warnings, inv.double_served);
+  build_mdev(host, world, resources, inv.warnings, inv.double_served);
+  build_usb(host, resources, inv.warnings, inv.double_served);
   for (Pending& p : resources) inv.resources.push_back(std::move(p.inv));
   return inv;
+}
+
+Status double_serving(const Inventory& inventory, bool serve_all) {
+  if (serve_all || inventory.double_served.empty()) return ok_status();
+  const size_t n = inventory.double_served.size();
+  std::string m = "refusing the policy: " + std::to_string(n) + (n == 1 ? " device" : " devices") +
+                  " would be served twice, by hostpass and by KubeVirt's own device plugin, so "
+                  "two VMs could get the same device:";
+  std::vector<std::pair<std::string, int>> kubevirt;  // resources to mark, in order of mention
+  for (const DoubleServed& d : inventory.double_served) {
+    m += "\n  " + d.device + ": hostpass serves it as " + d.external +
+         " (externalResourceProvider: true, line " + std::to_string(d.external_line) +
+         "); KubeVirt serves it as " + d.kubevirt + " (line " + std::to_string(d.kubevirt_line) +
+         "), whose entry is not external: " + d.kubevirt_rule;
+    auto key = std::make_pair(d.kubevirt, d.kubevirt_line);
+    if (std::find(kubevirt.begin(), kubevirt.end(), key) == kubevirt.end()) kubevirt.push_back(key);
+  }
+  for (const auto& [name, line] : kubevirt)
+    m += "\nfix: mark " + name + " (line " + std::to_string(line) +
+         ") externalResourceProvider: true as well, in this file and in the CR KubeVirt reads "
+         "(hostpass then serves both resources and gives each device to one of them); or, where "
+         "KubeVirt's own plugins do not serve this CR, run hostpass plugin --all so hostpass "
+         "serves both";
+  return refused(m);
 }
 
 }  // namespace hostpass

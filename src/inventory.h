@@ -5,6 +5,8 @@
 // issue 11412: a group is the unit of assignment); mdev — one per instance UUID; USB — one per
 // complete bundle (every selector matched by a distinct device), deterministic by port path.
 // Resources with externalResourceProvider: true are listed, marked external, and not served.
+// A device served both by hostpass (an external resource) and by KubeVirt's own plugin (a resource
+// that is not external) is recorded, and double_serving() refuses such a policy.
 #pragma once
 
 #include <optional>
@@ -60,10 +62,29 @@ struct ResourceInventory {
   int healthy_units() const;
 };
 
+// A device two device plugins would offer at once: hostpass gives it to an external resource
+// (externalResourceProvider: true, which `hostpass plugin` serves), and KubeVirt's own device
+// plugin serves it in a resource that is not external, by KubeVirt's own matching rule
+// (pkg/virt-handler/device-manager, see inventory.cc). The kubelet then counts it in both
+// resources, and two VMs can get the same device. Recorded whatever driver the device is on
+// now: binding it later (which KubeVirt waits for) would not reload either plugin's policy.
+struct DoubleServed {
+  ResourceKind kind = ResourceKind::Pci;
+  std::string device;    // "0000:05:00.0 (8086:5845)", "mediated device <uuid> (nvidia-230)",
+                         // "usb 1-1 (46f4:0001)"
+  std::string external;  // the external resource the inventory gives it to
+  int external_line = 0;
+  std::string kubevirt;  // the resource KubeVirt serves it in
+  int kubevirt_line = 0;
+  std::string kubevirt_rule;  // why KubeVirt takes it: "its pciVendorSelector 8086:5845 takes
+                              // every 8086:5845 device on vfio-pci ..."
+};
+
 struct Inventory {
   std::vector<ResourceInventory> resources;
-  std::vector<std::string> warnings;    // devices claimed by two resources, unreadable trees
-  std::vector<DisabledEntry> disabled;  // HyperConverged entries with disabled: true
+  std::vector<std::string> warnings;        // devices claimed by two resources, unreadable trees
+  std::vector<DisabledEntry> disabled;      // HyperConverged entries with disabled: true
+  std::vector<DoubleServed> double_served;  // whatever the plugin's --all; see double_serving()
 };
 
 // The node-capacity line the kubelet would show for the resource, as in seed 000:
@@ -71,5 +92,13 @@ struct Inventory {
 std::string capacity_line(const ResourceInventory& r);
 
 Result<Inventory> build_inventory(Host& host, const Policy& policy);
+
+// The refusal of a policy that would serve a device twice (Inventory::double_served), or ok.
+// `serve_all` is `hostpass plugin --all`: hostpass then serves every resource itself, KubeVirt's
+// plugins serve none of this policy, and each device has one owner in the inventory (an address
+// selector first, then policy order, with a warning), so nothing is served twice.
+// Refused: one line saying so, one line per device naming both resources, and one "fix:" line
+// per KubeVirt-served resource (mark it external too, or --all).
+Status double_serving(const Inventory& inventory, bool serve_all);
 
 }  // namespace hostpass

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,11 +67,11 @@ TEST_F(InventoryNode, ExactInventoryOfTheNodeCr) {
   ASSERT_EQ(inv.resources.size(), 10u);
   std::vector<std::string> names;
   for (const auto& r : inv.resources) names.push_back(r.name);
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "nvidia.com/TU104GL_Tesla_T4", "intel.com/qat", "devices.kubevirt.io/nvme",
-                       "example.com/nvme-fast", "intel.com/x710", "nvidia.com/GV100GL_Tesla_V100",
-                       "nvidia.com/GRID_T4-1Q", "nvidia.com/GRID_T4-2B", "kubevirt.io/storage",
-                       "kubevirt.io/peripherals"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"nvidia.com/TU104GL_Tesla_T4", "intel.com/qat",
+                                             "devices.kubevirt.io/nvme", "example.com/nvme-fast",
+                                             "intel.com/x710", "nvidia.com/GV100GL_Tesla_V100",
+                                             "nvidia.com/GRID_T4-1Q", "nvidia.com/GRID_T4-2B",
+                                             "kubevirt.io/storage", "kubevirt.io/peripherals"}));
   for (size_t i = 0; i < inv.resources.size(); ++i) EXPECT_EQ(inv.resources[i].rank, int(i));
 
   // T4: the vfio-pci one is a unit; the GRID parent on nvidia is not, and the fix says so.
@@ -135,8 +136,9 @@ TEST_F(InventoryNode, ExactInventoryOfTheNodeCr) {
   ASSERT_EQ(b2.unusable.size(), 1u);
   EXPECT_EQ(b2.unusable[0].what, "type nvidia-223 (GRID T4-2B) on 0000:01:00.0");
   EXPECT_EQ(b2.unusable[0].reason, "no instance exists; 8 can be created");
-  EXPECT_EQ(b2.unusable[0].fix.rfind("hostpass mdev create --parent 0000:01:00.0 --type nvidia-223", 0),
-            0u);
+  EXPECT_EQ(
+      b2.unusable[0].fix.rfind("hostpass mdev create --parent 0000:01:00.0 --type nvidia-223", 0),
+      0u);
 
   // USB: the storage device, and one complete peripherals bundle; the second receiver alone is
   // an incomplete set, reported and not exposed.
@@ -161,8 +163,9 @@ TEST_F(InventoryNode, ExactInventoryOfTheNodeCr) {
 }
 
 TEST_F(InventoryNode, MultiDeviceGroupIsOneUnitWithBoth) {
-  Inventory inv = inventory("pciHostDevices:\n- pciVendorSelector: 8086:1572\n"
-                            "  resourceName: intel.com/x710\n");
+  Inventory inv = inventory(
+      "pciHostDevices:\n- pciVendorSelector: 8086:1572\n"
+      "  resourceName: intel.com/x710\n");
   const auto& r = find(inv, "intel.com/x710");
   ASSERT_EQ(r.units.size(), 1u);
   EXPECT_EQ(r.units[0].id, "pci-0000:67:00.0");
@@ -173,8 +176,9 @@ TEST_F(InventoryNode, MultiDeviceGroupIsOneUnitWithBoth) {
 }
 
 TEST_F(InventoryNode, GroupWithNonMatchingSiblingOnHostDriverIsNotViable) {
-  Inventory inv = inventory("pciHostDevices:\n- pciVendorSelector: 10de:1db6\n"
-                            "  resourceName: nvidia.com/GV100GL_Tesla_V100\n");
+  Inventory inv = inventory(
+      "pciHostDevices:\n- pciVendorSelector: 10de:1db6\n"
+      "  resourceName: nvidia.com/GV100GL_Tesla_V100\n");
   const auto& r = find(inv, "nvidia.com/GV100GL_Tesla_V100");
   EXPECT_TRUE(r.units.empty());
   ASSERT_EQ(r.unusable.size(), 1u);
@@ -189,16 +193,18 @@ TEST_F(InventoryNode, GroupWithNonMatchingSiblingOnHostDriverIsNotViable) {
 TEST_F(InventoryNode, SiblingOnVfioOrUnboundKeepsTheGroupViable) {
   // Unbind the igb sibling: the group becomes viable (drivers/vfio/group.c: unbound is fine).
   std::filesystem::remove(tree_.path(tree_.device_path("0000:68:00.1") + "/driver"));
-  Inventory inv = inventory("pciHostDevices:\n- pciVendorSelector: 10de:1db6\n"
-                            "  resourceName: nvidia.com/v100\n");
+  Inventory inv = inventory(
+      "pciHostDevices:\n- pciVendorSelector: 10de:1db6\n"
+      "  resourceName: nvidia.com/v100\n");
   const auto& r = find(inv, "nvidia.com/v100");
   ASSERT_EQ(r.units.size(), 1u);
   EXPECT_EQ(addresses(r.units[0]), std::vector<std::string>{"0000:68:00.0"});
 }
 
 TEST_F(InventoryNode, DeviceInUseByTheHostIsReported) {
-  Inventory inv = inventory("pciHostDevices:\n- pciVendorSelector: 1af4:1042\n"
-                            "  resourceName: example.com/virtio-blk\n");
+  Inventory inv = inventory(
+      "pciHostDevices:\n- pciVendorSelector: 1af4:1042\n"
+      "  resourceName: example.com/virtio-blk\n");
   const auto& r = find(inv, "example.com/virtio-blk");
   EXPECT_TRUE(r.units.empty());
   ASSERT_GE(r.unusable.size(), 1u);
@@ -210,8 +216,9 @@ TEST_F(InventoryNode, DeviceInUseByTheHostIsReported) {
 
 TEST_F(InventoryNode, MissingVfioNodeMakesTheUnitUnhealthy) {
   std::filesystem::remove(tree_.path("/dev/vfio/10"));
-  Inventory inv = inventory("pciHostDevices:\n- pciVendorSelector: 10de:1eb8\n"
-                            "  resourceName: nvidia.com/t4\n");
+  Inventory inv = inventory(
+      "pciHostDevices:\n- pciVendorSelector: 10de:1eb8\n"
+      "  resourceName: nvidia.com/t4\n");
   const auto& r = find(inv, "nvidia.com/t4");
   ASSERT_EQ(r.units.size(), 1u);
   EXPECT_FALSE(r.units[0].healthy);
@@ -241,8 +248,9 @@ TEST_F(InventoryNode, ExternalResourcesAreMarked) {
   Inventory inv = inventory(fixture_text("seed002_permitted.yaml"));
   const auto& t4 = find(inv, "nvidia.com/TU104GL_Tesla_T4");
   EXPECT_TRUE(t4.external);
-  EXPECT_EQ(capacity_line(t4), "nvidia.com/TU104GL_Tesla_T4: 1 (external: "
-                               "externalResourceProvider is true, KubeVirt does not serve it)");
+  EXPECT_EQ(capacity_line(t4),
+            "nvidia.com/TU104GL_Tesla_T4: 1 (external: "
+            "externalResourceProvider is true, KubeVirt does not serve it)");
   EXPECT_FALSE(find(inv, "intel.com/qat").external);
 }
 
@@ -302,7 +310,8 @@ TEST_F(InventoryNode, UsbDeviceClaimedByTwoResourcesGoesToTheFirst) {
   const auto& second = find(inv, "example.com/second");
   EXPECT_TRUE(second.units.empty());
   ASSERT_EQ(second.unusable.size(), 1u);
-  EXPECT_EQ(second.unusable[0].reason, "usb 1-1 (46f4:0001) matches but was taken by example.com/first");
+  EXPECT_EQ(second.unusable[0].reason,
+            "usb 1-1 (46f4:0001) matches but was taken by example.com/first");
   EXPECT_EQ(inv.warnings, std::vector<std::string>{"usb 1-1 (46f4:0001) matches example.com/first "
                                                    "and example.com/second: it goes to "
                                                    "example.com/first"});
@@ -315,6 +324,196 @@ TEST_F(InventoryNode, UnplugedUsbDeviceNodeMakesTheBundleUnhealthy) {
   ASSERT_EQ(r.units.size(), 1u);
   EXPECT_FALSE(r.units[0].healthy);
   EXPECT_EQ(r.units[0].health_reason, "/dev/bus/usb/001/004 is missing");
+}
+
+// ---- double serving: hostpass serves the external resources, KubeVirt the others
+
+std::vector<std::string> twice(const Inventory& inv) {
+  std::vector<std::string> out;
+  for (const DoubleServed& d : inv.double_served)
+    out.push_back(std::string(resource_kind_name(d.kind)) + " " + d.device + ": " + d.external +
+                  " (line " + std::to_string(d.external_line) + ") and " + d.kubevirt + " (line " +
+                  std::to_string(d.kubevirt_line) + ")");
+  return out;
+}
+
+TEST_F(InventoryNode, AddressResourceServedByHostpassAndVendorResourceByKubeVirtIsRefused) {
+  // Issue 13: two identical NVMe drives; the address resource is hostpass's, the vendor resource
+  // KubeVirt's, and KubeVirt's plugin takes every 8086:5845 on vfio-pci, 0000:04:00.0 included.
+  Inventory inv = inventory(R"(pciHostDevices:
+- pciVendorSelector: 8086:5845
+  resourceName: devices.kubevirt.io/nvme
+- pciAddressSelector: ["0000:04:00.0"]
+  resourceName: example.com/nvme-fast
+  externalResourceProvider: true
+)");
+  EXPECT_EQ(twice(inv), std::vector<std::string>{"pci 0000:04:00.0 (8086:5845): "
+                                                 "example.com/nvme-fast (line 4) and "
+                                                 "devices.kubevirt.io/nvme (line 2)"});
+  Status s = double_serving(inv, false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::Refused);
+  EXPECT_EQ(s.error().message,
+            "refusing the policy: 1 device would be served twice, by hostpass and by KubeVirt's "
+            "own device plugin, so two VMs could get the same device:\n"
+            "  0000:04:00.0 (8086:5845): hostpass serves it as example.com/nvme-fast "
+            "(externalResourceProvider: true, line 4); KubeVirt serves it as "
+            "devices.kubevirt.io/nvme (line 2), whose entry is not external: its "
+            "pciVendorSelector 8086:5845 takes every 8086:5845 device on vfio-pci (KubeVirt does "
+            "not read pciAddressSelector)\n"
+            "fix: mark devices.kubevirt.io/nvme (line 2) externalResourceProvider: true as well, "
+            "in this file and in the CR KubeVirt reads (hostpass then serves both resources and "
+            "gives each device to one of them); or, where KubeVirt's own plugins do not serve "
+            "this CR, run hostpass plugin --all so hostpass serves both");
+  // --all: hostpass serves both, and the inventory gave 0000:04:00.0 to one of them.
+  EXPECT_TRUE(double_serving(inv, true).ok());
+  EXPECT_EQ(addresses(find(inv, "example.com/nvme-fast").units.at(0)),
+            std::vector<std::string>{"0000:04:00.0"});
+  for (const Unit& u : find(inv, "devices.kubevirt.io/nvme").units)
+    EXPECT_NE(addresses(u), std::vector<std::string>{"0000:04:00.0"});
+}
+
+TEST_F(InventoryNode, KubeVirtIgnoresAnAddressSelectorSoItsVendorSelectorTakesEverything) {
+  // The entry KubeVirt serves names 0000:04:00.0, but KubeVirt reads only its pciVendorSelector:
+  // 0000:03:00.0, which hostpass gives to the external resource, is KubeVirt's too — though it is
+  // unbound today (binding it would not reload either plugin).
+  Inventory inv = inventory(R"(pciHostDevices:
+- pciVendorSelector: 8086:5845
+  resourceName: example.com/nvme-any
+  externalResourceProvider: true
+- pciVendorSelector: 8086:5845
+  pciAddressSelector: ["0000:04:00.0"]
+  resourceName: example.com/nvme-fast
+)");
+  EXPECT_EQ(twice(inv), std::vector<std::string>{"pci 0000:03:00.0 (8086:5845): "
+                                                 "example.com/nvme-any (line 2) and "
+                                                 "example.com/nvme-fast (line 5)"});
+  EXPECT_FALSE(double_serving(inv, false).ok());
+}
+
+TEST_F(InventoryNode, MdevServedByHostpassAndMatchedByNameByKubeVirtIsRefused) {
+  // hostpass matches the type id too; KubeVirt matches the name file only.
+  Inventory inv = inventory(R"(mediatedDevices:
+- mdevNameSelector: nvidia-230
+  resourceName: example.com/t4-1q
+  externalResourceProvider: true
+- mdevNameSelector: GRID T4-1Q
+  resourceName: nvidia.com/GRID_T4-1Q
+)");
+  EXPECT_EQ(twice(inv), std::vector<std::string>{std::string("mdev mediated device ") +
+                                                 testing::kGridInstanceUuid +
+                                                 " (nvidia-230): example.com/t4-1q (line 2) and "
+                                                 "nvidia.com/GRID_T4-1Q (line 5)"});
+  Status s = double_serving(inv, false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("its mdevNameSelector \"GRID T4-1Q\" takes every instance of "
+                                   "the type named GRID_T4-1Q"),
+            std::string::npos)
+      << s.error().message;
+}
+
+TEST_F(InventoryNode, MdevSelectorByTypeIdIsNotKubeVirtsSoNothingIsServedTwice) {
+  // The other way round: KubeVirt's plugin reads "nvidia-230" as a type name, and no type is
+  // named that, so only hostpass serves the instance.
+  Inventory inv = inventory(R"(mediatedDevices:
+- mdevNameSelector: GRID T4-1Q
+  resourceName: nvidia.com/GRID_T4-1Q
+  externalResourceProvider: true
+- mdevNameSelector: nvidia-230
+  resourceName: example.com/t4-1q
+)");
+  EXPECT_EQ(find(inv, "nvidia.com/GRID_T4-1Q").units.size(), 1u);
+  EXPECT_TRUE(twice(inv).empty());
+  EXPECT_TRUE(double_serving(inv, false).ok());
+}
+
+TEST_F(InventoryNode, UsbDeviceServedByHostpassAndMatchedByAKubeVirtBundleIsRefused) {
+  Inventory inv = inventory(R"(usb:
+- resourceName: example.com/stick
+  externalResourceProvider: true
+  selectors:
+  - vendor: "46f4"
+    product: "0001"
+- resourceName: kubevirt.io/storage
+  selectors:
+  - vendor: "46f4"
+    product: "0001"
+)");
+  EXPECT_EQ(twice(inv), std::vector<std::string>{"usb usb 1-1 (46f4:0001): example.com/stick "
+                                                 "(line 2) and kubevirt.io/storage (line 7)"});
+  EXPECT_FALSE(double_serving(inv, false).ok());
+}
+
+TEST_F(InventoryNode, DistinctDevicesAreNotServedTwice) {
+  // The node's CR (nothing external), and one where the external resources match devices no
+  // KubeVirt-served resource matches.
+  Inventory plain = inventory(fixture_text("node_kubevirt_cr.yaml"));
+  EXPECT_TRUE(twice(plain).empty());
+  Inventory inv = inventory(R"(pciHostDevices:
+- pciVendorSelector: 10de:1eb8
+  resourceName: nvidia.com/TU104GL_Tesla_T4
+  externalResourceProvider: true
+- pciVendorSelector: 8086:5845
+  resourceName: devices.kubevirt.io/nvme
+mediatedDevices:
+- mdevNameSelector: GRID T4-1Q
+  resourceName: nvidia.com/GRID_T4-1Q
+  externalResourceProvider: true
+- mdevNameSelector: GRID T4-2B
+  resourceName: nvidia.com/GRID_T4-2B
+usb:
+- resourceName: kubevirt.io/storage
+  externalResourceProvider: true
+  selectors:
+  - vendor: "46f4"
+    product: "0001"
+- resourceName: kubevirt.io/receiver
+  selectors:
+  - vendor: "045e"
+    product: "07a5"
+)");
+  EXPECT_TRUE(twice(inv).empty());
+  EXPECT_TRUE(double_serving(inv, false).ok());
+}
+
+TEST_F(InventoryNode, BothResourcesExternalAreServedOnceByHostpass) {
+  // hostpass serves both, and its inventory gives the device to the address resource (with the
+  // usual warning): one owner, nothing to refuse.
+  Inventory inv = inventory(R"(pciHostDevices:
+- pciVendorSelector: 8086:5845
+  resourceName: devices.kubevirt.io/nvme
+  externalResourceProvider: true
+- pciAddressSelector: ["0000:04:00.0"]
+  resourceName: example.com/nvme-fast
+  externalResourceProvider: true
+)");
+  EXPECT_TRUE(twice(inv).empty());
+  EXPECT_TRUE(double_serving(inv, false).ok());
+  EXPECT_EQ(find(inv, "example.com/nvme-fast").units.size(), 1u);
+  EXPECT_TRUE(find(inv, "devices.kubevirt.io/nvme").units.empty());
+  EXPECT_EQ(inv.warnings,
+            std::vector<std::string>{
+                "0000:04:00.0 (8086:5845) matches devices.kubevirt.io/nvme (line 2) "
+                "and example.com/nvme-fast (line 5): it goes to example.com/nvme-fast"});
+}
+
+TEST(Inventory, DoubleServingListsEveryDeviceAndEachResourceToMarkOnce) {
+  Inventory inv;
+  inv.double_served = {
+      {ResourceKind::Pci, "0000:04:00.0 (8086:5845)", "example.com/a", 4, "example.com/k", 2, "r1"},
+      {ResourceKind::Pci, "0000:05:00.0 (8086:5845)", "example.com/b", 6, "example.com/k", 2,
+       "r1"}};
+  Status s = double_serving(inv, false);
+  ASSERT_FALSE(s.ok());
+  const std::string& m = s.error().message;
+  EXPECT_EQ(m.rfind("refusing the policy: 2 devices would be served twice", 0), 0u) << m;
+  EXPECT_NE(m.find("\n  0000:04:00.0 (8086:5845): hostpass serves it as example.com/a"),
+            std::string::npos);
+  EXPECT_NE(m.find("\n  0000:05:00.0 (8086:5845): hostpass serves it as example.com/b"),
+            std::string::npos);
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 3) << m;  // two devices, one fix
+  EXPECT_TRUE(double_serving(inv, true).ok());
+  EXPECT_TRUE(double_serving(Inventory{}, false).ok());
 }
 
 TEST_F(InventoryNode, InventoryNeverWrites) {
