@@ -5,6 +5,10 @@
 // show: everything known about one function, every member of its IOMMU group, and what a
 //       passthrough of it would take (passthrough_summary.h).
 // Both only read. Addresses and filters are validated before any filesystem access.
+// When the host's own mounts and routes cannot be seen (HostUseMap::unseen: a chroot, a pod
+// without hostPID), host use is unknown, never "none": list says `in use: unknown (why)` once on
+// stderr and still shows the reasons it did find; JSON gives "in_use": null for every device;
+// show says so in its `in use:` field and the passthrough is blocked (every mutation is refused).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -158,6 +162,7 @@ int run_list(Cli& cli, const ListFilters& raw) {
   if (!devices.ok()) return report_error(devices.error());
   HostUseMap uses = detect_host_use(host);
   for (const std::string& w : uses.warnings) warnings.push_back(w);
+  if (uses.unseen) warnings.push_back("in use: unknown (" + *uses.unseen + ")");
   for (const std::string& w : warnings) std::cerr << "hostpass: warning: " << w << "\n";
 
   // One buffer, one write: 10,000 devices print in a single fwrite. JSON is streamed an object
@@ -172,7 +177,7 @@ int run_list(Cli& cli, const ListFilters& raw) {
     print_warnings(d);
     if (cli.json) {
       out += first ? "\n" : ",\n";
-      out += device_to_json(d, false).dump(-1, ' ', false, kInvalidUtf8);
+      out += device_to_json(d, false, !uses.unseen).dump(-1, ' ', false, kInvalidUtf8);
     } else {
       out += list_line(names, d);
       out += '\n';
@@ -228,14 +233,19 @@ int run_show(Cli& cli, const std::string& address_text) {
     }
   }
   PassthroughSummary summary = summarize_passthrough(*device, group);
+  if (uses.unseen) {  // guard.h: Guard::HostUnseen refuses every mutation, --force or not
+    summary.ready = false;
+    summary.blocked = true;
+    summary.steps.insert(summary.steps.begin(), "host use is unknown: " + *uses.unseen);
+  }
   print_warnings(*device);
   for (const std::string& w : group_warnings) std::cerr << "hostpass: warning: " << w << "\n";
 
   const PciDevice& d = *device;
   if (cli.json) {
-    nlohmann::json j = device_to_json(d, true);
+    nlohmann::json j = device_to_json(d, true, !uses.unseen);
     nlohmann::json members = nlohmann::json::array();
-    for (const PciDevice& m : group) members.push_back(device_to_json(m, false));
+    for (const PciDevice& m : group) members.push_back(device_to_json(m, false, !uses.unseen));
     j["iommu_group_members"] = members;
     j["passthrough"] = {{"ready", summary.ready},
                         {"blocked", summary.blocked},
@@ -267,14 +277,20 @@ int run_show(Cli& cli, const std::string& address_text) {
   if (d.physfn) field("sr-iov:", "virtual function of " + d.physfn->to_string());
   if (d.has_mdev_types) field("mediated types:", "yes (hostpass mdev types)");
   field("bridge:", d.is_bridge() ? "yes" : "no");
-  field("in use:", d.in_use.empty() ? "no" : in_use_text(d));
+  // Unseen: what was found is still true, the rest is unknown.
+  std::string unknown = uses.unseen ? "unknown (" + *uses.unseen + ")" : "";
+  if (!uses.unseen)
+    field("in use:", d.in_use.empty() ? "no" : in_use_text(d));
+  else
+    field("in use:", d.in_use.empty() ? unknown : in_use_text(d) + "; otherwise " + unknown);
   if (d.iommu_group) {
     field("iommu group:", std::to_string(*d.iommu_group) + " (" + std::to_string(group.size()) +
                               (group.size() == 1 ? " device)" : " devices)"));
     for (const PciDevice& m : group) {
+      std::string use = m.in_use.empty() ? "" : "  in use: " + in_use_text(m);
+      if (uses.unseen) use += m.in_use.empty() ? "  in use: unknown" : "; otherwise unknown";
       std::printf("    %s  %-12s %s%s\n", m.address.to_string().c_str(),
-                  m.driver.value_or("-").c_str(), m.class_name.c_str(),
-                  m.in_use.empty() ? "" : ("  in use: " + in_use_text(m)).c_str());
+                  m.driver.value_or("-").c_str(), m.class_name.c_str(), use.c_str());
     }
   } else {
     field("iommu group:", "none (the IOMMU is off or the device is not behind it)");

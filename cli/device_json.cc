@@ -26,7 +26,7 @@ nlohmann::json opt(const std::optional<T>& v, F f) {
 
 }  // namespace
 
-nlohmann::json device_to_json(const PciDevice& d, bool full) {
+nlohmann::json device_to_json(const PciDevice& d, bool full, bool host_use_known) {
   using nlohmann::json;
   auto same = [](auto v) { return v; };
   auto h4 = [](uint32_t v) { return hex4(v); };
@@ -47,7 +47,7 @@ nlohmann::json device_to_json(const PciDevice& d, bool full) {
   j["bridge"] = d.is_bridge();
   json uses = json::array();
   for (const HostUse& u : d.in_use) uses.push_back(u.detail);
-  j["in_use"] = uses;
+  j["in_use"] = host_use_known ? uses : json(nullptr);
   j["warnings"] = d.warnings;
   if (full) {
     j["subsystem_vendor"] = opt(d.subsystem_vendor, h4);

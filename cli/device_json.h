@@ -18,8 +18,10 @@ std::string hex2(uint32_t v);
 
 // Keys always present: address, vendor, device, class, class_code, revision, vendor_name,
 // device_name, class_name, driver, iommu_group, numa_node, bridge, in_use, warnings.
+// `in_use` is the list of the host's reasons, or null when host use is unknown because the host
+// cannot be seen from here (HostUseMap::unseen): pass `host_use_known` false then.
 // With `full`: subsystem_vendor, subsystem_device, driver_override, boot_vga, reset_methods,
 // sriov_totalvfs, sriov_numvfs, physfn, mdev_supported_types.
-nlohmann::json device_to_json(const PciDevice& d, bool full);
+nlohmann::json device_to_json(const PciDevice& d, bool full, bool host_use_known = true);
 
 }  // namespace hostpass

@@ -1,6 +1,7 @@
 // host_use.cc — see host_use.h for the contract.
 #include "host_use.h"
 
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -33,19 +34,98 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return out;
 }
 
-// /proc/self/mountinfo escapes space, tab, newline and backslash as \040 etc.
-std::string unescape_octal(std::string_view s) {
+// Control bytes (\r, ESC, and the \n a decoded mount point may hold) shown as \ooo, so that a
+// reason built from a kernel-supplied name is one printable line. Other bytes, invalid UTF-8
+// included, are kept: JSON output replaces what is not UTF-8 (cli/device_json.h).
+std::string printable(std::string_view s) {
   std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\%03o", c);
+      out += b;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+// A field of mountinfo, mounts or swaps, decoded as the kernel encodes it: show_mountinfo and
+// swap_show escape exactly " \t\n\\" as \ooo (mangle, seq_path_root: seq_escape with
+// ESCAPE_OCTAL) and copy every other byte raw, invalid UTF-8 included. Then printable().
+std::string decode_field(std::string_view s) {
+  std::string out;
+  auto octal = [&s](size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '7'; };
   for (size_t i = 0; i < s.size(); ++i) {
-    auto octal = [&](size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '7'; };
     if (s[i] == '\\' && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-      int v = (s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0');
-      out += static_cast<char>(v);
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
       i += 3;
     } else {
       out += s[i];
     }
   }
+  return printable(out);
+}
+
+// One line of a mount table.
+struct MountEntry {
+  std::string majmin;  // "254:0"; empty from /proc/self/mounts, which has none
+  std::string point;   // decoded: "/srv/my data"
+  std::string fstype;  // "ext4", "overlay", "fuse.fuse-overlayfs"
+  std::string source;  // decoded: "/dev/vda1"
+};
+
+// /proc/<pid>/mountinfo (Documentation/filesystems/proc.rst, 3.5):
+//   id parent maj:min root mountpoint options [optional fields...] - fstype source superoptions
+std::vector<MountEntry> parse_mountinfo(std::string_view text) {
+  std::vector<MountEntry> out;
+  for (std::string_view line : lines_of(text)) {
+    auto f = split_ws(line);
+    size_t dash = 0;
+    for (size_t i = 6; i < f.size() && dash == 0; ++i)
+      if (f[i] == "-") dash = i;
+    if (f.size() < 7 || dash == 0 || dash + 2 >= f.size()) continue;
+    out.push_back(MountEntry{std::string(f[2]), decode_field(f[4]), decode_field(f[dash + 1]),
+                             decode_field(f[dash + 2])});
+  }
+  return out;
+}
+
+// /proc/<pid>/mounts: source mountpoint fstype options dump pass.
+std::vector<MountEntry> parse_mounts(std::string_view text) {
+  std::vector<MountEntry> out;
+  for (std::string_view line : lines_of(text)) {
+    auto f = split_ws(line);
+    if (f.size() < 3) continue;
+    out.push_back(MountEntry{"", decode_field(f[1]), decode_field(f[2]), decode_field(f[0])});
+  }
+  return out;
+}
+
+// A union filesystem on "/" says nothing about the block device below it.
+bool is_overlay(std::string_view fstype) {
+  return fstype == "overlay" || fstype == "aufs" || fstype == "fuse.fuse-overlayfs";
+}
+
+// The interface names of a /proc/<pid>/net/dev table: two header lines, then "  eth0: 1234 ...".
+// Names never contain ':' or whitespace (dev_valid_name).
+std::vector<std::string> netdev_names(std::string_view text) {
+  std::vector<std::string> out;
+  auto lines = lines_of(text);
+  for (size_t i = 2; i < lines.size(); ++i) {
+    size_t colon = lines[i].find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = trim(lines[i].substr(0, colon));
+    if (!name.empty()) out.emplace_back(name);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
   return out;
 }
 
@@ -57,6 +137,16 @@ class Scanner {
     scan_mounts();
     scan_swaps();
     scan_network();
+    std::vector<std::string> unseen;
+    if (!mounts_unseen_.empty())
+      unseen.push_back("the host's mounts cannot be seen from here: " + join(mounts_unseen_, "; ") +
+                       "; run hostpass on the host, or in the pod with hostPID: true and the "
+                       "host's /proc mounted");
+    if (!network_unseen_.empty())
+      unseen.push_back(
+          "the host's network interfaces cannot be seen from here: " + join(network_unseen_, "; ") +
+          "; run the pod with hostNetwork: true, or with the host's /sys at --root");
+    if (!unseen.empty()) map_.unseen = join(unseen, "; and ");
     return std::move(map_);
   }
 
@@ -115,8 +205,7 @@ class Scanner {
     return base_name(path);
   }
 
-  void mounted(const std::string& block, const std::string& source,
-               const std::string& mountpoint) {
+  void mounted(const std::string& block, const std::string& source, const std::string& mountpoint) {
     std::set<PciAddress> pcis;
     pci_below_block(block, pcis);
     for (const PciAddress& a : pcis) {
@@ -127,39 +216,56 @@ class Scanner {
     }
   }
 
+  // The host's mount table: /proc/1's when readable, else this process's (see host_use.h).
+  // Empty when none can be read; then mounts_unseen_ says why.
+  std::vector<MountEntry> mount_table(std::string& table) {
+    table = "/proc/1/mountinfo";
+    auto init = host_.read_file(table);
+    if (init.ok()) return parse_mountinfo(*init);
+    auto self_ns = host_.read_link("/proc/self/ns/mnt");
+    auto init_ns = host_.read_link("/proc/1/ns/mnt");
+    if (self_ns.ok() && init_ns.ok() && *self_ns != *init_ns)
+      mounts_unseen_.push_back(
+          "this process is in another mount namespace (" + *self_ns + ") than the host's init (" +
+          *init_ns + ") and cannot read /proc/1/mountinfo (" + init.error().message + ")");
+    table = "/proc/self/mountinfo";
+    if (auto info = host_.read_file(table); info.ok()) return parse_mountinfo(*info);
+    table = "/proc/self/mounts";
+    auto mounts = host_.read_file(table);
+    if (mounts.ok()) return parse_mounts(*mounts);
+    map_.warnings.push_back("cannot tell mounted devices: " + mounts.error().message);
+    mounts_unseen_.push_back(
+        "no mount table can be read (/proc/1/mountinfo, /proc/self/mountinfo, /proc/self/mounts), "
+        "so nothing says which device holds the root filesystem");
+    table.clear();
+    return {};
+  }
+
   void scan_mounts() {
-    if (auto info = host_.read_file("/proc/self/mountinfo"); info.ok()) {
-      for (std::string_view line : lines_of(*info)) {
-        auto f = split_ws(line);
-        // id parent maj:min root mountpoint options [optional...] - fstype source superoptions
-        size_t dash = 0;
-        for (size_t i = 6; i < f.size(); ++i)
-          if (f[i] == "-") dash = i;
-        if (f.size() < 7 || dash == 0 || dash + 2 >= f.size()) continue;
-        std::string mountpoint = unescape_octal(f[4]);
-        std::string source = unescape_octal(f[dash + 2]);
-        std::string block;
-        std::string_view majmin = f[2];
-        if (majmin.rfind("0:", 0) != 0) {
-          std::string link = "/sys/dev/block/" + std::string(majmin);
-          if (auto t = host_.read_link(link); t.ok()) block = base_name(resolve_link(link, *t));
-        }
-        if (block.empty()) block = block_name_of(source);  // btrfs and friends report major 0
-        if (!block.empty()) mounted(block, source, mountpoint);
+    std::string table;
+    std::vector<MountEntry> entries = mount_table(table);
+    if (table.empty()) return;
+    for (const MountEntry& e : entries) {
+      std::string block;
+      if (!e.majmin.empty() && e.majmin.rfind("0:", 0) != 0) {
+        std::string link = "/sys/dev/block/" + e.majmin;
+        if (auto t = host_.read_link(link); t.ok()) block = base_name(resolve_link(link, *t));
       }
-      return;
+      if (block.empty()) block = block_name_of(e.source);  // btrfs and friends report major 0
+      if (!block.empty()) mounted(block, e.source, e.point);
     }
-    auto mounts = host_.read_file("/proc/self/mounts");
-    if (!mounts.ok()) {
-      map_.warnings.push_back("cannot tell mounted devices: " + mounts.error().message);
-      return;
-    }
-    for (std::string_view line : lines_of(*mounts)) {
-      auto f = split_ws(line);
-      if (f.size() < 2) continue;
-      std::string source = unescape_octal(f[0]);
-      std::string block = block_name_of(source);
-      if (!block.empty()) mounted(block, source, unescape_octal(f[1]));
+    // The "/" this table shows is its last "/" entry: the top of a stack of mounts on "/".
+    const MountEntry* root = nullptr;
+    for (const MountEntry& e : entries)
+      if (e.point == "/") root = &e;
+    if (!root) {
+      mounts_unseen_.push_back(table + " has no entry for \"/\": this process runs in a chroot, " +
+                               "whose mount table leaves out the host's root mount");
+    } else if (is_overlay(root->fstype)) {
+      mounts_unseen_.push_back(
+          "\"/\" is " + root->fstype + " in " + table +
+          ", a container's root (in a pod without hostPID, /proc/1 is the container's own init) "
+          "or a live system's, which does not say which device holds the host's root filesystem");
     }
   }
 
@@ -173,25 +279,27 @@ class Scanner {
     for (size_t i = 1; i < lines.size(); ++i) {  // first line is the header
       auto f = split_ws(lines[i]);
       if (f.size() < 2 || f[1] != "partition") continue;
-      std::string source = unescape_octal(f[0]);
+      std::string source = decode_field(f[0]);
       std::set<PciAddress> pcis;
       pci_below_block(block_name_of(source), pcis);
       for (const PciAddress& a : pcis) add(a, HostUse::Kind::Swap, "swap (" + source + ")");
     }
   }
 
-  // Interfaces carrying a default route, from /proc/net/route and /proc/net/ipv6_route.
-  std::set<std::string> default_route_interfaces() {
+  // Interfaces carrying a default route, from <net>/route and <net>/ipv6_route.
+  std::set<std::string> default_route_interfaces(const std::string& net) {
     std::set<std::string> out;
-    if (auto route = host_.read_file("/proc/net/route"); route.ok()) {
+    if (auto route = host_.read_file(net + "/route"); route.ok()) {
       auto lines = lines_of(*route);
       for (size_t i = 1; i < lines.size(); ++i) {
         auto f = split_ws(lines[i]);
         // Iface Destination Gateway Flags RefCnt Use Metric Mask ...
         if (f.size() >= 8 && f[1] == "00000000" && f[7] == "00000000") out.emplace(f[0]);
       }
+    } else {
+      map_.warnings.push_back("cannot tell the default route: " + route.error().message);
     }
-    if (auto route6 = host_.read_file("/proc/net/ipv6_route"); route6.ok()) {
+    if (auto route6 = host_.read_file(net + "/ipv6_route"); route6.ok()) {
       for (std::string_view line : lines_of(*route6)) {
         auto f = split_ws(line);
         // dest prefixlen src srcprefixlen nexthop metric refcnt use flags iface
@@ -223,9 +331,24 @@ class Scanner {
     auto names = host_.list_dir("/sys/class/net");
     if (!names.ok()) {
       map_.warnings.push_back("cannot tell network interfaces: " + names.error().message);
+      network_unseen_.push_back("/sys/class/net cannot be listed (" + names.error().message + ")");
       return;
     }
-    std::set<std::string> defaults = default_route_interfaces();
+    // The host's network namespace is PID 1's: /proc/net is this process's own (host_use.h).
+    std::string net = host_.read_file("/proc/1/net/route", 64).ok() ? "/proc/1/net" : "/proc/net";
+    std::set<std::string> defaults = default_route_interfaces(net);
+    // Every interface of that namespace is in <net>/dev; one missing from /sys/class/net means
+    // this sysfs belongs to another namespace (a pod without hostNetwork).
+    if (auto dev = host_.read_file(net + "/dev"); dev.ok()) {
+      std::set<std::string> here(names->begin(), names->end());
+      std::vector<std::string> missing;
+      for (const std::string& n : netdev_names(*dev))
+        if (!here.count(n)) missing.push_back(printable(n));
+      if (!missing.empty())
+        network_unseen_.push_back("/sys/class/net lacks " + join(missing, ", ") + " of " + net +
+                                  "/dev: it lists another network namespace's interfaces (a pod "
+                                  "without hostNetwork)");
+    }
     // An interface that is up counts against the function it sits on directly; bridges and
     // bonds above it are covered by the NIC's own flags and by the default-route walk below.
     for (const std::string& name : *names) {
@@ -237,19 +360,21 @@ class Scanner {
       auto flags = host_.read_file(link + "/flags", 32);
       auto v = flags.ok() ? parse_sysfs_hex(*flags) : std::nullopt;
       if (v && (*v & 0x1))  // IFF_UP
-        add(*pci, HostUse::Kind::NetworkUp, "network interface " + name + " is up");
+        add(*pci, HostUse::Kind::NetworkUp, "network interface " + printable(name) + " is up");
     }
     // The default route may sit on a bridge or bond: follow it down to the NICs.
     for (const std::string& iface : defaults) {
       std::set<PciAddress> pcis;
       pci_below_interface(iface, pcis);
       for (const PciAddress& a : pcis)
-        add(a, HostUse::Kind::DefaultRoute, "default route via " + iface);
+        add(a, HostUse::Kind::DefaultRoute, "default route via " + printable(iface));
     }
   }
 
   Host& host_;
   HostUseMap map_;
+  std::vector<std::string> mounts_unseen_;   // why the host's mounts cannot be seen
+  std::vector<std::string> network_unseen_;  // why its interfaces cannot be seen
 };
 
 }  // namespace
@@ -269,7 +394,9 @@ std::optional<PciAddress> deepest_pci_address(std::string_view path) {
   return found;
 }
 
-HostUseMap detect_host_use(Host& host) { return Scanner(host).run(); }
+HostUseMap detect_host_use(Host& host) {
+  return Scanner(host).run();
+}
 
 void attach_host_use(Host& host, const HostUseMap& map, PciDevice& d) {
   if (auto it = map.by_device.find(d.address); it != map.by_device.end()) d.in_use = it->second;

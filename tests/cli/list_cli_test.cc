@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fixture_tree.h"
+#include "host.h"
 #include "run_program.h"
 #include "test_dirs.h"
 
@@ -142,6 +143,91 @@ TEST_F(ListCli, ShowExplainsTheGroupAndWhatPassthroughNeeds) {
   auto j = nlohmann::json::parse(root.out);
   EXPECT_TRUE(j["passthrough"]["blocked"].get<bool>());
   EXPECT_EQ(j["in_use"][0], "root filesystem (/dev/vda1 on /)");
+}
+
+// A chroot without the host's /proc: its mount table has no "/" entry, so host use is unknown.
+TEST_F(ListCli, ChrootShapedRootReportsHostUseUnknownNotNothing) {
+  tree_.write("/proc/self/mountinfo",
+              "40 1 0:5 / /proc rw,relatime shared:1 - proc proc rw\n"
+              "41 1 254:1 /srv/jail/data /data rw,relatime shared:1 - ext4 /dev/vda1 rw\n");
+  ProgramRun text = hostpass({"list"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  std::string unknown = "in use: unknown (the host's mounts cannot be seen from here: "
+                        "/proc/self/mountinfo has no entry for \"/\"";
+  size_t at = text.err.find(unknown);
+  ASSERT_NE(at, std::string::npos) << text.err;
+  EXPECT_EQ(text.err.find("in use: unknown", at + 1), std::string::npos) << "said once";
+  EXPECT_NE(text.err.find("hostPID: true"), std::string::npos) << text.err;
+  EXPECT_EQ(text.out.find("root filesystem"), std::string::npos) << text.out;
+
+  ProgramRun json = hostpass({"list", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j.size(), 13u);
+  for (const auto& d : j) EXPECT_TRUE(d["in_use"].is_null()) << d["address"];
+
+  ProgramRun show = hostpass({"show", "0000:00:02.0", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto s = nlohmann::json::parse(show.out);
+  EXPECT_TRUE(s["in_use"].is_null());
+  for (const auto& m : s["iommu_group_members"]) EXPECT_TRUE(m["in_use"].is_null());
+  EXPECT_TRUE(s["passthrough"]["blocked"].get<bool>());
+  EXPECT_FALSE(s["passthrough"]["ready"].get<bool>());
+  ProgramRun ready = hostpass({"show", "0000:04:00.0"});  // ready on a seen host
+  EXPECT_NE(ready.out.find("in use:           unknown (the host's mounts"), std::string::npos)
+      << ready.out;
+  EXPECT_EQ(ready.out.find("passthrough:      ready"), std::string::npos) << ready.out;
+  EXPECT_NE(ready.out.find("- host use is unknown: "), std::string::npos) << ready.out;
+}
+
+// A pod with hostPID: /proc/1/mountinfo is the host's view, /proc/self/mountinfo the container's.
+TEST_F(ListCli, PodShapedRootFindsTheHostsRootDiskThroughPid1) {
+  tree_.write("/proc/1/mountinfo", *RealHost(tree_.root()).read_file("/proc/self/mountinfo"));
+  tree_.write("/proc/self/mountinfo",
+              "900 800 0:120 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/containerd/1\n"
+              "901 900 0:121 / /proc rw,relatime - proc proc rw\n");
+  tree_.symlink("mnt:[4026533001]", "/proc/self/ns/mnt");
+  tree_.symlink("mnt:[4026531841]", "/proc/1/ns/mnt");
+  ProgramRun r = hostpass({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("in use: root filesystem (/dev/vda1 on /); swap (/dev/vda2)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.err.find("unknown"), std::string::npos) << r.err;
+  // Without hostPID its /proc/1 is the container's own init: unknown, not "not in use".
+  tree_.write("/proc/1/mountinfo", *RealHost(tree_.root()).read_file("/proc/self/mountinfo"));
+  tree_.symlink("mnt:[4026533001]", "/proc/1/ns/mnt");
+  ProgramRun pod = hostpass({"list", "--json"});
+  ASSERT_EQ(pod.exit_code, 0) << pod.err;
+  EXPECT_NE(pod.err.find("in use: unknown (the host's mounts cannot be seen from here: \"/\" is "
+                         "overlay in /proc/1/mountinfo"),
+            std::string::npos)
+      << pod.err;
+  for (const auto& d : nlohmann::json::parse(pod.out)) EXPECT_TRUE(d["in_use"].is_null());
+}
+
+// The kernel prints mount points raw except " \t\n\\" (\ooo): invalid UTF-8 reaches the JSON.
+TEST_F(ListCli, InvalidUtf8InAMountPointOrInterfaceNameIsReplacedNotACrash) {
+  tree_.add_mount("/dev/vda1", "254:1", "/srv/caf\xff\xfe\\040x\\012y");
+  tree_.add_net("0000:00:04.0", "", "en\xffp", true);
+  const std::string fffd = "\xef\xbf\xbd";
+  ProgramRun list = hostpass({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto j = nlohmann::json::parse(list.out);  // valid UTF-8 throughout, or this throws
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& d : j) by[d["address"]] = d;
+  EXPECT_EQ(by["0000:00:02.0"]["in_use"][1],
+            "mounted (/dev/vda1 on /srv/caf" + fffd + fffd + " x\\012y)");
+  EXPECT_EQ(by["0000:00:04.0"]["in_use"][0], "network interface en" + fffd + "p is up");
+  ProgramRun show = hostpass({"show", "0000:00:02.0", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("/srv/caf" + fffd + fffd + " x\\\\012y"), std::string::npos) << show.out;
+  // Text keeps the bytes as they are, one line per device: the decoded newline stays \012.
+  ProgramRun text = hostpass({"list"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 13);
+  EXPECT_NE(text.out.find("mounted (/dev/vda1 on /srv/caf\xff\xfe x\\012y)"), std::string::npos)
+      << text.out;
 }
 
 TEST_F(ListCli, ShowOfAMissingDeviceFails) {

@@ -45,10 +45,9 @@ FixtureTree::FixtureTree(std::string root) : root_(std::move(root)) {
     mkdir(d);
   write("/sys/bus/pci/drivers_probe", "");
   write("/sys/bus/pci/rescan", "");
-  write("/proc/net/route",
-        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
-  write("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-  write("/proc/self/mountinfo", "");
+  // A host seen from its own mount namespace: /proc/self/mountinfo has a "/" entry (rootfs until
+  // add_mount stacks a disk on it), and there is no /proc/1 (host_use.h).
+  flush_proc();
   write("/proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda ro quiet\n");
 }
 

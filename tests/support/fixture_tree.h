@@ -131,6 +131,7 @@ class FixtureTree {
   void add_virtual_net(const std::string& ifname, const std::vector<std::string>& lowers, bool up);
 
   // /proc/self/mountinfo lines, one per mount: device node, major:minor, mountpoint, fstype.
+  // A new tree already has rootfs on "/" (and /proc, /sys), so its host is seen (host_use.h).
   void add_mount(const std::string& source, const std::string& majmin, const std::string& point,
                  const std::string& fstype = "ext4");
   void add_swap(const std::string& source);
