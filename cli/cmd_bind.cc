@@ -18,6 +18,7 @@
 #include "preflight.h"
 #include "state_lock_cli.h"
 #include "vfio_bind.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -165,7 +166,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   if (!o.dry_run && !recover_first(cli, o.state_dir, recovered)) return cli.exit_code;
 
   // Binding needs an active IOMMU and the VFIO modules: say so before touching anything.
-  if (bind && o.driver.rfind("vfio", 0) == 0) {
+  if (bind && is_vfio_driver(o.driver)) {
     if (Status s = preflight_gate(cli.host()); !s.ok()) {
       if (cli.json) std::cout << error_json(s.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
       return report_error(s.error());

@@ -8,9 +8,9 @@
 #include <set>
 
 #include "host_use.h"
-#include "passthrough_summary.h"
 #include "pci_device.h"
 #include "preflight.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -170,8 +170,8 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
       return ok_status();
     }
     ApplyItem item{a, r.driver, current, false, r.line};
-    if (r.driver == kHostDriver)
-      item.change = current && is_vfio_driver(*current);
+    if (r.driver == kHostDriver)  // held from the host (a vfio driver or pci-stub): return it
+      item.change = current && is_stub_driver(*current);
     else
       item.change = current != r.driver;
     wanted[a] = item;
@@ -212,7 +212,7 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
       }
       // Devices already where they should be first, so that a re-run picks the same ones.
       auto in_place = [&](const PciDevice* d) {
-        return r.driver == kHostDriver ? !(d->driver && is_vfio_driver(*d->driver))
+        return r.driver == kHostDriver ? !(d->driver && is_stub_driver(*d->driver))
                                        : d->driver == r.driver;
       };
       std::stable_sort(

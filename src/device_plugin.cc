@@ -1,8 +1,8 @@
 // device_plugin.cc — see device_plugin.h for the kubelet and KubeVirt contracts followed here.
 #include "device_plugin.h"
 
-#include "passthrough_summary.h"
 #include "pci_device.h"
+#include "vfio_rules.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -48,25 +48,19 @@ const Unit* find_unit(const ResourceInventory& r, const std::string& id, size_t*
   return nullptr;
 }
 
-// A function of the unit's IOMMU group that the resource does not give to the VM (a sibling)
-// must still leave the group viable (drivers/vfio/vfio.c vfio_dev_viable: driver-less, on a
-// vfio driver, on pci-stub, or a bridge — a non-normal header — with any driver). Returns why
-// not, or "" when it does.
-std::string sibling_breaks_group(Host& host, const std::string& addr, int group) {
-  std::string dev = std::string(kPciDevicesDir) + "/" + addr;
-  auto driver = host.read_link(dev + "/driver");
-  if (!driver.ok()) return "";  // unbound (or just removed): the group stays viable
-  std::string name = base_name(*driver);
-  if (is_vfio_driver(name)) return "";
-  auto cls = host.read_file(dev + "/class", 64);
-  // "0x060400\n": PCI-to-PCI (0604), CardBus (0607) and semi-transparent (0609) bridges are the
-  // classes with a bridge header.
-  if (cls.ok() && cls->size() >= 6 &&
-      (cls->compare(0, 6, "0x0604") == 0 || cls->compare(0, 6, "0x0607") == 0 ||
-       cls->compare(0, 6, "0x0609") == 0))
-    return "";
-  return addr + " in the same IOMMU group " + std::to_string(group) + " left vfio-pci (now on " +
-         name + "): the group is not viable until it is back on vfio-pci";
+// Why the functions of the unit's IOMMU group that the resource does not give to the VM (its
+// siblings) keep the group from being viable (vfio_rules.h viability_blockers), or "".
+std::string siblings_break_group(Host& host, const Unit& unit, int group) {
+  auto members = read_group_members(host, group);
+  if (!members.ok()) return "";  // the group is gone: the /dev/vfio check below says so
+  std::set<PciAddress> mine(unit.pci.begin(), unit.pci.end());
+  auto blockers = viability_blockers(*members, mine);
+  if (blockers.empty()) return "";
+  const GroupMember& b = blockers.front();
+  std::string g = std::to_string(group);
+  if (b.bridge) return describe_blocker(b) + ": IOMMU group " + g + " is not viable";
+  return b.address.to_string() + " in the same IOMMU group " + g + " left vfio-pci (now on " +
+         b.driver.value_or("no driver") + "): the group is not viable until it is back on vfio-pci";
 }
 
 std::string known_ids(const ResourceInventory& r) {
@@ -263,18 +257,8 @@ UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit) {
         if (name != "vfio-pci") return {false, addr + " left vfio-pci (now on " + name + ")"};
       }
       if (unit.iommu_group) {
-        // The group's other functions (sysfs lists them all, the unit's own included).
-        auto members = host.list_dir(std::string(kIommuGroupsDir) + "/" +
-                                     std::to_string(*unit.iommu_group) + "/devices");
-        if (members.ok()) {
-          for (const std::string& m : *members) {
-            auto a = PciAddress::parse_full(m);
-            if (!a.ok() || std::find(unit.pci.begin(), unit.pci.end(), *a) != unit.pci.end())
-              continue;
-            std::string why = sibling_breaks_group(host, m, *unit.iommu_group);
-            if (!why.empty()) return {false, why};
-          }
-        }
+        std::string why = siblings_break_group(host, unit, *unit.iommu_group);
+        if (!why.empty()) return {false, why};
       }
       if (unit.iommu_group && !host.exists(vfio_group_node(*unit.iommu_group)))
         return {false, vfio_group_node(*unit.iommu_group) + " is missing"};

@@ -115,10 +115,10 @@ struct UnitHealth {
 //   PCI   every member: /sys/bus/pci/devices/<addr> exists, <addr>/driver -> .../vfio-pci;
 //         every other function in /sys/kernel/iommu_groups/<group>/devices (a sibling the
 //         resource does not select, e.g. a GPU's audio function) keeps the group viable: it is
-//         unbound, on a vfio driver or pci-stub, or a bridge (class 0604/0607/0609, a bridge
-//         header) — drivers/vfio/vfio.c vfio_dev_viable()/vfio_dev_driver_allowed(); a sibling
-//         on a host driver makes VFIO_GROUP_SET_CONTAINER fail although /dev/vfio/<group>
-//         stays; /dev/vfio/<group> exists.
+//         unbound or on a driver that leaves the group's DMA to VFIO — a vfio driver, pci-stub,
+//         or pcieport — whether or not it is a bridge (vfio_rules.h, the rule since Linux 5.19);
+//         a sibling on any other driver makes VFIO_GROUP_SET_CONTAINER fail although
+//         /dev/vfio/<group> stays; /dev/vfio/<group> exists.
 //   mdev  /sys/bus/mdev/devices/<uuid> exists; /dev/vfio/<group> exists (when known).
 //   USB   every member: /sys/bus/usb/devices/<port> exists and /dev/bus/usb/BBB/DDD exists.
 UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit);

@@ -210,7 +210,7 @@ TEST_F(UnitHealthTest, PciUnitOnVfioIsHealthyAndEveryWayOffIsNamed) {
             "0000:04:00.0 was removed (no /sys/bus/pci/devices/0000:04:00.0)");
 }
 
-TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthyUnlessItIsABridge) {
+TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthy) {
   // The GPU 0000:66:00.0 is the unit; its audio function 0000:66:00.1 shares group 31.
   auto add = [&](const char* a, uint32_t cls, const char* driver) {
     testing::PciSpec s;
@@ -245,9 +245,9 @@ TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthyUnlessItIsA
   relink("");  // unbound: viable
   EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
   tree_.add_driver("pci-stub");
-  relink("pci-stub");  // the kernel's allow-list
+  relink("pci-stub");  // driver_managed_dma: leaves the group's DMA to VFIO
   EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
-  // A bridge in the group may keep its driver (pcieport).
+  // A bridge in the group may keep pcieport (driver_managed_dma too).
   add("0000:66:00.2", 0x060400, "pcieport");
   EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, gpu).healthy);
   // Both functions in the unit: the member rule speaks first.

@@ -15,9 +15,9 @@
 //        whichever address came last, and the other endpoint never reaches the VM (KubeVirt
 //        issue 11412). hostpass makes the group the unit and puts every matching endpoint in it.
 //        KubeVirt silently skips devices on other drivers; hostpass lists them with the fix.
-//        The group must be viable for VFIO (drivers/vfio/group.c: every endpoint on a vfio
-//        driver, pci-stub, or unbound; bridges are allowed): a group with a sibling on a host
-//        driver is not exposed, with the reason.
+//        The group must be viable for VFIO (vfio_rules.h: every other member unbound or on a
+//        driver that leaves the group's DMA to VFIO — a vfio driver, pci-stub, pcieport): a
+//        group with a sibling on a host driver, bridge or not, is not exposed, with the reason.
 //   mdev mediated_device.go discoverPermittedMediatedDevices: one unit per instance UUID whose
 //        type's name (spaces as '_'; the type id when there is no name file) equals the
 //        selector (spaces as '_'); mdev_name_selector_matches() in mdev.cc implements it.
@@ -52,9 +52,9 @@
 
 #include "host_use.h"
 #include "mdev.h"
-#include "passthrough_summary.h"
 #include "pci_device.h"
 #include "usb_device.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -247,12 +247,14 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       std::set<PciAddress> mine;
       for (const PciDevice* m : members) mine.insert(m->address);
       bool several_endpoints = false;
-      std::vector<const PciDevice*> blocking;  // siblings that make the group not viable
+      std::vector<GroupMember> group_members;
       for (const PciDevice* s : world.by_group[group]) {
-        if (s->is_bridge() || mine.count(s->address)) continue;
-        several_endpoints = true;
-        if (s->driver && !is_vfio_driver(*s->driver)) blocking.push_back(s);
+        group_members.push_back(group_member(*s));
+        if (!s->is_bridge() && !mine.count(s->address)) several_endpoints = true;
       }
+      std::vector<const PciDevice*> blocking;  // siblings that make the group not viable
+      for (const GroupMember& b : viability_blockers(group_members, mine))
+        blocking.push_back(world.by_address.at(b.address));
       several_endpoints |= members.size() > 1;
       std::vector<std::string> problems;  // per matched member
       std::vector<Unusable> found;
@@ -282,15 +284,18 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       }
       for (const PciDevice* s : blocking) {
         std::string reason = "IOMMU group " + std::to_string(group) +
-                             " is not viable: " + s->address.to_string() + " (" + ids(*s) +
-                             ", not selected) is on " + *s->driver;
+                             " is not viable: " + (s->is_bridge() ? "bridge " : "") +
+                             s->address.to_string() + " (" + ids(*s) + ", not selected) is on " +
+                             *s->driver;
         for (const HostUse& u : s->in_use) reason += " and in use by the host (" + u.detail + ")";
-        std::string fix = s->in_use.empty()
-                              ? "hostpass bind --group " + members.front()->address.to_string() +
+        std::string fix = !s->in_use.empty() ? "move the card to a slot with its own IOMMU group"
+                          : s->is_bridge()
+                              ? bridge_blocker_remedy(group_member(*s)) +
+                                    ": a bridge keeps the group viable only unbound or on pcieport"
+                              : "hostpass bind --group " + members.front()->address.to_string() +
                                     " (moves " + s->address.to_string() +
                                     " to vfio-pci too), or move the card to a slot with its own "
-                                    "IOMMU group"
-                              : "move the card to a slot with its own IOMMU group";
+                                    "IOMMU group";
         for (const PciDevice* m : members) found.push_back({m->address.to_string(), reason, fix});
       }
       if (!found.empty()) {

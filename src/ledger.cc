@@ -8,8 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "passthrough_summary.h"
 #include "pci_device.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -342,22 +342,18 @@ Result<std::optional<Intent>> read_intent(Host& host, const std::string& state_d
   }
 }
 
-bool on_vfio(Host& host, const std::string& device) {
-  auto a = PciAddress::parse_full(device);
-  if (!a.ok()) return false;
-  auto d = current_driver(host, *a);
-  return d && is_vfio_driver(*d);
-}
-
-// PCI members to hand back to their host drivers: those that were not on a vfio driver on
-// entry and are on one now.
+// PCI members to hand back to their host drivers: those that were not held from the host on
+// entry (on a stub driver: a vfio driver or pci-stub, vfio_rules.h) and are held now.
 std::vector<PciAddress> to_return(Host& host, const std::vector<Assignment>& members) {
   std::vector<PciAddress> out;
   for (const Assignment& a : members) {
     if (a.kind != UnitKind::Pci) continue;
-    if (a.original_driver && is_vfio_driver(*a.original_driver)) continue;
-    if (!on_vfio(host, a.device)) continue;
-    out.push_back(*PciAddress::parse_full(a.device));
+    if (a.original_driver && is_stub_driver(*a.original_driver)) continue;
+    auto addr = PciAddress::parse_full(a.device);
+    if (!addr.ok()) continue;
+    auto now = current_driver(host, *addr);
+    if (!now || !is_stub_driver(*now)) continue;
+    out.push_back(*addr);
   }
   return out;
 }
@@ -421,6 +417,7 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
       } else if (!host.exists(pci_device_dir(*addr))) {
         why = "the device is gone from " + std::string(kPciDevicesDir);
       } else {
+        // Assigned means a VM can open it: a VFIO driver, not pci-stub (vfio_rules.h).
         auto d = current_driver(host, *addr);
         if (!d || !is_vfio_driver(*d)) why = "the device is on " + d.value_or("no driver") + ", not a vfio driver";
       }
@@ -453,14 +450,6 @@ Status repair_first(Host& host, Ledger& db, const std::string& state_dir,
   if (r.intent_found)
     if (Status s = host.remove_file(ledger_intent_path(state_dir)); !s.ok()) return s;
   return db.begin();
-}
-
-std::optional<std::string> read_override(Host& host, const PciAddress& a) {
-  auto t = host.read_file(pci_device_dir(a) + "/driver_override");
-  if (!t.ok()) return std::nullopt;
-  std::string v(trim(*t));
-  if (v.empty() || v == "(null)") return std::nullopt;
-  return v;
 }
 
 std::vector<std::string> member_ids(const AssignableUnit& u) {
@@ -521,6 +510,12 @@ Result<std::vector<Assignment>> list_assignments(Host& host, const std::string& 
 
 Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const Inventory* inventory) {
   if (Status s = validate_vm_name(req.vm); !s.ok()) return s.error();
+  // A VM opens its devices through /dev/vfio/<group>, which only a VFIO driver creates
+  // (vfio_rules.h): pci-stub holds a device from the host but gives a VM nothing to open.
+  if (!is_vfio_driver(req.bind.driver))
+    return invalid_input("cannot assign a device on " + req.bind.driver +
+                         ": a VM can only be given a device on vfio-pci or a vfio-pci variant "
+                         "driver");
   NameKind name_kind = classify_unit_name(req.device);
   if (name_kind == NameKind::Invalid) return read_unit(host, req.device).error();  // the message
   if (name_kind == NameKind::Resource && !inventory)
@@ -647,7 +642,7 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
     if (unit.kind == UnitKind::Pci) {
       const PciMember& m = unit.pci[i];
       a.original_driver = current_driver(host, m.address);
-      a.original_override = read_override(host, m.address);
+      a.original_override = read_driver_override(host, m.address);
       a.numa_node = m.numa_node;
     }
     rows.push_back(std::move(a));

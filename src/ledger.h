@@ -99,7 +99,8 @@ struct AssignReport {
 // Assigns a unit to a VM. For a resource name, `inventory` (built from the CR) supplies the
 // units; the first free, healthy unit (on numa_node when given) is taken. PCI members not yet
 // on a vfio driver are bound through the bind engine with all its guards. Refused when any
-// member already belongs to another VM.
+// member already belongs to another VM. InvalidInput when request.bind.driver is not a VFIO
+// driver (vfio_rules.h): a device on pci-stub is held from the host but no VM can open it.
 Result<AssignReport> assign_device(Host& host, const AssignRequest& request,
                                    const Inventory* inventory);
 
@@ -116,9 +117,9 @@ struct ReleaseReport {
   std::vector<std::string> notes;
 };
 
-// Returns every member of the named units to the driver it had on entry (devices that were on
-// vfio-pci before the assignment stay there) and deletes their records. NotFound when nothing
-// matches.
+// Returns every member of the named units to the driver it had on entry (devices that were
+// held from the host before the assignment, on a vfio driver or pci-stub, stay off it) and
+// deletes their records. NotFound when nothing matches.
 Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& request);
 
 struct LedgerRepairReport {

@@ -318,6 +318,38 @@ TEST_F(LedgerTest, ARecordWhoseDeviceLeftVfioIsDroppedByRepair) {
   EXPECT_TRUE(m_.rows().empty());
 }
 
+// pci-stub holds a device from the host but creates no /dev/vfio node: no VM can open it.
+TEST_F(LedgerTest, ADeviceOnPciStubIsNotAssignable) {
+  m_.tree.add_driver("pci-stub");
+  AssignRequest r;
+  r.device = "0000:01:00.0";
+  r.vm = "vm1";
+  r.bind.driver = "pci-stub";
+  auto stub = assign_device(*m_.host, r, nullptr);
+  ASSERT_FALSE(stub.ok());
+  EXPECT_EQ(stub.error().kind, ErrorKind::InvalidInput);
+  EXPECT_EQ(stub.error().message,
+            "cannot assign a device on pci-stub: a VM can only be given a device on vfio-pci or "
+            "a vfio-pci variant driver");
+  EXPECT_EQ(m_.driver("0000:01:00.0"), "nvidia");
+  EXPECT_TRUE(m_.rows().empty());
+  EXPECT_FALSE(m_.intent_exists());
+
+  // Assigned on vfio-pci, then moved to pci-stub behind the ledger's back: no longer assigned.
+  ASSERT_TRUE(assign("0000:01:00.0", "vm1").ok());
+  BindOptions o;
+  o.driver = "pci-stub";
+  auto moved = bind_devices(*m_.host, {*PciAddress::parse("0000:01:00.0")}, o);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  ASSERT_EQ(m_.driver("0000:01:00.0"), "pci-stub");
+  auto rep = repair_ledger(*m_.host, kDefaultStateDir);
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  ASSERT_EQ(rep->notes.size(), 1u);
+  EXPECT_EQ(rep->notes[0], "dropped the record of 0000:01:00.0 (vm vm1): the device is on "
+                           "pci-stub, not a vfio driver");
+  EXPECT_TRUE(m_.rows().empty());
+}
+
 std::string file_bytes(const std::string& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream s;

@@ -1,15 +1,12 @@
 // passthrough_summary.cc — see passthrough_summary.h.
 //
-// Group viability, from drivers/vfio/group.c (vfio_group_viable / vfio_dev_driver_allowed): a
-// group is usable by a VFIO user only when every device in it is bound to a VFIO driver, is
-// unbound, or is bound to a driver on the allow-list (pcieport for bridges, pci-stub).
+// Group viability and what counts as a bridge or a VFIO driver are vfio_rules.h's: a group is
+// usable by a VFIO user only when every other member is unbound or on a driver that leaves the
+// group's DMA to VFIO (the vfio drivers, pci-stub, pcieport). The device itself is ready only on
+// a VFIO driver: pci-stub holds it from the host, but QEMU cannot open it there.
 #include "passthrough_summary.h"
 
 namespace hostpass {
-
-bool is_vfio_driver(const std::string& driver) {
-  return driver == "vfio-pci" || driver.rfind("vfio", 0) == 0 || driver == "pci-stub";
-}
 
 PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<PciDevice>& group) {
   PassthroughSummary s;
@@ -29,11 +26,20 @@ PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<P
     s.blocked = true;
     s.steps.push_back("free it from the host first: " + u.detail);
   }
+  std::vector<GroupMember> members;
+  for (const PciDevice& m : group) members.push_back(group_member(m));
   std::vector<std::string> siblings_to_move;
+  for (const GroupMember& b : viability_blockers(members, {d.address})) {
+    if (!b.bridge) {
+      siblings_to_move.push_back(b.address.to_string() + " (" + b.driver.value_or("") + ")");
+      continue;
+    }
+    s.blocked = true;
+    s.steps.push_back("free the group from its bridge's driver: " + describe_blocker(b) + "; " +
+                      bridge_blocker_remedy(b));
+  }
   for (const PciDevice& m : group) {
-    if (m.address == d.address || m.is_bridge()) continue;
-    if (m.driver && !is_vfio_driver(*m.driver))
-      siblings_to_move.push_back(m.address.to_string() + " (" + *m.driver + ")");
+    if (m.address == d.address) continue;
     for (const HostUse& u : m.in_use) {
       s.blocked = true;
       s.steps.push_back("group " + std::to_string(*d.iommu_group) + " sibling " +

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pci_device.h"
+#include "vfio_rules.h"  // the rules applied here (and, for older includers, is_vfio_driver)
 
 namespace hostpass {
 
@@ -23,8 +24,5 @@ struct PassthroughSummary {
 
 // REQUIRES: `group` holds every member of d's IOMMU group (d included), Basic detail or more.
 PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<PciDevice>& group);
-
-// True for drivers whose devices count as "given to VFIO" in a viable group.
-bool is_vfio_driver(const std::string& driver);
 
 }  // namespace hostpass

@@ -13,6 +13,8 @@
 #include <charconv>
 #include <thread>
 
+#include "vfio_rules.h"
+
 namespace hostpass {
 
 const char* host_use_kind_name(HostUse::Kind kind) {
@@ -28,8 +30,7 @@ const char* host_use_kind_name(HostUse::Kind kind) {
 }
 
 bool PciDevice::is_bridge() const {
-  return (header_type & 0x7f) == 1 || (header_type & 0x7f) == 2 ||
-         (class_code && (*class_code >> 16) == 0x06 && ((*class_code >> 8) & 0xff) == 0x04);
+  return is_pci_bridge(header_type, class_code);
 }
 
 std::string PciDevice::class_hex() const {
@@ -103,7 +104,7 @@ void read_identity(Host& host, const std::string& dir, PciDevice& d) {
     d.device = le16(c, 0x02);
     d.revision = static_cast<uint8_t>(c[0x08]);
     d.header_type = static_cast<uint8_t>(c[0x0e]);
-    if ((d.header_type & 0x7f) == 0) {
+    if ((*d.header_type & 0x7f) == 0) {
       d.subsystem_vendor = le16(c, 0x2c);
       d.subsystem_device = le16(c, 0x2e);
     }
@@ -125,10 +126,8 @@ void read_full(Host& host, const std::string& dir, PciDevice& d) {
   read_hex_attr(host, dir, "subsystem_vendor", d.subsystem_vendor, d, 0xffff);
   read_hex_attr(host, dir, "subsystem_device", d.subsystem_device, d, 0xffff);
 
-  if (auto ov = host.read_file(join_path(dir, "driver_override"), 256); ov.ok()) {
-    std::string_view v = trim(*ov);
-    if (!v.empty() && v != "(null)") d.driver_override = std::string(v);
-  }
+  if (auto ov = host.read_file(join_path(dir, "driver_override"), 256); ov.ok())
+    d.driver_override = parse_driver_override(*ov);
   if (auto vga = host.read_file(join_path(dir, "boot_vga"), 16); vga.ok())
     d.boot_vga = trim(*vga) == "1";
   if (auto rm = host.read_file(join_path(dir, "reset_method"), 256); rm.ok()) {

@@ -53,7 +53,8 @@ struct PciDevice {
   std::optional<uint16_t> subsystem_vendor, subsystem_device;  // Full detail only
   std::optional<uint32_t> class_code;                          // 24 bits
   std::optional<uint8_t> revision;
-  uint8_t header_type = 0;  // 0 endpoint, 1 PCI-PCI bridge, 2 CardBus bridge
+  std::optional<uint8_t> header_type;  // config byte 0x0e: 0 endpoint, 1 PCI-PCI bridge, 2 CardBus
+                                       // bridge (bit 7: multi-function); none: unreadable
 
   // Names from the pci.ids database (pci_names.h); empty when unknown.
   std::string vendor_name, device_name, class_name;
@@ -73,7 +74,8 @@ struct PciDevice {
   std::vector<HostUse> in_use;
   std::vector<std::string> warnings;
 
-  // Class 06 (bridge) or a bridge header: never bound to vfio, allowed in viable groups.
+  // The kernel's pci_is_bridge(): a bridge header (vfio_rules.h is_pci_bridge). vfio-pci never
+  // takes one; an ISA or host bridge (class 0601, 0600) has a normal header and is not one.
   bool is_bridge() const;
   // "0302": lspci's [cccc] form (class and subclass).
   std::string class_hex() const;

@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <set>
 
-#include "passthrough_summary.h"
 #include "pci_device.h"
 #include "preflight.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -63,7 +63,7 @@ Result<PersistDevice> describe(Host& host, const PciAddress& a, const std::strin
   p.vendor = *d->vendor;
   p.device = *d->device;
   p.driver = driver;
-  if (d->driver && !is_vfio_driver(*d->driver))
+  if (d->driver && !is_stub_driver(*d->driver))
     p.host_module = module_of_driver(host, *d->driver);
   else
     p.host_module = host_module_for(host, a);
@@ -132,7 +132,7 @@ std::optional<std::string> host_module_for(Host& host, const PciAddress& address
     if (sp == std::string::npos) continue;
     std::string pattern = line.substr(6, sp - 6);
     std::string module(trim(std::string_view(line).substr(sp + 1)));
-    if (module.rfind("vfio", 0) == 0 || module == "pci_stub") continue;
+    if (is_stub_driver(module) || module == "pci_stub") continue;  // module names use '_'
     if (fnmatch(pattern.c_str(), alias->c_str(), 0) == 0) return module;
   }
   return std::nullopt;

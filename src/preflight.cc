@@ -6,8 +6,8 @@
 #include <set>
 
 #include "host_use.h"
-#include "passthrough_summary.h"
 #include "pci_device.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -802,16 +802,25 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     }
   }
 
-  // Viability: drivers/vfio/group.c — every endpoint on a vfio driver or unbound; bridges allowed.
+  // Viability (vfio_rules.h): every other member unbound or on a driver that leaves the group's
+  // DMA to VFIO (vfio drivers, pci-stub, pcieport), bridges included.
   if (group.empty()) {
     add(make("device.group-viable", CheckStatus::Skip, "no IOMMU group to assess", ""));
   } else {
-    std::vector<std::string> blocking, host_needed;
+    std::vector<std::string> blocking, bridge_blocking, host_needed;
+    std::vector<GroupMember> members;
     for (const PciDevice& m : group) {
-      if (m.address == address || m.is_bridge()) continue;
-      if (m.driver && !is_vfio_driver(*m.driver)) blocking.push_back(member_text(m));
+      members.push_back(group_member(m));
+      if (m.address == address) continue;
       for (const HostUse& u : m.in_use)
         host_needed.push_back(m.address.to_string() + ": " + u.detail);
+    }
+    for (const GroupMember& b : viability_blockers(members, {address})) {
+      const PciDevice& m = *std::find_if(
+          group.begin(), group.end(), [&](const PciDevice& x) { return x.address == b.address; });
+      blocking.push_back(member_text(m));
+      if (b.bridge)
+        bridge_blocking.push_back(describe_blocker(b) + "; " + bridge_blocker_remedy(b));
     }
     std::string gname = "group " + std::to_string(*d.iommu_group);
     if (!host_needed.empty()) {
@@ -820,6 +829,10 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
                "the group can only be assigned whole: move the host's use off " +
                    join(host_needed, "; ") +
                    " or pick a device in another slot (ACS isolates slots)"));
+    } else if (!bridge_blocking.empty()) {
+      add(make("device.group-viable", CheckStatus::Fail,
+               gname + " holds a bridge on a driver that claims its DMA", join(blocking),
+               join(bridge_blocking, "; ")));
     } else if (!blocking.empty()) {
       add(make("device.group-viable", CheckStatus::Fail,
                gname + " also holds endpoints on host drivers", join(blocking),
@@ -827,7 +840,7 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
                    ") or move the device to a slot with its own group"));
     } else {
       add(make("device.group-viable", CheckStatus::Pass,
-               gname + ": every other endpoint is on a VFIO driver or unbound",
+               gname + ": every other member is unbound or leaves its DMA to VFIO",
                std::to_string(group.size()) + " members"));
     }
   }

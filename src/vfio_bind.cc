@@ -19,9 +19,10 @@
 // what both leave out: the IOMMU group rule, host-use refusals, verification of the exact driver
 // and of /dev/vfio/<group>, rollback, and a journal that `recover` replays after a crash.
 //
-// Group rule (drivers/vfio/group.c, vfio_group_viable): a VM gets a whole IOMMU group, so every
-// endpoint in it must be on a vfio driver (or pci-stub) or unbound. Bridges are never bound and
-// do not count (vfio-pci's probe refuses non-normal headers anyway).
+// Group rule (vfio_rules.h, viability): a VM gets a whole IOMMU group, so every other member must
+// be unbound or on a driver that leaves the group's DMA to VFIO (driver_managed_dma: the vfio
+// drivers, pci-stub, pcieport). Bridges (a bridge header) are never bound — vfio-pci's probe
+// refuses them — so --group leaves them alone, and one on any other driver (shpchp) blocks.
 //
 // Journal (state_dir/journal.json, written with replace_file, so atomically): written before the
 // first write, naming the operation and each device's entry driver and driver_override; removed
@@ -48,9 +49,9 @@
 #include <set>
 
 #include "host_use.h"
-#include "passthrough_summary.h"
 #include "pci_device.h"
 #include "vfio_group_users.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -60,7 +61,7 @@ constexpr const char* kDriversProbe = "/sys/bus/pci/drivers_probe";
 
 struct DeviceState {
   std::optional<std::string> driver;
-  std::optional<std::string> override_;  // none: "(null)"
+  std::optional<std::string> override_;  // none: "(null)" (vfio_rules.h parse_driver_override)
   bool operator==(const DeviceState&) const = default;
 };
 
@@ -76,14 +77,14 @@ std::string driver_file(const std::string& driver, const char* file) {
 DeviceState read_state(Host& host, const PciAddress& a) {
   DeviceState s;
   s.driver = current_driver(host, a);
-  if (auto v = host.read_file(override_path(a), 4096); v.ok()) {
-    std::string o(trim(*v));
-    if (!o.empty() && o != "(null)") s.override_ = o;
-  }
+  s.override_ = read_driver_override(host, a);
   return s;
 }
 
-bool vfio_group_node_needed(const std::string& driver) { return driver.rfind("vfio", 0) == 0; }
+// A VFIO driver registers the group's /dev/vfio/<group> node; pci-stub and host drivers do not.
+bool vfio_group_node_needed(const std::string& driver) {
+  return is_vfio_driver(driver);
+}
 
 // Makes (or with dry_run, only records) every mutation, in order.
 class Writer {
@@ -443,38 +444,54 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
     targets[a] = Target{std::move(*d), true};
   }
 
-  // 2. The group rule: siblings come along (--group) or must already be on vfio or unbound.
+  // 2. The group rule (vfio_rules.h): endpoints come along (--group) or must already keep the
+  //    group viable; bridges stay where they are and must keep it viable there.
   std::set<int> groups;
   for (const auto& [a, t] : targets) groups.insert(*t.device.iommu_group);
   for (int g : groups) {
     auto group = read_iommu_group(host, g);
     if (!group.ok()) return group.error();
-    std::vector<std::string> blockers;
+    std::vector<GroupMember> members;
+    std::set<PciAddress> moving;
     for (const PciAddress& m : group->members) {
-      if (targets.count(m)) continue;
-      auto sib = read_pci_device(host, m, options.whole_group ? Detail::Full : Detail::Basic);
-      if (!sib.ok()) return sib.error();
-      if (sib->is_bridge()) {
-        report.notes.push_back("left bridge " + m.to_string() + " of IOMMU group " +
-                               std::to_string(g) + " alone");
+      if (auto it = targets.find(m); it != targets.end()) {
+        members.push_back(group_member(it->second.device));
+        moving.insert(m);
         continue;
       }
-      if (options.whole_group) {
+      auto sib = read_pci_device(host, m, options.whole_group ? Detail::Full : Detail::Basic);
+      if (!sib.ok()) return sib.error();
+      members.push_back(group_member(*sib));
+      if (sib->is_bridge()) {
+        if (keeps_group_viable(sib->driver))
+          report.notes.push_back("left bridge " + m.to_string() + " of IOMMU group " +
+                                 std::to_string(g) + " alone");
+      } else if (options.whole_group) {
+        moving.insert(m);
         targets[m] = Target{std::move(*sib), false};
-      } else if (sib->driver && !is_vfio_driver(*sib->driver)) {
-        blockers.push_back(m.to_string() + " is on " + *sib->driver);
       }
     }
-    if (!blockers.empty()) {
-      std::vector<std::string> mine;
-      for (const auto& [a, t] : targets)
-        if (t.device.iommu_group == g) mine.push_back(a.to_string());
-      refusals.push_back("refusing " + join(mine, ", ") + ": IOMMU group " + std::to_string(g) +
-                         " is not viable: " + join(blockers, ", ") +
-                         " (a VM gets the whole group, so every endpoint must be on vfio-pci or "
-                         "unbound); name them too" +
-                         (options.group_remedy.empty() ? "" : ", " + options.group_remedy));
+    std::vector<std::string> endpoints, bridges;
+    for (const GroupMember& b : viability_blockers(members, moving)) {
+      if (b.bridge)
+        bridges.push_back(describe_blocker(b) + "; " + bridge_blocker_remedy(b) +
+                          ": hostpass never moves a bridge");
+      else
+        endpoints.push_back(describe_blocker(b));
     }
+    if (endpoints.empty() && bridges.empty()) continue;
+    std::vector<std::string> mine;
+    for (const auto& [a, t] : targets)
+      if (t.device.iommu_group == g) mine.push_back(a.to_string());
+    std::string why;
+    if (!endpoints.empty())
+      why = join(endpoints, ", ") +
+            " (a VM gets the whole group, so every endpoint must be on vfio-pci or unbound); "
+            "name them too" +
+            (options.group_remedy.empty() ? "" : ", " + options.group_remedy);
+    if (!bridges.empty()) why += (why.empty() ? "" : "; ") + join(bridges, "; ");
+    refusals.push_back("refusing " + join(mine, ", ") + ": IOMMU group " + std::to_string(g) +
+                       " is not viable: " + why);
   }
 
   // 3. What the host needs: the device and every sibling that would move with it.
@@ -597,7 +614,7 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     c.driver_before = d->driver;
     c.override_before = d->driver_override;
     c.iommu_group = d->iommu_group;
-    bool on_stub = d->driver && is_vfio_driver(*d->driver);
+    bool on_stub = d->driver && is_stub_driver(*d->driver);
     // On a host driver with no override: nothing to do. Unbound (say, left so by a failed
     // driverctl set-override): clear any override and reprobe, so the host driver gets it back.
     if (d->driver && !on_stub && !d->driver_override) {
@@ -608,6 +625,8 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
       c.changed = true;
       changes.push_back(
           JournalDevice{a, DeviceState{d->driver, d->driver_override}, d->iommu_group});
+      // (group_holders says why.) And while a VM owns the group's DMA, the host driver's probe
+      // fails anyway: pci_dma_configure → iommu_device_use_default_domain returns -EBUSY.
       if (on_stub && d->iommu_group) {
         auto holders = group_holders(host, *d->iommu_group);
         if (!holders.empty())
@@ -635,7 +654,7 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     // virPCIDeviceUnbindFromStub: clear the override with "\n", unbind, drivers_probe.
     if (Status s = w.write(override_path(c.address), "\n"); !s.ok())
       return fail(s.error().wrap("clearing driver_override of " + addr));
-    bool on_stub = c.entry.driver && is_vfio_driver(*c.entry.driver);
+    bool on_stub = c.entry.driver && is_stub_driver(*c.entry.driver);
     if (c.entry.driver && !on_stub) continue;  // on a host driver: clearing the override was all
     if (on_stub) {
       if (Status s = w.write(driver_file(*c.entry.driver, "unbind"), addr); !s.ok())
@@ -645,7 +664,7 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
       return fail(s.error().wrap("probing " + addr + " for its host driver"));
     if (w.dry_run()) continue;
     auto now = current_driver(host, c.address);
-    if (now && is_vfio_driver(*now))
+    if (now && is_stub_driver(*now))
       return fail(io_error("returning " + addr + " to the host failed: after drivers_probe it "
                            "is still on " + *now));
   }

@@ -13,6 +13,7 @@
 
 #include "mdev.h"
 #include "pci_device.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -134,15 +135,12 @@ bool Walk::group() {
 std::vector<std::string> Walk::blocking_members() {
   std::vector<std::string> out;
   if (r_.mdev) return out;  // an emulated group holds the instance alone
-  auto g = read_iommu_group(host_, *r_.iommu_group);
-  if (!g.ok()) return out;
-  for (const PciAddress& m : g->members) {
-    auto driver = current_driver(host_, m);
-    if (!driver) continue;
-    // vfio_dev_driver_allowed() and the pci-stub/pcieport exceptions of drivers/vfio/group.c.
-    if (driver->rfind("vfio", 0) == 0 || *driver == "pci-stub" || *driver == "pcieport") continue;
-    out.push_back(m.to_string() + " (on " + *driver + ")");
-  }
+  // The kernel's answer came from DMA ownership (vfio_rules.h, viability): name the members
+  // whose drivers claim it.
+  auto members = read_group_members(host_, *r_.iommu_group);
+  if (!members.ok()) return out;
+  for (const GroupMember& m : viability_blockers(*members, {}))
+    out.push_back(m.address.to_string() + " (on " + m.driver.value_or("no driver") + ")");
   return out;
 }
 
@@ -162,8 +160,8 @@ bool Walk::viable() {
     return fail("viable", "IOMMU group " + g + " is not viable: " +
                               (list.empty() ? std::string("a member is bound to a host driver")
                                             : list + " still on a host driver") +
-                              "; every device of the group must be on vfio-pci or on no driver "
-                              "(hostpass bind --group " +
+                              "; every device of the group must be on vfio-pci, pci-stub, "
+                              "pcieport or no driver (hostpass bind --group " +
                               addr() + ")");
   }
   return pass("viable", "IOMMU group " + g +

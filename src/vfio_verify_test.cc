@@ -230,8 +230,8 @@ TEST_F(VfioVerify, ANonViableGroupFailsAtViabilityNamingTheSiblingAndItsDriver) 
   EXPECT_EQ(r.failure()->name, "viable");
   EXPECT_EQ(r.failure()->detail,
             "IOMMU group 9 is not viable: 0000:05:00.1 (on e1000e) still on a host driver; every "
-            "device of the group must be on vfio-pci or on no driver (hostpass bind --group "
-            "0000:05:00.0)");
+            "device of the group must be on vfio-pci, pci-stub, pcieport or no driver (hostpass "
+            "bind --group 0000:05:00.0)");
   EXPECT_FALSE(r.device);
 }
 

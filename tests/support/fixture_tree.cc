@@ -91,7 +91,8 @@ std::string FixtureTree::config_space(const PciSpec& s) {
     c[off] = static_cast<char>(v & 0xff);
     c[off + 1] = static_cast<char>(v >> 8);
   };
-  bool bridge = (s.class_code >> 8) == 0x0604;
+  uint8_t header = s.header_type.value_or((s.class_code >> 8) == 0x0604 ? 1 : 0);
+  bool bridge = header != 0;
   put16(0x00, s.vendor);
   put16(0x02, s.device);
   put16(0x04, 0x0406);  // command: memory space, bus master, interrupt disable
@@ -100,7 +101,7 @@ std::string FixtureTree::config_space(const PciSpec& s) {
   c[0x09] = static_cast<char>(s.class_code & 0xff);
   c[0x0a] = static_cast<char>((s.class_code >> 8) & 0xff);
   c[0x0b] = static_cast<char>((s.class_code >> 16) & 0xff);
-  c[0x0e] = static_cast<char>((bridge ? 1 : 0) | (s.multifunction ? 0x80 : 0));
+  c[0x0e] = static_cast<char>(header | (s.multifunction ? 0x80 : 0));
   if (!bridge) {
     put16(0x2c, s.subsystem_vendor ? s.subsystem_vendor : s.vendor);
     put16(0x2e, s.subsystem_device ? s.subsystem_device : s.device);
@@ -130,7 +131,7 @@ void FixtureTree::add_pci(const PciSpec& s) {
   std::string dev = parent + "/" + s.address;
   device_paths_[s.address] = dev;
   mkdir(dev);
-  bool bridge = (s.class_code >> 8) == 0x0604;
+  bool bridge = s.header_type.value_or((s.class_code >> 8) == 0x0604 ? 1 : 0) != 0;
   uint16_t sv = s.subsystem_vendor ? s.subsystem_vendor : s.vendor;
   uint16_t sd = s.subsystem_device ? s.subsystem_device : s.device;
   write(dev + "/vendor", hex(s.vendor, 4) + "\n");

@@ -45,6 +45,8 @@ struct PciSpec {
   int sriov_numvfs = 0;
   std::string physfn;               // set on virtual functions: the PF's address
   bool multifunction = false;       // header type bit 7
+  std::optional<uint8_t> header_type;   // config byte 0x0e without bit 7; none: 1 for class 0604
+                                        // (a PCI-PCI bridge), 0 for anything else
   std::vector<std::string> mdev_types;  // mdev_supported_types/<type> directories
 };
 
@@ -79,7 +81,8 @@ class FixtureTree {
   // root + path ("/sys/bus/pci") → "<root>/sys/bus/pci"
   std::string path(const std::string& p) const;
 
-  // A PCI function. Bridges (class 0604) get header type 1. Parents must be added first.
+  // A PCI function. Bridges (class 0604) get header type 1 unless spec.header_type says
+  // otherwise. Parents must be added first.
   void add_pci(const PciSpec& spec);
   // Mediated device types of a parent (creates mdev_supported_types/<id>/...).
   void add_mdev_type(const std::string& parent, const MdevTypeSpec& type);
