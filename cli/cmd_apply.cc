@@ -1,8 +1,10 @@
 // cmd_apply.cc — `hostpass apply -f hostpass.yaml [--dry-run] [--force]` (apply_config.h) and
 // `hostpass persist --format F [--write] [-f hostpass.yaml]` (persist.h).
 //
-// apply prints the plan (one line per device: current → wanted), then converges through the bind
-// engine; with --dry-run it prints the exact writes the engine would make, and makes none.
+// apply is one call to the safety spine (spine_apply, src/safety_spine.h), which plans once under
+// the state lock and hands the plan here to be printed (one line per device: current → wanted)
+// before it judges, gates and converges exactly that plan; with --dry-run it prints the exact
+// writes the engine would make, and makes none.
 // persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
 // installs them under the root. Bad files and flags exit 2 before any write.
 #include <CLI/CLI.hpp>
@@ -11,6 +13,8 @@
 #include "apply_config.h"
 #include "cli.h"
 #include "persist.h"
+#include "safety_spine.h"
+#include "spine_cli.h"
 #include "state_lock_cli.h"
 
 namespace hostpass {
@@ -19,7 +23,8 @@ namespace {
 
 struct ApplyFlags {
   std::string file, state_dir = kDefaultStateDir;
-  bool dry_run = false, force = false;
+  bool dry_run = false;
+  std::vector<std::string> force;
   double lock_timeout = kDefaultLockTimeout.count();
 };
 
@@ -32,38 +37,33 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
     if (e.kind == ErrorKind::NotFound) e.kind = ErrorKind::InvalidInput;
     return report_error(e);
   }
-  ApplyOptions o;
-  o.dry_run = f.dry_run;
-  o.force = f.force;
-  o.state_dir = f.state_dir;
-  // One mutating hostpass at a time (state_lock.h): taken before the plan reads the drivers, so
-  // the plan is not made from a state another bind is changing. A dry run does not wait.
-  std::unique_ptr<FileLock> lock;
-  if (!f.dry_run) {
-    auto l = take_state_lock(cli, f.state_dir, f.lock_timeout, command_text("apply -f", {f.file}));
-    if (!l.ok()) return report_error(l.error());
-    lock = std::move(*l);
-  }
-  // The plan first, on its own: it is what the user reads before anything changes.
-  auto plan = plan_apply(host, *config);
-  if (!plan.ok()) return report_error(plan.error());
-  std::cout << "plan (" << f.file << "):\n";
-  for (const ApplyItem& i : plan->items) {
-    std::string now = i.current.value_or("no driver");
-    std::cout << "  " << i.address.to_string() << "  "
-              << (i.change                  ? now + " -> " + i.driver
-                  : i.driver == kHostDriver ? now + " (no change)"
-                                            : i.driver + " (no change)")
-              << "\n";
-  }
-  if (plan->items.empty()) std::cout << "  (no device)\n";
-  for (const std::string& n : plan->notes) std::cerr << "hostpass: note: " << n << "\n";
-  if (!plan->changes()) {
-    std::cout << "nothing to do: every device is on its wanted driver\n";
-    return kExitOk;
-  }
-  auto r = apply_config(host, *config, o);
+  auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
+                         command_text("apply -f", {f.file}));
+  if (!o.ok()) return report_error(o.error());
+  // The plan is printed as the spine made it, before anything changes; it is what runs.
+  bool printed_nothing_to_do = false;
+  auto print_plan = [&](const ApplyPlan& plan) {
+    std::cout << "plan (" << f.file << "):\n";
+    for (const ApplyItem& i : plan.items) {
+      std::string now = i.current.value_or("no driver");
+      std::cout << "  " << i.address.to_string() << "  "
+                << (i.change                  ? now + " -> " + i.driver
+                    : i.driver == kHostDriver ? now + " (no change)"
+                                              : i.driver + " (no change)")
+                << "\n";
+    }
+    if (plan.items.empty()) std::cout << "  (no device)\n";
+    for (const std::string& n : plan.notes) std::cerr << "hostpass: note: " << n << "\n";
+    if (!plan.changes()) {
+      std::cout << "nothing to do: every device is on its wanted driver\n";
+      printed_nothing_to_do = true;
+    }
+  };
+  SpineOpening opening;
+  auto r = spine_apply(host, *o, *config, print_plan, opening);
+  print_opening(opening);
   if (!r.ok()) return report_error(r.error());
+  if (printed_nothing_to_do) return kExitOk;
   for (const BindReport& step : r->steps) {
     if (f.dry_run)
       for (const PlannedWrite& w : step.writes)
@@ -81,6 +81,8 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
 struct PersistFlags {
   std::string format, file, role = "worker", hostpass_bin = "/usr/local/bin/hostpass";
   bool write = false, world_writable = false;
+  std::string state_dir = kDefaultStateDir;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 int run_persist(Cli& cli, const PersistFlags& f) {
@@ -98,6 +100,17 @@ int run_persist(Cli& cli, const PersistFlags& f) {
       f.hostpass_bin.find_first_of(" \t\n\"'") != std::string::npos)
     return report_error(invalid_input("--hostpass-bin must be an absolute path without blanks"));
   Host& host = cli.host();
+  // --write is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
+  std::unique_ptr<Spine> spine;
+  if (f.write) {
+    auto so = spine_options(f.state_dir, false, {}, f.lock_timeout, "persist --write");
+    if (!so.ok()) return report_error(so.error());
+    SpineOpening opening;
+    auto sp = Spine::open(host, *so, opening);
+    print_opening(opening);
+    if (!sp.ok()) return report_error(sp.error());
+    spine = std::move(*sp);
+  }
   PersistOptions o;
   o.format = *format;
   o.role = f.role;
@@ -145,7 +158,7 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
       "apply", "converge devices to the drivers declared in a hostpass.yaml (see docs/apply.md)");
   apply->add_option("-f,--file", af->file, "the hostpass.yaml to apply")->required();
   apply->add_flag("--dry-run", af->dry_run, "print the plan and the exact writes; change nothing");
-  apply->add_flag("--force", af->force, "override host-use refusals (never the root filesystem)");
+  add_force_flag(apply, af->force);
   apply->add_option("--state-dir", af->state_dir, "journal directory (/var/lib/hostpass)");
   add_lock_timeout_option(apply, af->lock_timeout);
   apply->callback([&cli, af] { cli.exit_code = run_apply(cli, *af); });
@@ -167,6 +180,8 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
                     "udev: MODE=0666 instead of 0660 (any local user; not recommended)");
   persist->add_option("--hostpass-bin", pf->hostpass_bin,
                       "systemd: the hostpass path in ExecStart (/usr/local/bin/hostpass)");
+  persist->add_option("--state-dir", pf->state_dir, "journal directory, for --write's lock");
+  add_lock_timeout_option(persist, pf->lock_timeout);
   persist->callback([&cli, pf] { cli.exit_code = run_persist(cli, *pf); });
 }
 

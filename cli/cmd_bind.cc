@@ -1,8 +1,8 @@
 // cmd_bind.cc — `hostpass bind`, `hostpass unbind`, `hostpass recover`: the edges of the bind
-// engine (src/vfio_bind.h). Flags are parsed and addresses validated here, before any filesystem
-// access; everything else is one library call. Every mutating run first takes the state
-// directory's lock (state_lock.h: one mutating hostpass at a time), then repairs an interrupted
-// operation (recover), so a crash never leaves a device stranded until someone notices.
+// engine (src/vfio_bind.h), through the safety spine (src/safety_spine.h). Flags are parsed and
+// addresses validated here, before any filesystem access; everything else is one spine call,
+// which takes the state lock, recovers an interrupted operation, judges the guards and gates on
+// readiness before the engine writes anything.
 //
 // Output: one line per device ("ADDR  before -> after"), notes, and with --dry-run the numbered
 // list of the exact writes. --json prints one object (documented in docs/bind.md). Exit codes
@@ -14,8 +14,8 @@
 
 #include "cli.h"
 #include "device_json.h"
-#include "ledger.h"
-#include "preflight.h"
+#include "safety_spine.h"
+#include "spine_cli.h"
 #include "state_lock_cli.h"
 #include "vfio_bind.h"
 #include "vfio_rules.h"
@@ -29,7 +29,7 @@ struct BindFlags {
   std::string driver = "vfio-pci";
   bool whole_group = false;
   bool dry_run = false;
-  bool force = false;
+  std::vector<std::string> force;
   std::string state_dir = kDefaultStateDir;
   double lock_timeout = kDefaultLockTimeout.count();
 };
@@ -50,7 +50,8 @@ nlohmann::json change_json(const DeviceChange& c) {
 
 nlohmann::json writes_json(const std::vector<PlannedWrite>& writes) {
   nlohmann::json a = nlohmann::json::array();
-  for (const PlannedWrite& w : writes) a.push_back({{"op", w.op}, {"path", w.path}, {"data", w.data}});
+  for (const PlannedWrite& w : writes)
+    a.push_back({{"op", w.op}, {"path", w.path}, {"data", w.data}});
   return a;
 }
 
@@ -82,7 +83,9 @@ void print_writes(const std::vector<PlannedWrite>& writes) {
   }
 }
 
-std::string or_none(const std::optional<std::string>& s) { return s ? *s : "(no driver)"; }
+std::string or_none(const std::optional<std::string>& s) {
+  return s ? *s : "(no driver)";
+}
 
 void print_devices(const BindReport& r, bool dry_run) {
   for (const DeviceChange& c : r.devices) {
@@ -98,35 +101,18 @@ void print_devices(const BindReport& r, bool dry_run) {
   for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
 }
 
-// Runs recover before a mutating command. Returns false (with cli.exit_code set) when it failed.
-bool recover_first(Cli& cli, const std::string& state_dir, nlohmann::json& recovered) {
-  auto r = recover(cli.host(), state_dir);
-  if (!r.ok()) {
-    Error e = r.error().kind == ErrorKind::InvalidInput
-                  ? r.error()
-                  : r.error().wrap("an interrupted operation could not be recovered, so nothing "
-                                   "new was started");
-    if (cli.json) std::cout << error_json(e).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    cli.exit_code = report_error(e);
-    return false;
+nlohmann::json opening_json(const SpineOpening& o) {
+  if (!o.recovered) return nullptr;
+  return {{"operation", o.recovered->operation}, {"notes", o.recovered->notes}};
+}
+
+int fail(Cli& cli, const Error& e, const nlohmann::json& recovered = nullptr) {
+  if (cli.json) {
+    nlohmann::json j = error_json(e);
+    j["recovered"] = recovered;
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
   }
-  if (r->journal_found) {
-    recovered = {{"operation", r->operation}, {"notes", r->notes}};
-    std::cerr << "hostpass: recovered an interrupted " << r->operation << " first:\n";
-    for (const std::string& n : r->notes) std::cerr << "hostpass:   " << n << "\n";
-  }
-  // An assign/release the ledger had started (ledger.h) is finished the same way.
-  auto l = repair_ledger(cli.host(), state_dir);
-  if (!l.ok()) {
-    if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    cli.exit_code = report_error(l.error());
-    return false;
-  }
-  if (l->intent_found) {
-    std::cerr << "hostpass: finished an interrupted " << l->operation << " first:\n";
-    for (const std::string& n : l->notes) std::cerr << "hostpass:   " << n << "\n";
-  }
-  return true;
+  return report_error(e);
 }
 
 int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
@@ -139,53 +125,21 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     }
     addresses.push_back(*a);
   }
-  BindOptions o;
-  o.driver = f.driver;
-  o.whole_group = f.whole_group;
-  o.force = f.force;
-  o.dry_run = f.dry_run;
-  o.state_dir = f.state_dir;
-  // Flag errors first, before recover touches anything.
-  if (Status s = validate_driver_name(o.driver); !s.ok()) {
-    if (cli.json) std::cout << error_json(s.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    return report_error(s.error());
-  }
-  // One mutating hostpass at a time (state_lock.h), before recover reads the journal. A dry run
-  // only reads and does not wait.
-  std::unique_ptr<FileLock> lock;
-  if (!o.dry_run) {
-    auto l = take_state_lock(cli, o.state_dir, f.lock_timeout,
-                             command_text(bind ? "bind" : "unbind", f.addresses));
-    if (!l.ok()) {
-      if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-      return report_error(l.error());
-    }
-    lock = std::move(*l);
-  }
-  nlohmann::json recovered = nullptr;
-  if (!o.dry_run && !recover_first(cli, o.state_dir, recovered)) return cli.exit_code;
-
-  // Binding needs an active IOMMU and the VFIO modules: say so before touching anything.
-  if (bind && is_vfio_driver(o.driver)) {
-    if (Status s = preflight_gate(cli.host()); !s.ok()) {
-      if (cli.json) std::cout << error_json(s.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-      return report_error(s.error());
-    }
-  }
-  auto r = bind ? bind_devices(cli.host(), addresses, o) : unbind_devices(cli.host(), addresses, o);
-  if (!r.ok()) {
-    if (cli.json) {
-      nlohmann::json j = error_json(r.error());
-      j["recovered"] = recovered;
-      std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
-    }
-    return report_error(r.error());
-  }
+  auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
+                         command_text(bind ? "bind" : "unbind", f.addresses));
+  if (!o.ok()) return fail(cli, o.error());
+  SpineOpening opening;
+  auto r = bind ? spine_bind(cli.host(), *o, SpineBindRequest{addresses, f.driver, f.whole_group},
+                             opening)
+                : spine_unbind(cli.host(), *o, addresses, opening);
+  print_opening(opening);
+  nlohmann::json recovered = opening_json(opening);
+  if (!r.ok()) return fail(cli, r.error(), recovered);
   if (cli.json) {
     nlohmann::json j;
     j["operation"] = bind ? "bind" : "unbind";
-    j["dry_run"] = o.dry_run;
-    if (bind) j["driver"] = o.driver;
+    j["dry_run"] = f.dry_run;
+    if (bind) j["driver"] = f.driver;
     j["devices"] = nlohmann::json::array();
     for (const DeviceChange& c : r->devices) j["devices"].push_back(change_json(c));
     j["writes"] = writes_json(r->writes);
@@ -194,8 +148,8 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
-  print_devices(*r, o.dry_run);
-  if (o.dry_run) {
+  print_devices(*r, f.dry_run);
+  if (f.dry_run) {
     if (r->writes.empty()) {
       std::printf("dry run: nothing to write\n");
     } else {
@@ -207,27 +161,10 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
 }
 
 int run_recover(Cli& cli, const std::string& state_dir, double lock_timeout) {
-  auto lock = take_state_lock(cli, state_dir, lock_timeout, "recover");
-  if (!lock.ok()) {
-    if (cli.json) std::cout << error_json(lock.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    return report_error(lock.error());
-  }
-  auto r = recover(cli.host(), state_dir);
-  if (!r.ok()) {
-    if (cli.json) std::cout << error_json(r.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    return report_error(r.error());
-  }
-  // Then the ledger's interrupted assign/release, if any (it finds no journal left to replay).
-  auto l = repair_ledger(cli.host(), state_dir);
-  if (!l.ok()) {
-    if (cli.json) std::cout << error_json(l.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-    return report_error(l.error());
-  }
-  for (const std::string& n : l->notes) r->notes.push_back(n);
-  if (l->intent_found) {
-    r->journal_found = true;
-    if (r->operation.empty()) r->operation = l->operation;
-  }
+  auto o = spine_options(state_dir, false, {}, lock_timeout, "recover");
+  if (!o.ok()) return fail(cli, o.error());
+  auto r = spine_recover(cli.host(), *o);
+  if (!r.ok()) return fail(cli, r.error());
   if (cli.json) {
     nlohmann::json j;
     j["journal_found"] = r->journal_found;
@@ -255,24 +192,23 @@ void add_bind_commands(CLI::App& app, Cli& cli) {
   auto bf = std::make_shared<BindFlags>();
   CLI::App* bind = app.add_subcommand(
       "bind", "give PCI devices to vfio-pci (per IOMMU group, verified, rolled back on failure)");
-  bind->add_option("address", bf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")
-      ->required();
+  bind->add_option("address", bf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")->required();
   bind->add_option("--driver", bf->driver, "the driver to bind to (default vfio-pci)");
   bind->add_flag("--group", bf->whole_group, "bind every endpoint of each device's IOMMU group");
   bind->add_flag("--dry-run", bf->dry_run, "print the exact ordered writes; change nothing");
-  bind->add_flag("--force", bf->force,
-                 "take devices the host uses (never the root filesystem's controller)");
+  add_force_flag(bind, bf->force);
   bind->add_option("--state-dir", bf->state_dir, "where the journal lives (under --root)")
       ->type_name("DIR");
   add_lock_timeout_option(bind, bf->lock_timeout);
   bind->callback([&cli, bf] { cli.exit_code = run_bind_like(cli, *bf, true); });
 
   auto uf = std::make_shared<BindFlags>();
-  CLI::App* unbind = app.add_subcommand(
-      "unbind", "return PCI devices from vfio-pci to their host drivers");
+  CLI::App* unbind =
+      app.add_subcommand("unbind", "return PCI devices from vfio-pci to their host drivers");
   unbind->add_option("address", uf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")
       ->required();
   unbind->add_flag("--dry-run", uf->dry_run, "print the exact ordered writes; change nothing");
+  add_force_flag(unbind, uf->force);
   unbind->add_option("--state-dir", uf->state_dir, "where the journal lives (under --root)")
       ->type_name("DIR");
   add_lock_timeout_option(unbind, uf->lock_timeout);

@@ -14,6 +14,9 @@
 #include "cli.h"
 #include "kernel_args.h"
 #include "openshift_config.h"
+#include "safety_spine.h"
+#include "spine_cli.h"
+#include "state_lock_cli.h"
 
 namespace hostpass {
 
@@ -22,6 +25,8 @@ namespace {
 struct KernelArgsFlags {
   std::string vfio_ids, format = "cmdline", role = "worker", cpu;
   bool apply = false, no_pt = false;
+  std::string state_dir = kDefaultStateDir;
+  double lock_timeout = kDefaultLockTimeout.count();
 };
 
 std::string join(const std::vector<std::string>& v, const char* sep = " ") {
@@ -80,6 +85,17 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
                 << join(spec->forbidden, ", ") << "\n";
     return kExitOk;
   }
+  // --apply is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
+  std::unique_ptr<Spine> spine;
+  if (f.apply) {
+    auto so = spine_options(f.state_dir, false, {}, f.lock_timeout, "kernel-args --apply");
+    if (!so.ok()) return report_error(so.error());
+    SpineOpening opening;
+    auto sp = Spine::open(host, *so, opening);
+    print_opening(opening);
+    if (!sp.ok()) return report_error(sp.error());
+    spine = std::move(*sp);
+  }
   auto r = apply_grub(host, *spec, f.apply);
   if (!r.ok()) return report_error(r.error());
   for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
@@ -113,6 +129,8 @@ void add_kernel_args_command(CLI::App& app, Cli& cli) {
   k->add_option("--role", f->role, "machine config pool role for machineconfig/butane (worker)");
   k->add_option("--cpu", f->cpu, "intel or amd (default: the host's IOMMU, else its CPU vendor)");
   k->add_flag("--no-iommu-pt", f->no_pt, "do not add iommu=pt");
+  k->add_option("--state-dir", f->state_dir, "journal directory, for --apply's lock");
+  add_lock_timeout_option(k, f->lock_timeout);
   k->callback([&cli, f] { cli.exit_code = run_kernel_args(cli, *f); });
 }
 

@@ -1,6 +1,7 @@
 // cmd_ledger.cc — `hostpass assign`, `hostpass release`, `hostpass assignments`: the edges of the
-// assignment ledger (src/ledger.h). Names are validated before anything is opened; the ledger
-// repairs an interrupted change first (under its lock), then does one library call.
+// assignment ledger (src/ledger.h), through the safety spine (src/safety_spine.h: the state lock,
+// recover, ledger repair, the guards). Names are validated before anything is opened; then one
+// spine call.
 //
 // Exit codes (cli.h): 0 done or nothing to do, 1 failed, 2 bad input or refused (a second owner,
 // no free unit, a ledger hostpass will not touch).
@@ -15,6 +16,8 @@
 #include "ledger_cli.h"
 #include "pci_device.h"
 #include "policy.h"
+#include "safety_spine.h"
+#include "spine_cli.h"
 #include "state_lock_cli.h"
 #include "user_file.h"
 
@@ -47,7 +50,7 @@ namespace {
 struct AssignFlags {
   std::string device, vm, cr, state_dir = kDefaultStateDir;
   int numa = -1;
-  bool force = false;
+  std::vector<std::string> force;
   double lock_timeout = kDefaultLockTimeout.count();
 };
 
@@ -60,8 +63,6 @@ int run_assign(Cli& cli, const AssignFlags& f) {
   req.device = f.device;
   req.vm = f.vm;
   if (f.numa >= 0) req.numa_node = f.numa;
-  req.bind.force = f.force;
-  req.bind.state_dir = f.state_dir;
   // Names are checked before the CR or the tree is read.
   if (Status s = validate_vm_name(f.vm); !s.ok()) return report_error(s.error());
   NameKind k = classify_unit_name(f.device);
@@ -74,10 +75,12 @@ int run_assign(Cli& cli, const AssignFlags& f) {
   }
   // The state lock (state_lock.h) serializes with bare bind/unbind/apply/recover too; the
   // ledger's own SQLite lock only orders ledger commands among themselves.
-  auto lock = take_state_lock(cli, f.state_dir, f.lock_timeout,
-                              command_text("assign", {f.device, "--vm", f.vm}));
-  if (!lock.ok()) return report_error(lock.error());
-  auto r = assign_device(cli.host(), req, inventory ? &*inventory : nullptr);
+  auto o = spine_options(f.state_dir, false, f.force, f.lock_timeout,
+                         command_text("assign", {f.device, "--vm", f.vm}));
+  if (!o.ok()) return report_error(o.error());
+  SpineOpening opening;
+  auto r = spine_assign(cli.host(), *o, req, inventory ? &*inventory : nullptr, opening);
+  print_opening(opening);
   if (!r.ok()) return report_error(r.error());
   print_notes(r->notes);
   if (cli.json) {
@@ -100,7 +103,8 @@ int run_assign(Cli& cli, const AssignFlags& f) {
     std::string how;
     if (a.kind == UnitKind::Pci) {
       std::string before = a.original_driver.value_or("no driver");
-      std::string after = current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver");
+      std::string after =
+          current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver");
       how = before == after ? " (on " + after + ")" : " (" + before + " -> " + after + ")";
     }
     std::printf("assigned %s to %s%s%s\n", a.device.c_str(), a.vm.c_str(),
@@ -111,6 +115,7 @@ int run_assign(Cli& cli, const AssignFlags& f) {
 
 struct ReleaseFlags {
   std::string device, vm, state_dir = kDefaultStateDir;
+  std::vector<std::string> force;
   double lock_timeout = kDefaultLockTimeout.count();
 };
 
@@ -118,25 +123,29 @@ int run_release(Cli& cli, const ReleaseFlags& f) {
   ReleaseRequest req;
   req.device = f.device;
   req.vm = f.vm;
-  req.state_dir = f.state_dir;
-  auto lock = take_state_lock(cli, f.state_dir, f.lock_timeout,
-                              f.device.empty() ? command_text("release --vm", {f.vm})
-                                               : command_text("release", {f.device}));
-  if (!lock.ok()) return report_error(lock.error());
-  auto r = release_devices(cli.host(), req);
+  auto o = spine_options(f.state_dir, false, f.force, f.lock_timeout,
+                         f.device.empty() ? command_text("release --vm", {f.vm})
+                                          : command_text("release", {f.device}));
+  if (!o.ok()) return report_error(o.error());
+  SpineOpening opening;
+  auto r = spine_release(cli.host(), *o, req, opening);
+  print_opening(opening);
   if (!r.ok()) return report_error(r.error());
   print_notes(r->notes);
   if (cli.json) {
     nlohmann::json devices = nlohmann::json::array();
     for (const Assignment& a : r->released) devices.push_back(assignment_json(a));
-    std::cout << nlohmann::json{{"released", devices}, {"notes", r->notes}}.dump(2, ' ', false, kInvalidUtf8) << "\n";
+    std::cout << nlohmann::json{{"released", devices}, {"notes", r->notes}}.dump(2, ' ', false,
+                                                                                 kInvalidUtf8)
+              << "\n";
     return kExitOk;
   }
   for (const Assignment& a : r->released) {
     std::string how;
     if (a.kind == UnitKind::Pci)
       how = " (now on " +
-            current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver") + ")";
+            current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver") +
+            ")";
     std::printf("released %s from %s%s\n", a.device.c_str(), a.vm.c_str(), how.c_str());
   }
   return kExitOk;
@@ -156,8 +165,8 @@ int run_assignments(Cli& cli, const std::string& vm, const std::string& state_di
     std::printf("no devices are assigned\n");
     return kExitOk;
   }
-  std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", "VM", "DEVICE", "KIND", "RESOURCE",
-              "NUMA", "WAS ON", "SINCE");
+  std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", "VM", "DEVICE", "KIND", "RESOURCE", "NUMA",
+              "WAS ON", "SINCE");
   for (const Assignment& r : *rows) {
     if (!vm.empty() && r.vm != vm) continue;
     std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", r.vm.c_str(), r.device.c_str(),
@@ -173,17 +182,18 @@ int run_assignments(Cli& cli, const std::string& vm, const std::string& state_di
 
 void add_ledger_commands(CLI::App& app, Cli& cli) {
   auto af = std::make_shared<AssignFlags>();
-  CLI::App* assign = app.add_subcommand("assign", "give a device (or a free unit of a resource) to "
-                                                  "a VM: bind it if needed, record the owner");
-  assign->add_option("device", af->device,
-                     "PCI address, mdev UUID, usb-<port>[+<port>...], or a resource name (with -f)")
+  CLI::App* assign = app.add_subcommand("assign",
+                                        "give a device (or a free unit of a resource) to "
+                                        "a VM: bind it if needed, record the owner");
+  assign
+      ->add_option("device", af->device,
+                   "PCI address, mdev UUID, usb-<port>[+<port>...], or a resource name (with -f)")
       ->required();
   assign->add_option("--vm", af->vm, "the VM that gets it")->required();
   assign->add_option("--numa", af->numa, "resource names: only a unit on this NUMA node")
       ->check(CLI::Range(0, 1023));
   assign->add_option("-f,--file", af->cr, "the KubeVirt or HyperConverged CR defining resources");
-  assign->add_flag("--force", af->force,
-                   "bind even when the host uses the device (never the root filesystem's)");
+  add_force_flag(assign, af->force);
   assign->add_option("--state-dir", af->state_dir, "ledger and journal directory (under --root)");
   add_lock_timeout_option(assign, af->lock_timeout);
   assign->callback([&cli, af] { cli.exit_code = run_assign(cli, *af); });
@@ -193,6 +203,7 @@ void add_ledger_commands(CLI::App& app, Cli& cli) {
       "release", "take a device (or every device of --vm) back: original drivers, owner forgotten");
   release->add_option("device", rf->device, "a device or unit as hostpass assignments shows it");
   release->add_option("--vm", rf->vm, "release every device of this VM");
+  add_force_flag(release, rf->force);
   release->add_option("--state-dir", rf->state_dir, "ledger and journal directory (under --root)");
   add_lock_timeout_option(release, rf->lock_timeout);
   release->callback([&cli, rf] {

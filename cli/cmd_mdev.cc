@@ -8,7 +8,10 @@
 // apply   the instances a KubeVirt/HyperConverged CR's mediatedDevicesConfiguration asks for on
 //         this node, after removing instances of types no longer wanted and not in use
 //         (mdev_apply.h); --dry-run prints the plan only, --keep-undesired removes nothing
-// Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, mdev_apply.h.
+// create, remove and apply are mutations: each is one call to the safety spine
+// (src/safety_spine.h: the state lock, recover, the guards), which takes --force, --state-dir and
+// --lock-timeout like every mutating command.
+// Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, safety_spine.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +25,9 @@
 #include "mdev.h"
 #include "mdev_apply.h"
 #include "policy.h"
+#include "safety_spine.h"
+#include "spine_cli.h"
+#include "state_lock_cli.h"
 
 namespace hostpass {
 
@@ -135,9 +141,24 @@ int run_list(Cli& cli) {
   return kExitOk;
 }
 
+// What every mutating mdev command shares: the spine's flags.
+struct SpineFlags {
+  std::vector<std::string> force;
+  std::string state_dir = kDefaultStateDir;
+  double lock_timeout = kDefaultLockTimeout.count();
+};
+
+void add_spine_flags(CLI::App* command, SpineFlags& f) {
+  add_force_flag(command, f.force);
+  command->add_option("--state-dir", f.state_dir, "journal and ledger directory (under --root)")
+      ->type_name("DIR");
+  add_lock_timeout_option(command, f.lock_timeout);
+}
+
 struct CreateArgs {
   std::string parent, type, uuid;
   bool transient = false;
+  SpineFlags spine;
 };
 
 int run_create(Cli& cli, const CreateArgs& a) {
@@ -148,16 +169,13 @@ int run_create(Cli& cli, const CreateArgs& a) {
     req.uuid = *u;
   }
   if (Status s = validate_mdev_parent_name(a.parent); !s.ok()) return report_error(s.error());
-  Host& host = cli.host();
-  auto made = create_mdev(host, req);
+  auto o = spine_options(a.spine.state_dir, false, a.spine.force, a.spine.lock_timeout,
+                         "mdev create --parent " + a.parent + " --type " + a.type);
+  if (!o.ok()) return report_error(o.error());
+  SpineOpening opening;
+  auto made = spine_mdev_create(cli.host(), *o, req, !a.transient, opening);
+  print_opening(opening);
   if (!made.ok()) return report_error(made.error());
-  if (!a.transient) {
-    Status s = define_mdev(host, MdevDefinition{made->uuid, made->parent, made->type_id, true, {}});
-    if (!s.ok()) {
-      std::cerr << "hostpass: created " << made->uuid << " but " << s.error().message << "\n";
-      return kExitFailed;
-    }
-  }
   if (cli.json) {
     std::cout << nlohmann::json{{"uuid", made->uuid},
                                 {"parent", made->parent},
@@ -172,24 +190,16 @@ int run_create(Cli& cli, const CreateArgs& a) {
   return kExitOk;
 }
 
-int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition) {
+int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition, const SpineFlags& f) {
   auto uuid = parse_mdev_uuid(uuid_text);
   if (!uuid.ok()) return report_error(uuid.error());
-  Host& host = cli.host();
-  bool active = host.exists(join_path(kMdevDevicesDir, *uuid));
-  if (active) {
-    auto removed = remove_mdev(host, *uuid);
-    if (!removed.ok()) return report_error(removed.error());
-  }
-  bool undefined = false;
-  if (!keep_definition) {
-    auto u = undefine_mdev(host, *uuid);
-    if (!u.ok()) return report_error(u.error().wrap("removing the mdevctl definition"));
-    undefined = *u;
-  }
-  if (!active && !undefined)
-    return report_error(not_found("no mediated device " + *uuid +
-                                  " (neither active nor defined; see `hostpass mdev list`)"));
+  auto o = spine_options(f.state_dir, false, f.force, f.lock_timeout, "mdev remove " + *uuid);
+  if (!o.ok()) return report_error(o.error());
+  SpineOpening opening;
+  auto r = spine_mdev_remove(cli.host(), *o, *uuid, keep_definition, opening);
+  print_opening(opening);
+  if (!r.ok()) return report_error(r.error());
+  bool active = r->was_active, undefined = r->undefined;
   std::cout << "removed " << *uuid
             << (active ? (undefined ? " and its mdevctl definition" : "")
                        : "'s mdevctl definition (it was not active)")
@@ -203,6 +213,7 @@ struct ApplyArgs {
   bool dry_run = false;
   bool transient = false;
   bool keep_undesired = false;
+  SpineFlags spine;
 };
 
 int run_apply(Cli& cli, const ApplyArgs& a) {
@@ -234,29 +245,19 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
     if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
       labels["kubernetes.io/hostname"] = std::string(trim(*h));
 
-  std::vector<std::string> warnings;
-  auto types = list_mdev_types(host, &warnings);
-  if (!types.ok()) return report_error(types.error());
-  auto instances = list_mdev_instances(host, &warnings);
-  if (!instances.ok()) return report_error(instances.error());
-  print_warnings(warnings);
-  std::vector<std::string> desired = desired_mdev_types(policy->mdev_config, labels);
-  MdevApplyInputs inputs;
-  inputs.desired = desired;
-  inputs.external_selectors = external_mdev_selectors(*policy);
-  inputs.remove_undesired = !a.keep_undesired;
-  auto users = mdev_users_by_uuid(host, *instances);
-  if (users.ok()) {
-    inputs.in_use = *users;
-  } else {
-    // Without /proc nobody can tell whether a VM holds an instance: remove none of them.
-    for (const MdevInstance& m : *instances)
-      inputs.in_use[m.uuid] = "cannot tell whether it is in use (" + users.error().message + ")";
-  }
-  MdevApplyPlan plan = plan_mdev_apply(*types, *instances, inputs);
-  MdevApplyResult result;
-  if (!a.dry_run) result = apply_mdev_plan(host, plan, MdevApplyOptions{!a.transient});
-
+  auto o = spine_options(a.spine.state_dir, a.dry_run, a.spine.force, a.spine.lock_timeout,
+                         "mdev apply -f " + a.file);
+  if (!o.ok()) return report_error(o.error());
+  SpineOpening opening;
+  auto run = spine_mdev_apply(
+      host, *o, MdevApplyRequest{&*policy, labels, a.keep_undesired, !a.transient}, opening);
+  print_opening(opening);
+  if (!run.ok()) return report_error(run.error());
+  print_warnings(run->warnings);
+  for (const std::string& n : run->notes) std::cerr << "hostpass: note: " << n << "\n";
+  const MdevApplyPlan& plan = run->plan;
+  const MdevApplyResult& result = run->result;
+  const std::vector<std::string>& desired = plan.desired;
   if (cli.json) {
     nlohmann::json creates = nlohmann::json::array(), removes = nlohmann::json::array(),
                    kept = nlohmann::json::array(), created = nlohmann::json::array(),
@@ -302,9 +303,8 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
       out += "desired types: " + list + "\n";
     }
     for (const MdevInstance& m : plan.removes)
-      out += (a.dry_run ? "would remove " : "remove ") + m.uuid + " " + m.parent + " " +
-             m.type_id + (m.type_name.empty() ? "" : " (" + m.type_name + ")") +
-             ": type not desired\n";
+      out += (a.dry_run ? "would remove " : "remove ") + m.uuid + " " + m.parent + " " + m.type_id +
+             (m.type_name.empty() ? "" : " (" + m.type_name + ")") + ": type not desired\n";
     for (const MdevKept& k : plan.kept)
       out += "kept: " + k.instance.uuid + " " + k.instance.parent + " " + k.instance.type_id +
              ": " + k.reason + "\n";
@@ -361,6 +361,7 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
   create->add_option("--uuid", create_args->uuid, "UUID to use (default: a random one)");
   create->add_flag("--transient", create_args->transient,
                    "do not write the mdevctl definition (gone after a reboot)");
+  add_spine_flags(create, create_args->spine);
   create->callback([&cli, create_args] { cli.exit_code = run_create(cli, *create_args); });
 
   auto uuid = std::make_shared<std::string>();
@@ -368,7 +369,11 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
   CLI::App* remove = mdev->add_subcommand("remove", "remove one mediated device");
   remove->add_option("uuid", *uuid, "the device's UUID")->required();
   remove->add_flag("--keep-definition", *keep, "leave its mdevctl definition in place");
-  remove->callback([&cli, uuid, keep] { cli.exit_code = run_remove(cli, *uuid, *keep); });
+  auto remove_flags = std::make_shared<SpineFlags>();
+  add_spine_flags(remove, *remove_flags);
+  remove->callback([&cli, uuid, keep, remove_flags] {
+    cli.exit_code = run_remove(cli, *uuid, *keep, *remove_flags);
+  });
 
   auto apply_args = std::make_shared<ApplyArgs>();
   CLI::App* apply = mdev->add_subcommand(
@@ -383,6 +388,7 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
   apply->add_flag("--transient", apply_args->transient, "do not write mdevctl definitions");
   apply->add_flag("--keep-undesired", apply_args->keep_undesired,
                   "report instances of types no longer desired instead of removing them");
+  add_spine_flags(apply, apply_args->spine);
   apply->callback([&cli, apply_args] { cli.exit_code = run_apply(cli, *apply_args); });
 }
 

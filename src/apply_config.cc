@@ -9,7 +9,6 @@
 
 #include "host_use.h"
 #include "pci_device.h"
-#include "preflight.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
@@ -156,7 +155,7 @@ Result<ApplyConfig> load_apply_config(Host& host, const std::string& path) {
   return parse_apply_config(*text, path);
 }
 
-Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
+Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config, const GuardContext* guards) {
   ApplyPlan plan;
   std::map<PciAddress, ApplyItem> wanted;
   auto claim = [&](const PciAddress& a, const ApplyRule& r,
@@ -192,7 +191,13 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
   if (have_selectors) {
     auto devices = discover_pci(host, DiscoverOptions{});
     if (!devices.ok()) return devices.error();
-    HostUseMap uses = detect_host_use(host);
+    GuardContext own;
+    if (!guards) {
+      auto c = read_guard_context(host, "");
+      if (!c.ok()) return c.error();
+      own = std::move(*c);
+      guards = &own;
+    }
     for (const ApplyRule& r : config.rules) {
       if (!r.vendor) continue;
       std::vector<const PciDevice*> candidates;
@@ -201,11 +206,15 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
         if (r.numa_node && d.numa_node != r.numa_node) continue;
         auto w = wanted.find(d.address);
         if (w != wanted.end() && w->second.rule_line != r.line) continue;  // another rule's
-        attach_host_use(host, uses, d);
-        if (!d.in_use.empty()) {
+        // What a bind would refuse (host use, a vGPU parent) is skipped, and the plan says so.
+        std::vector<Blocker> blockers = device_blockers(host, *guards, d, GuardOp::Bind, "");
+        std::erase_if(blockers, [](const Blocker& b) {
+          return b.guard == Guard::HostUnseen || b.guard == Guard::SriovVfs ||
+                 b.guard == Guard::LedgerAssigned;
+        });
+        if (!blockers.empty()) {
           plan.notes.push_back("skipped " + d.address.to_string() + " (line " +
-                               std::to_string(r.line) +
-                               "): the host uses it: " + d.in_use.front().detail);
+                               std::to_string(r.line) + "): " + blockers.front().reason);
           continue;
         }
         candidates.push_back(&d);
@@ -238,16 +247,9 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config) {
   return plan;
 }
 
-Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config,
-                                 const ApplyOptions& options) {
+Result<ApplyReport> apply_plan(Host& host, const ApplyPlan& plan, const ApplyOptions& options) {
   ApplyReport report;
-  if (!options.dry_run) {
-    auto rec = recover(host, options.state_dir);
-    if (!rec.ok()) return rec.error().wrap("recovering an interrupted change first");
-  }
-  auto plan = plan_apply(host, config);
-  if (!plan.ok()) return plan.error();
-  report.plan = std::move(*plan);
+  report.plan = plan;
   if (!report.plan.changes()) return report;
 
   // One engine call per wanted driver, in a stable order: releases first, then binds.
@@ -259,18 +261,13 @@ Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config,
   for (const auto& [d, _] : by_driver)
     if (d != kHostDriver) order.push_back(d);
 
-  bool binds_to_vfio = std::any_of(order.begin(), order.end(), [](const std::string& d) {
-    return d != kHostDriver && is_vfio_driver(d);
-  });
-  if (binds_to_vfio && !options.dry_run)
-    if (Status s = preflight_gate(host); !s.ok()) return s.error().wrap("host not ready");
-
   for (const std::string& driver : order) {
     BindOptions b;
     b.driver = driver == kHostDriver ? "vfio-pci" : driver;
     b.force = options.force;
     b.dry_run = options.dry_run;
     b.state_dir = options.state_dir;
+    b.guards = options.guards;
     // apply has no --group: the siblings go in the file (docs/apply.md, "Groups").
     b.group_remedy = "in the apply file";
     auto r = driver == kHostDriver ? unbind_devices(host, by_driver[driver], b)

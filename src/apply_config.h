@@ -12,11 +12,15 @@
 // Unknown keys, wrong types, short addresses, malformed ids, address+selector in one entry, two
 // rules wanting different drivers for one device: InvalidInput naming file:line, before any
 // write. Addresses not present, selectors matching fewer than `count`: NotFound, before any write.
-// Selectors skip devices the host uses (host_use.h) and prefer devices already on the wanted
-// driver, so that re-running picks the same ones and changes nothing.
+// Selectors skip devices the host uses (host_use.h) and vGPU parents with live or mdevctl-defined
+// mdev instances (guard.h: the same blockers a bind would meet), saying so in the plan's notes,
+// and prefer devices already on the wanted driver, so that re-running picks the same ones and
+// changes nothing.
 //
-// Converging: bind_devices / unbind_devices (vfio_bind.h) — one call per driver, each atomic with
-// its own rollback; recover() runs first. A device already in the wanted state costs no write.
+// Converging: apply_plan runs the plan it is given — the one `hostpass apply` printed — through
+// bind_devices / unbind_devices (vfio_bind.h), one call per driver, each atomic with its own
+// rollback. The lock, recover and the guards are the safety spine's (safety_spine.h), which
+// calls it. A device already in the wanted state costs no write.
 // What it deliberately does not do: release devices that a previous version of the file named
 // (say `driver: host` for them), or bind whole IOMMU groups implicitly (list every endpoint).
 #pragma once
@@ -69,13 +73,16 @@ struct ApplyPlan {
   bool changes() const;
 };
 
-// Resolves the rules against the devices present. Reads only.
-Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config);
+// Resolves the rules against the devices present. Reads only. `guards` (optional) is the
+// context selectors are judged by; null: read here (without the ledger).
+Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config,
+                             const GuardContext* guards = nullptr);
 
 struct ApplyOptions {
   bool dry_run = false;
-  bool force = false;
+  ForceSet force;
   std::string state_dir = kDefaultStateDir;
+  const GuardContext* guards = nullptr;  // passed to the engine (BindOptions::guards)
 };
 
 struct ApplyReport {
@@ -83,10 +90,11 @@ struct ApplyReport {
   std::vector<BindReport> steps;  // one per bind_devices/unbind_devices call made (or planned)
 };
 
-// Plans, then converges (or with dry_run, asks the engine for its planned writes). On a failure
-// the engine has rolled that step back; earlier steps stay applied and the error says so.
-Result<ApplyReport> apply_config(Host& host, const ApplyConfig& config,
-                                 const ApplyOptions& options);
+// Converges exactly `plan` (or with dry_run, asks the engine for its planned writes): releases
+// first, then one bind per driver. REQUIRES: the caller holds the state lock and has recovered
+// (the spine does both). On a failure the engine has rolled that step back; earlier steps stay
+// applied and the error says so.
+Result<ApplyReport> apply_plan(Host& host, const ApplyPlan& plan, const ApplyOptions& options);
 
 // The file `hostpass apply` would need to reproduce `addresses` on `driver` (for persist).
 std::string render_apply_config(const std::vector<PciAddress>& addresses,

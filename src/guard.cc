@@ -1,7 +1,10 @@
 // guard.cc — see guard.h.
 #include "guard.h"
 
+#include <algorithm>
 #include <array>
+
+#include "ledger.h"
 
 namespace hostpass {
 
@@ -120,8 +123,129 @@ GuardVerdict apply_force(const std::vector<Blocker>& blockers, const ForceSet& f
   return v;
 }
 
+Result<GuardContext> read_guard_context(Host& host, const std::string& state_dir) {
+  GuardContext c;
+  c.uses = detect_host_use(host);
+  auto live = list_mdev_instances(host, &c.warnings);
+  if (live.ok()) {
+    c.mdevs = std::move(*live);
+  } else {
+    c.warnings.push_back(live.error().message);
+  }
+  auto defined = list_mdev_definitions(host, &c.warnings);
+  if (defined.ok()) {
+    c.mdev_definitions = std::move(*defined);
+  } else {
+    c.warnings.push_back(defined.error().message);
+  }
+  if (!state_dir.empty()) {
+    auto rows = list_assignments(host, state_dir);
+    if (!rows.ok())
+      return rows.error().wrap("cannot read the ledger to tell which devices VMs own");
+    for (const Assignment& a : *rows) c.assignments.push_back(GuardAssignment{a.device, a.vm});
+  }
+  return c;
+}
+
+namespace {
+
+std::string plural(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The ledger's owners of `device` or of any of `uuids`: "mdev 4b20... is assigned to vm1".
+void ledger_blockers(const GuardContext& c, const PciAddress& address, const std::string& device,
+                     const std::vector<std::string>& uuids, const std::string& subject,
+                     std::vector<Blocker>& out) {
+  for (const GuardAssignment& a : c.assignments) {
+    bool mine = a.device == device;
+    bool of_mdev = std::find(uuids.begin(), uuids.end(), a.device) != uuids.end();
+    if (!mine && !of_mdev) continue;
+    std::string what = mine ? std::string("it is") : "its mdev " + a.device + " is";
+    out.push_back(Blocker{address, Guard::LedgerAssigned,
+                          what + " assigned to VM " + a.vm + " in the ledger (release it first: " +
+                              "hostpass release " + a.device + ")",
+                          subject});
+  }
+}
+
+}  // namespace
+
+std::vector<Blocker> unseen_blockers(const GuardContext& context, const std::string& subject) {
+  std::vector<Blocker> out;
+  if (context.uses.unseen)
+    out.push_back(Blocker{PciAddress{}, Guard::HostUnseen, *context.uses.unseen, subject});
+  return out;
+}
+
+std::vector<Blocker> device_blockers(Host& host, const GuardContext& c, PciDevice& device,
+                                     GuardOp op, const std::string& target_driver) {
+  attach_host_use(host, c.uses, device);
+  std::vector<Blocker> out;
+  const std::string addr = device.address.to_string();
+  if (op == GuardOp::Bind) {
+    out = host_use_blockers(c.uses, device);
+    if (device.driver == target_driver) {  // nothing moves: only "cannot see the host" stands
+      std::erase_if(out, [](const Blocker& b) { return b.guard != Guard::HostUnseen; });
+      return out;
+    }
+    if (device.sriov_numvfs.value_or(0) > 0 && device.driver)
+      out.push_back(
+          Blocker{device.address, Guard::SriovVfs,
+                  "it is an SR-IOV physical function with " +
+                      plural(*device.sriov_numvfs, "virtual function", "virtual functions") +
+                      " enabled, which unbinding " + *device.driver +
+                      " destroys (write 0 to sriov_numvfs first)"});
+  } else if (c.uses.unseen) {
+    out.push_back(Blocker{device.address, Guard::HostUnseen, *c.uses.unseen});
+  }
+  if (op != GuardOp::Bind && op != GuardOp::Unbind) return out;
+  std::vector<std::string> live, defined, uuids;
+  for (const MdevInstance& m : c.mdevs)
+    if (m.parent == addr) {
+      live.push_back(m.uuid);
+      uuids.push_back(m.uuid);
+    }
+  for (const MdevDefinition& d : c.mdev_definitions)
+    if (d.parent == addr) {
+      defined.push_back(d.uuid);
+      if (std::find(uuids.begin(), uuids.end(), d.uuid) == uuids.end()) uuids.push_back(d.uuid);
+    }
+  if (!live.empty())
+    out.push_back(Blocker{device.address, Guard::MdevLive,
+                          "it is a vGPU/mdev parent with " +
+                              plural(live.size(), "live mediated device", "live mediated devices") +
+                              " (" + joined(live) + "), which moving it destroys (hostpass mdev " +
+                              "remove them first)"});
+  if (!defined.empty())
+    out.push_back(Blocker{device.address, Guard::MdevDefined,
+                          "mdevctl defines " +
+                              plural(defined.size(), "mediated device", "mediated devices") +
+                              " on it (" + joined(defined) + " in " + kMdevctlConfigDir + "/" +
+                              addr + "), which would not start (hostpass mdev remove them first)"});
+  ledger_blockers(c, device.address, addr, uuids, "", out);
+  return out;
+}
+
+std::vector<Blocker> mdev_blockers(const GuardContext& c, const std::string& uuid,
+                                   const std::string& parent, GuardOp op) {
+  auto pci = PciAddress::parse_full(parent);
+  PciAddress address = pci.ok() ? *pci : PciAddress{};
+  std::string subject = "mdev " + uuid + (parent.empty() ? "" : " on " + parent);
+  std::vector<Blocker> out = unseen_blockers(c, subject);
+  for (Blocker& b : out) b.address = address;
+  if (op == GuardOp::MdevRemove) ledger_blockers(c, address, uuid, {}, subject, out);
+  return out;
+}
+
 std::string refusal_line(const Blocker& b) {
-  std::string line = "refusing " + b.address.to_string() + ": " + b.reason;
+  std::string line = "refusing " + b.who() + ": " + b.reason;
   if (guard_overridable(b.guard))
     line +=
         std::string(" (free it first, or --force=") + guard_name(b.guard) + " to take it anyway)";
@@ -131,8 +255,8 @@ std::string refusal_line(const Blocker& b) {
 }
 
 std::string forced_note(const Blocker& b) {
-  return std::string("--force=") + guard_name(b.guard) + ": overriding for " +
-         b.address.to_string() + ": " + b.reason;
+  return std::string("--force=") + guard_name(b.guard) + ": overriding for " + b.who() + ": " +
+         b.reason;
 }
 
 }  // namespace hostpass

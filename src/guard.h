@@ -13,9 +13,15 @@
 // `--force=mounted,network-up` only the named ones (the names are guard_name()'s), and each
 // override is reported as a note naming the device and the reason.
 //
-// What it deliberately does not do: read anything itself except through the helpers it is given
-// (detect_host_use's one scan, the device as read by pci_device.h), or decide readiness (IOMMU,
-// modules: preflight.h), which a refusal lists after the guards.
+// The facts the guards need are read once per operation, by read_guard_context: the host-use scan
+// (host_use.h), the live mdev instances (/sys/bus/mdev/devices, mdev.h) and mdevctl's
+// definitions (/etc/mdevctl.d/<parent>/<uuid>), and the ledger's assignments
+// (<state_dir>/ledger.db, ledger.h). device_blockers and mdev_blockers then judge one device from
+// that context; the safety spine (safety_spine.h) and the bind engine (vfio_bind.h) are their
+// callers, so every mutating path refuses for the same reasons in the same words.
+//
+// What it deliberately does not do: read anything itself except through those helpers, or decide
+// readiness (IOMMU, modules: preflight.h), which a refusal lists after the guards.
 #pragma once
 
 #include <optional>
@@ -25,6 +31,7 @@
 #include <vector>
 
 #include "host_use.h"
+#include "mdev.h"
 #include "pci_address.h"
 #include "pci_device.h"
 #include "result.h"
@@ -58,6 +65,10 @@ struct Blocker {
   PciAddress address;
   Guard guard;
   std::string reason;  // "it holds the root filesystem (/dev/nvme0n1p2 on /)"
+  // What the refusal names instead of the bare address, when that says more: "0000:01:00.1 (in
+  // IOMMU group 6, taken by --group)", "mdev 4b20d080-... on 0000:01:00.0". Empty: the address.
+  std::string subject = {};
+  std::string who() const { return subject.empty() ? address.to_string() : subject; }
 };
 
 // What --force overrides.
@@ -77,6 +88,52 @@ struct ForceSet {
 // REQUIRES: attach_host_use(host, uses, device) was called, which also adds the boot display),
 // and HostUnseen when `uses.unseen` is set.
 std::vector<Blocker> host_use_blockers(const HostUseMap& uses, const PciDevice& device);
+
+// What a mutation would do to a device: the guards that matter differ.
+//   Bind        move it to a driver (bind, apply, assign): every guard below.
+//   Unbind      give it back to the host (unbind, apply's `driver: host`): only what it would
+//               take from a VM or a vGPU: mdev-live, mdev-defined, assigned (host use does not
+//               apply: the host gets the device back).
+//   MdevRemove  remove an mdev instance (mdev remove, mdev apply's removals): assigned.
+//   MdevCreate  create an instance on a parent: nothing device-specific (the parent stays on its
+//               host driver), only host-unseen.
+// Every operation is refused when the host's own view cannot be seen (HostUnseen).
+enum class GuardOp { Bind, Unbind, MdevCreate, MdevRemove };
+
+// One ledger row, as the guards need it (ledger.h owns the full record).
+struct GuardAssignment {
+  std::string device;  // "0000:65:00.0" or an mdev UUID
+  std::string vm;
+};
+
+// Everything the guards judge from, read once.
+struct GuardContext {
+  HostUseMap uses;
+  std::vector<MdevInstance> mdevs;               // live (/sys/bus/mdev/devices)
+  std::vector<MdevDefinition> mdev_definitions;  // mdevctl's (/etc/mdevctl.d)
+  std::vector<GuardAssignment> assignments;      // the ledger's rows
+  std::vector<std::string> warnings;             // what could not be read, skipped
+};
+
+// Reads the context: detect_host_use, list_mdev_instances, list_mdev_definitions and, when
+// `state_dir` is not empty, list_assignments(state_dir). A ledger that cannot be read fails (the
+// guards would not know who owns what); an absent one has no rows. Unreadable mdev entries are
+// warnings.
+Result<GuardContext> read_guard_context(Host& host, const std::string& state_dir);
+
+// The blockers of doing `op` to `device` (read with Detail::Full; this attaches host use to it).
+// `target_driver` is where a Bind moves it: a device already there moves nowhere and has only
+// the HostUnseen blocker. Order: host unseen, host use (root filesystem first, as the scan
+// lists them), SR-IOV, live mdevs, defined mdevs, the ledger.
+std::vector<Blocker> device_blockers(Host& host, const GuardContext& context, PciDevice& device,
+                                     GuardOp op, const std::string& target_driver = "vfio-pci");
+// The blockers of doing `op` (MdevRemove or MdevCreate) to the mdev `uuid` on `parent` (a PCI
+// address or another bus id; when it is not a PCI address the blockers carry 0000:00:00.0 and
+// name the parent in `subject`).
+std::vector<Blocker> mdev_blockers(const GuardContext& context, const std::string& uuid,
+                                   const std::string& parent, GuardOp op);
+// HostUnseen alone, for operations without a device (subject: what is being done).
+std::vector<Blocker> unseen_blockers(const GuardContext& context, const std::string& subject);
 
 // Splits blockers into those --force overrides and those that stand.
 struct GuardVerdict {

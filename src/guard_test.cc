@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_dirs.h"
+
 namespace hostpass {
 namespace {
 
@@ -83,6 +85,90 @@ TEST(Guard, HostUseBlockersAndForce) {
   ASSERT_EQ(unseen.size(), 3u);
   EXPECT_EQ(unseen[0].guard, Guard::HostUnseen);
   EXPECT_FALSE(apply_force(unseen, all).ok());
+}
+
+// The context-driven guards, judged from plain data (no sysfs behind the host).
+class DeviceGuards : public ::testing::Test {
+ protected:
+  DeviceGuards() : host_(dir_.path()) {
+    parent_.address = addr("0000:01:00.0");
+    parent_.class_code = 0x030200;  // 3D controller: boot_vga is read, and absent
+    parent_.driver = "nvidia";
+    c_.mdevs.push_back(MdevInstance{"u-live", "0000:01:00.0", "nvidia-230", "", ""});
+    c_.mdev_definitions.push_back(MdevDefinition{"u-def", "0000:01:00.0", "nvidia-222", true, {}});
+    c_.assignments.push_back(GuardAssignment{"u-live", "vm1"});
+    c_.assignments.push_back(GuardAssignment{"0000:04:00.0", "vm2"});
+  }
+  std::vector<Guard> guards(const std::vector<Blocker>& b) {
+    std::vector<Guard> out;
+    for (const Blocker& x : b) out.push_back(x.guard);
+    return out;
+  }
+  testing::ScratchDir dir_;
+  RealHost host_;
+  GuardContext c_;
+  PciDevice parent_;
+};
+
+TEST_F(DeviceGuards, AVgpuParentIsBlockedByItsMdevsAndTheirOwner) {
+  auto b = device_blockers(host_, c_, parent_, GuardOp::Bind);
+  EXPECT_EQ(guards(b),
+            (std::vector<Guard>{Guard::MdevLive, Guard::MdevDefined, Guard::LedgerAssigned}));
+  EXPECT_NE(b[0].reason.find("1 live mediated device (u-live)"), std::string::npos) << b[0].reason;
+  EXPECT_NE(b[2].reason.find("its mdev u-live is assigned to VM vm1"), std::string::npos);
+  // Unbind is judged by the same three; a bind to where it already is moves nothing.
+  EXPECT_EQ(guards(device_blockers(host_, c_, parent_, GuardOp::Unbind)), guards(b));
+  EXPECT_TRUE(device_blockers(host_, c_, parent_, GuardOp::Bind, "nvidia").empty());
+  // --force=mdev-live leaves the other two standing.
+  GuardVerdict v = apply_force(b, *ForceSet::parse({"mdev-live"}));
+  EXPECT_EQ(guards(v.refused), (std::vector<Guard>{Guard::MdevDefined, Guard::LedgerAssigned}));
+  EXPECT_EQ(guards(v.forced), (std::vector<Guard>{Guard::MdevLive}));
+}
+
+TEST_F(DeviceGuards, TheLedgerNamesTheVmOfADeviceAndOfAnMdev) {
+  PciDevice nvme;
+  nvme.address = addr("0000:04:00.0");
+  nvme.driver = "vfio-pci";
+  auto b = device_blockers(host_, c_, nvme, GuardOp::Unbind);
+  ASSERT_EQ(guards(b), std::vector<Guard>{Guard::LedgerAssigned});
+  EXPECT_EQ(refusal_line(b[0]),
+            "refusing 0000:04:00.0: it is assigned to VM vm2 in the ledger (release it first: "
+            "hostpass release 0000:04:00.0) (free it first, or --force=assigned to take it "
+            "anyway)");
+  auto m = mdev_blockers(c_, "u-live", "0000:01:00.0", GuardOp::MdevRemove);
+  ASSERT_EQ(guards(m), std::vector<Guard>{Guard::LedgerAssigned});
+  EXPECT_EQ(m[0].who(), "mdev u-live on 0000:01:00.0");
+  EXPECT_TRUE(mdev_blockers(c_, "u-live", "0000:01:00.0", GuardOp::MdevCreate).empty());
+}
+
+TEST_F(DeviceGuards, AnUnseenHostBlocksEveryOperationAndForceCannotLiftIt) {
+  c_.uses.unseen = "cannot see the host's mounts: /proc/self/mountinfo has no entry for /";
+  PciDevice nic;
+  nic.address = addr("0000:00:04.0");
+  nic.driver = "e1000e";
+  for (GuardOp op : {GuardOp::Bind, GuardOp::Unbind}) {
+    auto b = device_blockers(host_, c_, nic, op);
+    ASSERT_FALSE(b.empty());
+    EXPECT_EQ(b[0].guard, Guard::HostUnseen);
+    ForceSet all;
+    all.all = true;
+    EXPECT_FALSE(apply_force(b, all).ok());
+  }
+  EXPECT_EQ(guards(mdev_blockers(c_, "u-def", "0000:01:00.0", GuardOp::MdevCreate)),
+            std::vector<Guard>{Guard::HostUnseen});
+  EXPECT_EQ(guards(unseen_blockers(c_, "release vm1")), std::vector<Guard>{Guard::HostUnseen});
+}
+
+TEST_F(DeviceGuards, AnSriovPfWithVfsIsBlockedUnlessAlreadyOnTheTarget) {
+  PciDevice pf;
+  pf.address = addr("0000:07:00.0");
+  pf.driver = "i40e";
+  pf.sriov_numvfs = 2;
+  auto b = device_blockers(host_, c_, pf, GuardOp::Bind);
+  ASSERT_EQ(guards(b), std::vector<Guard>{Guard::SriovVfs});
+  EXPECT_NE(b[0].reason.find("2 virtual functions enabled, which unbinding i40e destroys"),
+            std::string::npos);
+  EXPECT_TRUE(device_blockers(host_, c_, pf, GuardOp::Bind, "i40e").empty());
 }
 
 }  // namespace

@@ -48,6 +48,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "guard.h"
 #include "host_use.h"
 #include "pci_device.h"
 #include "vfio_group_users.h"
@@ -69,7 +70,9 @@ std::string describe(const std::optional<std::string>& driver) {
   return driver ? *driver : std::string("no driver");
 }
 
-std::string override_path(const PciAddress& a) { return pci_device_dir(a) + "/driver_override"; }
+std::string override_path(const PciAddress& a) {
+  return pci_device_dir(a) + "/driver_override";
+}
 std::string driver_file(const std::string& driver, const char* file) {
   return join_path(join_path(kPciDriversDir, driver), file);
 }
@@ -297,8 +300,8 @@ Error roll_back(Writer& w, const std::string& journal, const std::vector<Journal
       m += "\nthe journal " + journal + " could not be removed (" + removed.error().message +
            "); `hostpass recover` will find every device already restored";
   } else {
-    m += "\nROLLBACK INCOMPLETE: " + join(failures, "; ") +
-         "\nthe journal " + journal + " is kept: run `hostpass recover` to finish the rollback";
+    m += "\nROLLBACK INCOMPLETE: " + join(failures, "; ") + "\nthe journal " + journal +
+         " is kept: run `hostpass recover` to finish the rollback";
   }
   return Error{failure.kind, m};
 }
@@ -308,28 +311,6 @@ struct Target {
   bool requested = false;  // named on the command line (else: a group sibling, --group)
 };
 
-// Refusals for one device the host uses. Root filesystem: always. Others: unless force.
-void check_host_use(const PciDevice& d, const std::string& who, bool force,
-                    std::vector<std::string>& refusals, std::vector<std::string>& notes) {
-  std::vector<std::string> overridable;
-  for (const HostUse& u : d.in_use) {
-    if (u.kind == HostUse::Kind::RootFilesystem) {
-      refusals.push_back("refusing " + who + ": it holds the " + u.detail +
-                         "; --force does not override this");
-    } else {
-      overridable.push_back(u.detail);
-    }
-  }
-  if (overridable.empty()) return;
-  if (force) {
-    notes.push_back("--force: overriding for " + who + ": the host uses it: " +
-                    join(overridable, "; "));
-  } else {
-    refusals.push_back("refusing " + who + ": the host uses it: " + join(overridable, "; ") +
-                       " (free it first, or use --force to take it anyway)");
-  }
-}
-
 Status check_journal_absent(Host& host, const std::string& state_dir, bool dry_run,
                             std::vector<std::string>& notes) {
   std::string j = journal_path(state_dir);
@@ -338,8 +319,7 @@ Status check_journal_absent(Host& host, const std::string& state_dir, bool dry_r
     notes.push_back("an interrupted operation left " + j + "; the real run recovers it first");
     return ok_status();
   }
-  return refused("an interrupted hostpass operation left " + j +
-                 ": run `hostpass recover` first");
+  return refused("an interrupted hostpass operation left " + j + ": run `hostpass recover` first");
 }
 
 }  // namespace
@@ -365,8 +345,8 @@ Status ensure_driver(Writer& w, const std::string& driver, std::vector<std::stri
                  "cannot load the " + driver + " module: " + s.error().message +
                      " (is it built for this kernel? `modinfo " + driver + "`)"};
   if (!w.dry_run() && !w.host().is_dir(dir))
-    return io_error("modprobe " + driver + " succeeded but " + dir +
-                    " does not exist: is '" + driver + "' a PCI driver?");
+    return io_error("modprobe " + driver + " succeeded but " + dir + " does not exist: is '" +
+                    driver + "' a PCI driver?");
   notes.push_back((w.dry_run() ? "would load module " : "loaded module ") + driver);
   return ok_status();
 }
@@ -393,7 +373,8 @@ Result<JournalContents> parse_journal(const std::string& path, const std::string
   out.operation = j->operation;
   out.boot_id = j->boot_id;
   for (const JournalDevice& d : j->devices)
-    out.devices.push_back(JournalEntry{d.address, d.entry.driver, d.entry.override_, d.iommu_group});
+    out.devices.push_back(
+        JournalEntry{d.address, d.entry.driver, d.entry.override_, d.iommu_group});
   return out;
 }
 
@@ -494,27 +475,25 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
                        " is not viable: " + why);
   }
 
-  // 3. What the host needs: the device and every sibling that would move with it.
-  HostUseMap uses = detect_host_use(host);
+  // 3. The guards (guard.h), for the device and every sibling that would move with it.
+  GuardContext own;
+  const GuardContext* guards = options.guards;
+  if (!guards) {
+    auto c = read_guard_context(host, options.state_dir);
+    if (!c.ok()) return c.error();
+    own = std::move(*c);
+    guards = &own;
+  }
   for (auto& [a, t] : targets) {
-    attach_host_use(host, uses, t.device);
-    std::string who = a.to_string();
+    std::vector<Blocker> blockers =
+        device_blockers(host, *guards, t.device, GuardOp::Bind, options.driver);
     if (!t.requested)
-      who += " (in IOMMU group " + std::to_string(*t.device.iommu_group) + ", taken by --group)";
-    check_host_use(t.device, who, options.force, refusals, report.notes);
-    if (t.device.sriov_numvfs.value_or(0) > 0 && t.device.driver &&
-        *t.device.driver != options.driver) {
-      std::string why = "it is an SR-IOV physical function with " +
-                        std::to_string(*t.device.sriov_numvfs) +
-                        " virtual functions enabled, which unbinding " + *t.device.driver +
-                        " destroys";
-      if (options.force) {
-        report.notes.push_back("--force: overriding for " + who + ": " + why);
-      } else {
-        refusals.push_back("refusing " + who + ": " + why +
-                           " (write 0 to sriov_numvfs first, or use --force)");
-      }
-    }
+      for (Blocker& b : blockers)
+        b.subject = a.to_string() + " (in IOMMU group " + std::to_string(*t.device.iommu_group) +
+                    ", taken by --group)";
+    GuardVerdict v = apply_force(blockers, options.force);
+    for (const Blocker& b : v.refused) refusals.push_back(refusal_line(b));
+    for (const Blocker& b : v.forced) report.notes.push_back(forced_note(b));
   }
   if (!refusals.empty()) return refused(join(refusals, "\n"));
 
@@ -565,9 +544,10 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
     if (w.dry_run()) continue;
     auto now = current_driver(host, c.address);
     if (now != options.driver)
-      return fail(io_error("binding " + addr + " to " + options.driver + " failed: after "
-                           "drivers_probe it is on " + describe(now) +
-                           " (the driver refused it; see `dmesg`)"));
+      return fail(io_error("binding " + addr + " to " + options.driver +
+                           " failed: after "
+                           "drivers_probe it is on " +
+                           describe(now) + " (the driver refused it; see `dmesg`)"));
     if (vfio_group_node_needed(options.driver) && c.iommu_group) {
       std::string node = "/dev/vfio/" + std::to_string(*c.iommu_group);
       if (!host.exists(node))
@@ -619,8 +599,8 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     // driverctl set-override): clear any override and reprobe, so the host driver gets it back.
     if (d->driver && !on_stub && !d->driver_override) {
       c.driver_after = c.driver_before;
-      report.notes.push_back(a.to_string() + " is not on a vfio driver (" +
-                             describe(d->driver) + "): nothing to do");
+      report.notes.push_back(a.to_string() + " is not on a vfio driver (" + describe(d->driver) +
+                             "): nothing to do");
     } else {
       c.changed = true;
       changes.push_back(
@@ -679,8 +659,8 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     if (!s.driver)
       report.notes.push_back(c.address.to_string() +
                              " has no driver now: no loaded host driver matches it (load its "
-                             "module, then `echo " + c.address.to_string() +
-                             " > /sys/bus/pci/drivers_probe`)");
+                             "module, then `echo " +
+                             c.address.to_string() + " > /sys/bus/pci/drivers_probe`)");
   }
   report.writes = w.log();
   return report;
@@ -730,7 +710,8 @@ Result<RecoverReport> recover(Host& host, const std::string& state_dir) {
   if (!failures.empty()) {
     report.writes = w.log();
     return io_error("recovering the interrupted " + journal->operation + " from " + path +
-                    " failed: " + join(failures, "; ") + "\nthe journal is kept; fix the cause "
+                    " failed: " + join(failures, "; ") +
+                    "\nthe journal is kept; fix the cause "
                     "and run `hostpass recover` again");
   }
   if (Status s = w.remove(path); !s.ok())

@@ -10,8 +10,9 @@
 // non-vfio driver claimed it (or report that none exists).
 //
 // Rules: work per IOMMU group (every endpoint must end on a vfio driver or unbound, else refuse
-// naming the siblings; whole_group binds them on purpose; bridges are left alone); refuse devices
-// the host uses (host_use.h) — the root filesystem's controller even with force; journal before
+// naming the siblings; whole_group binds them on purpose; bridges are left alone); refuse what the
+// guards (guard.h: host use, SR-IOV, mdev parents, the ledger) block, for every device that would
+// move, group siblings included — the root filesystem's controller even with force; journal before
 // the first write (state_dir/journal.json), remove it on success; on any failure return every
 // touched device to the driver and driver_override it had on entry. A device is never left
 // without a driver unless it had none on entry.
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "guard.h"
 #include "host.h"
 #include "pci_address.h"
 #include "result.h"
@@ -32,12 +34,15 @@ inline constexpr const char* kDefaultStateDir = "/var/lib/hostpass";
 struct BindOptions {
   std::string driver = "vfio-pci";
   bool whole_group = false;  // --group: bind every endpoint of each device's IOMMU group
-  bool force = false;        // --force: override host-use refusals except the root filesystem
+  ForceSet force;            // --force[=NAMES]: the guards to override (guard.h)
   bool dry_run = false;      // --dry-run: plan only, zero writes
   std::string state_dir = kDefaultStateDir;
   // What a refusal for a non-viable group tells the user to do, after "name them too": the
   // caller's own way to include the siblings (bind: --group; apply: the apply file).
   std::string group_remedy = "or use --group";
+  // The guards' facts, read once by the caller (the safety spine, safety_spine.h); null: the
+  // engine reads them itself (read_guard_context with state_dir).
+  const GuardContext* guards = nullptr;
 };
 
 // One mutation, in the order made. op: "write" (a sysfs attribute), "run" (a command; path is the

@@ -1,0 +1,32 @@
+// spine_cli.h — the CLI edge of the safety spine (src/safety_spine.h), shared by every mutating
+// command: the one --force flag, the SpineOptions a command's flags make, and the lines that say
+// what the spine recovered before the command's own work.
+//
+// --force is a CLI11 flag with an optional value, never an option: bare `--force` means every
+// overridable guard, `--force=mounted,sriov-vfs` only those (ForceSet::parse, guard.h), and it
+// never takes the next argument, so `bind --force 0000:01:00.0` binds 0000:01:00.0.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "safety_spine.h"
+
+namespace hostpass {
+
+// Adds --force[=NAMES] to a mutating subcommand; the values land in `values`.
+void add_force_flag(CLI::App* command, std::vector<std::string>& values);
+
+// The spine's options from a command's flags. InvalidInput for a bad --force value. The lock's
+// waiting line goes to stderr.
+Result<SpineOptions> spine_options(const std::string& state_dir, bool dry_run,
+                                   const std::vector<std::string>& force, double lock_timeout,
+                                   const std::string& command);
+
+// "hostpass: recovered an interrupted bind first:" and its notes, on stderr (nothing when the
+// spine found nothing to finish).
+void print_opening(const SpineOpening& opening);
+
+}  // namespace hostpass
