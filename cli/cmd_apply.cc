@@ -103,11 +103,7 @@ int run_persist(Cli& cli, const PersistFlags& f) {
   // --write is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
   std::unique_ptr<Spine> spine;
   if (f.write) {
-    auto so = spine_options(f.state_dir, false, {}, f.lock_timeout, "persist --write");
-    if (!so.ok()) return report_error(so.error());
-    SpineOpening opening;
-    auto sp = Spine::open(host, *so, opening);
-    print_opening(opening);
+    auto sp = open_session(host, f.state_dir, f.lock_timeout, "persist --write");
     if (!sp.ok()) return report_error(sp.error());
     spine = std::move(*sp);
   }

@@ -88,11 +88,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   // --apply is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
   std::unique_ptr<Spine> spine;
   if (f.apply) {
-    auto so = spine_options(f.state_dir, false, {}, f.lock_timeout, "kernel-args --apply");
-    if (!so.ok()) return report_error(so.error());
-    SpineOpening opening;
-    auto sp = Spine::open(host, *so, opening);
-    print_opening(opening);
+    auto sp = open_session(host, f.state_dir, f.lock_timeout, "kernel-args --apply");
     if (!sp.ok()) return report_error(sp.error());
     spine = std::move(*sp);
   }

@@ -199,6 +199,7 @@ int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition, con
   auto r = spine_mdev_remove(cli.host(), *o, *uuid, keep_definition, opening);
   print_opening(opening);
   if (!r.ok()) return report_error(r.error());
+  for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
   bool active = r->was_active, undefined = r->undefined;
   std::cout << "removed " << *uuid
             << (active ? (undefined ? " and its mdevctl definition" : "")

@@ -29,6 +29,16 @@ Result<SpineOptions> spine_options(const std::string& state_dir, bool dry_run,
   return o;
 }
 
+Result<std::unique_ptr<Spine>> open_session(Host& host, const std::string& state_dir,
+                                            double lock_timeout, const std::string& command) {
+  auto o = spine_options(state_dir, false, {}, lock_timeout, command);
+  if (!o.ok()) return o.error();
+  SpineOpening opening;
+  auto spine = Spine::open(host, *o, opening);
+  print_opening(opening);
+  return spine;
+}
+
 void print_opening(const SpineOpening& opening) {
   if (opening.recovered) {
     std::cerr << "hostpass: recovered an interrupted " << opening.recovered->operation

@@ -25,6 +25,11 @@ Result<SpineOptions> spine_options(const std::string& state_dir, bool dry_run,
                                    const std::vector<std::string>& force, double lock_timeout,
                                    const std::string& command);
 
+// Opens the spine's session (steps 1-3: lock, recover, ledger repair) for a command that then
+// makes its own writes (persist --write, kernel-args --apply), printing what it recovered.
+Result<std::unique_ptr<Spine>> open_session(Host& host, const std::string& state_dir,
+                                            double lock_timeout, const std::string& command);
+
 // "hostpass: recovered an interrupted bind first:" and its notes, on stderr (nothing when the
 // spine found nothing to finish).
 void print_opening(const SpineOpening& opening);

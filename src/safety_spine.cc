@@ -311,6 +311,7 @@ Result<MdevRemoveReport> spine_mdev_remove(Host& host, const SpineOptions& optio
       !s.ok())
     return s.error();
   MdevRemoveReport r;
+  r.notes = notes;
   r.was_active = host.exists(join_path(kMdevDevicesDir, uuid));
   if (r.was_active) {
     auto removed = remove_mdev(host, uuid);

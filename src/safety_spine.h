@@ -140,6 +140,7 @@ Result<MdevInstance> spine_mdev_create(Host& host, const SpineOptions& options,
 struct MdevRemoveReport {
   bool was_active = false;
   bool undefined = false;
+  std::vector<std::string> notes;  // --force overrides
 };
 // mdev remove: refused while the ledger has the instance assigned (--force=assigned overrides).
 Result<MdevRemoveReport> spine_mdev_remove(Host& host, const SpineOptions& options,
