@@ -194,6 +194,18 @@ std::string with_nvme(const std::string& entries) {
   return cr;
 }
 
+// hostpass serves both NVMe resources: 0000:04:00.0 once, in the address resource (0000:03:00.0,
+// the vendor resource's other drive, is unbound).
+void expect_both_nvme_resources_serve_each_device_once(FakeKubelet& kubelet) {
+  ASSERT_TRUE(kubelet.wait_for([&] {
+    return kubelet.devices("example.com/nvme-fast").has_value() &&
+           kubelet.devices("devices.kubevirt.io/nvme").has_value();
+  }));
+  EXPECT_EQ(*kubelet.devices("example.com/nvme-fast"),
+            (std::vector<KubeletDevice>{{"pci-0000:04:00.0", "Healthy", {1}}}));
+  EXPECT_TRUE(kubelet.devices("devices.kubevirt.io/nvme")->empty());
+}
+
 TEST_F(PluginCli, ACrThatServesADeviceTwiceIsRefusedAtStartWithExitCode2) {
   FakeKubelet kubelet(sockets_);
   ASSERT_TRUE(kubelet.start().ok());
@@ -223,13 +235,7 @@ TEST_F(PluginCli, WithAllTheSameCrServesEveryResourceAndEachDeviceOnce) {
   ASSERT_TRUE(kubelet.start().ok());
   std::ofstream(cr_) << with_nvme(kNvmeEntries);
   spawn({hostpass_bin(), "--root", tree_.root(), "plugin", "-f", cr_, "--all"});
-  ASSERT_TRUE(kubelet.wait_for([&] {
-    return kubelet.devices("example.com/nvme-fast").has_value() &&
-           kubelet.devices("devices.kubevirt.io/nvme").has_value();
-  })) << read(log_);
-  EXPECT_EQ(*kubelet.devices("example.com/nvme-fast"),
-            (std::vector<KubeletDevice>{{"pci-0000:04:00.0", "Healthy", {1}}}));
-  EXPECT_TRUE(kubelet.devices("devices.kubevirt.io/nvme")->empty());  // 03:00.0 is unbound
+  expect_both_nvme_resources_serve_each_device_once(kubelet);
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
@@ -269,13 +275,7 @@ TEST_F(PluginCli, ALiveCrEditThatServesADeviceTwiceIsRefusedAndTheRunningPolicyS
   std::string both = kNvmeEntries;
   both.insert(both.find("      - pciAddressSelector"), "        externalResourceProvider: true\n");
   replace_cr(with_nvme(both));
-  ASSERT_TRUE(kubelet.wait_for([&] {
-    return kubelet.devices("example.com/nvme-fast").has_value() &&
-           kubelet.devices("devices.kubevirt.io/nvme").has_value();
-  })) << read(log_);
-  EXPECT_EQ(*kubelet.devices("example.com/nvme-fast"),
-            (std::vector<KubeletDevice>{{"pci-0000:04:00.0", "Healthy", {1}}}));
-  EXPECT_TRUE(kubelet.devices("devices.kubevirt.io/nvme")->empty());
+  expect_both_nvme_resources_serve_each_device_once(kubelet);
   kubelet.stop();
 }
 
