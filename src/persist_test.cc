@@ -129,7 +129,8 @@ TEST_F(Persist, ButaneAndMachineConfigLikeSeed000) {
   YAML::Node my = YAML::Load(m.text);
   EXPECT_EQ(my["kind"].as<std::string>(), "MachineConfig");
   EXPECT_EQ(my["spec"]["config"]["storage"]["files"][1]["contents"]["source"].as<std::string>(),
-            "data:,vfio-pci%0A");
+            "data:,%23%20Written%20by%20hostpass%20persist%3A%20load%20vfio-pci%20at%20boot.%0A"
+            "vfio-pci%0A");
 }
 
 TEST_F(Persist, UdevRuleIsLeastPrivilegeUnlessAskedWithAWarning) {
