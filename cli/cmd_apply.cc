@@ -6,12 +6,15 @@
 // before it judges, gates and converges exactly that plan; with --dry-run it prints the exact
 // writes the engine would make, and makes none.
 // persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
-// installs them under the root. Bad files and flags exit 2 before any write.
+// installs them under the root. Bad files and flags exit 2 before any write; so do the next-boot
+// guard of the id-wide formats and an operator's file at a target path (persist.h), which
+// --force[=NAME,...] (guard.h's ForceSet) overrides where it may.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "apply_config.h"
 #include "cli.h"
+#include "kernel_args.h"
 #include "persist.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
@@ -79,10 +82,11 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
 }
 
 struct PersistFlags {
-  std::string format, file, role = "worker", hostpass_bin = "/usr/local/bin/hostpass";
+  std::string format, file, role = "worker", hostpass_bin = "/usr/local/bin/hostpass", vfio_ids;
   bool write = false, world_writable = false;
   std::string state_dir = kDefaultStateDir;
   double lock_timeout = kDefaultLockTimeout.count();
+  std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
 };
 
 int run_persist(Cli& cli, const PersistFlags& f) {
@@ -99,6 +103,16 @@ int run_persist(Cli& cli, const PersistFlags& f) {
   if (f.hostpass_bin.empty() || f.hostpass_bin[0] != '/' ||
       f.hostpass_bin.find_first_of(" \t\n\"'") != std::string::npos)
     return report_error(invalid_input("--hostpass-bin must be an absolute path without blanks"));
+  auto force = ForceSet::parse(f.force);
+  if (!force.ok()) return report_error(force.error());
+  PersistOptions o;
+  if (!f.vfio_ids.empty()) {
+    auto ids = parse_vfio_ids(f.vfio_ids);
+    if (!ids.ok()) return report_error(ids.error());
+    if (!f.file.empty())
+      return report_error(invalid_input("--vfio-ids and -f both name the devices: give one"));
+    o.vfio_ids = std::move(*ids);
+  }
   Host& host = cli.host();
   // --write is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
   std::unique_ptr<Spine> spine;
@@ -107,7 +121,7 @@ int run_persist(Cli& cli, const PersistFlags& f) {
     if (!sp.ok()) return report_error(sp.error());
     spine = std::move(*sp);
   }
-  PersistOptions o;
+  o.force = *force;
   o.format = *format;
   o.role = f.role;
   o.udev_world_writable = f.world_writable;
@@ -124,7 +138,7 @@ int run_persist(Cli& cli, const PersistFlags& f) {
     if (!d.ok()) return report_error(d.error());
     devices = std::move(*d);
     o.apply_text = *text;
-  } else if (*format != PersistFormat::Udev) {
+  } else if (*format != PersistFormat::Udev && o.vfio_ids.empty()) {
     auto d = devices_bound_to(host, "vfio-pci");
     if (!d.ok()) return report_error(d.error());
     devices = std::move(*d);
@@ -135,8 +149,10 @@ int run_persist(Cli& cli, const PersistFlags& f) {
   if (out->print_only()) {
     std::cout << out->text;
   } else if (f.write) {
-    if (Status s = write_persist(host, *out); !s.ok()) return report_error(s.error());
-    for (const NodeFile& file : out->files) std::cout << "wrote " << file.path << "\n";
+    auto written = write_persist(host, *out, o.force);
+    if (!written.ok()) return report_error(written.error());
+    for (const std::string& path : written->written) std::cout << "wrote " << path << "\n";
+    for (const std::string& n : written->notes) std::cerr << "hostpass: note: " << n << "\n";
   } else {
     for (const NodeFile& file : out->files)
       std::cout << "==> " << file.path << " <==\n" << file.contents;
@@ -174,6 +190,10 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
   persist->add_option("--role", pf->role, "machine config pool for butane/machineconfig (worker)");
   persist->add_flag("--udev-world-writable", pf->world_writable,
                     "udev: MODE=0666 instead of 0660 (any local user; not recommended)");
+  persist->add_option("--vfio-ids", pf->vfio_ids,
+                      "butane/machineconfig: render these vendor:device ids (10de:1eb8,...) "
+                      "without reading any node");
+  add_force_flag(persist, pf->force);
   persist->add_option("--hostpass-bin", pf->hostpass_bin,
                       "systemd: the hostpass path in ExecStart (/usr/local/bin/hostpass)");
   persist->add_option("--state-dir", pf->state_dir, "journal directory, for --write's lock");

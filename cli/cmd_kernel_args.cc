@@ -7,6 +7,9 @@
 //                           prints the distribution's regenerate command
 //   --format machineconfig  an OpenShift MachineConfig for `oc create -f` (--role, default worker)
 //   --format butane         the Butane source of the same
+// --vfio-ids with cmdline or grub passes the next-boot guard on this host (kernel_args.h:
+// guard_cmdline_ids; exit 2 naming each host-used device the ids catch, --force[=NAME,...] as
+// guard.h's ForceSet); with machineconfig or butane it is rendered unchecked, with a note.
 // Bad flags and ids exit 2 before any read.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -27,6 +30,7 @@ struct KernelArgsFlags {
   bool apply = false, no_pt = false;
   std::string state_dir = kDefaultStateDir;
   double lock_timeout = kDefaultLockTimeout.count();
+  std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
 };
 
 std::string join(const std::vector<std::string>& v, const char* sep = " ") {
@@ -50,6 +54,8 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     ids = std::move(*parsed);
   }
   if (Status s = validate_role(f.role); !s.ok()) return report_error(s.error());
+  auto force = ForceSet::parse(f.force);
+  if (!force.ok()) return report_error(force.error());
   CpuVendor vendor = CpuVendor::Unknown;
   if (f.cpu == "intel")
     vendor = CpuVendor::Intel;
@@ -62,6 +68,17 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   if (vendor == CpuVendor::Unknown) vendor = read_iommu_vendor(host);
   auto spec = kernel_arg_spec(vendor, ids, !f.no_pt);
   if (!spec.ok()) return report_error(spec.error());
+  bool openshift = f.format == "machineconfig" || f.format == "butane";
+  if (!ids.empty() && openshift) {
+    std::cerr << "hostpass: note: the ids were not checked against any node: every device with "
+                 "these ids on every node of the '"
+              << f.role << "' pool goes to vfio-pci at boot\n";
+  } else if (!ids.empty()) {
+    auto check = guard_cmdline_ids(host, ids, *force);
+    if (!check.ok()) return report_error(check.error());
+    for (const std::string& w : check->warnings) std::cerr << "hostpass: warning: " << w << "\n";
+    for (const std::string& n : check->notes) std::cerr << "hostpass: note: " << n << "\n";
+  }
 
   if (f.format == "cmdline") {
     std::cout << join(spec->wanted) << "\n";
@@ -127,6 +144,7 @@ void add_kernel_args_command(CLI::App& app, Cli& cli) {
   k->add_flag("--no-iommu-pt", f->no_pt, "do not add iommu=pt");
   k->add_option("--state-dir", f->state_dir, "journal directory, for --apply's lock");
   add_lock_timeout_option(k, f->lock_timeout);
+  add_force_flag(k, f->force);
   k->callback([&cli, f] { cli.exit_code = run_kernel_args(cli, *f); });
 }
 

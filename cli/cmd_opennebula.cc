@@ -5,6 +5,9 @@
 // inventory  a one-deploy Ansible inventory, for one host: its PCI_FILTER and the bind plan for
 //            its pci_devices (only with pci_passthrough_enabled: true). Plans only; binding is
 //            `hostpass bind` (or `hostpass apply`).
+// Both pass PCI_FILTER through the id-wide guard (one_deploy.h: guard_pci_filter; exit 2 naming
+// each host-used device the ids also match); --short-address adds PCI_SHORT_ADDRESS, which
+// narrows the filter to the named devices; --force[=NAME,...] is guard.h's ForceSet.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -46,22 +49,52 @@ int run_probe(Cli& cli, const ProbeFlags& f) {
   return kExitOk;
 }
 
-int run_filter(Cli& cli, const std::vector<std::string>& addresses) {
-  auto entries = pci_filter_entries(cli.host(), addresses);
+struct FilterFlags {
+  std::vector<std::string> addresses;
+  std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
+  bool short_address = false;
+};
+
+Result<PciFilterOptions> filter_options(const FilterFlags& f) {
+  auto force = ForceSet::parse(f.force);
+  if (!force.ok()) return force.error();
+  return PciFilterOptions{*force, f.short_address};
+}
+
+void print_guard_output(const std::vector<std::string>& warnings,
+                        const std::vector<std::string>& notes) {
+  for (const std::string& w : warnings) std::cerr << "hostpass: warning: " << w << "\n";
+  for (const std::string& n : notes) std::cerr << "hostpass: note: " << n << "\n";
+}
+
+int run_filter(Cli& cli, const FilterFlags& f) {
+  auto options = filter_options(f);
+  if (!options.ok()) return report_error(options.error());
+  auto entries = pci_filter_entries(cli.host(), f.addresses);
   if (!entries.ok()) return report_error(entries.error());
+  auto guarded = guard_pci_filter(cli.host(), *entries, *options);
+  if (!guarded.ok()) return report_error(guarded.error());
+  print_guard_output(guarded->warnings, guarded->notes);
   std::string value = pci_filter_value(*entries);
+  std::string short_value = f.short_address ? pci_short_address_value(*entries) : "";
   if (cli.json) {
     nlohmann::json devices = nlohmann::json::array();
     for (const PciFilterEntry& e : *entries)
       devices.push_back({{"address", e.address.to_string()}, {"vendor_device", e.vendor_device}});
-    std::cout << nlohmann::json{{"pci_filter", value}, {"devices", devices}}.dump(2, ' ', false, kInvalidUtf8) << "\n";
+    nlohmann::json j{{"pci_filter", value}, {"devices", devices}};
+    if (f.short_address) j["pci_short_address"] = short_value;
+    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
   } else {
     std::cout << "PCI_FILTER=\"" << value << "\"\n";
+    if (f.short_address) std::cout << "PCI_SHORT_ADDRESS=\"" << short_value << "\"\n";
   }
   return kExitOk;
 }
 
-int run_inventory(Cli& cli, const std::string& file, const std::string& host_name) {
+int run_inventory(Cli& cli, const std::string& file, const std::string& host_name,
+                  const FilterFlags& f) {
+  auto options = filter_options(f);
+  if (!options.ok()) return report_error(options.error());
   auto text = read_user_file(file);
   if (!text.ok()) return report_error(text.error());
   auto hosts = parse_one_deploy_inventory(*text, file);
@@ -73,10 +106,11 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
     known += (known.empty() ? "" : ", ") + c.name;
   }
   if (!h)
-    return report_error(invalid_input("host '" + host_name + "' is not in " + file +
-                                      " (hosts: " + known + ")"));
-  auto plan = plan_one_deploy_host(cli.host(), *h);
+    return report_error(
+        invalid_input("host '" + host_name + "' is not in " + file + " (hosts: " + known + ")"));
+  auto plan = plan_one_deploy_host(cli.host(), *h, *options);
   if (!plan.ok()) return report_error(plan.error());
+  print_guard_output(plan->warnings, {});
   if (cli.json) {
     nlohmann::json devices = nlohmann::json::array();
     for (const OneDevicePlan& d : plan->devices) {
@@ -93,6 +127,10 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
                         {"pci_filter", plan->pci_filter.empty() ? nlohmann::json()
                                                                 : nlohmann::json(plan->pci_filter)},
                         {"devices", devices}};
+    if (f.short_address)
+      j["pci_short_address"] = plan->pci_short_address.empty()
+                                   ? nlohmann::json()
+                                   : nlohmann::json(plan->pci_short_address);
     std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
@@ -106,11 +144,13 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
             << (plan->devices.size() == 1 ? " device" : " devices") << " for PCI passthrough\n";
   if (plan->devices.empty()) return kExitOk;
   std::cout << "PCI_FILTER=\"" << plan->pci_filter << "\"\n";
+  if (f.short_address)
+    std::cout << "PCI_SHORT_ADDRESS=\"" << plan->pci_short_address
+              << "\"  # add to the host template: one-deploy writes PCI_FILTER only\n";
   std::cout << "# bind plan (hostpass bind ADDR... applies it):\n";
   for (const OneDevicePlan& d : plan->devices) {
-    std::cout << d.address.to_string() << " " << d.vendor_device << " "
-              << d.driver.value_or("none") << " -> vfio-pci"
-              << (d.changes ? "" : " (already bound: nothing to do)") << "\n";
+    std::cout << d.address.to_string() << " " << d.vendor_device << " " << d.driver.value_or("none")
+              << " -> vfio-pci" << (d.changes ? "" : " (already bound: nothing to do)") << "\n";
     for (const std::string& w : d.writes) std::cout << "    " << w << "\n";
   }
   for (const std::string& n : plan->notes) std::cout << "# " << n << "\n";
@@ -120,8 +160,9 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
 }  // namespace
 
 void add_opennebula_commands(CLI::App& app, Cli& cli) {
-  CLI::App* one = app.add_subcommand("opennebula", "OpenNebula host side: PCI probe, PCI_FILTER, "
-                                                   "one-deploy inventories (seed 003)");
+  CLI::App* one = app.add_subcommand("opennebula",
+                                     "OpenNebula host side: PCI probe, PCI_FILTER, "
+                                     "one-deploy inventories (seed 003)");
   one->require_subcommand(1);
 
   auto pf = std::make_shared<ProbeFlags>();
@@ -139,11 +180,20 @@ void add_opennebula_commands(CLI::App& app, Cli& cli) {
                     "vendor ids treated as NVIDIA GPUs (pci.conf :nvidia_vendors; default 10de)");
   probe->callback([&cli, pf] { cli.exit_code = run_probe(cli, *pf); });
 
-  auto addresses = std::make_shared<std::vector<std::string>>();
+  auto add_guard_flags = [](CLI::App* c, FilterFlags& f) {
+    c->add_flag("--short-address", f.short_address,
+                "also print the host template's PCI_SHORT_ADDRESS, which narrows PCI_FILTER to "
+                "the named devices");
+    c->add_flag("--force{all}", f.force,
+                "offer devices PCI_FILTER also matches although the host uses them (never the "
+                "root filesystem), or --force=NAME,... for those guards only");
+  };
+  auto ff = std::make_shared<FilterFlags>();
   CLI::App* filter = one->add_subcommand(
       "filter", "translate full PCI addresses to the host template's PCI_FILTER (vendor:device)");
-  filter->add_option("address", *addresses, "full PCI addresses, 0000:09:00.0")->required();
-  filter->callback([&cli, addresses] { cli.exit_code = run_filter(cli, *addresses); });
+  filter->add_option("address", ff->addresses, "full PCI addresses, 0000:09:00.0")->required();
+  add_guard_flags(filter, *ff);
+  filter->callback([&cli, ff] { cli.exit_code = run_filter(cli, *ff); });
 
   auto file = std::make_shared<std::string>();
   auto host = std::make_shared<std::string>();
@@ -151,7 +201,10 @@ void add_opennebula_commands(CLI::App& app, Cli& cli) {
       "inventory", "for one host of a one-deploy inventory: its PCI_FILTER and bind plan");
   inv->add_option("-f,--file", *file, "the one-deploy Ansible inventory (YAML)")->required();
   inv->add_option("--host", *host, "the inventory host this machine is, e.g. n1")->required();
-  inv->callback([&cli, file, host] { cli.exit_code = run_inventory(cli, *file, *host); });
+  auto inf = std::make_shared<FilterFlags>();
+  add_guard_flags(inv, *inf);
+  inv->callback(
+      [&cli, file, host, inf] { cli.exit_code = run_inventory(cli, *file, *host, *inf); });
 }
 
 }  // namespace hostpass

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <map>
 
+#include "owned_file.h"
+
 namespace hostpass {
 
 namespace {
@@ -174,6 +176,18 @@ Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv) {
     if (!contains(out, id)) out.push_back(id);
   }
   return out;
+}
+
+Result<NextBootCheck> guard_cmdline_ids(Host& host, const std::vector<std::string>& ids,
+                                        const ForceSet& force) {
+  NextBootRequest r;
+  r.ids = ids;
+  r.force = force;
+  r.form = "vfio-pci.ids=";
+  r.alternative =
+      "the kernel command line has no by-address form: bind by address instead with hostpass "
+      "persist --format driverctl or --format systemd";
+  return guard_next_boot(host, r);
 }
 
 Result<KernelArgSpec> kernel_arg_spec(CpuVendor vendor, const std::vector<std::string>& vfio_ids,
@@ -442,11 +456,12 @@ Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool w
     }
   }
   if (write && r.edit.changed()) {
-    if (Status s = host.replace_file(kGrubBackup, r.edit.before); !s.ok())
-      return s.error().wrap("keeping a backup before editing " + std::string(kGrubDefaults));
+    auto backup = keep_backup(host, kGrubDefaults, r.edit.before);
+    if (!backup.ok())
+      return backup.error().wrap("keeping a backup before editing " + std::string(kGrubDefaults));
     if (Status s = host.replace_file(kGrubDefaults, r.edit.after); !s.ok()) return s.error();
     r.written = true;
-    r.backup_path = kGrubBackup;
+    r.backup_path = *backup;
   }
   return r;
 }

@@ -29,13 +29,17 @@
 #include <string_view>
 #include <vector>
 
+#include "guard.h"
 #include "host.h"
+#include "next_boot_guard.h"
 #include "preflight.h"
 #include "result.h"
 
 namespace hostpass {
 
 inline constexpr const char* kGrubDefaults = "/etc/default/grub";
+// The first backup; later --apply runs keep theirs as kGrubBackup.1, .2, ... (owned_file.h), so
+// the original file is never overwritten.
 inline constexpr const char* kGrubBackup = "/etc/default/grub.hostpass.bak";
 
 struct KernelArgSpec {
@@ -46,6 +50,12 @@ struct KernelArgSpec {
 // Validates "10de:1eb8,8086:5845" (4 hex digits each side). Returns them lowercase, deduplicated,
 // in input order. InvalidInput names the bad entry.
 Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv);
+
+// The next-boot guard (next_boot_guard.h) of `vfio-pci.ids=`: every device of this host with one
+// of the ids goes to vfio-pci at boot. Refused naming each host-used one (the root filesystem even
+// with --force); warnings name the devices on a host driver the ids also take.
+Result<NextBootCheck> guard_cmdline_ids(Host& host, const std::vector<std::string>& ids,
+                                        const ForceSet& force);
 
 // The spec for a CPU vendor. InvalidInput for Other/Unknown (the caller asks for --cpu).
 Result<KernelArgSpec> kernel_arg_spec(CpuVendor vendor, const std::vector<std::string>& vfio_ids,
@@ -90,8 +100,9 @@ struct GrubApplyReport {
   std::vector<std::string> notes;  // grub.d fragments that also set the variables, ...
 };
 
-// Reads /etc/default/grub, edits it, and with `write` keeps a backup (kGrubBackup, the content
-// before this change) and replaces the file. A second run changes nothing and writes nothing.
+// Reads /etc/default/grub, edits it, and with `write` keeps a backup of the content before this
+// change (kGrubBackup, or the next free kGrubBackup.N: never an earlier backup) and replaces the
+// file. A second run changes nothing and writes nothing.
 // NotFound when the file does not exist.
 Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool write);
 

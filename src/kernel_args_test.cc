@@ -6,6 +6,7 @@
 
 #include "faulty_host.h"
 #include "fixture_tree.h"
+#include "twin_devices_host.h"
 #include "test_dirs.h"
 
 namespace hostpass {
@@ -219,6 +220,45 @@ TEST_F(GrubOnHost, ApplyKeepsABackupAndASecondApplyWritesNothing) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->written);
   EXPECT_EQ(host.write_count(), 2);
+}
+
+TEST_F(GrubOnHost, ASecondChangingApplyKeepsTheFirstBackup) {
+  const std::string original = std::string(kDebianHead) + "GRUB_CMDLINE_LINUX=\"quiet\"\n";
+  tree_.write("/etc/default/grub", original);
+  RealHost host(tree_.root());
+  auto one = apply_grub(host, intel(), true);
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  EXPECT_EQ(one->backup_path, kGrubBackup);
+  const std::string middle = *host.read_file(kGrubDefaults);
+  auto spec = kernel_arg_spec(CpuVendor::Intel, {"10de:1eb8"});
+  ASSERT_TRUE(spec.ok());
+  auto two = apply_grub(host, *spec, true);
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->backup_path, std::string(kGrubBackup) + ".1");
+  EXPECT_EQ(*host.read_file(kGrubBackup), original);
+  EXPECT_EQ(*host.read_file(std::string(kGrubBackup) + ".1"), middle);
+}
+
+TEST(CmdlineIds, TheRootDisksTwinIsRefusedAndOtherTwinsWarned) {
+  testing::ScratchDir dir;
+  testing::FixtureTree tree(dir.path() + "/root");
+  testing::build_twin_devices_host(tree);
+  RealHost host(tree.root());
+  auto r = guard_cmdline_ids(host, {"8086:5845"}, ForceSet{true, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Refused);
+  EXPECT_EQ(r.error().message.rfind("vfio-pci.ids=8086:5845 also matches devices the host uses", 0),
+            0u)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("refusing 0000:04:00.0: it holds the root filesystem"),
+            std::string::npos);
+  auto gpus = guard_cmdline_ids(host, {"10de:1eb8"}, ForceSet{});
+  ASSERT_TRUE(gpus.ok()) << gpus.error().message;
+  ASSERT_EQ(gpus->warnings.size(), 2u);
+  EXPECT_EQ(gpus->warnings[0].rfind(
+                "vfio-pci.ids=10de:1eb8 gives 0000:01:00.0 (now on nvidia) to vfio-pci at boot", 0),
+            0u)
+      << gpus->warnings[0];
 }
 
 TEST_F(GrubOnHost, MissingGrubDefaultsIsNotFound) {

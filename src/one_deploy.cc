@@ -39,7 +39,8 @@ struct Walker {
     if (!g.IsMap())
       return invalid_input(where(source, g) + ": group '" + name + "' must be a mapping");
     if (YAML::Node v = g["vars"]; v && !v.IsNull()) {
-      if (!v.IsMap()) return invalid_input(where(source, v) + ": " + name + ".vars must be a mapping");
+      if (!v.IsMap())
+        return invalid_input(where(source, v) + ": " + name + ".vars must be a mapping");
       for (const auto& kv : v) set_var(inherited, kv.first.Scalar(), kv.second);
     }
     if (YAML::Node h = g["hosts"]; h && !h.IsNull()) {
@@ -73,8 +74,7 @@ struct Walker {
 };
 
 Result<bool> ansible_bool(const YAML::Node& n, const std::string& source, const char* key) {
-  if (!n.IsScalar())
-    return invalid_input(where(source, n) + ": " + key + " must be true or false");
+  if (!n.IsScalar()) return invalid_input(where(source, n) + ": " + key + " must be true or false");
   bool b;
   if (YAML::convert<bool>::decode(n, b)) return b;
   return invalid_input(where(source, n) + ": " + key + " must be true or false, not '" +
@@ -141,7 +141,8 @@ Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
       if (any.ok())
         return invalid_input("short PCI address '" + text +
                              "' refused: OpenNebula's PCI_FILTER is built from full addresses "
-                             "(domain included), write " + any->to_string());
+                             "(domain included), write " +
+                             any->to_string());
       return full.error();
     }
     parsed.push_back(*full);
@@ -159,7 +160,8 @@ Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
     auto d = parse_sysfs_hex(*device);
     if (!v || !d || *v > 0xffff || *d > 0xffff)
       return io_error("cannot read the ids of " + a.to_string() + ": vendor '" +
-                      std::string(trim(*vendor)) + "', device '" + std::string(trim(*device)) + "'");
+                      std::string(trim(*vendor)) + "', device '" + std::string(trim(*device)) +
+                      "'");
     char buf[16];
     std::snprintf(buf, sizeof buf, "%04x:%04x", *v, *d);
     out.push_back(PciFilterEntry{a, buf});
@@ -178,6 +180,35 @@ std::string pci_filter_value(const std::vector<PciFilterEntry>& entries) {
   return out;
 }
 
+std::string pci_short_address_value(const std::vector<PciFilterEntry>& entries) {
+  std::string out;
+  for (const PciFilterEntry& e : entries) {
+    std::string a = e.address.domain == 0 ? e.address.to_short_string() : e.address.to_string();
+    if (out.find(a) == std::string::npos) out += (out.empty() ? "" : ",") + a;
+  }
+  return out;
+}
+
+Result<NextBootCheck> guard_pci_filter(Host& host, const std::vector<PciFilterEntry>& entries,
+                                       const PciFilterOptions& options) {
+  NextBootRequest r;
+  for (const PciFilterEntry& e : entries) {
+    r.chosen.insert(e.address);
+    if (std::find(r.ids.begin(), r.ids.end(), e.vendor_device) == r.ids.end())
+      r.ids.push_back(e.vendor_device);
+  }
+  r.only_chosen = options.short_address;
+  r.force = options.force;
+  r.form = options.short_address ? "PCI_SHORT_ADDRESS" : "PCI_FILTER ";
+  r.verb = "offers";
+  r.effect = "to OpenNebula's scheduler for passthrough";
+  if (!options.short_address)
+    r.alternative =
+        "offer only the named devices with the host's PCI_SHORT_ADDRESS filter (add "
+        "--short-address)";
+  return guard_next_boot(host, r);
+}
+
 Result<std::vector<OneDeployHost>> parse_one_deploy_inventory(const std::string& yaml_text,
                                                               const std::string& source_name) {
   try {
@@ -187,18 +218,25 @@ Result<std::vector<OneDeployHost>> parse_one_deploy_inventory(const std::string&
   }
 }
 
-Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h) {
+Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
+                                         const PciFilterOptions& options) {
   OneHostPlan plan;
   if (!h.pci_passthrough_enabled) return plan;
   auto entries = pci_filter_entries(host, h.pci_device_addresses);
   if (!entries.ok()) return entries.error();
+  auto guarded = guard_pci_filter(host, *entries, options);
+  if (!guarded.ok()) return guarded.error().wrap(h.name);
+  plan.warnings = guarded->warnings;
+  plan.notes = guarded->notes;
   plan.pci_filter = pci_filter_value(*entries);
+  if (options.short_address) plan.pci_short_address = pci_short_address_value(*entries);
   std::vector<PciAddress> addresses;
   for (const PciFilterEntry& e : *entries) addresses.push_back(e.address);
   // The node role's `driverctl set-override ADDR vfio-pci`, as the bind engine would do it:
   // a dry run, so its guards (host use, IOMMU group viability) refuse here too.
   BindOptions o;
   o.dry_run = true;
+  o.force = !options.force.empty();  // guard_pci_filter let only forced host use through
   auto report = bind_devices(host, addresses, o);
   if (!report.ok()) return report.error().wrap("the bind plan for " + h.name);
   for (const PciFilterEntry& e : *entries) {
@@ -210,7 +248,8 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h) {
     std::string dir = pci_device_dir(e.address);
     for (const PlannedWrite& w : report->writes) {
       if (w.op != "write") continue;
-      bool mine = w.path.rfind(dir + "/", 0) == 0 || std::string(trim(w.data)) == e.address.to_string();
+      bool mine =
+          w.path.rfind(dir + "/", 0) == 0 || std::string(trim(w.data)) == e.address.to_string();
       if (!mine) continue;
       std::string data(trim(w.data));
       d.writes.push_back("write " + w.path + " \"" + (data.empty() ? "\\n" : data) + "\"");

@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "guard.h"
 #include "host.h"
+#include "next_boot_guard.h"
 #include "pci_address.h"
 #include "result.h"
 
@@ -36,6 +38,23 @@ Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
                                                        const std::vector<std::string>& addresses);
 // "10de:1eb8,8086:5845": unique, in first-seen order (Ansible's `unique | join(',')`).
 std::string pci_filter_value(const std::vector<PciFilterEntry>& entries);
+// "05:00.0,06:00.0": the host template's PCI_SHORT_ADDRESS for the entries (OpenNebula's
+// SHORT_ADDRESS, bus:device.function), in order.
+std::string pci_short_address_value(const std::vector<PciFilterEntry>& entries);
+
+// PCI_FILTER is id-wide: the monitoring probe reports, and the scheduler hands to VMs, every
+// device with a listed vendor:device — and libvirt's managed hostdev detaches a device from its
+// host driver when a VM starts. So the filter passes next_boot_guard.h: each host-used device
+// the ids match is refused (the root filesystem even with --force), the other devices it also
+// offers are warned about. The host template's PCI_SHORT_ADDRESS narrows it to the named
+// devices (OpenNebula applies PCI_FILTER, then PCI_SHORT_ADDRESS, then PCI_DEVICE_NAME, each to
+// what the previous one kept): with `short_address`, only the named devices are guarded.
+struct PciFilterOptions {
+  ForceSet force;
+  bool short_address = false;  // PCI_SHORT_ADDRESS is set next to PCI_FILTER
+};
+Result<NextBootCheck> guard_pci_filter(Host& host, const std::vector<PciFilterEntry>& entries,
+                                       const PciFilterOptions& options);
 
 struct OneDeployHost {
   std::string name;          // inventory hostname, "n1"
@@ -59,7 +78,9 @@ struct OneDevicePlan {
 };
 
 struct OneHostPlan {
-  std::string pci_filter;  // empty when nothing is to be configured
+  std::string pci_filter;             // empty when nothing is to be configured
+  std::string pci_short_address;      // set with PciFilterOptions::short_address
+  std::vector<std::string> warnings;  // devices PCI_FILTER also offers
   std::vector<OneDevicePlan> devices;
   std::vector<std::string> notes;
 };
@@ -67,6 +88,8 @@ struct OneHostPlan {
 // What the node and frontend roles would do for `h` on this host, changing nothing: with
 // pci_passthrough_enabled false, nothing at all. Guards of the bind engine (host use, IOMMU group
 // viability) refuse here exactly as `hostpass bind` would.
-Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h);
+// PCI_FILTER passes guard_pci_filter first.
+Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
+                                         const PciFilterOptions& options = {});
 
 }  // namespace hostpass

@@ -6,13 +6,15 @@
 #include <sstream>
 
 #include "fixture_tree.h"
+#include "twin_devices_host.h"
 #include "test_dirs.h"
 
 namespace hostpass {
 namespace {
 
 std::string seed003_inventory() {
-  std::ifstream f(std::string(HOSTPASS_SOURCE_DIR) + "/tests/fixtures/opennebula/pci_passthrough.yml");
+  std::ifstream f(std::string(HOSTPASS_SOURCE_DIR) +
+                  "/tests/fixtures/opennebula/pci_passthrough.yml");
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
@@ -56,7 +58,8 @@ node:
     c:
       pci_devices:
         - address: "0000:0a:00.0"
-)", "inv.yml");
+)",
+                                          "inv.yml");
   ASSERT_TRUE(hosts.ok()) << hosts.error().message;
   ASSERT_EQ(hosts->size(), 3u);
   EXPECT_TRUE((*hosts)[0].pci_passthrough_enabled);
@@ -81,8 +84,9 @@ TEST(OneDeployInventory, MalformedInventoriesNameFileAndLine) {
   auto bad_list = parse_one_deploy_inventory(
       "node:\n  hosts:\n    n1:\n      pci_devices:\n        - \"0000:09:00.0\"\n", "inv.yml");
   ASSERT_FALSE(bad_list.ok());
-  EXPECT_EQ(bad_list.error().message,
-            "inv.yml:5: pci_devices entry of 'n1' needs an address, as in - address: \"0000:09:00.0\"");
+  EXPECT_EQ(
+      bad_list.error().message,
+      "inv.yml:5: pci_devices entry of 'n1' needs an address, as in - address: \"0000:09:00.0\"");
 }
 
 class OneDeployHostTest : public ::testing::Test {
@@ -114,6 +118,56 @@ TEST_F(OneDeployHostTest, ShortAddressesAreRefusedBeforeAnyRead) {
   auto missing = pci_filter_entries(host_, {"0000:09:00.0"});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+}
+
+class OneDeployTwins : public ::testing::Test {
+ protected:
+  OneDeployTwins() : tree_(dir_.path() + "/root"), host_(tree_.root()) {
+    testing::build_twin_devices_host(tree_);
+  }
+  testing::ScratchDir dir_;
+  testing::FixtureTree tree_;
+  RealHost host_;
+};
+
+TEST_F(OneDeployTwins, PciFilterCatchingTheRootDiskIsRefusedAndShortAddressOffersTheNamedOnly) {
+  auto e = pci_filter_entries(host_, {"0000:05:00.0"});
+  ASSERT_TRUE(e.ok());
+  auto g = guard_pci_filter(host_, *e, PciFilterOptions{ForceSet{true, {}}, false});
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().kind, ErrorKind::Refused);
+  EXPECT_NE(g.error().message.find("refusing 0000:04:00.0: it holds the root filesystem"),
+            std::string::npos)
+      << g.error().message;
+  EXPECT_NE(g.error().message.find("PCI_SHORT_ADDRESS"), std::string::npos);
+  auto s = guard_pci_filter(host_, *e, PciFilterOptions{ForceSet{}, true});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(pci_short_address_value(*e), "05:00.0");
+}
+
+TEST_F(OneDeployTwins, NvidiaGpusThePciFilterAlsoOffersAreWarnedAbout) {
+  auto e = pci_filter_entries(host_, {"0000:01:00.0"});
+  ASSERT_TRUE(e.ok());
+  auto g = guard_pci_filter(host_, *e, PciFilterOptions{});
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  ASSERT_EQ(g->warnings.size(), 1u);
+  EXPECT_EQ(g->warnings[0].rfind("PCI_FILTER 10de:1eb8 also offers 0000:02:00.0 (now on nvidia) "
+                                 "to OpenNebula's scheduler",
+                                 0),
+            0u)
+      << g->warnings[0];
+}
+
+TEST_F(OneDeployTwins, TheHostPlanRefusesTheRootDisksTwin) {
+  OneDeployHost h;
+  h.name = "n1";
+  h.pci_passthrough_enabled = true;
+  h.pci_device_addresses = {"0000:05:00.0"};
+  auto p = plan_one_deploy_host(host_, h);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Refused);
+  EXPECT_NE(p.error().message.find("0000:04:00.0: it holds the root filesystem"), std::string::npos)
+      << p.error().message;
 }
 
 }  // namespace

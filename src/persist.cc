@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "next_boot_guard.h"
 #include "pci_device.h"
 #include "preflight.h"
 #include "vfio_rules.h"
@@ -28,11 +29,8 @@ Result<PersistFormat> parse_persist_format(std::string_view name) {
 
 namespace {
 
-std::string hex_id(uint16_t v, uint16_t d) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%04x:%04x", v, d);
-  return b;
-}
+constexpr const char* kModprobeConf = "/etc/modprobe.d/vfio.conf";
+constexpr const char* kByAddress = "use --format driverctl or systemd to persist by address";
 
 // The kernel's modalias (drivers/pci/pci-driver.c, pci_uevent → MODALIAS).
 std::optional<std::string> modalias(const PciDevice& d) {
@@ -74,40 +72,87 @@ void add_file(PersistOutput& o, std::string path, std::string contents) {
   o.files.push_back(NodeFile{std::move(path), std::move(contents), 0644});
 }
 
-std::vector<NodeFile> modprobe_files(const std::vector<PersistDevice>& vfio) {
-  std::vector<std::string> ids, modules;
+std::vector<std::string> unique_ids(const std::vector<PersistDevice>& vfio) {
+  std::vector<std::string> ids;
   for (const PersistDevice& d : vfio) {
-    std::string id = hex_id(d.vendor, d.device);
+    std::string id = vendor_device_id(d.vendor, d.device);
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-    if (d.host_module && std::find(modules.begin(), modules.end(), *d.host_module) == modules.end())
-      modules.push_back(*d.host_module);
   }
+  return ids;
+}
+
+std::vector<NodeFile> modprobe_files(const std::vector<std::string>& ids,
+                                     const std::vector<std::string>& modules) {
   std::string conf = "# Written by hostpass persist: vfio-pci claims these devices at boot.\n";
   std::string list;
   for (const std::string& id : ids) list += (list.empty() ? "" : ",") + id;
   conf += "options vfio-pci ids=" + list + "\n";
   for (const std::string& m : modules) conf += "softdep " + m + " pre: vfio-pci\n";
-  return {NodeFile{"/etc/modprobe.d/vfio.conf", conf, 0644},
-          NodeFile{"/etc/modules-load.d/vfio-pci.conf", "vfio-pci\n", 0644}};
+  return {NodeFile{kModprobeConf, conf, 0644},
+          NodeFile{"/etc/modules-load.d/vfio-pci.conf",
+                   "# Written by hostpass persist: load vfio-pci at boot.\nvfio-pci\n", 0644}};
 }
 
-// ids= binds every device with the id, not just the chosen ones: say which others it catches.
-void warn_shared_ids(Host& host, const std::vector<PersistDevice>& vfio, PersistOutput& o) {
-  auto all = discover_pci(host, DiscoverOptions{});
-  if (!all.ok()) return;
-  std::set<PciAddress> chosen;
-  for (const PersistDevice& d : vfio) chosen.insert(d.address);
-  for (const PciDevice& d : *all) {
-    if (chosen.count(d.address) || !d.vendor || !d.device) continue;
-    for (const PersistDevice& c : vfio)
-      if (c.vendor == *d.vendor && c.device == *d.device) {
-        o.warnings.push_back("ids=" + hex_id(c.vendor, c.device) + " also gives " +
-                             d.address.to_string() + " (now on " + d.driver.value_or("no driver") +
-                             ") to vfio-pci at boot; use --format driverctl or systemd to "
-                             "persist by address");
-        break;
+std::vector<NodeFile> modprobe_files(const std::vector<PersistDevice>& vfio) {
+  std::vector<std::string> modules;
+  for (const PersistDevice& d : vfio)
+    if (d.host_module && std::find(modules.begin(), modules.end(), *d.host_module) == modules.end())
+      modules.push_back(*d.host_module);
+  return modprobe_files(unique_ids(vfio), modules);
+}
+
+// The configuration directories modprobe reads (modprobe.d(5)). kmod sorts the files of all of
+// them by name, a name in an earlier directory hiding the same name in a later one
+// (libkmod-config.c, conf_files_list), and for a module joins the `options` lines of every file
+// in that order (kmod_module_get_options); the kernel then sets the parameters left to right, so
+// for vfio-pci's string parameter `ids` the last ids= read wins and the other list is lost.
+constexpr const char* kModprobeDirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
+                                         "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+                                         "/lib/modprobe.d"};
+
+// "options vfio-pci ids=..." (or vfio_pci) lines of other modprobe.d files: "path:line: text".
+std::vector<std::string> other_vfio_ids_lines(Host& host) {
+  std::set<std::string> seen_names{base_name(kModprobeConf)};  // ours hides any same name
+  std::vector<std::string> out;
+  for (const char* dir : kModprobeDirs) {
+    auto names = host.list_dir(dir);
+    if (!names.ok()) continue;
+    std::sort(names->begin(), names->end());
+    for (const std::string& name : *names) {
+      if (name.size() < 5 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
+      if (!seen_names.insert(name).second) continue;
+      std::string path = std::string(dir) + "/" + name;
+      auto text = host.read_file(path, 1 << 20);
+      if (!text.ok()) continue;
+      size_t pos = 0;
+      int line_no = 0;
+      while (pos < text->size()) {
+        size_t eol = text->find('\n', pos);
+        if (eol == std::string::npos) eol = text->size();
+        std::string line(trim(std::string_view(*text).substr(pos, eol - pos)));
+        pos = eol + 1;
+        ++line_no;
+        std::vector<std::string> words;
+        size_t w = 0;
+        while (w < line.size()) {
+          size_t b = line.find_first_not_of(" \t", w);
+          if (b == std::string::npos) break;
+          size_t e = line.find_first_of(" \t", b);
+          if (e == std::string::npos) e = line.size();
+          words.push_back(line.substr(b, e - b));
+          w = e;
+        }
+        if (words.size() < 3 || words[0] != "options") continue;
+        if (words[1] != "vfio-pci" && words[1] != "vfio_pci") continue;
+        for (size_t i = 2; i < words.size(); ++i)
+          if (words[i].rfind("ids=", 0) == 0) {
+            out.push_back(path + ":" + std::to_string(line_no) + ": " + line);
+            break;
+          }
       }
+    }
   }
+  return out;
 }
 
 }  // namespace
@@ -165,6 +210,28 @@ Result<std::vector<PersistDevice>> devices_from_plan(Host& host, const ApplyPlan
 Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice>& devices,
                                      const PersistOptions& options) {
   PersistOutput o;
+  bool openshift =
+      options.format == PersistFormat::Butane || options.format == PersistFormat::MachineConfig;
+  if (!options.vfio_ids.empty()) {
+    // OpenShift: the nodes are elsewhere; render the ids as given.
+    if (!openshift)
+      return invalid_input(
+          "--vfio-ids renders for nodes hostpass cannot read: use it with --format butane or "
+          "machineconfig (on this host, persist the devices on vfio-pci, or -f FILE)");
+    if (Status s = validate_role(options.role); !s.ok()) return s.error();
+    NodeConfig c;
+    c.name = "100-" + options.role + "-vfiopci";
+    c.role = options.role;
+    c.files = modprobe_files(options.vfio_ids, {});
+    o.text = options.format == PersistFormat::Butane ? render_butane(c) : render_machine_config(c);
+    o.notes.push_back(
+        "the ids were not checked against any node: every device with these ids on every node "
+        "of the '" +
+        options.role +
+        "' pool goes to vfio-pci at boot, including a node's root disk or NIC if it has the "
+        "same ids; no softdep line (no node to read the host modules from)");
+    return o;
+  }
   std::vector<PersistDevice> vfio;
   for (const PersistDevice& d : devices)
     if (d.driver == "vfio-pci") vfio.push_back(d);
@@ -183,7 +250,17 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
                              ", which this format cannot express (vfio-pci ids only); use "
                              "--format systemd or driverctl");
     if (vfio.empty()) return not_found("no device to persist on vfio-pci in this format");
-    warn_shared_ids(host, vfio, o);
+    // ids= binds every device with the id, not just the chosen ones (next_boot_guard.h).
+    NextBootRequest req;
+    req.ids = unique_ids(vfio);
+    for (const PersistDevice& d : vfio) req.chosen.insert(d.address);
+    req.force = options.force;
+    req.form = options.format == PersistFormat::Cmdline ? "vfio-pci.ids=" : "ids=";
+    req.alternative = kByAddress;
+    auto check = guard_next_boot(host, req);
+    if (!check.ok()) return check.error();
+    o.warnings.insert(o.warnings.end(), check->warnings.begin(), check->warnings.end());
+    for (const std::string& n : check->notes) o.notes.push_back(n);
     for (const PersistDevice& d : vfio)
       if (!d.host_module && options.format != PersistFormat::Cmdline)
         o.notes.push_back("no host module known for " + d.address.to_string() +
@@ -193,11 +270,30 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
   switch (options.format) {
     case PersistFormat::Modprobe:
       o.files = modprobe_files(vfio);
+      for (const std::string& line : other_vfio_ids_lines(host)) {
+        o.write_conflicts.push_back(
+            line +
+            ": another file sets vfio-pci's ids= too; modprobe joins the options of "
+            "every file (in file-name order) and the last ids= wins, so one of the two "
+            "lists would be lost: merge them into " +
+            std::string(kModprobeConf) + ", or --force to write it anyway");
+        o.warnings.push_back(line + ": also sets vfio-pci's ids= (the last ids= read wins)");
+      }
       o.notes.push_back(
           "if vfio-pci or the host driver is in the initramfs, regenerate it "
           "(update-initramfs -u, or dracut -f), then reboot");
       break;
-    case PersistFormat::Driverctl:
+    case PersistFormat::Driverctl: {
+      // By address: only the named devices move, but those must not be the host's own.
+      NextBootRequest req;
+      for (const PersistDevice& d : devices)
+        if (d.driver != kHostDriver) req.chosen.insert(d.address);
+      req.only_chosen = true;
+      req.force = options.force;
+      req.form = "driverctl's pci-<address> override";
+      auto check = guard_next_boot(host, req);
+      if (!check.ok()) return check.error();
+      for (const std::string& n : check->notes) o.notes.push_back(n);
       for (const PersistDevice& d : devices)
         add_file(o, "/etc/driverctl.d/pci-" + d.address.to_string(), d.driver + "\n");
       o.notes.push_back(
@@ -205,6 +301,7 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
           "driverctl load-override pci-" +
           devices.front().address.to_string());
       break;
+    }
     case PersistFormat::Systemd: {
       std::string unit =
           "# Written by hostpass persist: bind passthrough devices early at boot.\n"
@@ -234,8 +331,14 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
         for (const PersistDevice& d : devices)
           body += "  - address: \"" + d.address.to_string() + "\"\n    driver: " + d.driver + "\n";
         config =
-            "# hostpass apply -f this file (installed by hostpass persist --format systemd)\n" +
+            "# Written by hostpass persist --format systemd: hostpass.service applies it at "
+            "boot.\n" +
             body;
+      } else if (!carries_marker(config)) {
+        config =
+            "# Written by hostpass persist --format systemd (from the apply file given): "
+            "hostpass.service applies it at boot.\n" +
+            config;
       }
       add_file(o, options.apply_file, config);
       o.notes.push_back("then: systemctl daemon-reload && systemctl enable hostpass.service");
@@ -269,7 +372,7 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
       std::string list;
       std::set<std::string> seen;
       for (const PersistDevice& d : vfio) {
-        std::string id = hex_id(d.vendor, d.device);
+        std::string id = vendor_device_id(d.vendor, d.device);
         if (seen.insert(id).second) list += (list.empty() ? "" : ",") + id;
       }
       o.text = "vfio-pci.ids=" + list + "\n";
@@ -281,14 +384,18 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
   return o;
 }
 
-Status write_persist(Host& host, const PersistOutput& out) {
+Result<OwnedWriteReport> write_persist(Host& host, const PersistOutput& out,
+                                       const ForceSet& force) {
   if (out.print_only())
     return invalid_input(
         "this format is printed, not installed: redirect it to a file "
         "(butane/machineconfig: oc create -f; cmdline: hostpass kernel-args)");
-  for (const NodeFile& f : out.files)
-    if (Status s = host.replace_file(f.path, f.contents); !s.ok()) return s;
-  return ok_status();
+  if (!out.write_conflicts.empty() && !force.all) {
+    std::string msg = "refusing to write:";
+    for (const std::string& c : out.write_conflicts) msg += "\n" + c;
+    return refused(msg);
+  }
+  return write_owned_files(host, out.files, force.all);
 }
 
 }  // namespace hostpass

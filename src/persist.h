@@ -17,6 +17,13 @@
 //   udev           /etc/udev/rules.d/70-hostpass-vfio.rules: SUBSYSTEM=="vfio" group nodes to
 //                  GROUP="kvm" MODE="0660"; "0666" only when asked, with a warning.
 //   cmdline        "vfio-pci.ids=..." for the kernel command line (seed 001's hint; print only).
+// Id-wide formats (modprobe, cmdline, butane, machineconfig) give every device with a persisted
+// vendor:device to vfio-pci, not just the chosen ones: next_boot_guard.h checks them all against
+// this host's use and refuses (exit 2) naming each host-used one; butane/machineconfig can take
+// the ids alone (PersistOptions::vfio_ids) and render without reading any node, with a note saying
+// so. Installed files carry the marker of owned_file.h; an operator's file at the target is
+// refused with a diff unless --force, which keeps a numbered backup. modprobe also refuses when
+// another modprobe.d file sets `options vfio-pci ids=` (the last one read wins).
 // The host module of a device is its current driver's module when not on vfio, else the module
 // whose modules.alias pattern (/lib/modules/<release>/modules.alias) matches its modalias
 // "pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdSSSSSSSSbcCCscSSiII" (drivers/pci/pci-driver.c).
@@ -30,8 +37,10 @@
 #include <vector>
 
 #include "apply_config.h"
+#include "guard.h"
 #include "host.h"
 #include "openshift_config.h"
+#include "owned_file.h"
 #include "pci_address.h"
 #include "result.h"
 
@@ -63,6 +72,10 @@ struct PersistOptions {
   std::string hostpass_bin = "/usr/local/bin/hostpass";
   std::string apply_file = "/etc/hostpass/hostpass.yaml";
   std::string apply_text;  // the apply file to install (systemd); empty: rendered from devices
+  ForceSet force;          // host use of devices the ids also catch; an operator's file (bare)
+  // butane/machineconfig only: render these ids ("8086:5845", parse_vfio_ids' form) without
+  // reading any node (the devices are then ignored; no softdep lines: no host module is known).
+  std::vector<std::string> vfio_ids;
 };
 
 struct PersistOutput {
@@ -70,13 +83,19 @@ struct PersistOutput {
   std::string text;                   // for print-only formats (butane, machineconfig, cmdline)
   std::vector<std::string> notes;     // what to run next
   std::vector<std::string> warnings;  // ids= also catching other devices, 0666, ...
+  // Facts about the host that refuse --write unless bare --force: another modprobe.d file that
+  // also sets vfio-pci's ids=. Also printed as warnings.
+  std::vector<std::string> write_conflicts;
   bool print_only() const { return files.empty(); }
 };
 
 Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice>& devices,
                                      const PersistOptions& options);
 
-// Writes every file of `out` under the host's root. InvalidInput for print-only formats.
-Status write_persist(Host& host, const PersistOutput& out);
+// Writes every file of `out` under the host's root (owned_file.h: an operator's file is refused
+// with a diff unless bare --force, which keeps a backup). InvalidInput for print-only formats;
+// Refused for out.write_conflicts unless bare --force. Nothing is written when refused.
+Result<OwnedWriteReport> write_persist(Host& host, const PersistOutput& out,
+                                       const ForceSet& force = {});
 
 }  // namespace hostpass

@@ -7,6 +7,7 @@
 #include "faulty_host.h"
 #include "fixture_tree.h"
 #include "test_dirs.h"
+#include "twin_devices_host.h"
 
 namespace hostpass {
 namespace {
@@ -58,7 +59,8 @@ TEST_F(Persist, ModprobeFilesWithSoftdepAndASharedIdWarning) {
             "options vfio-pci ids=8086:5845\n"
             "softdep nvme pre: vfio-pci\n");
   EXPECT_EQ(o.files[1].path, "/etc/modules-load.d/vfio-pci.conf");
-  EXPECT_EQ(o.files[1].contents, "vfio-pci\n");
+  EXPECT_EQ(o.files[1].contents,
+            "# Written by hostpass persist: load vfio-pci at boot.\nvfio-pci\n");
   ASSERT_EQ(o.warnings.size(), 1u);
   EXPECT_EQ(o.warnings[0],
             "ids=8086:5845 also gives 0000:03:00.0 (now on no driver) to vfio-pci at boot; use "
@@ -127,7 +129,8 @@ TEST_F(Persist, ButaneAndMachineConfigLikeSeed000) {
   YAML::Node my = YAML::Load(m.text);
   EXPECT_EQ(my["kind"].as<std::string>(), "MachineConfig");
   EXPECT_EQ(my["spec"]["config"]["storage"]["files"][1]["contents"]["source"].as<std::string>(),
-            "data:,vfio-pci%0A");
+            "data:,%23%20Written%20by%20hostpass%20persist%3A%20load%20vfio-pci%20at%20boot.%0A"
+            "vfio-pci%0A");
 }
 
 TEST_F(Persist, UdevRuleIsLeastPrivilegeUnlessAskedWithAWarning) {
@@ -157,7 +160,7 @@ TEST_F(Persist, WriteInstallsUnderTheRootAndPrintOnlyFormatsRefuse) {
   ASSERT_TRUE(write_persist(host, o).ok());
   EXPECT_EQ(host.write_count(), 1);
   EXPECT_EQ(*host_.read_file("/etc/driverctl.d/pci-0000:04:00.0"), "vfio-pci\n");
-  Status s = write_persist(host, render(PersistFormat::Cmdline));
+  auto s = write_persist(host, render(PersistFormat::Cmdline));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::InvalidInput);
   EXPECT_EQ(host.write_count(), 1);
@@ -170,6 +173,135 @@ TEST_F(Persist, NothingBoundIsNotFound) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
   EXPECT_FALSE(parse_persist_format("yaml").ok());
+}
+
+// Two identical NVMe drives, 0000:04:00.0 holding "/" (twin_devices_host.h).
+class PersistTwins : public ::testing::Test {
+ protected:
+  PersistTwins() : tree_(dir_.path() + "/root"), host_(tree_.root()) {
+    testing::build_twin_devices_host(tree_);
+  }
+  // The devices of an apply file naming `address` (on vfio-pci).
+  std::vector<PersistDevice> named(const std::string& address) {
+    auto c =
+        parse_apply_config("version: 1\ndevices:\n  - address: \"" + address + "\"\n", "nv.yaml");
+    EXPECT_TRUE(c.ok());
+    auto plan = plan_apply(host_, *c);
+    EXPECT_TRUE(plan.ok()) << plan.error().message;
+    auto d = devices_from_plan(host_, *plan);
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? *d : std::vector<PersistDevice>{};
+  }
+  Result<PersistOutput> render(PersistFormat f, const std::vector<PersistDevice>& devices,
+                               ForceSet force = {}) {
+    PersistOptions o;
+    o.format = f;
+    o.force = force;
+    return render_persist(host_, devices, o);
+  }
+  testing::ScratchDir dir_;
+  testing::FixtureTree tree_;
+  RealHost host_;
+};
+
+TEST_F(PersistTwins, EveryIdFormatRefusesTheRootDisksTwinEvenForced) {
+  for (PersistFormat f : {PersistFormat::Modprobe, PersistFormat::Butane,
+                          PersistFormat::MachineConfig, PersistFormat::Cmdline})
+    for (bool force : {false, true}) {
+      ForceSet fs;
+      fs.all = force;
+      auto r = render(f, named("0000:05:00.0"), fs);
+      ASSERT_FALSE(r.ok()) << static_cast<int>(f);
+      EXPECT_EQ(r.error().kind, ErrorKind::Refused);
+      EXPECT_NE(r.error().message.find("refusing 0000:04:00.0: it holds the root filesystem"),
+                std::string::npos)
+          << r.error().message;
+      EXPECT_NE(r.error().message.find("--format driverctl or systemd"), std::string::npos);
+    }
+}
+
+TEST_F(PersistTwins, AnUpNicsTwinIsRefusedAndForcedByName) {
+  auto r = render(PersistFormat::Modprobe, named("0000:00:1a.0"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("refusing 0000:00:19.0: the host uses it"), std::string::npos)
+      << r.error().message;
+  auto f = render(PersistFormat::Modprobe, named("0000:00:1a.0"),
+                  *ForceSet::parse({"network-up,default-route"}));
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_NE(f->files[0].contents.find("options vfio-pci ids=8086:10d3\n"), std::string::npos);
+  bool noted = false;
+  for (const std::string& n : f->notes)
+    noted |= n.rfind("--force=network-up: overriding for 0000:00:19.0", 0) == 0;
+  EXPECT_TRUE(noted);
+}
+
+TEST_F(PersistTwins, ByAddressFormatsAreAcceptedAndRefuseTheRootDiskItself) {
+  auto d = render(PersistFormat::Driverctl, named("0000:05:00.0"));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->files.size(), 1u);
+  EXPECT_EQ(d->files[0].path, "/etc/driverctl.d/pci-0000:05:00.0");
+  auto s = render(PersistFormat::Systemd, named("0000:05:00.0"));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::vector<PersistDevice> root = named("0000:05:00.0");
+  ASSERT_EQ(root.size(), 1u);
+  root[0].address = *PciAddress::parse("0000:04:00.0");
+  auto r = render(PersistFormat::Driverctl, root, ForceSet{true, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("root filesystem"), std::string::npos);
+}
+
+TEST_F(PersistTwins, OpenShiftIdsRenderWithoutANodeAndSaySo) {
+  PersistOptions o;
+  o.format = PersistFormat::Butane;
+  o.vfio_ids = {"8086:5845"};
+  // No node to read: an empty root.
+  testing::ScratchDir empty;
+  RealHost nowhere(empty.path());
+  auto r = render_persist(nowhere, {}, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->text.find("options vfio-pci ids=8086:5845"), std::string::npos) << r->text;
+  ASSERT_FALSE(r->notes.empty());
+  EXPECT_NE(r->notes[0].find("not checked against any node"), std::string::npos);
+  o.format = PersistFormat::Modprobe;
+  auto m = render_persist(nowhere, {}, o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().kind, ErrorKind::InvalidInput);
+}
+
+TEST_F(PersistTwins, AnOperatorsModprobeFileIsRefusedWithADiffAndForceKeepsABackup) {
+  const std::string mine = "options vfio-pci ids=10de:1eb8 disable_vga=1\n";
+  tree_.write("/etc/modprobe.d/vfio.conf", mine);
+  auto out = render(PersistFormat::Modprobe, named("0000:01:00.0"), *ForceSet::parse({""}));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  FaultyHost host(host_);
+  auto w = write_persist(host, *out);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().kind, ErrorKind::Refused);
+  EXPECT_NE(w.error().message.find("-options vfio-pci ids=10de:1eb8 disable_vga=1"),
+            std::string::npos)
+      << w.error().message;
+  EXPECT_EQ(host.write_count(), 0);
+  auto f = write_persist(host, *out, ForceSet{true, {}});
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(*host_.read_file("/etc/modprobe.d/vfio.conf.hostpass.bak"), mine);
+  EXPECT_TRUE(carries_marker(*host_.read_file("/etc/modprobe.d/vfio.conf")));
+}
+
+TEST_F(PersistTwins, AnotherModprobeFileSettingIdsRefusesTheWriteUnlessForced) {
+  tree_.write("/etc/modprobe.d/gpu.conf", "# mine\noptions vfio_pci disable_vga=1 ids=10de:1eb8\n");
+  tree_.write("/etc/modprobe.d/other.conf", "options vfio-pci disable_vga=1\n");
+  auto out = render(PersistFormat::Modprobe, named("0000:01:00.0"), ForceSet{true, {}});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->write_conflicts.size(), 1u);
+  EXPECT_EQ(out->write_conflicts[0].rfind(
+                "/etc/modprobe.d/gpu.conf:2: options vfio_pci disable_vga=1 ids=10de:1eb8: ", 0),
+            0u)
+      << out->write_conflicts[0];
+  auto w = write_persist(host_, *out, *ForceSet::parse({"mounted"}));
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().kind, ErrorKind::Refused);
+  EXPECT_FALSE(host_.exists("/etc/modprobe.d/vfio.conf"));
+  EXPECT_TRUE(write_persist(host_, *out, ForceSet{true, {}}).ok());
 }
 
 }  // namespace

@@ -272,6 +272,25 @@ TEST_F(KernelPersist, ModprobeIdsWarnsNamingEveryOtherDeviceWithTheId) {
   EXPECT_FALSE(contains(err, std::string("also gives ") + kLegA)) << err;
 }
 
+TEST_F(KernelPersist, ModprobeIdsCatchingTheUpTwinNicAreRefusedAndDriverctlIsAccepted) {
+  // 02:00.0 was set up (IFF_UP) while 01:00.0, the same 82574L, sat on vfio-pci: ids=8086:10d3
+  // would give the host's up NIC to vfio-pci at boot.
+  ASSERT_EQ(std::stoul(cap("netflags.hostnic.up").text(), nullptr, 16) & 1u, 1u)
+      << cap("netflags.hostnic.up").text();
+  const Capture& m = cap("persist.twin.modprobe");
+  EXPECT_EQ(m.rc, 2) << m.text();
+  EXPECT_TRUE(contains(m.text(), std::string("refusing ") + kHostNic + ": the host uses it"))
+      << m.text();
+  EXPECT_TRUE(contains(m.text(), "--force=network-up")) << m.text();
+  EXPECT_TRUE(contains(m.text(), "--format driverctl or systemd")) << m.text();
+  EXPECT_FALSE(contains(m.text(), "options vfio-pci")) << m.text();
+  const Capture& d = cap("persist.twin.driverctl");
+  EXPECT_EQ(d.rc, 0) << d.text();
+  EXPECT_TRUE(
+      has_line("persist.twin.driverctl", std::string("==> /etc/driverctl.d/pci-") + kOwn + " <=="))
+      << d.text();
+}
+
 TEST_F(KernelPersist, WriteInstallsEveryFormatsFiles) {
   EXPECT_EQ(driver("state.persist", kLegA), "vfio-pci") << cap("state.persist").text();
   EXPECT_EQ(driver("state.persist", kLegB), "vfio-pci");
@@ -284,7 +303,8 @@ TEST_F(KernelPersist, WriteInstallsEveryFormatsFiles) {
                 "# Written by hostpass persist: vfio-pci claims these devices at boot.",
                 "options vfio-pci ids=8086:100e", "softdep e1000 pre: vfio-pci"}));
   EXPECT_EQ(cap("persisted:/etc/modules-load.d/vfio-pci.conf").lines,
-            std::vector<std::string>{"vfio-pci"});
+            (std::vector<std::string>{"# Written by hostpass persist: load vfio-pci at boot.",
+                                      "vfio-pci"}));
   EXPECT_EQ(cap(std::string("persisted:/etc/driverctl.d/pci-") + kLegA).lines,
             std::vector<std::string>{"vfio-pci"});
   EXPECT_EQ(cap(std::string("persisted:/etc/driverctl.d/pci-") + kLegB).lines,
@@ -296,8 +316,10 @@ TEST_F(KernelPersist, WriteInstallsEveryFormatsFiles) {
                        "ExecStart=/usr/bin/hostpass apply -f /etc/hostpass/hostpass.yaml"))
       << cap("persisted:/etc/systemd/system/hostpass.service").text();
   EXPECT_EQ(cap("persisted:/etc/hostpass/hostpass.yaml").lines,
-            (std::vector<std::string>{"version: 1", "devices:",
-                                      std::string("  - address: \"") + kOwn + "\""}));
+            (std::vector<std::string>{
+                "# Written by hostpass persist --format systemd (from the apply file given): "
+                "hostpass.service applies it at boot.",
+                "version: 1", "devices:", std::string("  - address: \"") + kOwn + "\""}));
   // Exactly these files, nothing else under the directories persist writes to.
   EXPECT_EQ(cap("persist.files").lines,
             (std::vector<std::string>{std::string("/etc/driverctl.d/pci-") + kLegA,
@@ -382,6 +404,20 @@ TEST_F(KernelReboot, BootedOnTheCommandLineTheEditedGrubGives) {
     ASSERT_TRUE(checks.count(id)) << id << "\n" << c.text();
     EXPECT_EQ(checks[id]["status"], "pass") << id << ": " << checks[id].dump(2);
   }
+}
+
+TEST_F(KernelReboot, TheUpNicTheNextBootGuardProtectedStayedOnE1000e) {
+  // Boot iommu refused ids=8086:10d3 while 02:00.0 was up (KernelPersist above): kmod's view of
+  // the persisted modprobe.d gives vfio-pci the e1000 group's id only, and after coldplug,
+  // modules-load.d and the unit 02:00.0 is still on e1000e while its twin 01:00.0, persisted by
+  // address, is on vfio-pci.
+  EXPECT_TRUE(contains(cap("show-depends.e1000").text(), "ids=8086:100e"))
+      << cap("show-depends.e1000").text();
+  EXPECT_FALSE(contains(cap("show-depends.e1000").text(), "8086:10d3"))
+      << cap("show-depends.e1000").text();
+  EXPECT_EQ(driver("state.coldplug", kHostNic), "e1000e") << cap("state.coldplug").text();
+  EXPECT_EQ(driver("state.unit", kHostNic), "e1000e") << cap("state.unit").text();
+  EXPECT_EQ(driver("state.unit", kOwn), "vfio-pci") << cap("state.unit").text();
 }
 
 TEST_F(KernelReboot, TheGuestsEtcHoldsWhatPersistAndKernelArgsWrote) {

@@ -209,6 +209,16 @@ hostpass unbind $LEGA $LEGB >/dev/null 2>&1
 # persist: ids= catches every device with the id (printed only: the warning names them all).
 hostpass bind $OWN >/dev/null 2>&1
 capture_stdout persist.own.modprobe hostpass persist --format modprobe
+# The next-boot guard (src/next_boot_guard.h) on two identical e1000e NICs, one of them up:
+# HOSTNIC is set IFF_UP through its sysfs flags (dev_change_flags), so ids=8086:10d3 would take
+# the host's up NIC at boot: refused naming it; by address (driverctl) is accepted.
+hostnic_flags=/sys/bus/pci/devices/$HOSTNIC/net/$(ls /sys/bus/pci/devices/$HOSTNIC/net)/flags
+hostnic_down=$(cat "$hostnic_flags")
+printf '0x%x\n' $((hostnic_down | 1)) >"$hostnic_flags"
+capture netflags.hostnic.up cat "$hostnic_flags"
+capture persist.twin.modprobe hostpass persist --format modprobe
+capture persist.twin.driverctl hostpass persist --format driverctl
+echo "$hostnic_down" >"$hostnic_flags"
 hostpass unbind $OWN >/dev/null 2>&1
 # persist --write with the e1000 group on vfio-pci (8086:100e: no other device has that id),
 # and a systemd unit applying own.yaml at boot. The files travel to the "reboot" boot through
