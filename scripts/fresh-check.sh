@@ -15,11 +15,12 @@
 #      (`git ls-files`) in /work/hostpass and ../shared beside it in /work/shared, as CI has them.
 #   3. In a private mount namespace (`unshare -m`, so no mount is seen by or left on this machine):
 #      /proc, /sys bound read-only from this machine, a minimal /dev on a tmpfs (null, zero,
-#      random, urandom, tty; the fd/std* links and a /dev/shm tmpfs; never this machine's /dev), a
-#      tmpfs /tmp, apt's archives bound from $cache/apt-archives and the real-kernel tier's download
-#      cache bound from ~/.cache/hostpass-kernel (so a rerun downloads nothing), and this machine's
-#      resolv.conf copied in (the network is only what apt needs). The chroot shares this machine's
-#      network; it gets no other device, no /etc of this machine's and no credentials.
+#      random, urandom, tty, the fd/std* links, a private devpts instance and a /dev/shm tmpfs;
+#      never this machine's /dev), a tmpfs /tmp, apt's archives bound from $cache/apt-archives and
+#      the real-kernel tier's download cache bound from ~/.cache/hostpass-kernel (so a rerun
+#      downloads nothing), and this machine's resolv.conf copied in (the network is only what apt
+#      needs). The chroot shares this machine's network; it gets no other device, none of this
+#      machine's /etc and no credentials.
 #   4. Runs the first ```sh block of README.md line by line (trailing comments stripped), each
 #      `&&`-joined part timed. `hostpass check` exiting 1 (host not ready: the README says so) is
 #      success; any other non-zero exit is a failure. Processes left inside the chroot are killed
@@ -80,6 +81,9 @@ if [ "${1:-}" = --inner ]; then
     mknod -m 666 "$R/dev/tty" c 5 0 || exit 2
   ln -s /proc/self/fd "$R/dev/fd" && ln -s /proc/self/fd/0 "$R/dev/stdin" &&
     ln -s /proc/self/fd/1 "$R/dev/stdout" && ln -s /proc/self/fd/2 "$R/dev/stderr" || exit 2
+  # A private devpts instance (not this machine's ptys): apt and dpkg log through a pty.
+  mkdir -p "$R/dev/pts" && mnt "$R/dev/pts" -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec fresh-pts &&
+    ln -s pts/ptmx "$R/dev/ptmx" || exit 2
   mkdir -p "$R/dev/shm" && mnt "$R/dev/shm" -t tmpfs -o mode=1777,nosuid,nodev,size=1g fresh-shm || exit 2
   mnt "$R/tmp" -t tmpfs -o mode=1777,nosuid,nodev,size=6g fresh-tmp || exit 2
   mnt "$R/var/cache/apt/archives" --bind "$ac" || exit 2
@@ -111,8 +115,10 @@ step() { step_start=$SECONDS; say "== $*"; }
 step_done() { say "-- done in $((SECONDS - step_start)) s"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "fresh-check: needs root (debootstrap, chroot, mounts)" >&2; exit 2; }
-command -v unshare >/dev/null && command -v chroot >/dev/null ||
-  { echo "fresh-check: needs unshare and chroot (util-linux, coreutils)" >&2; exit 2; }
+if ! command -v unshare >/dev/null || ! command -v chroot >/dev/null; then
+  echo "fresh-check: needs unshare and chroot (util-linux, coreutils)" >&2
+  exit 2
+fi
 command -v git >/dev/null || { echo "fresh-check: needs git to list the checkout's files" >&2; exit 2; }
 
 # mirror: the first Debian mirror this machine's apt configuration names for $suite.
