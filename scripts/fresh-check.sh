@@ -2,8 +2,9 @@
 # fresh-check.sh [--keep] [--rebuild-base] — runs the README's two commands, as the README states
 # them, as root on a pristine minimal Debian 12 (a `debootstrap --variant=minbase bookworm` chroot:
 # no compiler, no cmake, no git). CI runs on a machine where packages installed by hand stay, so a
-# green CI can hide a package scripts/deps.sh forgets; this catches it. Too slow for CI (40-70
-# minutes cold on two cores): run it when dependencies or the README change. .ci/run does not.
+# green CI can hide a package scripts/deps.sh forgets; this catches it. Too slow for CI (the builds
+# start from nothing, twice, then six QEMU boots: well over an hour on two shared cores): run it
+# when dependencies or the README change. .ci/run does not.
 #
 # What it does:
 #   1. Once: debootstraps the minbase tree into $cache/base (cache: $HOSTPASS_FRESH_CACHE, default
