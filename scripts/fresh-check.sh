@@ -112,6 +112,8 @@ stamp() { printf '[%02d:%02d:%02d]' $(((SECONDS - t0) / 3600)) $((((SECONDS - t0
 say() { echo "$(stamp) fresh-check: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
 step_start=0
+# Interrupted: the namespace's mounts die with its processes; the run's tree stays for a look.
+trap 'say "FAIL: interrupted (the run'"'"'s tree, if any, is under $cache/runs)"; exit 1' INT TERM
 step() { step_start=$SECONDS; say "== $*"; }
 step_done() { say "-- done in $((SECONDS - step_start)) s"; }
 
