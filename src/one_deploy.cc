@@ -236,7 +236,7 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
   // a dry run, so its guards (host use, IOMMU group viability) refuse here too.
   BindOptions o;
   o.dry_run = true;
-  o.force = !options.force.empty();  // guard_pci_filter let only forced host use through
+  o.force = options.force;  // guard_pci_filter let only forced host use through
   auto report = bind_devices(host, addresses, o);
   if (!report.ok()) return report.error().wrap("the bind plan for " + h.name);
   for (const PciFilterEntry& e : *entries) {

@@ -853,9 +853,16 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
     reasons.push_back(u.detail);
     if (u.kind == HostUse::Kind::RootFilesystem) root_fs = true;
   }
-  if (reasons.empty())
+  if (uses.unseen && reasons.empty())
+    // Nothing found is not "not used" when the host's own mounts and routes cannot be seen:
+    // every mutation is refused then (guard.h, host-unseen), and check says why.
+    add(make("device.host-use", CheckStatus::Fail, "host use unknown: the host cannot be seen",
+             *uses.unseen,
+             "run hostpass on the host, or in a pod with hostPID: true and the host's /proc"));
+  else if (reasons.empty())
     add(make("device.host-use", CheckStatus::Pass, "not used by the host",
-             "/proc/self/mountinfo, /proc/swaps, /sys/class/net, /proc/net/route: no use found"));
+             "/proc/1/mountinfo (else /proc/self/mountinfo), /proc/swaps, /sys/class/net, "
+             "/proc/1/net/route: no use found"));
   else
     add(make("device.host-use", CheckStatus::Fail, "the host uses it: " + join(reasons, "; "),
              join(reasons, "; "),

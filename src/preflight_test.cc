@@ -441,6 +441,19 @@ TEST_F(Preflight, DeviceOnVfioPassesAndTheRootDiskFails) {
             std::string::npos);
 }
 
+TEST_F(Preflight, HostUseIsAFailWhenTheHostCannotBeSeen) {
+  EXPECT_EQ(device_statuses("0000:04:00.0")["device.host-use"], "pass");
+  // A chroot: its mount table has no "/" entry, so "no use found" means nothing.
+  tree_.write("/proc/self/mountinfo",
+              "40 1 0:5 / /proc rw - proc proc rw\n"
+              "41 1 254:1 /srv/jail/data /data rw - ext4 /dev/vda1 rw\n");
+  EXPECT_EQ(device_statuses("0000:04:00.0")["device.host-use"], "fail");
+  Check c = find("device.host-use", "0000:04:00.0");
+  EXPECT_EQ(c.summary, "host use unknown: the host cannot be seen");
+  EXPECT_NE(c.observed.find("chroot"), std::string::npos) << c.observed;
+  EXPECT_NE(c.remedy.find("hostPID"), std::string::npos) << c.remedy;
+}
+
 TEST_F(Preflight, MissingDeviceYieldsOnlyExistsFail) {
   auto d = device_statuses("0000:99:00.0");
   EXPECT_EQ(d, (std::map<std::string, std::string>{{"device.exists", "fail"}}));
