@@ -33,12 +33,6 @@ struct KernelArgsFlags {
   std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
 };
 
-std::string join(const std::vector<std::string>& v, const char* sep = " ") {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
 int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   if (f.format != "cmdline" && f.format != "grub" && f.format != "machineconfig" &&
       f.format != "butane")
@@ -81,7 +75,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   }
 
   if (f.format == "cmdline") {
-    std::cout << join(spec->wanted) << "\n";
+    std::cout << join(spec->wanted, " ") << "\n";
     if (auto current = host.read_file("/proc/cmdline", 64 << 10); current.ok()) {
       ArgsEdit e = edit_args(split_cmdline(*current), *spec);
       if (!e.changed())
@@ -113,7 +107,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   if (!r.ok()) return report_error(r.error());
   for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
   if (!r->edit.changed()) {
-    std::cout << kGrubDefaults << " already has " << join(spec->wanted) << "; nothing to do\n";
+    std::cout << kGrubDefaults << " already has " << join(spec->wanted, " ") << "; nothing to do\n";
     return kExitOk;
   }
   std::cout << r->diff;

@@ -14,15 +14,6 @@ namespace {
 
 constexpr const char* kVfioContainer = "/dev/vfio/vfio";
 
-std::string join(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += sep;
-    out += p;
-  }
-  return out;
-}
-
 std::string vfio_group_node(int group) { return "/dev/vfio/" + std::to_string(group); }
 
 // /dev/bus/usb/BBB/DDD, the node the kernel's usb core names "bus/usb/%03d/%03d".

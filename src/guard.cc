@@ -153,12 +153,6 @@ std::string plural(size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 // The ledger's owners of `device` or of any of `uuids`: "mdev 4b20... is assigned to vm1".
 void ledger_blockers(const GuardContext& c, const PciAddress& address, const std::string& device,
                      const std::vector<std::string>& uuids, const std::string& subject,
@@ -221,13 +215,14 @@ std::vector<Blocker> device_blockers(Host& host, const GuardContext& c, PciDevic
     out.push_back(Blocker{device.address, Guard::MdevLive,
                           "it is a vGPU/mdev parent with " +
                               plural(live.size(), "live mediated device", "live mediated devices") +
-                              " (" + joined(live) + "), which moving it destroys (hostpass mdev " +
+                              " (" + join(live, ", ") +
+                              "), which moving it destroys (hostpass mdev " +
                               "remove them first)"});
   if (!defined.empty())
     out.push_back(Blocker{device.address, Guard::MdevDefined,
                           "mdevctl defines " +
                               plural(defined.size(), "mediated device", "mediated devices") +
-                              " on it (" + joined(defined) + " in " + kMdevctlConfigDir + "/" +
+                              " on it (" + join(defined, ", ") + " in " + kMdevctlConfigDir + "/" +
                               addr + "), which would not start (hostpass mdev remove them first)"});
   ledger_blockers(c, device.address, addr, uuids, "", out);
   return out;

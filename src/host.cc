@@ -406,6 +406,15 @@ std::string resolve_link(std::string_view link_path, std::string_view target) {
   return normalize_path(join_path(dir_name(link_path), target));
 }
 
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
 std::string_view trim(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);

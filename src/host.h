@@ -165,5 +165,7 @@ std::string resolve_link(std::string_view link_path, std::string_view target);
 std::string normalize_path(std::string_view path);
 // Trims ASCII whitespace (sysfs values end in "\n").
 std::string_view trim(std::string_view s);
+// The parts with `sep` between them: ({"a", "b"}, ", ") → "a, b"; {} → "".
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
 }  // namespace hostpass

@@ -123,12 +123,6 @@ std::vector<std::string> netdev_names(std::string_view text) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
-  return out;
-}
-
 class Scanner {
  public:
   explicit Scanner(Host& host) : host_(host) {}

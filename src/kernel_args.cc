@@ -28,12 +28,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
 std::string arg_name(std::string_view arg) {
   return std::string(arg.substr(0, arg.find('=')));
 }

@@ -246,12 +246,6 @@ HostFacts gather(Host& host) {
   return f;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
 // The IOMMU the kernel shows, for summaries: "Intel VT-d" / "AMD-Vi".
 const char* iommu_name(CpuVendor v) {
   return v == CpuVendor::Intel ? "Intel VT-d" : v == CpuVendor::Amd ? "AMD-Vi" : "IOMMU";
@@ -262,7 +256,7 @@ std::string iommu_evidence(const HostFacts& f) {
   std::vector<std::string> units;
   for (const std::string& u : f.iommu_units)
     if (u.rfind(f.iommu_vendor == CpuVendor::Intel ? "dmar" : "ivhd", 0) == 0) units.push_back(u);
-  if (!units.empty()) return join(units);
+  if (!units.empty()) return join(units, ", ");
   return f.iommu_vendor == CpuVendor::Intel ? "ACPI DMAR table" : "ACPI IVRS table";
 }
 
@@ -333,9 +327,9 @@ std::string firmware_remedy(CpuVendor v) {
 }
 
 Check check_iommu_active(const HostFacts& f) {
-  std::string obs =
-      "/sys/class/iommu: " + (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units)) +
-      "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
+  std::string obs = "/sys/class/iommu: " +
+                    (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units, ", ")) +
+                    "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
   if (!f.iommu_units.empty() && f.iommu_groups > 0)
     return make("iommu.active", CheckStatus::Pass,
                 std::string(iommu_name(f.iommu_vendor)) + " active", obs);
@@ -592,10 +586,10 @@ Check check_modules(Host& host) {
   else
     obs += ", " + libdir + "/" + (p.builtin_ok ? "modules.builtin" : "modules.builtin (absent)") +
            ", " + (p.dep_ok ? "modules.dep" : "modules.dep (absent)");
-  obs += ": " + join(parts);
+  obs += ": " + join(parts, ", ");
   if (!missing.empty())
-    return make("modules.vfio", CheckStatus::Fail, "VFIO modules not available: " + join(missing),
-                obs,
+    return make("modules.vfio", CheckStatus::Fail,
+                "VFIO modules not available: " + join(missing, ", "), obs,
                 p.release ? "install the kernel's module package for " + *p.release +
                                 " (Debian/Ubuntu: linux-image-" + *p.release +
                                 " or linux-modules-extra-" + *p.release +
@@ -604,7 +598,7 @@ Check check_modules(Host& host) {
                             "installed (modinfo vfio-pci)");
   if (!loadable.empty())
     return make("modules.vfio", CheckStatus::Pass,
-                "VFIO modules available (" + join(loadable) +
+                "VFIO modules available (" + join(loadable, ", ") +
                     " loadable; hostpass bind loads "
                     "them)",
                 obs);
@@ -798,7 +792,7 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
                "IOMMU group " + std::to_string(*d.iommu_group) + ": " +
                    std::to_string(group.size()) + (group.size() == 1 ? " device" : " devices"),
                std::string(kIommuGroupsDir) + "/" + std::to_string(*d.iommu_group) +
-                   "/devices: " + join(texts)));
+                   "/devices: " + join(texts, ", ")));
     }
   }
 
@@ -831,11 +825,11 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
                    " or pick a device in another slot (ACS isolates slots)"));
     } else if (!bridge_blocking.empty()) {
       add(make("device.group-viable", CheckStatus::Fail,
-               gname + " holds a bridge on a driver that claims its DMA", join(blocking),
+               gname + " holds a bridge on a driver that claims its DMA", join(blocking, ", "),
                join(bridge_blocking, "; ")));
     } else if (!blocking.empty()) {
       add(make("device.group-viable", CheckStatus::Fail,
-               gname + " also holds endpoints on host drivers", join(blocking),
+               gname + " also holds endpoints on host drivers", join(blocking, ", "),
                "bind the whole group on purpose (hostpass bind --group " + addr +
                    ") or move the device to a slot with its own group"));
     } else {

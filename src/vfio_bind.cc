@@ -279,12 +279,6 @@ std::vector<std::string> restore_all(Writer& w, const std::vector<JournalDevice>
   return failures;
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
 // Rolls back after `failure`: every journal device back to its entry state, the journal removed
 // when that worked. Returns the error to report (the failure's kind, both stories in the message).
 Error roll_back(Writer& w, const std::string& journal, const std::vector<JournalDevice>& touched,
