@@ -143,14 +143,16 @@ int main(int argc, char** argv) {
   }
   double mr = median(raw), mo = median(one), me = median(each);
   double cr = median(raw_cpu), co = median(one_cpu), ce = median(each_cpu);
-  std::printf("bind+unbind of %d devices, median of %d runs, simulated kernel (wall | cpu):\n",
-              n, runs);
-  std::printf("  raw three-echo sequence:             %8.1f ms            | %8.1f ms\n",
-              mr * 1e3, cr * 1e3);
-  std::printf("  hostpass, one call for all devices:  %8.1f ms (%.2fx raw) | %8.1f ms (%.2fx raw)\n",
-              mo * 1e3, mo / mr, co * 1e3, co / cr);
-  std::printf("  hostpass, one call per device:       %8.1f ms (%.2fx raw) | %8.1f ms (%.2fx raw)\n",
-              me * 1e3, me / mr, ce * 1e3, ce / cr);
+  std::printf("bind+unbind of %d devices, median of %d runs, simulated kernel (wall | cpu):\n", n,
+              runs);
+  std::printf("  raw three-echo sequence:             %8.1f ms            | %8.1f ms\n", mr * 1e3,
+              cr * 1e3);
+  std::printf(
+      "  hostpass, one call for all devices:  %8.1f ms (%.2fx raw) | %8.1f ms (%.2fx raw)\n",
+      mo * 1e3, mo / mr, co * 1e3, co / cr);
+  std::printf(
+      "  hostpass, one call per device:       %8.1f ms (%.2fx raw) | %8.1f ms (%.2fx raw)\n",
+      me * 1e3, me / mr, ce * 1e3, ce / cr);
   std::filesystem::remove_all(root);
   return 0;
 }

@@ -11,12 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -74,7 +74,8 @@ long syscalls(const std::vector<std::string>& argv) {
   while (std::fgets(line, sizeof line, f)) {
     long calls = 0;
     // "100.00    0.123456           1    123456      1234 total"
-    if (std::strstr(line, "total") && std::sscanf(line, "%*f %*f %*d %ld", &calls) == 1) total = calls;
+    if (std::strstr(line, "total") && std::sscanf(line, "%*f %*f %*d %ld", &calls) == 1)
+      total = calls;
     if (std::strstr(line, "total") && total < 0 && std::sscanf(line, "%*f %*f %ld", &calls) == 1)
       total = calls;
   }
@@ -105,8 +106,10 @@ int main(int argc, char** argv) {
     std::vector<std::string>* argv;
     std::vector<double> times;
     long rss = 0;
-  } rows[] = {{"hostpass list", &ours, {}}, {"hostpass --json list", &ours_json, {}},
-              {"lspci -Dnnk", &lspci_k, {}}, {"lspci -Dnn", &lspci_nn, {}}};
+  } rows[] = {{"hostpass list", &ours, {}},
+              {"hostpass --json list", &ours_json, {}},
+              {"lspci -Dnnk", &lspci_k, {}},
+              {"lspci -Dnn", &lspci_nn, {}}};
   time_run(ours);  // warm the page cache for everyone
   time_run(lspci_k);
   for (int r = 0; r < runs; ++r) {
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
     std::printf("%-22s %10.3f %11.2fx %9ld KiB %16s\n", row.name, median(row.times),
                 median(row.times) / base, row.rss, per);
   }
-  std::printf("\ntarget: hostpass list <= 0.33x lspci -Dnnk (floor measured in the issue: ~0.11x)\n");
+  std::printf(
+      "\ntarget: hostpass list <= 0.33x lspci -Dnnk (floor measured in the issue: ~0.11x)\n");
   return 0;
 }

@@ -1,15 +1,15 @@
 // cmd_inventory.cc — `hostpass inventory -f CR.yaml [--json]`.
 //
-// Reads the KubeVirt/HyperConverged CR the administrator already has (policy.h) and prints, for
-// this node, what each permitted resource exposes in the units the device plugin allocates, why
-// matching devices are not usable and the command that fixes each, and one capacity line per
-// resource as `oc describe node` would show it (inventory.h). Only reads.
+// Reads the KubeVirt/HyperConverged CR the administrator already has (kubevirt_policy.h) and
+// prints, for this node, what each permitted resource exposes in the units the device plugin
+// allocates, why matching devices are not usable and the command that fixes each, and one capacity
+// line per resource as `oc describe node` would show it (kubevirt_inventory.h). Only reads.
 //
 // The CR is the user's file: it is read from the real filesystem (relative to the working
 // directory), never from under --root, which stands in for the node's /sys, /dev and /proc.
 // Exit codes: 0 inventory printed (even when resources have 0 units), 2 the CR is invalid
 // (every problem printed as "file:line: field: problem") or would serve a device twice (an
-// external resource's device also taken by a resource KubeVirt serves; inventory.h
+// external resource's device also taken by a resource KubeVirt serves; kubevirt_inventory.h
 // double_serving, checked as `hostpass plugin` checks it, --all as its --all), 1 the node could
 // not be read.
 #include <CLI/CLI.hpp>
@@ -19,8 +19,8 @@
 
 #include "cli.h"
 #include "device_json.h"
-#include "inventory.h"
-#include "policy.h"
+#include "kubevirt_inventory.h"
+#include "kubevirt_policy.h"
 
 namespace hostpass {
 

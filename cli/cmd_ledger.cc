@@ -12,10 +12,10 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "kubevirt_policy.h"
 #include "ledger.h"
 #include "ledger_cli.h"
 #include "pci_device.h"
-#include "policy.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"

@@ -57,7 +57,8 @@ Result<ParsedFilters> parse_filters(const ListFilters& f) {
   if (!f.device.empty()) {
     size_t colon = f.device.find(':');
     if (colon == std::string::npos)
-      return invalid_input("invalid --device '" + f.device + "': expected VVVV:DDDD, as in 10de:1eb8");
+      return invalid_input("invalid --device '" + f.device +
+                           "': expected VVVV:DDDD, as in 10de:1eb8");
     auto v = parse_id(f.device.substr(0, colon), "vendor id");
     if (!v.ok()) return v.error();
     auto d = parse_id(f.device.substr(colon + 1), "device id");
@@ -104,7 +105,9 @@ bool matches(const PciDevice& d, const ParsedFilters& p) {
   return true;
 }
 
-std::string or_dash(const std::optional<int>& v) { return v ? std::to_string(*v) : "-"; }
+std::string or_dash(const std::optional<int>& v) {
+  return v ? std::to_string(*v) : "-";
+}
 
 std::string in_use_text(const PciDevice& d) {
   std::string s;
@@ -265,11 +268,12 @@ int run_show(Cli& cli, const std::string& address_text) {
   field("driver_override:", d.driver_override.value_or("none"));
   field("numa node:", d.numa_node ? std::to_string(*d.numa_node) : "none");
   if (d.reset_methods)
-    field("reset methods:", d.reset_methods->empty() ? "none" : [&] {
-      std::string s;
-      for (const std::string& m : *d.reset_methods) s += (s.empty() ? "" : " ") + m;
-      return s;
-    }());
+    field(
+        "reset methods:", d.reset_methods->empty() ? "none" : [&] {
+          std::string s;
+          for (const std::string& m : *d.reset_methods) s += (s.empty() ? "" : " ") + m;
+          return s;
+        }());
   field("boot vga:", d.boot_vga ? "yes" : "no");
   if (d.sriov_totalvfs)
     field("sr-iov:", std::to_string(d.sriov_numvfs.value_or(0)) + " of " +
@@ -309,8 +313,9 @@ int run_show(Cli& cli, const std::string& address_text) {
 
 void add_list_commands(CLI::App& app, Cli& cli) {
   auto filters = std::make_shared<ListFilters>();
-  CLI::App* list = app.add_subcommand("list", "list PCI devices with driver, IOMMU group, NUMA "
-                                              "node and host use");
+  CLI::App* list = app.add_subcommand("list",
+                                      "list PCI devices with driver, IOMMU group, NUMA "
+                                      "node and host use");
   list->add_option("--vendor", filters->vendor, "only this vendor id (VVVV)");
   list->add_option("--device", filters->device, "only this vendor:device pair (VVVV:DDDD)");
   list->add_option("--class", filters->class_prefix, "only this class (CC) or subclass (CCSS)");
@@ -320,15 +325,16 @@ void add_list_commands(CLI::App& app, Cli& cli) {
   list->add_option("--expect", filters->expect,
                    "exit 1 unless these VVVV:DDDD devices are present (the check inside a VM)");
   list->callback([&cli, filters] {
-    cli.exit_code = filters->usb ? run_list_usb(cli, {filters->vendor, filters->device,
-                                                      !filters->class_prefix.empty() ||
-                                                          !filters->driver.empty() ||
-                                                          !filters->group.empty()})
-                                 : run_list(cli, *filters);
+    cli.exit_code =
+        filters->usb ? run_list_usb(cli, {filters->vendor, filters->device,
+                                          !filters->class_prefix.empty() ||
+                                              !filters->driver.empty() || !filters->group.empty()})
+                     : run_list(cli, *filters);
   });
 
   auto address = std::make_shared<std::string>();
-  CLI::App* show = app.add_subcommand("show", "everything about one PCI device and its IOMMU group");
+  CLI::App* show =
+      app.add_subcommand("show", "everything about one PCI device and its IOMMU group");
   show->add_option("address", *address, "PCI address, 0000:06:00.0 or 06:00.0")->required();
   show->callback([&cli, address] { cli.exit_code = run_show(cli, *address); });
 }

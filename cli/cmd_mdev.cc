@@ -22,9 +22,9 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "kubevirt_policy.h"
 #include "mdev.h"
 #include "mdev_apply.h"
-#include "policy.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"

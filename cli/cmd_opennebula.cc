@@ -5,8 +5,8 @@
 // inventory  a one-deploy Ansible inventory, for one host: its PCI_FILTER and the bind plan for
 //            its pci_devices (only with pci_passthrough_enabled: true). Plans only; binding is
 //            `hostpass bind` (or `hostpass apply`).
-// Both pass PCI_FILTER through the id-wide guard (one_deploy.h: guard_pci_filter; exit 2 naming
-// each host-used device the ids also match); --short-address adds PCI_SHORT_ADDRESS, which
+// Both pass PCI_FILTER through the id-wide guard (opennebula_deploy.h: guard_pci_filter; exit 2
+// naming each host-used device the ids also match); --short-address adds PCI_SHORT_ADDRESS, which
 // narrows the filter to the named devices; --force[=NAME,...] is guard.h's ForceSet.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "device_json.h"
-#include "one_deploy.h"
+#include "opennebula_deploy.h"
 #include "opennebula_probe.h"
 #include "user_file.h"
 

@@ -7,11 +7,10 @@
 // the CR marks `externalResourceProvider: true` (KubeVirt leaves exactly those to an external
 // plugin); --all serves every resource of the CR.
 // A CR that would have a device served twice — by hostpass in an external resource and by
-// KubeVirt's own plugin in one that is not (inventory.h double_serving) — is refused: at start
-// with exit 2, on a live edit with a log line a device while the previous policy stays served.
-// With --all, KubeVirt's plugins serve none of the CR and each device has one owner.
-// Exit codes: 0 stopped by a signal, 2 the CR is invalid or refused at start, 1 anything else at
-// start.
+// KubeVirt's own plugin in one that is not (kubevirt_inventory.h double_serving) — is refused: at
+// start with exit 2, on a live edit with a log line a device while the previous policy stays
+// served. With --all, KubeVirt's plugins serve none of the CR and each device has one owner. Exit
+// codes: 0 stopped by a signal, 2 the CR is invalid or refused at start, 1 anything else at start.
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
@@ -20,9 +19,9 @@
 
 #include "cli.h"
 #include "device_plugin.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
+#include "kubevirt_policy.h"
 #include "plugin_daemon.h"
-#include "policy.h"
 
 namespace hostpass {
 

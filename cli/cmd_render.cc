@@ -64,14 +64,17 @@ int run_render(Cli& cli, const RenderFlags& f) {
   if (!format.ok()) return report_error(format.error());
   if (f.targets.empty() && f.vm.empty())
     return report_error(invalid_input("name what to render: a device, a resource, or --vm NAME"));
-  if (f.gpu && f.host_device) return report_error(invalid_input("--gpu and --host-device exclude each other"));
+  if (f.gpu && f.host_device)
+    return report_error(invalid_input("--gpu and --host-device exclude each other"));
   bool capk = *format == RenderFormat::Capk;
   bool by_resource = capk || *format == RenderFormat::Kubevirt;
   if (capk && f.file.empty())
-    return report_error(invalid_input("--format capk edits a manifest: give it with -f cluster.yaml "
-                                      "(from clusterctl generate cluster)"));
+    return report_error(
+        invalid_input("--format capk edits a manifest: give it with -f cluster.yaml "
+                      "(from clusterctl generate cluster)"));
   for (const std::string& t : f.targets)
-    if (classify_unit_name(t) == NameKind::Invalid) return report_error(read_unit(cli.host(), t).error());
+    if (classify_unit_name(t) == NameKind::Invalid)
+      return report_error(read_unit(cli.host(), t).error());
   if (!f.vm.empty())
     if (Status s = validate_vm_name(f.vm); !s.ok()) return report_error(s.error());
   Host& host = cli.host();
@@ -91,7 +94,8 @@ int run_render(Cli& cli, const RenderFlags& f) {
       std::string res = !f.resource.empty() ? f.resource : u.resource;
       if (res.empty() && inv) res = resource_of(*inv, u);
       if (res.empty())
-        return invalid_input(u.id + " has no resource name: KubeVirt assigns devices by "
+        return invalid_input(u.id +
+                             " has no resource name: KubeVirt assigns devices by "
                              "resource; give --resource NAME or the CR that permits it with " +
                              std::string(capk ? "--cr" : "-f"));
       bool gpu = f.gpu || (!f.host_device && u.is_gpu());
@@ -128,7 +132,8 @@ int run_render(Cli& cli, const RenderFlags& f) {
       if (Status s = add_unit(std::move(u)); !s.ok()) return report_error(s.error());
     }
     if (seen.empty())
-      return report_error(not_found("vm " + f.vm + " has no assigned devices (hostpass assignments)"));
+      return report_error(
+          not_found("vm " + f.vm + " has no assigned devices (hostpass assignments)"));
   }
 
   for (const std::string& t : f.targets) {
@@ -144,15 +149,17 @@ int run_render(Cli& cli, const RenderFlags& f) {
       if (f.host_device) gpu = false;
       if (!gpu && inv) gpu = resource_is_gpu(host, *inv, t);
       if (!gpu)
-        return report_error(invalid_input(
-            "cannot tell whether " + t + " is a GPU (gpus) or another device (hostDevices): give "
-            "--gpu or --host-device, or the CR with " + std::string(capk ? "--cr" : "-f") +
-            " and a device of it on this host"));
+        return report_error(invalid_input("cannot tell whether " + t +
+                                          " is a GPU (gpus) or another device (hostDevices): give "
+                                          "--gpu or --host-device, or the CR with " +
+                                          std::string(capk ? "--cr" : "-f") +
+                                          " and a device of it on this host"));
       requests.push_back(KubevirtRequest{t, *gpu, f.name});
       continue;
     }
     if (!inv)
-      return report_error(invalid_input("'" + t + "' is a resource name: give the KubeVirt or "
+      return report_error(invalid_input("'" + t +
+                                        "' is a resource name: give the KubeVirt or "
                                         "HyperConverged CR that defines it with -f CR.yaml"));
     const ResourceInventory* res = nullptr;
     for (const ResourceInventory& r : inv->resources)
@@ -201,8 +208,8 @@ int run_render(Cli& cli, const RenderFlags& f) {
         o.node = std::string(trim(*h));
       }
       if (!f.name.empty() && requests.size() > 1)
-        return report_error(invalid_input("--name names one device; " + std::to_string(requests.size()) +
-                                          " are rendered"));
+        return report_error(invalid_input("--name names one device; " +
+                                          std::to_string(requests.size()) + " are rendered"));
       auto r = render_kubevirt(requests, o);
       if (!r.ok()) return report_error(r.error());
       out = *r;
@@ -245,8 +252,9 @@ int run_render(Cli& cli, const RenderFlags& f) {
 void add_render_commands(CLI::App& app, Cli& cli) {
   auto f = std::make_shared<RenderFlags>();
   CLI::App* r = app.add_subcommand(
-      "render", "print the libvirt/QEMU/KubeVirt/OpenNebula snippet for devices, a resource or a "
-                "VM's assignments; with --format capk, add it to a clusterctl manifest");
+      "render",
+      "print the libvirt/QEMU/KubeVirt/OpenNebula snippet for devices, a resource or a "
+      "VM's assignments; with --format capk, add it to a clusterctl manifest");
   r->add_option("target", f->targets,
                 "PCI address, mdev UUID, usb-<port>[+<port>...], or resource name");
   r->add_option("--vm", f->vm, "every device assigned to this VM (hostpass assignments)");
@@ -260,7 +268,8 @@ void add_render_commands(CLI::App& app, Cli& cli) {
   r->add_option("--name", f->name, "kubevirt/capk: the VMI-local device name (default gpu1, ...)");
   r->add_option("--node", f->node, "kubevirt: spec.nodeSelector kubernetes.io/hostname");
   r->add_flag("--this-node", f->this_node, "kubevirt: nodeSelector for this host (/etc/hostname)");
-  r->add_flag("--by-type", f->by_type, "opennebula: PCI = [ VENDOR, DEVICE, CLASS ] (any such device)");
+  r->add_flag("--by-type", f->by_type,
+              "opennebula: PCI = [ VENDOR, DEVICE, CLASS ] (any such device)");
   r->add_option("--cluster", f->cluster, "capk: edit <cluster>-md-0");
   r->add_option("--template", f->template_name, "capk: the KubevirtMachineTemplate to edit");
   r->add_flag("--stdout", f->to_stdout, "capk: print the edited manifest instead of writing it");

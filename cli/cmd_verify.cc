@@ -26,7 +26,8 @@ nlohmann::json report_to_json(const VerifyReport& r) {
   j["address"] = r.device_name;
   j["kind"] = r.mdev ? "mdev" : "pci";
   if (r.mdev) {
-    j["mdev_parent"] = r.mdev_parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mdev_parent);
+    j["mdev_parent"] =
+        r.mdev_parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mdev_parent);
     j["mdev_type"] = r.mdev_type.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mdev_type);
   }
   j["iommu_group"] = r.iommu_group ? nlohmann::json(*r.iommu_group) : nlohmann::json(nullptr);
@@ -41,14 +42,17 @@ nlohmann::json report_to_json(const VerifyReport& r) {
   if (r.device) {
     nlohmann::json regions = nlohmann::json::array();
     for (const VfioRegion& reg : r.device->regions)
-      regions.push_back({{"index", reg.index}, {"name", reg.name}, {"size", reg.size},
-                         {"flags", reg.flags}});
+      regions.push_back(
+          {{"index", reg.index}, {"name", reg.name}, {"size", reg.size}, {"flags", reg.flags}});
     nlohmann::json irqs = nlohmann::json::array();
     for (const VfioIrq& irq : r.device->irqs)
       irqs.push_back({{"index", irq.index}, {"name", irq.name}, {"count", irq.count}});
-    j["device"] = {{"flags", r.device->flags},     {"pci", r.device->pci},
-                   {"reset", r.device->reset},     {"num_regions", r.device->num_regions},
-                   {"num_irqs", r.device->num_irqs}, {"regions", regions},
+    j["device"] = {{"flags", r.device->flags},
+                   {"pci", r.device->pci},
+                   {"reset", r.device->reset},
+                   {"num_regions", r.device->num_regions},
+                   {"num_irqs", r.device->num_irqs},
+                   {"regions", regions},
                    {"irqs", irqs}};
   } else {
     j["device"] = nullptr;
@@ -67,8 +71,8 @@ void print_report(const VerifyReport& r) {
     out += head + s.detail + "\n";
   }
   if (r.ok()) {
-    out += "verified " + r.device_name + ": assignable with VFIO (" + r.iommu_type +
-           ", group " + std::to_string(*r.iommu_group) + ")\n";
+    out += "verified " + r.device_name + ": assignable with VFIO (" + r.iommu_type + ", group " +
+           std::to_string(*r.iommu_group) + ")\n";
   } else {
     const VerifyStep* f = r.failure();
     out += "not assignable: " + r.device_name + " failed at step '" + f->name + "'\n";
@@ -107,8 +111,8 @@ int run_verify(Cli& cli, const std::vector<std::string>& texts) {
     if (!r.ok()) {
       code = kExitFailed;
       const VerifyStep* f = r.failure();
-      std::cerr << "hostpass: " << r.device_name << " is not assignable: step '"
-                << f->name << "' failed: " << f->detail << "\n";
+      std::cerr << "hostpass: " << r.device_name << " is not assignable: step '" << f->name
+                << "' failed: " << f->detail << "\n";
     }
     if (cli.json) {
       array.push_back(report_to_json(r));
@@ -126,8 +130,9 @@ int run_verify(Cli& cli, const std::vector<std::string>& texts) {
 void add_verify_commands(CLI::App& app, Cli& cli) {
   auto texts = std::make_shared<std::vector<std::string>>();
   CLI::App* verify = app.add_subcommand(
-      "verify", "prove devices are assignable as QEMU will open them: VFIO container, group "
-                "viability, IOMMU, device fd and its regions, irqs and reset");
+      "verify",
+      "prove devices are assignable as QEMU will open them: VFIO container, group "
+      "viability, IOMMU, device fd and its regions, irqs and reset");
   verify
       ->add_option("DEVICE", *texts,
                    "PCI address (0000:06:00.0 or 06:00.0) or mediated device UUID")

@@ -35,8 +35,8 @@ nlohmann::json device_to_json(const PciDevice& d, bool full, bool host_use_known
   j["vendor"] = opt(d.vendor, h4);
   j["device"] = opt(d.device, h4);
   j["class"] = d.class_code ? json(hex4(*d.class_code >> 8)) : json(nullptr);
-  j["class_code"] = d.class_code ? json(hex4(*d.class_code >> 8) + hex2(*d.class_code & 0xff))
-                                 : json(nullptr);
+  j["class_code"] =
+      d.class_code ? json(hex4(*d.class_code >> 8) + hex2(*d.class_code & 0xff)) : json(nullptr);
   j["revision"] = opt(d.revision, [](uint8_t v) { return hex2(v); });
   j["vendor_name"] = d.vendor_name;
   j["device_name"] = d.device_name;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "host.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "ledger.h"
 #include "result.h"
 

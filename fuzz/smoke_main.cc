@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
         case 0:
           if (!s.empty()) s[pos % s.size()] ^= static_cast<char>(1u << (next() % 8));
           break;
-        case 1: s.insert(pos, 1, static_cast<char>(next() & 0xff)); break;
+        case 1:
+          s.insert(pos, 1, static_cast<char>(next() & 0xff));
+          break;
         case 2:
           if (!s.empty()) s.erase(pos % s.size(), 1 + next() % 4);
           break;
@@ -54,7 +56,9 @@ int main(int argc, char** argv) {
           if (!other.empty()) s.insert(pos, other.substr(next() % other.size()));
           break;
         }
-        case 4: s.resize(pos); break;
+        case 4:
+          s.resize(pos);
+          break;
       }
     }
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());

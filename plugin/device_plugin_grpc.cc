@@ -35,11 +35,21 @@ namespace {
 grpc::Status to_grpc(const Error& e) {
   grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
   switch (e.kind) {
-    case ErrorKind::NotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case ErrorKind::InvalidInput: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case ErrorKind::Refused: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case ErrorKind::Io: code = grpc::StatusCode::INTERNAL; break;
-    case ErrorKind::Unsupported: code = grpc::StatusCode::UNIMPLEMENTED; break;
+    case ErrorKind::NotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case ErrorKind::InvalidInput:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case ErrorKind::Refused:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case ErrorKind::Io:
+      code = grpc::StatusCode::INTERNAL;
+      break;
+    case ErrorKind::Unsupported:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
   }
   return grpc::Status(code, e.message);
 }
@@ -51,7 +61,9 @@ void* map_block(size_t n) {
   if (p == MAP_FAILED) throw std::bad_alloc();
   return p;
 }
-void unmap_block(void* p, size_t n) { ::munmap(p, n); }
+void unmap_block(void* p, size_t n) {
+  ::munmap(p, n);
+}
 
 void fill_list(const ResourceInventory& r, pb::ListAndWatchResponse* out) {
   for (const DeviceEntry& d : device_list(r)) {
@@ -173,7 +185,9 @@ ResourceServer::ResourceServer(ResourceInventory resource,
   service_ = std::make_unique<Service>(state_);
 }
 
-ResourceServer::~ResourceServer() { stop(false); }
+ResourceServer::~ResourceServer() {
+  stop(false);
+}
 
 Status ResourceServer::start(const std::string& socket_path) {
   if (socket_path.size() > 107)
@@ -247,7 +261,9 @@ void ResourceServer::stop(bool removed) {
   server_.reset();
 }
 
-bool ResourceServer::running() const { return server_ != nullptr; }
+bool ResourceServer::running() const {
+  return server_ != nullptr;
+}
 
 ResourceInventory ResourceServer::snapshot() const {
   std::lock_guard lock(state_->mu);

@@ -30,7 +30,7 @@
 #include <string>
 
 #include "device_plugin.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "result.h"
 
 namespace hostpass {

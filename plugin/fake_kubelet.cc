@@ -15,12 +15,18 @@ namespace {
 
 const char* code_name(grpc::StatusCode c) {
   switch (c) {
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    default: return "ERROR";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return "ERROR";
   }
 }
 
@@ -73,7 +79,8 @@ struct FakeKubelet::Impl {
   std::shared_ptr<grpc::Channel> channel(const std::string& endpoint) {
     std::lock_guard lock(mu);
     auto& ch = channels[endpoint];
-    if (!ch) ch = grpc::CreateChannel("unix:" + dir + "/" + endpoint, grpc::InsecureChannelCredentials());
+    if (!ch)
+      ch = grpc::CreateChannel("unix:" + dir + "/" + endpoint, grpc::InsecureChannelCredentials());
     return ch;
   }
 
@@ -171,9 +178,12 @@ struct FakeKubelet::Impl {
   }
 };
 
-FakeKubelet::FakeKubelet(std::string dir) : impl_(std::make_unique<Impl>(dir)), dir_(std::move(dir)) {}
+FakeKubelet::FakeKubelet(std::string dir)
+    : impl_(std::make_unique<Impl>(dir)), dir_(std::move(dir)) {}
 
-FakeKubelet::~FakeKubelet() { stop(); }
+FakeKubelet::~FakeKubelet() {
+  stop();
+}
 
 Status FakeKubelet::start() {
   std::filesystem::create_directories(dir_);
@@ -286,10 +296,9 @@ Result<KubeletAllocation> FakeKubelet::allocate(const std::string& resource,
   return out;
 }
 
-Result<std::vector<std::string>> FakeKubelet::preferred(const std::string& resource,
-                                                        const std::vector<std::string>& available,
-                                                        const std::vector<std::string>& must_include,
-                                                        int size) {
+Result<std::vector<std::string>> FakeKubelet::preferred(
+    const std::string& resource, const std::vector<std::string>& available,
+    const std::vector<std::string>& must_include, int size) {
   auto p = impl_->find(resource);
   if (!p.ok()) return p.error();
   auto stub = pb::DevicePlugin::NewStub(impl_->channel(p->endpoint));

@@ -58,7 +58,7 @@ class FakeKubelet {
   std::optional<std::vector<KubeletDevice>> devices(const std::string& resource) const;
   size_t lists_received(const std::string& resource) const;  // on the current stream
   size_t streams_opened(const std::string& resource) const;
-  bool stream_ended(const std::string& resource) const;      // the current one
+  bool stream_ended(const std::string& resource) const;  // the current one
 
   // Waits until `cond` holds, re-evaluating it on every change; false after `timeout`.
   bool wait_for(const std::function<bool()>& cond,

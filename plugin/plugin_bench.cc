@@ -53,7 +53,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 double pct(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -128,7 +130,8 @@ int main(int argc, char** argv) {
     } else if (!a.empty() && std::isdigit(static_cast<unsigned char>(a[0]))) {
       devices = std::atoi(a.c_str());
     } else {
-      std::fprintf(stderr, "usage: plugin_bench [devices] [--hostpass BIN] [--hold S] [--wrap CMD]\n");
+      std::fprintf(stderr,
+                   "usage: plugin_bench [devices] [--hostpass BIN] [--hold S] [--wrap CMD]\n");
       return 2;
     }
   }
@@ -159,7 +162,8 @@ int main(int argc, char** argv) {
   }
   tree.add_driver("snd_hda_intel");
   tree.write("/dev/vfio/vfio", "");
-  std::printf("fixture: %d PCI functions on vfio-pci built in %.0f ms\n", devices, ms(Clock::now() - t0));
+  std::printf("fixture: %d PCI functions on vfio-pci built in %.0f ms\n", devices,
+              ms(Clock::now() - t0));
 
   std::string sockets = base + "/s";
   fs::create_directories(sockets);
@@ -184,8 +188,8 @@ int main(int argc, char** argv) {
   }
   std::string log = base + "/plugin.log";
   std::vector<std::string> args = wrap;
-  for (const std::string& a : {bin, std::string("--root"), tree.root(), std::string("plugin"),
-                               std::string("-f"), cr})
+  for (const std::string& a :
+       {bin, std::string("--root"), tree.root(), std::string("plugin"), std::string("-f"), cr})
     args.push_back(a);
   std::printf("daemon: %s\n", bin.c_str());
   std::vector<char*> av;
@@ -261,9 +265,10 @@ int main(int argc, char** argv) {
     }
     health.push_back(ms(Clock::now() - t));
   }
-  std::printf("health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
-              "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
-              health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
+  std::printf(
+      "health change -> ListAndWatch update at the kubelet (%zu changes, lists of %zu): "
+      "p50 %.2f ms, p99 %.2f ms (target p99 < 100 ms)\n",
+      health.size(), list.size(), pct(health, 0.5), pct(health, 0.99));
   // A sibling leaves vfio-pci as the kernel's files show it: the device's driver link and the
   // entries in the old and new driver's directories.
   auto rebind = [&](const std::string& a, const std::string& from, const std::string& to) {
@@ -294,12 +299,14 @@ int main(int argc, char** argv) {
     if (detected) sibling.push_back(ms(Clock::now() - t));
   }
   if (detected && !sibling.empty())
-    std::printf("sibling leaves vfio-pci -> update at the kubelet (%zu changes): p50 %.2f ms, "
-                "p99 %.2f ms (target p99 < 100 ms)\n",
-                sibling.size(), pct(sibling, 0.5), pct(sibling, 0.99));
+    std::printf(
+        "sibling leaves vfio-pci -> update at the kubelet (%zu changes): p50 %.2f ms, "
+        "p99 %.2f ms (target p99 < 100 ms)\n",
+        sibling.size(), pct(sibling, 0.5), pct(sibling, 0.99));
   else
-    std::printf("sibling leaves vfio-pci: not detected within 5 s (the group's other functions "
-                "are not checked)\n");
+    std::printf(
+        "sibling leaves vfio-pci: not detected within 5 s (the group's other functions "
+        "are not checked)\n");
 
   long rss_kib = std::atol(status_field(pid, "VmRSS").c_str());
   std::printf("daemon RSS: %.1f MiB = %.2f x the 20 MiB target (%s); peak VmHWM%s\n",

@@ -225,7 +225,7 @@ struct PluginDaemon::Impl {
     if (!inv.ok()) return inv.error();
     for (const std::string& w : inv->warnings) log("warning: " + w);
     // Before anything is served: a device KubeVirt's own plugin serves too would be offered
-    // twice (inventory.h double_serving).
+    // twice (kubevirt_inventory.h double_serving).
     if (Status s = double_serving(*inv, opt.serve_all); !s.ok()) return s;
     apply(served_resources(*inv, opt.serve_all));
     // Building the inventory reads every device and the pci.ids names, then frees it all; give

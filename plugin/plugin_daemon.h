@@ -12,8 +12,8 @@
 //                       registered, removed ones send an empty list and stop, changed ones get
 //                       a new list on their open stream; unchanged ones are not touched.
 //                       A policy that cannot be loaded, or that would have a device served
-//                       twice (inventory.h double_serving; start() fails with it), is logged a
-//                       line at a time and the current resources stay as they are.
+//                       twice (kubevirt_inventory.h double_serving; start() fails with it), is
+//                       logged a line at a time and the current resources stay as they are.
 //   health dirs         /dev/vfio, /sys/bus/pci/drivers/vfio-pci, /sys/bus/pci/devices,
 //                       /sys/bus/mdev/devices, /sys/bus/usb/devices, /dev/bus/usb/BBB → re-check
 //                       the units the entry concerns and send the new list when health changed.
@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "host.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "result.h"
 
 namespace hostpass {

@@ -117,7 +117,8 @@ class PluginDaemonTest : public ::testing::Test {
     m.id = kUuid;
     m.mdev_uuids = {kUuid};
     m.numa_node = 0;
-    grid.units = {m};  // the IOMMU group is left for the daemon to find, as inventory.cc may
+    grid.units = {
+        m};  // the IOMMU group is left for the daemon to find, as kubevirt_inventory.cc may
     ResourceInventory usb{kUsb, ResourceKind::Usb, true, 3, {}, {}};
     Unit u;
     u.id = "usb-1-2";
@@ -129,7 +130,7 @@ class PluginDaemonTest : public ::testing::Test {
     return inv;
   }
 
-  // What inventory.cc records when KubeVirt's own plugin serves a device of an external
+  // What kubevirt_inventory.cc records when KubeVirt's own plugin serves a device of an external
   // resource: the base inventory, with kNvme's 0000:04:00.0 also served by hostpass.
   static Inventory served_twice() {
     Inventory inv = base_inventory();

@@ -6,7 +6,8 @@
 #        usb.ids package: hwdata only links to it) for names.
 # test:  build + GoogleTest/Benchmark, the peers the tests compare against (lspci, lsusb,
 #        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio) and
-#        builds (make, xz-utils, libelf1 for the mtty sample module, with gcc-12 from g++).
+#        builds (make, xz-utils, libelf1 for the mtty sample module, with gcc-12 from g++), and
+#        the tools the test command runs (clang-format, clang-tidy, clang and its fuzzer runtime).
 # Idempotent: when every package is present it runs no apt-get at all.
 set -euo pipefail
 
@@ -45,6 +46,10 @@ test_pkgs=(
   make                    # tests/kernel/build_mtty.sh: kbuild's make,
   xz-utils                #   the kernel source tarball,
   libelf1                 #   objtool
+  clang-format            # scripts/lint.sh: the format check (the repo's .clang-format)
+  clang-tidy              # scripts/lint.sh: static checks (.clang-tidy)
+  clang                   # the libFuzzer build of fuzz/ (build-fuzz/)
+  libclang-rt-14-dev      # libFuzzer's and the sanitizers' runtime for clang 14
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -74,7 +74,9 @@ std::optional<Located> find_key(const YAML::Node& map, const std::string& key) {
   return std::nullopt;
 }
 
-std::string scalar_or_empty(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : ""; }
+std::string scalar_or_empty(const YAML::Node& n) {
+  return n && n.IsScalar() ? n.Scalar() : "";
+}
 
 // Column of the '-' that starts the sequence item whose content starts at `item`.
 size_t dash_column(const std::vector<std::string>& lines, size_t line, size_t item_col) {
@@ -136,8 +138,9 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
   std::string names;
   for (const std::string& t : templates) names += (names.empty() ? "" : ", ") + t;
   if (templates.empty())
-    return not_found(source + " has no KubevirtMachineTemplate: is it a manifest from "
-                              "`clusterctl generate cluster --infrastructure kubevirt`?");
+    return not_found(source +
+                     " has no KubevirtMachineTemplate: is it a manifest from "
+                     "`clusterctl generate cluster --infrastructure kubevirt`?");
   std::string wanted = req.template_name;
   if (wanted.empty() && !req.cluster.empty()) wanted = req.cluster + "-md-0";
   if (wanted.empty()) {
@@ -170,17 +173,20 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
     auto next = find_key(node, k);
     if (!next || !next->value.IsMap())
       return invalid_input(source + ": KubevirtMachineTemplate " + wanted + " has no mapping at " +
-                           path + "; expected spec.template.spec.virtualMachineTemplate.spec."
+                           path +
+                           "; expected spec.template.spec.virtualMachineTemplate.spec."
                            "template.spec.domain");
     // reset(), never `node = ...`: assigning to a YAML::Node rewrites the node it refers to.
     node.reset(next->value);
   }
-  auto domain_key = find_key(doc.root["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]
-                                     ["template"]["spec"],
-                             "domain");
+  auto domain_key = find_key(
+      doc.root["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"],
+      "domain");
   const YAML::Node& domain = node;
   const std::string list_key = req.gpu ? "gpus" : "hostDevices";
-  auto abs_line = [&](const YAML::Node& n) { return doc.first + static_cast<size_t>(n.Mark().line); };
+  auto abs_line = [&](const YAML::Node& n) {
+    return doc.first + static_cast<size_t>(n.Mark().line);
+  };
   auto col = [](const YAML::Node& n) { return static_cast<size_t>(n.Mark().column); };
 
   std::vector<std::string> insert;
@@ -189,7 +195,8 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
   std::string local = req.name;
   auto generate_name = [&]() {
     if (!local.empty()) return local;
-    std::string base = req.gpu ? "gpu" : kubevirt_names({KubevirtRequest{req.device_name, false, ""}})[0];
+    std::string base =
+        req.gpu ? "gpu" : kubevirt_names({KubevirtRequest{req.device_name, false, ""}})[0];
     if (!req.gpu) base = base.substr(0, base.size() - 1);  // drop the "1"
     for (int n = 1;; ++n) {
       std::string c = base + std::to_string(n);
@@ -208,8 +215,9 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
   if (devices && devices->value.IsMap() && devices->value.size() > 0) {
     const YAML::Node& dev = devices->value;
     if (dev.Style() == YAML::EmitterStyle::Flow)
-      return invalid_input(source + ":" + std::to_string(abs_line(devices->key) + 1) +
-                           ": devices is written in flow style ({...}); hostpass edits block style only");
+      return invalid_input(
+          source + ":" + std::to_string(abs_line(devices->key) + 1) +
+          ": devices is written in flow style ({...}); hostpass edits block style only");
     size_t key_line = abs_line(devices->key), key_col = col(devices->key);
     size_t child_col = col(dev.begin()->first);
     auto list = find_key(dev, list_key);
@@ -262,9 +270,11 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
   } else if (devices && !devices->value.IsNull() && !devices->value.IsMap()) {
     return invalid_input(source + ":" + std::to_string(abs_line(devices->key) + 1) +
                          ": devices must be a mapping");
-  } else if (devices && devices->value.IsMap() && devices->value.Style() == YAML::EmitterStyle::Flow) {
-    return invalid_input(source + ":" + std::to_string(abs_line(devices->key) + 1) +
-                         ": devices is written in flow style ({...}); hostpass edits block style only");
+  } else if (devices && devices->value.IsMap() &&
+             devices->value.Style() == YAML::EmitterStyle::Flow) {
+    return invalid_input(
+        source + ":" + std::to_string(abs_line(devices->key) + 1) +
+        ": devices is written in flow style ({...}); hostpass edits block style only");
   } else {
     // No devices mapping (or an empty one): add it under domain, or fill the empty key.
     size_t dcol = col(domain.begin()->first);
@@ -273,7 +283,8 @@ Result<CapkEdit> edit(const std::string& manifest, const std::string& source,
       insert_at = abs_line(devices->key) + 1;
       dcol = col(devices->key);
     } else {
-      insert_at = end_of_value(lines, abs_line(domain_key->key), col(domain_key->key), doc.end, false);
+      insert_at =
+          end_of_value(lines, abs_line(domain_key->key), col(domain_key->key), doc.end, false);
       insert.push_back(std::string(dcol, ' ') + "devices:");
     }
     insert.push_back(std::string(dcol + 2, ' ') + list_key + ":");

@@ -25,19 +25,19 @@
 namespace hostpass {
 
 struct CapkDeviceRequest {
-  std::string device_name;  // the resource name, "nvidia.com/gpu_dev1"
-  std::string name;         // the VMI-local name; empty: gpu<N> / <resource><N>, unused so far
-  bool gpu = true;          // gpus (true) or hostDevices
-  std::string cluster;      // edit "<cluster>-md-0"; empty: the one template named *-md-0
+  std::string device_name;    // the resource name, "nvidia.com/gpu_dev1"
+  std::string name;           // the VMI-local name; empty: gpu<N> / <resource><N>, unused so far
+  bool gpu = true;            // gpus (true) or hostDevices
+  std::string cluster;        // edit "<cluster>-md-0"; empty: the one template named *-md-0
   std::string template_name;  // exact KubevirtMachineTemplate name (overrides cluster)
 };
 
 struct CapkEdit {
-  std::string text;            // the whole manifest after the edit
-  bool changed = false;        // false: the entry was already there
-  std::string template_name;   // which KubevirtMachineTemplate was edited
-  std::string name;            // the entry's local name
-  int line = 0;                // 1-based line of the inserted "- deviceName:" (or existing one)
+  std::string text;           // the whole manifest after the edit
+  bool changed = false;       // false: the entry was already there
+  std::string template_name;  // which KubevirtMachineTemplate was edited
+  std::string name;           // the entry's local name
+  int line = 0;               // 1-based line of the inserted "- deviceName:" (or existing one)
 };
 
 Result<CapkEdit> capk_add_device(const std::string& manifest, const std::string& source_name,

@@ -10,7 +10,8 @@ namespace hostpass {
 namespace {
 
 std::string fixture() {
-  std::ifstream f(std::string(HOSTPASS_SOURCE_DIR) + "/tests/fixtures/capk/clusterctl-kubevirt-cl.yaml");
+  std::ifstream f(std::string(HOSTPASS_SOURCE_DIR) +
+                  "/tests/fixtures/capk/clusterctl-kubevirt-cl.yaml");
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
@@ -25,7 +26,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // The documents of a multi-document manifest, parsed.
-std::vector<YAML::Node> docs_of(const std::string& text) { return YAML::LoadAll(text); }
+std::vector<YAML::Node> docs_of(const std::string& text) {
+  return YAML::LoadAll(text);
+}
 
 YAML::Node devices_of(const YAML::Node& t) {
   return t["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]
@@ -48,7 +51,8 @@ TEST(CapkManifest, AddsTheGpuToTheWorkerTemplateOnlyAndKeepsEveryOtherByte) {
   EXPECT_EQ(b[at], "                  gpus:");
   EXPECT_EQ(b[at + 1], "                    - deviceName: nvidia.com/gpu_dev1");
   EXPECT_EQ(b[at + 2], "                      name: gpu1");
-  EXPECT_EQ(b[at + 3], "                  # keep: networkInterfaceMultiqueue is left to the defaults");
+  EXPECT_EQ(b[at + 3],
+            "                  # keep: networkInterfaceMultiqueue is left to the defaults");
   EXPECT_EQ(r->line, static_cast<int>(at + 2));
   for (size_t i = at; i < a.size(); ++i) ASSERT_EQ(a[i], b[i + 3]) << "line " << i + 1;
   EXPECT_EQ(r->text.back(), '\n');
@@ -71,7 +75,8 @@ TEST(CapkManifest, AddsTheGpuToTheWorkerTemplateOnlyAndKeepsEveryOtherByte) {
 }
 
 TEST(CapkManifest, RerunningIsANoOpAndASecondDeviceIsAppended) {
-  auto first = capk_add_device(fixture(), "c.yaml", {"nvidia.com/gpu_dev1", "", true, "kubevirt-cl", ""});
+  auto first =
+      capk_add_device(fixture(), "c.yaml", {"nvidia.com/gpu_dev1", "", true, "kubevirt-cl", ""});
   ASSERT_TRUE(first.ok());
   auto again = capk_add_device(first->text, "c.yaml", {"nvidia.com/gpu_dev1", "", true, "", ""});
   ASSERT_TRUE(again.ok());
@@ -111,8 +116,10 @@ TEST(CapkManifest, TheControlPlaneTemplateIsRefused) {
                            {"nvidia.com/gpu_dev1", "", true, "", "kubevirt-cl-control-plane"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Refused);
-  EXPECT_NE(r.error().message.find("refusing to edit kubevirt-cl-control-plane"), std::string::npos);
-  auto unknown = capk_add_device(fixture(), "c.yaml", {"nvidia.com/gpu_dev1", "", true, "other", ""});
+  EXPECT_NE(r.error().message.find("refusing to edit kubevirt-cl-control-plane"),
+            std::string::npos);
+  auto unknown =
+      capk_add_device(fixture(), "c.yaml", {"nvidia.com/gpu_dev1", "", true, "other", ""});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message,
             "no KubevirtMachineTemplate named other-md-0 in c.yaml (there are: "
@@ -179,7 +186,8 @@ TEST(CapkManifest, ATemplateWithoutDevicesGetsThem) {
                          "                    - deviceName: nvidia.com/dev1\n"
                          "                      name: gpu1\n"
                          "              evictionStrategy: External\n"),
-            std::string::npos) << r->text;
+            std::string::npos)
+      << r->text;
 }
 
 TEST(CapkManifest, ManifestsWithoutTemplatesOrWithBrokenYamlAreRefused) {

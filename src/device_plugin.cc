@@ -14,7 +14,9 @@ namespace {
 
 constexpr const char* kVfioContainer = "/dev/vfio/vfio";
 
-std::string vfio_group_node(int group) { return "/dev/vfio/" + std::to_string(group); }
+std::string vfio_group_node(int group) {
+  return "/dev/vfio/" + std::to_string(group);
+}
 
 // /dev/bus/usb/BBB/DDD, the node the kernel's usb core names "bus/usb/%03d/%03d".
 std::string usb_node(const UsbRef& u) {
@@ -78,9 +80,12 @@ std::string resource_env_var(const std::string& prefix, const std::string& resou
 
 const char* resource_env_prefix(ResourceKind kind) {
   switch (kind) {
-    case ResourceKind::Pci: return kPciResourcePrefix;
-    case ResourceKind::Mdev: return kMdevResourcePrefix;
-    case ResourceKind::Usb: return kUsbResourcePrefix;
+    case ResourceKind::Pci:
+      return kPciResourcePrefix;
+    case ResourceKind::Mdev:
+      return kMdevResourcePrefix;
+    case ResourceKind::Usb:
+      return kUsbResourcePrefix;
   }
   return kPciResourcePrefix;
 }
@@ -164,8 +169,8 @@ Result<std::vector<std::string>> preferred_allocation(const ResourceInventory& r
   for (const std::string& id : must_include) {
     const Unit* u = find_unit(resource, id);
     if (!u)
-      return invalid_input("preferred allocation for " + resource.name + ": unknown device '" +
-                           id + "'");
+      return invalid_input("preferred allocation for " + resource.name + ": unknown device '" + id +
+                           "'");
     if (!taken.insert(id).second) continue;
     chosen.push_back(id);
     if (u->numa_node)
@@ -187,8 +192,8 @@ Result<std::vector<std::string>> preferred_allocation(const ResourceInventory& r
     size_t rank = 0;
     const Unit* u = find_unit(resource, id, &rank);
     if (!u)
-      return invalid_input("preferred allocation for " + resource.name + ": unknown device '" +
-                           id + "'");
+      return invalid_input("preferred allocation for " + resource.name + ": unknown device '" + id +
+                           "'");
     if (taken.count(id) || !u->healthy) continue;
     taken.insert(id);
     candidates.push_back(Candidate{rank, id, u->numa_node});
@@ -336,13 +341,13 @@ void add_health_watch_dirs(const ResourceInventory& r, std::vector<std::string>&
 namespace {
 
 // Packed keys: the kind in the top byte, the value below.
-constexpr uint64_t kKeyPci = 1ull << 56;    // a PCI function: domain:bus:device.function
-constexpr uint64_t kKeyGroup = 2ull << 56;  // an IOMMU group (/dev/vfio/<n>)
+constexpr uint64_t kKeyPci = 1ull << 56;      // a PCI function: domain:bus:device.function
+constexpr uint64_t kKeyGroup = 2ull << 56;    // an IOMMU group (/dev/vfio/<n>)
 constexpr uint64_t kKeyUsbNode = 3ull << 56;  // /dev/bus/usb/BBB/DDD
 
 uint64_t pci_key(const PciAddress& a) {
-  return kKeyPci | (uint64_t{a.domain} << 16) | (uint64_t{a.bus} << 8) |
-         (uint64_t{a.device} << 3) | a.function;
+  return kKeyPci | (uint64_t{a.domain} << 16) | (uint64_t{a.bus} << 8) | (uint64_t{a.device} << 3) |
+         a.function;
 }
 
 std::optional<int> small_number(const std::string& s) {
@@ -414,9 +419,9 @@ std::vector<HealthIndex::Ref> HealthIndex::affected(const std::string& dir,
     auto bus = small_number(dir.substr(13));
     auto dev = small_number(name);
     if (bus && dev)
-      find_key(kKeyUsbNode | (uint64_t(static_cast<uint32_t>(*bus)) << 16) |
-                   static_cast<uint16_t>(*dev),
-               out);
+      find_key(
+          kKeyUsbNode | (uint64_t(static_cast<uint32_t>(*bus)) << 16) | static_cast<uint16_t>(*dev),
+          out);
   } else {
     auto it = by_name_.find({dir, name});
     if (it != by_name_.end()) out = it->second;
@@ -442,10 +447,9 @@ std::vector<ResourceInventory> served_resources(const Inventory& inventory, bool
   std::vector<ResourceInventory> out;
   for (const ResourceInventory& r : inventory.resources)
     if (serve_all || r.external) out.push_back(r);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const ResourceInventory& a, const ResourceInventory& b) {
-                     return a.rank < b.rank;
-                   });
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const ResourceInventory& a, const ResourceInventory& b) { return a.rank < b.rank; });
   return out;
 }
 
@@ -455,8 +459,7 @@ bool same_units(const ResourceInventory& a, const ResourceInventory& b) {
     const Unit& x = a.units[i];
     const Unit& y = b.units[i];
     if (x.id != y.id || x.pci != y.pci || x.iommu_group != y.iommu_group ||
-        x.mdev_uuids != y.mdev_uuids || x.numa_node != y.numa_node ||
-        x.usb.size() != y.usb.size())
+        x.mdev_uuids != y.mdev_uuids || x.numa_node != y.numa_node || x.usb.size() != y.usb.size())
       return false;
     for (size_t k = 0; k < x.usb.size(); ++k) {
       const UsbRef& p = x.usb[k];
@@ -495,8 +498,7 @@ std::string describe_resource(const ResourceInventory& resource) {
   const char* kind = resource.kind == ResourceKind::Pci    ? "pci"
                      : resource.kind == ResourceKind::Mdev ? "mdev"
                                                            : "usb";
-  return resource.name + " (" + kind + "): " +
-         std::to_string(resource.units.size()) +
+  return resource.name + " (" + kind + "): " + std::to_string(resource.units.size()) +
          (resource.units.size() == 1 ? " device (" : " devices (") + std::to_string(healthy) +
          " healthy)";
 }

@@ -1,8 +1,8 @@
 // device_plugin.h — what hostpass's Kubernetes device plugin answers, on plain structs.
 //
 // The kubelet's device-plugin API v1beta1 (proto/deviceplugin/v1beta1/api.proto) is served by the
-// adapter in plugin/; everything it answers is computed here from the inventory (inventory.h),
-// so that it is testable without gRPC:
+// adapter in plugin/; everything it answers is computed here from the inventory
+// (kubevirt_inventory.h), so that it is testable without gRPC:
 //   ListAndWatch            device_list(): one Device per allocatable Unit, with its NUMA node
 //                           as TopologyInfo and "Healthy"/"Unhealthy".
 //   Allocate                allocate(): environment variables and device nodes, exactly as
@@ -29,8 +29,8 @@
 //   virt-launcher's AddressPool splits the value on "," and pops one entry per VMI device.
 //
 // Deliberately not here: gRPC (plugin/device_plugin_grpc.h), sockets and registration
-// (plugin/plugin_daemon.h), how the inventory is built (inventory.h). Allocate does not chown
-// device nodes (KubeVirt's USB plugin chowns them to uid 107 for non-root virt-launcher); see
+// (plugin/plugin_daemon.h), how the inventory is built (kubevirt_inventory.h). Allocate does not
+// chown device nodes (KubeVirt's USB plugin chowns them to uid 107 for non-root virt-launcher); see
 // docs/plugin.md.
 #pragma once
 
@@ -42,7 +42,7 @@
 #include <vector>
 
 #include "host.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "result.h"
 
 namespace hostpass {
@@ -125,7 +125,8 @@ UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit);
 
 // Re-checks the units at `indexes` (all when empty) and stores the result in them. Returns
 // true when any unit's health changed.
-bool refresh_health(Host& host, ResourceInventory& resource, const std::vector<size_t>& indexes = {});
+bool refresh_health(Host& host, ResourceInventory& resource,
+                    const std::vector<size_t>& indexes = {});
 
 // Fills in what Allocate needs and the inventory may leave out: the IOMMU group of an mdev
 // instance (/sys/bus/mdev/devices/<uuid>/iommu_group -> .../iommu_groups/<n>).
@@ -170,7 +171,7 @@ class HealthIndex {
     uint64_t key;
     uint32_t resource, unit;
   };
-  std::vector<Slot> slots_;  // sorted by key
+  std::vector<Slot> slots_;                                                  // sorted by key
   std::map<std::pair<std::string, std::string>, std::vector<Ref>> by_name_;  // mdev, USB
   void add_key(uint64_t key, size_t resource, size_t unit);
   void find_key(uint64_t key, std::vector<Ref>& out) const;

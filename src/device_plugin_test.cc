@@ -10,7 +10,9 @@
 namespace hostpass {
 namespace {
 
-PciAddress addr(const char* text) { return PciAddress::parse_full(text).value(); }
+PciAddress addr(const char* text) {
+  return PciAddress::parse_full(text).value();
+}
 
 Unit pci_unit(const char* first, std::vector<const char*> members, int group,
               std::optional<int> numa) {
@@ -59,8 +61,9 @@ TEST(DeviceList, OneEntryPerUnitWithNumaAndHealth) {
 TEST(Allocate, PciGivesFullAddressesAndVfioNodes) {
   auto a = allocate(t4_resource(), {"pci-0000:b3:00.0", "pci-0000:65:00.0"});
   ASSERT_TRUE(a.ok()) << a.error().message;
-  EXPECT_EQ(a->envs, (std::map<std::string, std::string>{
-                         {"PCI_RESOURCE_NVIDIA_COM_TU104GL_TESLA_T4", "0000:b3:00.0,0000:65:00.0"}}));
+  EXPECT_EQ(a->envs,
+            (std::map<std::string, std::string>{
+                {"PCI_RESOURCE_NVIDIA_COM_TU104GL_TESLA_T4", "0000:b3:00.0,0000:65:00.0"}}));
   EXPECT_EQ(a->devices, (std::vector<DeviceNode>{{"/dev/vfio/vfio", "/dev/vfio/vfio", "mrw"},
                                                  {"/dev/vfio/60", "/dev/vfio/60", "mrw"},
                                                  {"/dev/vfio/30", "/dev/vfio/30", "mrw"}}));
@@ -87,11 +90,13 @@ TEST(Allocate, MdevGivesUuidsAndTheMdevsGroup) {
   u.mdev_uuids = {u.id};
   u.iommu_group = 141;
   r.units.push_back(u);
-  auto a = allocate(r, {"4b20d080-1b54-4048-85b3-a6a62d165c01", "9a1e4d2c-0000-4000-8000-00000000000b"});
+  auto a =
+      allocate(r, {"4b20d080-1b54-4048-85b3-a6a62d165c01", "9a1e4d2c-0000-4000-8000-00000000000b"});
   ASSERT_TRUE(a.ok()) << a.error().message;
-  EXPECT_EQ(a->envs, (std::map<std::string, std::string>{
-                         {"MDEV_PCI_RESOURCE_NVIDIA_COM_GRID_T4-1Q",
-                          "4b20d080-1b54-4048-85b3-a6a62d165c01,9a1e4d2c-0000-4000-8000-00000000000b"}}));
+  EXPECT_EQ(a->envs,
+            (std::map<std::string, std::string>{
+                {"MDEV_PCI_RESOURCE_NVIDIA_COM_GRID_T4-1Q",
+                 "4b20d080-1b54-4048-85b3-a6a62d165c01,9a1e4d2c-0000-4000-8000-00000000000b"}}));
   EXPECT_EQ(a->devices, (std::vector<DeviceNode>{{"/dev/vfio/vfio", "/dev/vfio/vfio", "mrw"},
                                                  {"/dev/vfio/140", "/dev/vfio/140", "mrw"},
                                                  {"/dev/vfio/141", "/dev/vfio/141", "mrw"}}));
@@ -107,8 +112,9 @@ TEST(Allocate, UsbBundleGivesBusDevnumPairsAndNodes) {
   r.units.push_back(u);
   auto a = allocate(r, {"usb-1-2+1-3"});
   ASSERT_TRUE(a.ok()) << a.error().message;
-  EXPECT_EQ(a->envs, (std::map<std::string, std::string>{
-                         {"USB_RESOURCE_KUBEVIRT_IO_PERIPHERALS", "1:5,1:12"}}));
+  EXPECT_EQ(
+      a->envs,
+      (std::map<std::string, std::string>{{"USB_RESOURCE_KUBEVIRT_IO_PERIPHERALS", "1:5,1:12"}}));
   EXPECT_EQ(a->devices,
             (std::vector<DeviceNode>{{"/dev/bus/usb/001/005", "/dev/bus/usb/001/005", "mrw"},
                                      {"/dev/bus/usb/001/012", "/dev/bus/usb/001/012", "mrw"}}));
@@ -146,7 +152,8 @@ TEST(PreferredAllocation, StaysOnOneNumaNodeWhenItCan) {
   // node 0's units rank first.
   auto p = preferred_allocation(r, all_ids(r), {}, 3);
   ASSERT_TRUE(p.ok()) << p.error().message;
-  EXPECT_EQ(*p, (std::vector<std::string>{"pci-0000:b3:00.0", "pci-0000:b4:00.0", "pci-0000:b5:00.0"}));
+  EXPECT_EQ(*p,
+            (std::vector<std::string>{"pci-0000:b3:00.0", "pci-0000:b4:00.0", "pci-0000:b5:00.0"}));
   // Two fit on node 0, which holds the best-ranked unit.
   p = preferred_allocation(r, all_ids(r), {}, 2);
   ASSERT_TRUE(p.ok());
@@ -163,7 +170,8 @@ TEST(PreferredAllocation, HonoursMustIncludeAndItsNode) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(*p, (std::vector<std::string>{"pci-0000:65:00.0", "pci-0000:66:00.0",
                                           "pci-0000:b3:00.0", "pci-0000:b4:00.0"}));
-  EXPECT_FALSE(preferred_allocation(r, all_ids(r), {"pci-0000:65:00.0", "pci-0000:b3:00.0"}, 1).ok());
+  EXPECT_FALSE(
+      preferred_allocation(r, all_ids(r), {"pci-0000:65:00.0", "pci-0000:b3:00.0"}, 1).ok());
   EXPECT_FALSE(preferred_allocation(r, {"nope"}, {}, 1).ok());
 }
 
@@ -171,7 +179,8 @@ TEST(PreferredAllocation, FollowsPolicyOrderAndSkipsUnhealthy) {
   ResourceInventory r = t4_resource();
   r.units[2].healthy = false;
   // Only node 1's remaining healthy units, offered in reverse order, come back in policy order.
-  auto p = preferred_allocation(r, {"pci-0000:b5:00.0", "pci-0000:b4:00.0", "pci-0000:b3:00.0"}, {}, 2);
+  auto p =
+      preferred_allocation(r, {"pci-0000:b5:00.0", "pci-0000:b4:00.0", "pci-0000:b3:00.0"}, {}, 2);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(*p, (std::vector<std::string>{"pci-0000:b4:00.0", "pci-0000:b5:00.0"}));
 }
@@ -232,9 +241,9 @@ TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthy) {
   auto relink = [&](const std::string& driver) {
     std::filesystem::remove(tree_.path(dev + "/driver"));
     if (!driver.empty())
-      tree_.symlink(testing::FixtureTree::relative(dev + "/driver",
-                                                   "/sys/bus/pci/drivers/" + driver),
-                    dev + "/driver");
+      tree_.symlink(
+          testing::FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/" + driver),
+          dev + "/driver");
   };
   relink("snd_hda_intel");
   UnitHealth h = check_unit_health(host_, ResourceKind::Pci, gpu);
@@ -282,7 +291,8 @@ TEST_F(UnitHealthTest, IndexMapsAGroupSiblingToItsUnitsThroughTheGroupLink) {
   index.build({other});
   EXPECT_TRUE(index.affected("/sys/bus/pci/drivers/vfio-pci", "0000:66:00.1").empty());
   EXPECT_EQ(index.affected(host_, "/sys/bus/pci/drivers/vfio-pci", "0000:66:00.1"),
-            (std::vector<Ref>{{0, 0}})) << "a sibling maps to the units of its group";
+            (std::vector<Ref>{{0, 0}}))
+      << "a sibling maps to the units of its group";
 }
 
 TEST_F(UnitHealthTest, RefreshReportsOnlyHealthChanges) {

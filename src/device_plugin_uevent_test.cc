@@ -51,8 +51,8 @@ TEST(ParseUevent, RejectsWhatTheKernelDoesNotSend) {
 TEST(UeventHealthEntry, PciBindAndUnbindNameTheFunction) {
   auto entry = uevent_health_entry(*parse_uevent(kUnbind));
   ASSERT_TRUE(entry.has_value());
-  EXPECT_EQ(*entry, std::make_pair(std::string("/sys/bus/pci/devices"),
-                                   std::string("0000:05:00.1")));
+  EXPECT_EQ(*entry,
+            std::make_pair(std::string("/sys/bus/pci/devices"), std::string("0000:05:00.1")));
   auto bind = parse_uevent(
       "bind@/devices/pci0000:00/0000:00:1c.0/0000:05:00.1\0ACTION=bind\0"
       "DEVPATH=/devices/pci0000:00/0000:00:1c.0/0000:05:00.1\0SUBSYSTEM=pci\0"
@@ -85,8 +85,8 @@ TEST(UeventHealthEntry, UsbDevicesAndMdevInstancesButNotInterfacesOrOtherBuses) 
   auto block = parse_uevent("add@/devices/virtual/block/loop0\0ACTION=add\0SUBSYSTEM=block\0"s);
   ASSERT_TRUE(block.has_value());
   EXPECT_FALSE(uevent_health_entry(*block).has_value());
-  auto offline = parse_uevent(
-      "offline@/devices/pci0000:00/0000:05:00.1\0ACTION=offline\0SUBSYSTEM=pci\0"s);
+  auto offline =
+      parse_uevent("offline@/devices/pci0000:00/0000:05:00.1\0ACTION=offline\0SUBSYSTEM=pci\0"s);
   ASSERT_TRUE(offline.has_value());
   EXPECT_FALSE(uevent_health_entry(*offline).has_value());
   // A pci event whose name is not an address (or contradicts PCI_SLOT_NAME) maps to nothing.

@@ -114,7 +114,6 @@ Result<std::vector<std::string>> FaultyHost::list_dir(std::string_view path) {
   return inner_.list_dir(path);
 }
 
-
 Status FaultyHost::write_attribute(std::string_view path, std::string_view data) {
   if (Status s = admit("write", path, data); !s.ok()) return s;
   return inner_.write_attribute(path, data);

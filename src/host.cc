@@ -25,11 +25,16 @@ namespace hostpass {
 
 const char* error_kind_name(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::NotFound: return "not-found";
-    case ErrorKind::InvalidInput: return "invalid-input";
-    case ErrorKind::Refused: return "refused";
-    case ErrorKind::Io: return "io";
-    case ErrorKind::Unsupported: return "unsupported";
+    case ErrorKind::NotFound:
+      return "not-found";
+    case ErrorKind::InvalidInput:
+      return "invalid-input";
+    case ErrorKind::Refused:
+      return "refused";
+    case ErrorKind::Io:
+      return "io";
+    case ErrorKind::Unsupported:
+      return "unsupported";
   }
   return "unknown";
 }
@@ -114,8 +119,8 @@ class RealFileLock : public FileLock {
     if (::ftruncate(fd_.get(), 0) != 0) return errno_error("cannot truncate", path_, errno);
     size_t done = 0;
     while (done < text.size()) {
-      ssize_t n = ::pwrite(fd_.get(), text.data() + done, text.size() - done,
-                           static_cast<off_t>(done));
+      ssize_t n =
+          ::pwrite(fd_.get(), text.data() + done, text.size() - done, static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return errno_error("cannot write", path_, n < 0 ? errno : EIO);
       done += static_cast<size_t>(n);
@@ -146,7 +151,8 @@ Result<std::unique_ptr<FileLock>> RealHost::lock_exclusive(std::string_view path
     if (errno != EWOULDBLOCK) return errno_error("cannot lock", path, errno);
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return std::unique_ptr<FileLock>();
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kPoll, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(kPoll, deadline - now));
   }
 }
 
@@ -225,7 +231,8 @@ Status RealHost::write_attribute(std::string_view path, std::string_view data) {
   do {
     n = ::write(fd.get(), data.data(), data.size());
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno_error("write of '" + std::string(trim(data)) + "' failed on", path, errno);
+  if (n < 0)
+    return errno_error("write of '" + std::string(trim(data)) + "' failed on", path, errno);
   if (static_cast<size_t>(n) != data.size()) return io_error("short write to " + std::string(path));
   return ok_status();
 }
@@ -333,7 +340,9 @@ Result<CommandOutput> RealHost::run_command(const std::vector<std::string>& argv
   return result;
 }
 
-std::chrono::system_clock::time_point RealHost::now() { return std::chrono::system_clock::now(); }
+std::chrono::system_clock::time_point RealHost::now() {
+  return std::chrono::system_clock::now();
+}
 
 Result<std::unique_ptr<DeviceHandle>> RealHost::open_device(std::string_view path) {
   std::string real = resolve(path);

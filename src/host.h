@@ -2,10 +2,10 @@
 //
 // Every OS access of libhostpass goes through Host: reading sysfs/procfs attributes, following
 // their links, listing directories, writing kernel attributes and configuration files, running
-// a command (modprobe), the clock, an exclusive lock file. Paths are always absolute and always mean "under the root":
-// RealHost("/") is the machine, RealHost("/tmp/fixture") a kernel-shaped tree where
-// /sys/bus/pci/devices is /tmp/fixture/sys/bus/pci/devices. FaultyHost (faulty_host.h) wraps any
-// Host and fails or freezes writes on demand for reliability tests.
+// a command (modprobe), the clock, an exclusive lock file. Paths are always absolute and always
+// mean "under the root": RealHost("/") is the machine, RealHost("/tmp/fixture") a kernel-shaped
+// tree where /sys/bus/pci/devices is /tmp/fixture/sys/bus/pci/devices. FaultyHost (faulty_host.h)
+// wraps any Host and fails or freezes writes on demand for reliability tests.
 //
 // What Host deliberately does not do: interpret anything. It never parses a sysfs value, never
 // retries, never follows a link on its own behalf; modules do that on plain strings.

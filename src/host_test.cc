@@ -11,9 +11,11 @@ namespace hostpass {
 namespace {
 
 TEST(PathHelpers, ResolveLinkLikeTheKernelsRelativeTargets) {
-  EXPECT_EQ(resolve_link("/sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0"),
-            "/sys/devices/pci0000:00/0000:00:02.0");
-  EXPECT_EQ(resolve_link("/sys/devices/pci0000:00/0000:00:02.0/driver", "../../../bus/pci/drivers/virtio-pci"),
+  EXPECT_EQ(
+      resolve_link("/sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0"),
+      "/sys/devices/pci0000:00/0000:00:02.0");
+  EXPECT_EQ(resolve_link("/sys/devices/pci0000:00/0000:00:02.0/driver",
+                         "../../../bus/pci/drivers/virtio-pci"),
             "/sys/bus/pci/drivers/virtio-pci");
   EXPECT_EQ(resolve_link("/a/b", "/abs/c"), "/abs/c");
   EXPECT_EQ(normalize_path("/a//b/./c/../d/"), "/a/b/d");

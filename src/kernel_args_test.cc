@@ -6,8 +6,8 @@
 
 #include "faulty_host.h"
 #include "fixture_tree.h"
-#include "twin_devices_host.h"
 #include "test_dirs.h"
+#include "twin_devices_host.h"
 
 namespace hostpass {
 namespace {

@@ -48,14 +48,20 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
-  void bind(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.c_str(), -1, SQLITE_TRANSIENT); }
+  void bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.c_str(), -1, SQLITE_TRANSIENT);
+  }
   void bind(int i, const std::optional<std::string>& s) {
-    if (s) bind(i, *s);
-    else sqlite3_bind_null(stmt_, i);
+    if (s)
+      bind(i, *s);
+    else
+      sqlite3_bind_null(stmt_, i);
   }
   void bind(int i, const std::optional<int>& v) {
-    if (v) sqlite3_bind_int(stmt_, i, *v);
-    else sqlite3_bind_null(stmt_, i);
+    if (v)
+      sqlite3_bind_int(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
   }
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) {
@@ -130,7 +136,8 @@ class Ledger {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    if (rc != SQLITE_OK) return io_error(std::string(what) + " in the ledger " + shown_ + ": " + msg);
+    if (rc != SQLITE_OK)
+      return io_error(std::string(what) + " in the ledger " + shown_ + ": " + msg);
     return ok_status();
   }
 
@@ -146,9 +153,11 @@ class Ledger {
     return s;
   }
 
-  Result<std::vector<Assignment>> rows(const char* where = "", const std::vector<std::string>& args = {}) {
-    std::string sql = std::string("SELECT device, kind, unit, vm, resource, original_driver, "
-                                  "original_override, numa_node, assigned_at FROM assignments ") +
+  Result<std::vector<Assignment>> rows(const char* where = "",
+                                       const std::vector<std::string>& args = {}) {
+    std::string sql = std::string(
+                          "SELECT device, kind, unit, vm, resource, original_driver, "
+                          "original_override, numa_node, assigned_at FROM assignments ") +
                       where + " ORDER BY vm, device";
     Stmt q(db_, sql.c_str());
     if (!q.ok()) return io_error("cannot read the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
@@ -168,13 +177,15 @@ class Ledger {
       a.assigned_at = q.text(8);
       out.push_back(std::move(a));
     }
-    if (rc != SQLITE_DONE) return io_error("cannot read the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE)
+      return io_error("cannot read the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
     return out;
   }
 
   Status insert(const Assignment& a) {
-    Stmt q(db_, "INSERT INTO assignments (device, kind, unit, vm, resource, original_driver, "
-                "original_override, numa_node, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt q(db_,
+           "INSERT INTO assignments (device, kind, unit, vm, resource, original_driver, "
+           "original_override, numa_node, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q.ok()) return io_error("cannot write the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
     q.bind(1, a.device);
     q.bind(2, std::string(unit_kind_name(a.kind)));
@@ -186,7 +197,8 @@ class Ledger {
     q.bind(8, a.numa_node);
     q.bind(9, a.assigned_at);
     if (q.step() != SQLITE_DONE)
-      return io_error("cannot record " + a.device + " in the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
+      return io_error("cannot record " + a.device + " in the ledger " + shown_ + ": " +
+                      sqlite3_errmsg(db_));
     return ok_status();
   }
 
@@ -195,7 +207,8 @@ class Ledger {
     if (!q.ok()) return io_error("cannot write the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
     q.bind(1, device);
     if (q.step() != SQLITE_DONE)
-      return io_error("cannot delete " + device + " from the ledger " + shown_ + ": " + sqlite3_errmsg(db_));
+      return io_error("cannot delete " + device + " from the ledger " + shown_ + ": " +
+                      sqlite3_errmsg(db_));
     return ok_status();
   }
 
@@ -307,7 +320,8 @@ Status write_intent(Host& host, const std::string& state_dir, const Intent& inte
                  {"original_driver", opt_json(a.original_driver)},
                  {"original_override", opt_json(a.original_override)}});
   nlohmann::json j = {{"operation", intent.operation}, {"vm", intent.vm}, {"members", m}};
-  return host.replace_file(ledger_intent_path(state_dir), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  return host.replace_file(ledger_intent_path(state_dir),
+                           j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 Result<std::optional<Intent>> read_intent(Host& host, const std::string& state_dir) {
@@ -327,7 +341,8 @@ Result<std::optional<Intent>> read_intent(Host& host, const std::string& state_d
       a.device = m.at("device").get<std::string>();
       a.kind = kind_from(m.at("kind").get<std::string>());
       a.unit = m.at("unit").get<std::string>();
-      if (!m.at("original_driver").is_null()) a.original_driver = m["original_driver"].get<std::string>();
+      if (!m.at("original_driver").is_null())
+        a.original_driver = m["original_driver"].get<std::string>();
       if (!m.at("original_override").is_null())
         a.original_override = m["original_override"].get<std::string>();
       a.vm = i.vm;
@@ -398,11 +413,12 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
       if (in.operation == "release")
         for (const Assignment& a : present)
           if (Status s = db.remove(a.device); !s.ok()) return s;
-      r.notes.push_back(in.operation == "assign"
-                            ? "rolled back the interrupted assign of " + unit + " to vm " + in.vm +
-                                  (back.empty() ? "" : ": returned " + joined(back) + " to the host")
-                            : "finished the interrupted release of " + unit + " from vm " + in.vm +
-                                  (back.empty() ? "" : ": returned " + joined(back) + " to the host"));
+      r.notes.push_back(
+          in.operation == "assign"
+              ? "rolled back the interrupted assign of " + unit + " to vm " + in.vm +
+                    (back.empty() ? "" : ": returned " + joined(back) + " to the host")
+              : "finished the interrupted release of " + unit + " from vm " + in.vm +
+                    (back.empty() ? "" : ": returned " + joined(back) + " to the host"));
     }
   }
   // No record without a bound device.
@@ -419,10 +435,12 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
       } else {
         // Assigned means a VM can open it: a VFIO driver, not pci-stub (vfio_rules.h).
         auto d = current_driver(host, *addr);
-        if (!d || !is_vfio_driver(*d)) why = "the device is on " + d.value_or("no driver") + ", not a vfio driver";
+        if (!d || !is_vfio_driver(*d))
+          why = "the device is on " + d.value_or("no driver") + ", not a vfio driver";
       }
     } else if (a.kind == UnitKind::Mdev) {
-      if (!host.exists(std::string("/sys/bus/mdev/devices/") + a.device)) why = "the mediated device no longer exists";
+      if (!host.exists(std::string("/sys/bus/mdev/devices/") + a.device))
+        why = "the mediated device no longer exists";
     }
     if (why.empty()) continue;
     if (Status s = db.remove(a.device); !s.ok()) return s;
@@ -484,7 +502,9 @@ std::string canonical_name(std::string_view text) {
 
 }  // namespace
 
-std::string ledger_path(const std::string& state_dir) { return join_path(state_dir, "ledger.db"); }
+std::string ledger_path(const std::string& state_dir) {
+  return join_path(state_dir, "ledger.db");
+}
 std::string ledger_intent_path(const std::string& state_dir) {
   return join_path(state_dir, "ledger-intent.json");
 }
@@ -495,8 +515,9 @@ Status validate_vm_name(std::string_view vm) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '.' || c == '_' || c == ':' || c == '@' || c == '-');
   if (!ok)
-    return invalid_input("invalid VM name '" + std::string(vm) +
-                         "': 1 to 128 characters of letters, digits and . _ : @ -, not starting with -");
+    return invalid_input(
+        "invalid VM name '" + std::string(vm) +
+        "': 1 to 128 characters of letters, digits and . _ : @ -, not starting with -");
   return ok_status();
 }
 
@@ -508,7 +529,8 @@ Result<std::vector<Assignment>> list_assignments(Host& host, const std::string& 
   return (*db)->rows();
 }
 
-Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const Inventory* inventory) {
+Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
+                                   const Inventory* inventory) {
   if (Status s = validate_vm_name(req.vm); !s.ok()) return s.error();
   // A VM opens its devices through /dev/vfio/<group>, which only a VFIO driver creates
   // (vfio_rules.h): pci-stub holds a device from the host but gives a VM nothing to open.
@@ -519,7 +541,8 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
   NameKind name_kind = classify_unit_name(req.device);
   if (name_kind == NameKind::Invalid) return read_unit(host, req.device).error();  // the message
   if (name_kind == NameKind::Resource && !inventory)
-    return invalid_input("'" + req.device + "' is a resource name: give the KubeVirt or "
+    return invalid_input("'" + req.device +
+                         "' is a resource name: give the KubeVirt or "
                          "HyperConverged CR that defines it with -f CR.yaml");
   if (req.numa_node && name_kind != NameKind::Resource)
     return invalid_input("--numa chooses among the units of a resource; " + req.device +
@@ -552,11 +575,12 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
       names += (names.empty() ? "" : ", ") + r.name;
     }
     if (!res)
-      return not_found("no resource " + req.device + " in the CR (resources: " +
-                       (names.empty() ? "none" : names) + ")");
+      return not_found("no resource " + req.device +
+                       " in the CR (resources: " + (names.empty() ? "none" : names) + ")");
     if (res->external)
-      return refused(req.device + " has externalResourceProvider: true: its own device plugin "
-                                  "allocates it, not hostpass");
+      return refused(req.device +
+                     " has externalResourceProvider: true: its own device plugin "
+                     "allocates it, not hostpass");
     int healthy = 0, taken = 0, elsewhere = 0;
     std::vector<std::string> nodes;
     const Unit* pick = nullptr;
@@ -603,7 +627,9 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
                      (req.numa_node ? " on NUMA node " + std::to_string(*req.numa_node) : "") +
                      " (" + why + ")");
     }
-    if (req.numa_node) report.notes.push_back("picked " + unit.id + " on NUMA node " + std::to_string(*req.numa_node));
+    if (req.numa_node)
+      report.notes.push_back("picked " + unit.id + " on NUMA node " +
+                             std::to_string(*req.numa_node));
   } else {
     auto u = read_unit(host, req.device);
     if (!u.ok()) return u.error();
@@ -623,8 +649,8 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
       return report;
     }
     const Assignment* o = owners.front();
-    return refused(o->device + " is already assigned to vm " + o->vm + " (since " +
-                   o->assigned_at + "): release it first (hostpass release " + o->device + ")");
+    return refused(o->device + " is already assigned to vm " + o->vm + " (since " + o->assigned_at +
+                   "): release it first (hostpass release " + o->device + ")");
   }
 
   // The rows to commit, with each PCI member's state on entry.
@@ -670,8 +696,9 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req, const I
   for (const Assignment& a : rows)
     if (Status s = db.insert(a); !s.ok()) return s.error();
   if (Status s = db.commit(); !s.ok())
-    return s.error().wrap("the devices are bound but the assignment could not be recorded; "
-                          "hostpass recover returns them");
+    return s.error().wrap(
+        "the devices are bound but the assignment could not be recorded; "
+        "hostpass recover returns them");
   if (crash("committed")) return crashed("committed");
   if (Status s = host.remove_file(ledger_intent_path(state_dir)); !s.ok())
     report.notes.push_back("could not remove the intent file (" + s.error().message +
@@ -699,7 +726,8 @@ Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& req) {
   auto opened = Ledger::open(host, req.state_dir, false, &absent);
   if (!opened.ok()) return opened.error();
   if (absent)
-    return not_found("nothing is assigned on this host (no ledger at " + ledger_path(req.state_dir) + ")");
+    return not_found("nothing is assigned on this host (no ledger at " +
+                     ledger_path(req.state_dir) + ")");
   Ledger& db = **opened;
   if (Status s = db.begin(); !s.ok()) return s.error();
   if (crash("locked")) return crashed("locked");
@@ -710,18 +738,21 @@ Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& req) {
   if (!all.ok()) return all.error();
   std::vector<std::string> units;
   for (const Assignment& a : *all) {
-    bool match = (name.empty() || a.device == name || a.unit == name) && (req.vm.empty() || a.vm == req.vm);
-    if (match && std::find(units.begin(), units.end(), a.unit) == units.end()) units.push_back(a.unit);
+    bool match =
+        (name.empty() || a.device == name || a.unit == name) && (req.vm.empty() || a.vm == req.vm);
+    if (match && std::find(units.begin(), units.end(), a.unit) == units.end())
+      units.push_back(a.unit);
   }
   std::vector<Assignment> rows;
   for (const Assignment& a : *all)
     if (std::find(units.begin(), units.end(), a.unit) != units.end()) rows.push_back(a);
   if (rows.empty())
-    return not_found(name.empty() ? "vm " + req.vm + " has no assigned devices"
-                                  : name + " is not assigned" +
-                                        (req.vm.empty() ? "" : " to vm " + req.vm) +
-                                        " (hostpass assignments lists what is)");
-  if (Status s = write_intent(host, req.state_dir, Intent{"release", rows.front().vm, rows}); !s.ok())
+    return not_found(name.empty()
+                         ? "vm " + req.vm + " has no assigned devices"
+                         : name + " is not assigned" + (req.vm.empty() ? "" : " to vm " + req.vm) +
+                               " (hostpass assignments lists what is)");
+  if (Status s = write_intent(host, req.state_dir, Intent{"release", rows.front().vm, rows});
+      !s.ok())
     return s.error().wrap("cannot record the intent to release");
   if (crash("intent")) return crashed("intent");
   std::vector<PciAddress> back = to_return(host, rows);

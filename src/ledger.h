@@ -46,11 +46,11 @@
 #include <string_view>
 #include <vector>
 
-#include "assignable.h"
 #include "host.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "result.h"
 #include "vfio_bind.h"
+#include "vm_unit.h"
 
 namespace hostpass {
 

@@ -13,8 +13,8 @@
 #include "faulty_host.h"
 #include "fixture_tree.h"
 #include "inventory_fixture.h"
+#include "kubevirt_policy.h"
 #include "pci_device.h"
-#include "policy.h"
 #include "sim_kernel.h"
 #include "test_dirs.h"
 
@@ -365,8 +365,9 @@ TEST_F(LedgerTest, ADeviceOnPciStubIsNotAssignable) {
   auto rep = repair_ledger(*m_.host, kDefaultStateDir);
   ASSERT_TRUE(rep.ok()) << rep.error().message;
   ASSERT_EQ(rep->notes.size(), 1u);
-  EXPECT_EQ(rep->notes[0], "dropped the record of 0000:01:00.0 (vm vm1): the device is on "
-                           "pci-stub, not a vfio driver");
+  EXPECT_EQ(rep->notes[0],
+            "dropped the record of 0000:01:00.0 (vm vm1): the device is on "
+            "pci-stub, not a vfio driver");
   EXPECT_TRUE(m_.rows().empty());
 }
 

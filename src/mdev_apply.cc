@@ -194,8 +194,8 @@ MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
       continue;
     }
     if (auto u = undefine_mdev(host, m.uuid); !u.ok())
-      result.errors.push_back("removed " + m.uuid + " but not its mdevctl definition: " +
-                              u.error().message);
+      result.errors.push_back("removed " + m.uuid +
+                              " but not its mdevctl definition: " + u.error().message);
     result.removed.push_back(m);
   }
   for (const MdevApplyCreate& step : plan.creates) {

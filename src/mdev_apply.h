@@ -44,8 +44,8 @@
 #include <vector>
 
 #include "host.h"
+#include "kubevirt_policy.h"
 #include "mdev.h"
-#include "policy.h"
 #include "result.h"
 
 namespace hostpass {

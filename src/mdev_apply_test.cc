@@ -138,7 +138,8 @@ TEST_F(MdevApply, ConfiguredCardsWithADesiredTypeAreLeftAlone) {
 // parent, empty again, is configured with the desired type in the same pass.
 TEST_F(MdevApply, InstancesOfUndesiredTypesAreRemovedAndTheirCardReconfigured) {
   tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
-  ASSERT_TRUE(define_mdev(real_, MdevDefinition{kOld, "0000:01:00.0", "nvidia-222", true, {}}).ok());
+  ASSERT_TRUE(
+      define_mdev(real_, MdevDefinition{kOld, "0000:01:00.0", "nvidia-222", true, {}}).ok());
   MdevApplyPlan p = plan({"nvidia-230"});
   ASSERT_EQ(p.removes.size(), 1u);
   EXPECT_EQ(p.removes[0].uuid, kOld);

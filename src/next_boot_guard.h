@@ -16,9 +16,9 @@
 // ids also catch that are on a host driver without host use (another identical NVMe that holds
 // nothing, the nvidia-bound GPUs next to the one named) are warned about by address.
 //
-// What it deliberately does not do: render any format (persist.h, kernel_args.h, one_deploy.h
-// do, and each says in `alternative` what works by address instead), or look at a node other
-// than this one (OpenShift renders without node access and says so).
+// What it deliberately does not do: render any format (persist.h, kernel_args.h,
+// opennebula_deploy.h do, and each says in `alternative` what works by address instead), or look at
+// a node other than this one (OpenShift renders without node access and says so).
 #pragma once
 
 #include <cstdint>

@@ -33,9 +33,12 @@ Result<std::optional<uint16_t>> parse_filter_id(std::string_view part, const cha
   uint32_t v = 0;
   for (char c : digits) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
     else
       return invalid_input("invalid PCI filter '" + std::string(whole) + "': " + what + " '" +
                            std::string(part) + "' is not hex");
@@ -101,14 +104,31 @@ class Sha1 {
     uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
     for (int i = 0; i < 80; ++i) {
       uint32_t f, k;
-      if (i < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
-      else if (i < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
-      else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
-      else { f = b ^ c ^ d; k = 0xca62c1d6; }
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6;
+      }
       uint32_t t = rol(a, 5) + f + e + k + w[i];
-      e = d; d = c; c = rol(b, 30); b = a; a = t;
+      e = d;
+      d = c;
+      c = rol(b, 30);
+      b = a;
+      a = t;
     }
-    h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e;
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
     used_ = 0;
   }
   uint32_t h_[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
@@ -149,7 +169,8 @@ std::vector<std::string> nvidia_profiles(Host& host, const std::string& dev_dir)
     if (c1 == std::string_view::npos) continue;
     size_t c2 = line.find(':', c1 + 1);
     std::string id(trim(line.substr(0, c1)));
-    std::string name(trim(line.substr(c1 + 1, c2 == std::string_view::npos ? line.npos : c2 - c1 - 1)));
+    std::string name(
+        trim(line.substr(c1 + 1, c2 == std::string_view::npos ? line.npos : c2 - c1 - 1)));
     std::string lower = id;
     for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (id.empty() || lower == "id" || name.empty()) continue;
@@ -312,7 +333,8 @@ Result<std::string> opennebula_probe(Host& host, const OneProbeOptions& options)
         values.push_back(pval("DEVICE_NAME", device_name));
       }
       out += "PCI = [\n";
-      for (size_t i = 0; i < values.size(); ++i) out += values[i] + (i + 1 < values.size() ? ",\n" : "\n");
+      for (size_t i = 0; i < values.size(); ++i)
+        out += values[i] + (i + 1 < values.size() ? ",\n" : "\n");
       out += "]\n";
     }
   }

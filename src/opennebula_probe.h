@@ -30,9 +30,9 @@
 // /sys/class/mdev_bus/<addr>, else nvidia/creatable_vgpu_types) and MDEV_MODE (legacy|nvidia).
 // NVIDIA physical functions that have virtual functions (virtfnN links) are skipped.
 //
-// Filters follow pci.conf: :filter is lspci's `-d [<vendor>]:[<device>][:<class>[:<prog-if>]]` (hex, an
-// empty field or "*" is a wildcard; several separated by commas; a device matching two filters
-// is printed twice, as the probe does), :short_address an allow-list of short addresses,
+// Filters follow pci.conf: :filter is lspci's `-d [<vendor>]:[<device>][:<class>[:<prog-if>]]`
+// (hex, an empty field or "*" is a wildcard; several separated by commas; a device matching two
+// filters is printed twice, as the probe does), :short_address an allow-list of short addresses,
 // :device_name case-insensitive regular expressions matched against the device name.
 //
 // Deliberate differences, both for devices the probe mishandles: names and ids come from sysfs
@@ -66,9 +66,9 @@ Result<std::vector<LspciFilter>> parse_lspci_filters(std::string_view text);
 bool filter_matches(const LspciFilter& filter, const PciDevice& device);
 
 struct OneProbeOptions {
-  std::string filter = "*:*";                    // pci.conf :filter (one-deploy sets "*:*")
-  std::vector<std::string> short_addresses;      // pci.conf :short_address
-  std::vector<std::string> device_name_patterns;  // pci.conf :device_name
+  std::string filter = "*:*";                       // pci.conf :filter (one-deploy sets "*:*")
+  std::vector<std::string> short_addresses;         // pci.conf :short_address
+  std::vector<std::string> device_name_patterns;    // pci.conf :device_name
   std::vector<uint16_t> nvidia_vendors = {0x10de};  // pci.conf :nvidia_vendors
 };
 

@@ -57,8 +57,8 @@ std::vector<std::pair<Block, std::vector<std::string>>> parse_back(const std::st
 
 // `lspci -mmnn` on the same tree: slot, then quoted class, vendor, device (Shellwords.split).
 std::vector<std::vector<std::string>> lspci_mm(const std::string& root, const std::string& filter) {
-  std::vector<std::string> argv = {"lspci", "-A", "linux-sysfs", "-O",
-                                   "sysfs.path=" + root + "/sys/bus/pci", "-mmnn"};
+  std::vector<std::string> argv = {
+      "lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + root + "/sys/bus/pci", "-mmnn"};
   if (!filter.empty()) {
     argv.push_back("-d");
     argv.push_back(filter);
@@ -72,7 +72,10 @@ std::vector<std::vector<std::string>> lspci_mm(const std::string& root, const st
     std::vector<std::string> fields;
     size_t i = 0;
     while (i < line.size()) {
-      if (line[i] == ' ') { ++i; continue; }
+      if (line[i] == ' ') {
+        ++i;
+        continue;
+      }
       std::string f;
       if (line[i] == '"') {
         size_t j = line.find('"', i + 1);
@@ -100,19 +103,32 @@ class OneProbe : public ::testing::Test {
   OneProbe() : tree_(dir_.path() + "/root"), host_(tree_.root()) {
     testing::build_standard_host(tree_);
     PciSpec s;
-    s.address = "0000:09:00.0"; s.vendor = 0x10de; s.device = 0x20f1; s.class_code = 0x030200;
-    s.revision = 0xa1; s.driver = "nvidia"; s.iommu_group = 9; s.numa_node = 0;
+    s.address = "0000:09:00.0";
+    s.vendor = 0x10de;
+    s.device = 0x20f1;
+    s.class_code = 0x030200;
+    s.revision = 0xa1;
+    s.driver = "nvidia";
+    s.iommu_group = 9;
+    s.numa_node = 0;
     tree_.add_pci(s);
     s = {};
-    s.address = "0000:0a:00.0"; s.vendor = 0x8086; s.device = 0x5845; s.class_code = 0x010802;
-    s.iommu_group = 10; s.numa_node = 1;
+    s.address = "0000:0a:00.0";
+    s.vendor = 0x8086;
+    s.device = 0x5845;
+    s.class_code = 0x010802;
+    s.iommu_group = 10;
+    s.numa_node = 1;
     tree_.add_pci(s);
     // A device in PCI domain 0001 (behind Intel VMD). Its ids are known to pci.ids on purpose:
     // for ids it does not know, libpci falls back to udev's hwdb and, where no hwdb.bin exists,
     // leaks the udev context of every such lookup (pciutils names-hwdb.c), which LeakSanitizer
     // reports against whoever asked.
     s = {};
-    s.address = "0001:00:00.0"; s.vendor = 0x8086; s.device = 0x0a54; s.class_code = 0x010802;
+    s.address = "0001:00:00.0";
+    s.vendor = 0x8086;
+    s.device = 0x0a54;
+    s.class_code = 0x010802;
     s.iommu_group = 11;
     tree_.add_pci(s);
   }
@@ -144,9 +160,10 @@ TEST_F(OneProbe, EveryFieldAgreesWithLspciMmnnOnTheSameTree) {
     EXPECT_EQ(b.at("TYPE"), vendor + ":" + device + ":" + klass);
     std::string expected_name = vendor == "10de" ? vendor_name + " " + device_name : device_name;
     EXPECT_EQ(b.at("DEVICE_NAME"), expected_name);
-    std::vector<std::string> order = {"TYPE", "VENDOR", "VENDOR_NAME", "DEVICE", "CLASS",
-                                      "CLASS_NAME", "ADDRESS", "SHORT_ADDRESS", "DOMAIN", "BUS",
-                                      "SLOT", "FUNCTION", "NUMA_NODE", "DEVICE_NAME"};
+    std::vector<std::string> order = {"TYPE",      "VENDOR",     "VENDOR_NAME", "DEVICE",
+                                      "CLASS",     "CLASS_NAME", "ADDRESS",     "SHORT_ADDRESS",
+                                      "DOMAIN",    "BUS",        "SLOT",        "FUNCTION",
+                                      "NUMA_NODE", "DEVICE_NAME"};
     EXPECT_EQ(blocks[i].second, order);
   }
 }
@@ -186,8 +203,9 @@ TEST_F(OneProbe, NumaMinusOneIsADashAndOtherDomainsKeepTheirDomain) {
 }
 
 TEST_F(OneProbe, FiltersSelectExactlyWhatLspciDashDSelects) {
-  for (const std::string f : {"10de:", "8086:5845", "::0108", "8086::0200", "*:*:0604", "::0106:01", "::0106:00", "::0108:2", "10de:1eb8:0302:",
-                              "1af4:1041", "::0b40", "10DE:1EB8:0302", "0000:0000"}) {
+  for (const std::string f :
+       {"10de:", "8086:5845", "::0108", "8086::0200", "*:*:0604", "::0106:01", "::0106:00",
+        "::0108:2", "10de:1eb8:0302:", "1af4:1041", "::0b40", "10DE:1EB8:0302", "0000:0000"}) {
     SCOPED_TRACE(f);
     auto out = opennebula_probe(host_, OneProbeOptions{f});
     ASSERT_TRUE(out.ok()) << out.error().message;
@@ -204,8 +222,8 @@ TEST_F(OneProbe, SeveralFiltersRunOneAfterAnotherAsTheProbeRunsLspciPerFilter) {
   ASSERT_TRUE(out.ok());
   std::vector<std::string> got;
   for (auto& [b, order] : parse_back(*out)) got.push_back(b.at("SHORT_ADDRESS"));
-  EXPECT_EQ(got, (std::vector<std::string>{"01:00.0", "09:00.0", "03:00.0", "04:00.0",
-                                           "0a:00.0", "01:00.0"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"01:00.0", "09:00.0", "03:00.0", "04:00.0", "0a:00.0",
+                                           "01:00.0"}));
 }
 
 TEST_F(OneProbe, ShortAddressAndDeviceNameListsNarrowTheOutput) {
@@ -227,12 +245,14 @@ TEST_F(OneProbe, ShortAddressAndDeviceNameListsNarrowTheOutput) {
 }
 
 TEST_F(OneProbe, BadFiltersAreRefusedAsLspciRefusesThem) {
-  for (const std::string f : {"10de", "xyz:", "0x8086:*", "::0108:0x2", "::0108:100", "1:2:3:4:5", "12345:", "10de:g", ""}) {
+  for (const std::string f : {"10de", "xyz:", "0x8086:*", "::0108:0x2", "::0108:100", "1:2:3:4:5",
+                              "12345:", "10de:g", ""}) {
     auto out = opennebula_probe(host_, OneProbeOptions{f});
     ASSERT_FALSE(out.ok()) << f;
     EXPECT_EQ(out.error().kind, ErrorKind::InvalidInput) << f;
-    testing::ProgramRun r = testing::run_program(
-        {"lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + tree_.root() + "/sys/bus/pci", "-d", f});
+    testing::ProgramRun r =
+        testing::run_program({"lspci", "-A", "linux-sysfs", "-O",
+                              "sysfs.path=" + tree_.root() + "/sys/bus/pci", "-d", f});
     if (!f.empty()) {
       EXPECT_NE(r.exit_code, 0) << "lspci accepted " << f;
     }
@@ -241,17 +261,27 @@ TEST_F(OneProbe, BadFiltersAreRefusedAsLspciRefusesThem) {
 
 TEST_F(OneProbe, NvidiaVirtualFunctionsCarryUuidProfilesAndModeAndTheirParentIsSkipped) {
   PciSpec pf;
-  pf.address = "0000:41:00.0"; pf.vendor = 0x10de; pf.device = 0x20b5; pf.class_code = 0x030200;
-  pf.driver = "nvidia"; pf.iommu_group = 40; pf.sriov_totalvfs = 16; pf.sriov_numvfs = 1;
+  pf.address = "0000:41:00.0";
+  pf.vendor = 0x10de;
+  pf.device = 0x20b5;
+  pf.class_code = 0x030200;
+  pf.driver = "nvidia";
+  pf.iommu_group = 40;
+  pf.sriov_totalvfs = 16;
+  pf.sriov_numvfs = 1;
   tree_.add_pci(pf);
   PciSpec vf = pf;
-  vf.address = "0000:41:00.4"; vf.sriov_totalvfs = 0; vf.sriov_numvfs = 0; vf.physfn = "0000:41:00.0";
+  vf.address = "0000:41:00.4";
+  vf.sriov_totalvfs = 0;
+  vf.sriov_numvfs = 0;
+  vf.physfn = "0000:41:00.0";
   vf.iommu_group = 41;
   tree_.add_pci(vf);
   tree_.add_mdev_type("0000:41:00.4", {"nvidia-700", "NVIDIA A100-4C"});
   tree_.add_mdev_type("0000:41:00.4", {"nvidia-699", "NVIDIA A100-2C"});
   // A second VF without mdev: NVIDIA's newer vGPU interface lists creatable types instead.
-  vf.address = "0000:41:00.5"; vf.iommu_group = 42;
+  vf.address = "0000:41:00.5";
+  vf.iommu_group = 42;
   tree_.add_pci(vf);
   tree_.write(tree_.device_path("0000:41:00.5") + "/nvidia/creatable_vgpu_types",
               "ID    : vGPU Name\n557   : NVIDIA A100-1-5C\n558   : NVIDIA A100-2-10C\n");

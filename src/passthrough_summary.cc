@@ -18,8 +18,9 @@ PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<P
   }
   if (!d.iommu_group) {
     s.blocked = true;
-    s.steps.push_back("enable the IOMMU: VT-d/AMD-Vi in the firmware and intel_iommu=on (Intel) on "
-                      "the kernel command line, then reboot (see `hostpass check`)");
+    s.steps.push_back(
+        "enable the IOMMU: VT-d/AMD-Vi in the firmware and intel_iommu=on (Intel) on "
+        "the kernel command line, then reboot (see `hostpass check`)");
     return s;
   }
   for (const HostUse& u : d.in_use) {

@@ -61,8 +61,10 @@ Result<PciAddress> parse_impl(std::string_view text, bool allow_short) {
     if (!take_char(s, ':')) return bad_address(text, "missing ':' after the domain");
   } else if (colons == 1) {
     if (!allow_short)
-      return bad_address(text, "short addresses are not accepted here: give the domain too, "
-                               "as in 0000:" + std::string(text.substr(0, 7)));
+      return bad_address(text,
+                         "short addresses are not accepted here: give the domain too, "
+                         "as in 0000:" +
+                             std::string(text.substr(0, 7)));
   } else {
     return bad_address(text, "wrong number of ':'");
   }
@@ -82,7 +84,9 @@ Result<PciAddress> parse_impl(std::string_view text, bool allow_short) {
 
 }  // namespace
 
-Result<PciAddress> PciAddress::parse(std::string_view text) { return parse_impl(text, true); }
+Result<PciAddress> PciAddress::parse(std::string_view text) {
+  return parse_impl(text, true);
+}
 
 Result<PciAddress> PciAddress::parse_full(std::string_view text) {
   return parse_impl(text, false);

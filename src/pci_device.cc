@@ -19,12 +19,18 @@ namespace hostpass {
 
 const char* host_use_kind_name(HostUse::Kind kind) {
   switch (kind) {
-    case HostUse::Kind::RootFilesystem: return "root-filesystem";
-    case HostUse::Kind::Mounted: return "mounted";
-    case HostUse::Kind::Swap: return "swap";
-    case HostUse::Kind::NetworkUp: return "network-up";
-    case HostUse::Kind::DefaultRoute: return "default-route";
-    case HostUse::Kind::BootVga: return "boot-vga";
+    case HostUse::Kind::RootFilesystem:
+      return "root-filesystem";
+    case HostUse::Kind::Mounted:
+      return "mounted";
+    case HostUse::Kind::Swap:
+      return "swap";
+    case HostUse::Kind::NetworkUp:
+      return "network-up";
+    case HostUse::Kind::DefaultRoute:
+      return "default-route";
+    case HostUse::Kind::BootVga:
+      return "boot-vga";
   }
   return "unknown";
 }
@@ -46,7 +52,8 @@ std::string pci_device_dir(const PciAddress& address) {
 
 std::optional<uint32_t> parse_sysfs_hex(std::string_view text) {
   text = trim(text);
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    text.remove_prefix(2);
   if (text.empty() || text.size() > 8) return std::nullopt;
   uint32_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
@@ -175,7 +182,8 @@ PciDevice read_one(Host& host, const PciAddress& address, Detail detail) {
   }
   // numa_node is absent on kernels built without CONFIG_NUMA: that is "none", not a problem.
   if (auto n = host.read_file(join_path(dir, "numa_node"), 32); !n.ok()) {
-    if (n.error().kind != ErrorKind::NotFound) d.warnings.push_back("numa_node: " + n.error().message);
+    if (n.error().kind != ErrorKind::NotFound)
+      d.warnings.push_back("numa_node: " + n.error().message);
   } else {
     auto v = parse_sysfs_int(*n);
     if (!v) {
@@ -200,8 +208,9 @@ Result<std::vector<PciDevice>> discover_pci(Host& host, const DiscoverOptions& o
   for (const std::string& name : *names) {
     auto a = PciAddress::parse(name);
     if (!a.ok() || a->to_string() != name) {
-      if (warnings) warnings->push_back(std::string(kPciDevicesDir) + "/" + name +
-                                        ": not a PCI address, skipped");
+      if (warnings)
+        warnings->push_back(std::string(kPciDevicesDir) + "/" + name +
+                            ": not a PCI address, skipped");
       continue;
     }
     addresses.push_back(*a);
@@ -236,8 +245,8 @@ std::optional<std::string> current_driver(Host& host, const PciAddress& address)
 Result<IommuGroup> read_iommu_group(Host& host, int number) {
   std::string dir = join_path(kIommuGroupsDir, std::to_string(number)) + "/devices";
   auto names = host.list_dir(dir);
-  if (!names.ok()) return not_found("no IOMMU group " + std::to_string(number) + ": " +
-                                    names.error().message);
+  if (!names.ok())
+    return not_found("no IOMMU group " + std::to_string(number) + ": " + names.error().message);
   IommuGroup g;
   g.number = number;
   for (const std::string& n : *names)

@@ -114,7 +114,8 @@ TEST_F(Discovery, MalformedAttributesBecomeWarningsNotFacts) {
   std::filesystem::remove(tree_.path(nic + "/driver"));
   std::filesystem::create_symlink("../../../bus/pci/drivers/gone", tree_.path(nic + "/driver"));
   std::filesystem::remove(tree_.path(nvme + "/iommu_group"));
-  std::filesystem::create_symlink("../../../kernel/iommu_groups/x7", tree_.path(nvme + "/iommu_group"));
+  std::filesystem::create_symlink("../../../kernel/iommu_groups/x7",
+                                  tree_.path(nvme + "/iommu_group"));
 
   auto ds = discover_pci(host_, DiscoverOptions{});
   ASSERT_TRUE(ds.ok());

@@ -33,7 +33,9 @@ PciNames::PciNames() : pacc_(pci_alloc()) {
   pacc_->error = fatal;
 }
 
-PciNames::~PciNames() { pci_cleanup(pacc_); }
+PciNames::~PciNames() {
+  pci_cleanup(pacc_);
+}
 
 std::string PciNames::lookup(int flags, uint32_t a, uint32_t b) {
   char buf[1024];

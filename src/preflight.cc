@@ -174,7 +174,8 @@ void read_intel_default(Host& host, HostFacts& f) {
     return false;
   };
   if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y")) {
-    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (on, except integrated GPUs)";
+    f.intel_default_line =
+        "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (on, except integrated GPUs)";
     f.intel_default_on = true;
   } else if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON=y")) {
     f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON=y (on)";
@@ -334,11 +335,11 @@ Check check_iommu_active(const HostFacts& f) {
     return make("iommu.active", CheckStatus::Pass,
                 std::string(iommu_name(f.iommu_vendor)) + " active", obs);
   if (f.acpi_tables)
-    obs += std::string("; /sys/firmware/acpi/tables: ") +
-           (f.dmar_table && f.ivrs_table ? "DMAR, IVRS"
-            : f.dmar_table               ? "DMAR"
-            : f.ivrs_table               ? "IVRS"
-                                         : "no DMAR, no IVRS");
+    obs +=
+        std::string("; /sys/firmware/acpi/tables: ") + (f.dmar_table && f.ivrs_table ? "DMAR, IVRS"
+                                                        : f.dmar_table               ? "DMAR"
+                                                        : f.ivrs_table               ? "IVRS"
+                                                                       : "no DMAR, no IVRS");
   auto intel = cmdline_value(f.args, "intel_iommu");
   auto amd = cmdline_value(f.args, "amd_iommu");
   auto generic = cmdline_value(f.args, "iommu");
@@ -383,8 +384,7 @@ Check check_iommu_active(const HostFacts& f) {
   }
   if (f.ivrs_table)
     return make("iommu.active", CheckStatus::Fail,
-                "AMD-Vi is in the firmware (ACPI IVRS table) but the kernel did not enable it",
-                obs,
+                "AMD-Vi is in the firmware (ACPI IVRS table) but the kernel did not enable it", obs,
                 "AMD-Vi is on by default: check the kernel log (dmesg | grep AMD-Vi) for why it "
                 "stayed off, and that the kernel has CONFIG_AMD_IOMMU");
   // No firmware tables to read (not ACPI, or /sys/firmware not visible): name both steps.
@@ -451,8 +451,7 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
                 "default (hostpass kernel-args --format grub --apply)");
   if (f.firmware_lacks_iommu())
     return make("cmdline.iommu", CheckStatus::Skip,
-                "no VT-d in the firmware: intel_iommu=on would do nothing (see iommu.active)",
-                obs);
+                "no VT-d in the firmware: intel_iommu=on would do nothing (see iommu.active)", obs);
   return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=on is missing", obs,
               "add intel_iommu=on iommu=pt to the kernel command line "
               "(hostpass kernel-args --format grub --apply, or --format machineconfig on "

@@ -88,7 +88,8 @@ TEST_F(Preflight, IntelHostBootedWithoutIntelIommuFailsWithTheRemedy) {
   EXPECT_EQ(s["cpu.virtualization"], "pass");
   EXPECT_EQ(s["modules.vfio"], "pass");
   Check c = find("iommu.active");
-  EXPECT_EQ(c.summary, "VT-d is in the firmware (ACPI DMAR table) but the kernel did not enable it");
+  EXPECT_EQ(c.summary,
+            "VT-d is in the firmware (ACPI DMAR table) but the kernel did not enable it");
   EXPECT_EQ(c.observed,
             "/sys/class/iommu: empty; /sys/kernel/iommu_groups: 0 groups; "
             "/sys/firmware/acpi/tables: DMAR");
@@ -210,10 +211,11 @@ TEST_F(Preflight, FirmwareWithoutAmdViNamesTheAmdFirmwareSetting) {
   auto s = host_statuses();
   EXPECT_EQ(s["iommu.active"], "fail");
   EXPECT_EQ(s["cmdline.iommu"], "skip");
-  EXPECT_EQ(find("iommu.active").remedy.rfind(
-                "enable the AMD IOMMU (AMD-Vi; menus call it IOMMU, next to SVM Mode) in the "
-                "firmware (BIOS/UEFI) setup and reboot",
-                0),
+  EXPECT_EQ(find("iommu.active")
+                .remedy.rfind(
+                    "enable the AMD IOMMU (AMD-Vi; menus call it IOMMU, next to SVM Mode) in the "
+                    "firmware (BIOS/UEFI) setup and reboot",
+                    0),
             0u)
       << find("iommu.active").remedy;
   RealHost host(tree_.root());

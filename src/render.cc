@@ -14,7 +14,9 @@ std::string hexp(uint32_t v, int digits) {
   return b;
 }
 
-std::string hex(uint32_t v, int digits) { return hexp(v, digits).substr(2); }
+std::string hex(uint32_t v, int digits) {
+  return hexp(v, digits).substr(2);
+}
 
 // A KubeVirt-local device name from a resource name: "intel.com/qat" → "qat". Lowercase
 // alphanumerics and '-', as a DNS-1123 label (the VMI's device names become libvirt aliases).
@@ -24,8 +26,10 @@ std::string local_base(const std::string& resource) {
   for (char c : tail) {
     char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
-    if (ok) out += l;
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if (ok)
+      out += l;
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   if (out.size() > 50) out.resize(50);
@@ -74,8 +78,8 @@ std::string render_libvirt(const std::vector<AssignableUnit>& units) {
           out += "  <driver name='vfio'/>\n";
           out += "  <source>\n";
           out += "    <address domain='" + hexp(m.address.domain, 4) + "' bus='" +
-                 hexp(m.address.bus, 2) + "' slot='" + hexp(m.address.device, 2) +
-                 "' function='" + hexp(m.address.function, 1) + "'/>\n";
+                 hexp(m.address.bus, 2) + "' slot='" + hexp(m.address.device, 2) + "' function='" +
+                 hexp(m.address.function, 1) + "'/>\n";
           out += "  </source>\n";
           out += "</hostdev>\n";
         }
@@ -111,7 +115,8 @@ std::string render_qemu(const std::vector<AssignableUnit>& units) {
   for (const AssignableUnit& u : units) {
     switch (u.kind) {
       case UnitKind::Pci:
-        for (const PciMember& m : u.pci) args.push_back("-device vfio-pci,host=" + m.address.to_string());
+        for (const PciMember& m : u.pci)
+          args.push_back("-device vfio-pci,host=" + m.address.to_string());
         break;
       case UnitKind::Mdev:
         args.push_back("-device " +
@@ -148,8 +153,9 @@ Result<std::string> render_kubevirt(const std::vector<KubevirtRequest>& requests
                                     const KubevirtOptions& options) {
   for (const KubevirtRequest& r : requests)
     if (r.resource.empty())
-      return invalid_input("KubeVirt assigns host devices by resource name, and this device has "
-                           "none: give the KubeVirt or HyperConverged CR that permits it with -f");
+      return invalid_input(
+          "KubeVirt assigns host devices by resource name, and this device has "
+          "none: give the KubeVirt or HyperConverged CR that permits it with -f");
   std::vector<std::string> names = kubevirt_names(requests);
   std::string gpus, host_devices;
   for (size_t i = 0; i < requests.size(); ++i) {

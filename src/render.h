@@ -1,6 +1,6 @@
 // render.h — the snippet each platform wants for a device, resource or assignment.
 //
-// Pure functions over plain structs (assignable.h): no I/O, so every format is tested field by
+// Pure functions over plain structs (vm_unit.h): no I/O, so every format is tested field by
 // field. Contracts followed:
 //   libvirt   formatdomain "Host device assignment": PCI
 //               <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/>
@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "assignable.h"
 #include "result.h"
+#include "vm_unit.h"
 
 namespace hostpass {
 

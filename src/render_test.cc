@@ -54,9 +54,11 @@ AssignableUnit usb_unit(bool ambiguous) {
 testing::ProgramRun validate_domain(const std::string& hostdevs) {
   testing::ScratchDir dir;
   std::string path = dir.path() + "/domain.xml";
-  std::ofstream(path) << "<domain type='kvm'>\n  <name>vm1</name>\n  <memory unit='KiB'>1048576</memory>\n"
-                         "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n"
-                         "  <devices>\n" << hostdevs << "  </devices>\n</domain>\n";
+  std::ofstream(path)
+      << "<domain type='kvm'>\n  <name>vm1</name>\n  <memory unit='KiB'>1048576</memory>\n"
+         "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n"
+         "  <devices>\n"
+      << hostdevs << "  </devices>\n</domain>\n";
   return testing::run_program({"virt-xml-validate", path, "domain"});
 }
 
@@ -71,7 +73,8 @@ TEST(RenderLibvirt, PciHostdevIsUnmanagedWithTheSourceAddress) {
             "</hostdev>\n");
   std::string other = render_libvirt({pci_unit("10000:e1:1f.7", 0x8086, 0x5845, 0x010802)});
   EXPECT_NE(other.find("<address domain='0x10000' bus='0xe1' slot='0x1f' function='0x7'/>"),
-            std::string::npos) << other;
+            std::string::npos)
+      << other;
 }
 
 TEST(RenderLibvirt, MdevAndUsbForms) {
@@ -113,15 +116,17 @@ std::string qemu_help(const std::string& type) {
 }
 
 TEST(RenderQemu, DeviceArgumentsUseThePropertiesQemuKnows) {
-  std::string args = render_qemu({pci_unit("0000:65:00.0", 0x10de, 0x1eb8, 0x030200), mdev_unit(),
-                                  usb_unit(false)});
-  EXPECT_EQ(args,
-            "-device vfio-pci,host=0000:65:00.0 \\\n"
-            "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/c2177883-f1bb-47f0-914d-32a22e3a8804 \\\n"
-            "-device usb-host,hostbus=1,hostaddr=5\n");
+  std::string args = render_qemu(
+      {pci_unit("0000:65:00.0", 0x10de, 0x1eb8, 0x030200), mdev_unit(), usb_unit(false)});
+  EXPECT_EQ(
+      args,
+      "-device vfio-pci,host=0000:65:00.0 \\\n"
+      "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/c2177883-f1bb-47f0-914d-32a22e3a8804 \\\n"
+      "-device usb-host,hostbus=1,hostaddr=5\n");
   std::regex device_re("-device ([a-z-]+),([^ \\n]+)");
   int checked = 0;
-  for (auto it = std::sregex_iterator(args.begin(), args.end(), device_re); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(args.begin(), args.end(), device_re);
+       it != std::sregex_iterator(); ++it) {
     std::string type = (*it)[1], props = (*it)[2];
     std::string help = qemu_help(type);
     size_t pos = 0;
@@ -129,7 +134,8 @@ TEST(RenderQemu, DeviceArgumentsUseThePropertiesQemuKnows) {
       size_t comma = props.find(',', pos);
       if (comma == std::string::npos) comma = props.size();
       std::string name = props.substr(pos, props.find('=', pos) - pos);
-      EXPECT_NE(help.find("  " + name + "=<"), std::string::npos) << type << " has no property " << name;
+      EXPECT_NE(help.find("  " + name + "=<"), std::string::npos)
+          << type << " has no property " << name;
       ++checked;
       pos = comma + 1;
     }

@@ -34,11 +34,21 @@ struct Error {
   Error wrap(const std::string& context) const { return Error{kind, context + ": " + message}; }
 };
 
-inline Error not_found(std::string m) { return Error{ErrorKind::NotFound, std::move(m)}; }
-inline Error invalid_input(std::string m) { return Error{ErrorKind::InvalidInput, std::move(m)}; }
-inline Error refused(std::string m) { return Error{ErrorKind::Refused, std::move(m)}; }
-inline Error io_error(std::string m) { return Error{ErrorKind::Io, std::move(m)}; }
-inline Error unsupported(std::string m) { return Error{ErrorKind::Unsupported, std::move(m)}; }
+inline Error not_found(std::string m) {
+  return Error{ErrorKind::NotFound, std::move(m)};
+}
+inline Error invalid_input(std::string m) {
+  return Error{ErrorKind::InvalidInput, std::move(m)};
+}
+inline Error refused(std::string m) {
+  return Error{ErrorKind::Refused, std::move(m)};
+}
+inline Error io_error(std::string m) {
+  return Error{ErrorKind::Io, std::move(m)};
+}
+inline Error unsupported(std::string m) {
+  return Error{ErrorKind::Unsupported, std::move(m)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
@@ -50,17 +60,32 @@ class [[nodiscard]] Result {
   explicit operator bool() const { return ok(); }
 
   // REQUIRES: ok().
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
   // REQUIRES: !ok().
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
   T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
 
@@ -76,8 +101,14 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const& { assert(!ok_); return error_; }
-  Error&& error() && { assert(!ok_); return std::move(error_); }
+  const Error& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  Error&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   Error error_;
@@ -86,6 +117,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 }  // namespace hostpass

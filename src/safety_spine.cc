@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "assignable.h"
 #include "passthrough_summary.h"
 #include "pci_device.h"
 #include "preflight.h"
 #include "vfio_rules.h"
+#include "vm_unit.h"
 
 namespace hostpass {
 
@@ -128,8 +128,7 @@ Result<BindReport> spine_bind(Host& host, const SpineOptions& options,
   auto verdicts = sp.judge(request.addresses, GuardOp::Bind, request.driver);
   if (!verdicts.ok()) return verdicts.error();
   // 6. Binding to vfio needs an active IOMMU and the VFIO modules.
-  if (Status s = sp.gate(*verdicts, is_vfio_driver(request.driver)); !s.ok())
-    return s.error();
+  if (Status s = sp.gate(*verdicts, is_vfio_driver(request.driver)); !s.ok()) return s.error();
   // 7. Journal, writes, verify, rollback.
   BindOptions b;
   b.driver = request.driver;

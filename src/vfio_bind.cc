@@ -639,8 +639,10 @@ Result<BindReport> unbind_devices(Host& host, const std::vector<PciAddress>& add
     if (w.dry_run()) continue;
     auto now = current_driver(host, c.address);
     if (now && is_stub_driver(*now))
-      return fail(io_error("returning " + addr + " to the host failed: after drivers_probe it "
-                           "is still on " + *now));
+      return fail(io_error("returning " + addr +
+                           " to the host failed: after drivers_probe it "
+                           "is still on " +
+                           *now));
   }
   if (Status s = w.remove(journal); !s.ok())
     return fail(s.error().wrap("cannot remove the journal, so the unbind is not committed"));

@@ -28,10 +28,10 @@ class VfioGroupUsers : public ::testing::Test {
 
 TEST_F(VfioGroupUsers, GroupsHeldOpenAreMappedToTheirProcessesByPid) {
   tree_.write("/proc/4242/comm", "qemu-system-x86\n");
-  tree_.symlink("/dev/vfio/vfio", "/proc/4242/fd/20");       // the container: not a group
+  tree_.symlink("/dev/vfio/vfio", "/proc/4242/fd/20");  // the container: not a group
   tree_.symlink("/dev/vfio/12", "/proc/4242/fd/21");
   tree_.symlink("/dev/vfio/13", "/proc/4242/fd/22");
-  tree_.symlink("/dev/vfio/12", "/proc/4242/fd/23");         // twice: one user
+  tree_.symlink("/dev/vfio/12", "/proc/4242/fd/23");             // twice: one user
   tree_.symlink("/dev/vfio/devices/vfio0", "/proc/4242/fd/24");  // iommufd cdev: not a group
   tree_.write("/proc/77/comm", "sleep\n");
   tree_.symlink("/dev/vfio/12", "/proc/77/fd/7");
@@ -68,8 +68,7 @@ TEST(VfioGroupUsersNoProc, AnUnreadableProcIsAnError) {
   RealHost host(tree.root());
   auto users = vfio_group_users(host);
   ASSERT_FALSE(users.ok());
-  EXPECT_EQ(users.error().message.rfind("cannot list processes: ", 0), 0u)
-      << users.error().message;
+  EXPECT_EQ(users.error().message.rfind("cannot list processes: ", 0), 0u) << users.error().message;
 }
 
 TEST_F(VfioGroupUsers, AnMdevsGroupIsItsIommuGroupLink) {

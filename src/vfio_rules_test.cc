@@ -10,10 +10,10 @@
 
 #include "device_plugin.h"
 #include "fixture_tree.h"
-#include "inventory.h"
+#include "kubevirt_inventory.h"
+#include "kubevirt_policy.h"
 #include "passthrough_summary.h"
 #include "pci_device.h"
-#include "policy.h"
 #include "preflight.h"
 #include "test_dirs.h"
 #include "vfio_bind.h"

@@ -54,7 +54,9 @@ class Walk {
   unsigned long iommu_type_ = 0;
 };
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 bool Walk::container() {
   auto c = host_.open_device("/dev/vfio/vfio");
@@ -68,8 +70,8 @@ bool Walk::container() {
   container_ = std::move(*c);
   IoctlResult version = container_->ioctl(VFIO_GET_API_VERSION, nullptr);
   if (!version.ok())
-    return fail("container", "VFIO_GET_API_VERSION failed on /dev/vfio/vfio: " +
-                                 errno_text(version.error));
+    return fail("container",
+                "VFIO_GET_API_VERSION failed on /dev/vfio/vfio: " + errno_text(version.error));
   if (version.value != VFIO_API_VERSION)
     return fail("container", "/dev/vfio/vfio speaks VFIO API version " +
                                  std::to_string(version.value) + ", hostpass and QEMU speak " +
@@ -91,8 +93,8 @@ bool Walk::container() {
 }
 
 bool Walk::group() {
-  std::string dir = r_.mdev ? join_path(kMdevDevicesDir, r_.device_name)
-                            : pci_device_dir(r_.address);
+  std::string dir =
+      r_.mdev ? join_path(kMdevDevicesDir, r_.device_name) : pci_device_dir(r_.address);
   if (!host_.exists(dir))
     return fail("group", r_.mdev ? "no mediated device " + addr() + " (" + dir +
                                        " does not exist; see `hostpass mdev list`)"
@@ -100,8 +102,9 @@ bool Walk::group() {
   auto link = host_.read_link(join_path(dir, "iommu_group"));
   if (!link.ok())
     return fail("group",
-                r_.mdev ? addr() + " has no IOMMU group: its vendor driver did not register it "
-                                   "with VFIO (is the vendor's mdev driver loaded? device_api: " +
+                r_.mdev ? addr() +
+                              " has no IOMMU group: its vendor driver did not register it "
+                              "with VFIO (is the vendor's mdev driver loaded? device_api: " +
                               (r_.mdev_device_api.empty() ? "unknown" : r_.mdev_device_api) + ")"
                         : addr() +
                               " has no IOMMU group: the IOMMU is off (enable VT-d/AMD-Vi in the "
@@ -109,8 +112,8 @@ bool Walk::group() {
                               "`hostpass check`)");
   auto number = parse_sysfs_int(base_name(*link));
   if (!number || *number < 0)
-    return fail("group", "unreadable IOMMU group link " + join_path(dir, "iommu_group") + " -> " +
-                             *link);
+    return fail("group",
+                "unreadable IOMMU group link " + join_path(dir, "iommu_group") + " -> " + *link);
   r_.iommu_group = *number;
   auto g = host_.open_device(group_node());
   if (!g.ok()) {
@@ -119,9 +122,10 @@ bool Walk::group() {
                                " was not registered (its vendor driver has not bound it)");
     if (g.error().kind == ErrorKind::NotFound) {
       auto driver = current_driver(host_, r_.address);
-      return fail("group", group_node() + " does not exist: " + addr() + " is " +
-                               (driver ? "bound to " + *driver : std::string("not bound to any driver")) +
-                               ", not to a VFIO driver (hostpass bind " + addr() + ")");
+      return fail("group",
+                  group_node() + " does not exist: " + addr() + " is " +
+                      (driver ? "bound to " + *driver : std::string("not bound to any driver")) +
+                      ", not to a VFIO driver (hostpass bind " + addr() + ")");
     }
     std::string why = g.error().message;
     if (why.find(std::strerror(EBUSY)) != std::string::npos)
@@ -150,8 +154,8 @@ bool Walk::viable() {
   status.argsz = sizeof status;
   IoctlResult st = group_->ioctl(VFIO_GROUP_GET_STATUS, &status);
   if (!st.ok())
-    return fail("viable", "VFIO_GROUP_GET_STATUS failed on " + group_node() + ": " +
-                              errno_text(st.error));
+    return fail("viable",
+                "VFIO_GROUP_GET_STATUS failed on " + group_node() + ": " + errno_text(st.error));
   std::string g = std::to_string(*r_.iommu_group);
   if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
     std::vector<std::string> blockers = blocking_members();
@@ -164,8 +168,8 @@ bool Walk::viable() {
                               "pcieport or no driver (hostpass bind --group " +
                               addr() + ")");
   }
-  return pass("viable", "IOMMU group " + g +
-                            " is viable: every member is on a VFIO driver or on none");
+  return pass("viable",
+              "IOMMU group " + g + " is viable: every member is on a VFIO driver or on none");
 }
 
 bool Walk::attach() {
@@ -188,9 +192,10 @@ bool Walk::iommu() {
     // vfio_iommu_type1_attach_group: -EPERM when neither the platform remaps interrupts nor
     // allow_unsafe_interrupts is set ("No interrupt remapping support" in the kernel log).
     if (r.error == EPERM)
-      why += ": no interrupt remapping (enable it in the firmware/hypervisor, e.g. "
-             "intel-iommu,intremap=on; allow_unsafe_interrupts=1 of vfio_iommu_type1 works but "
-             "lets the device forge interrupts)";
+      why +=
+          ": no interrupt remapping (enable it in the firmware/hypervisor, e.g. "
+          "intel-iommu,intremap=on; allow_unsafe_interrupts=1 of vfio_iommu_type1 works but "
+          "lets the device forge interrupts)";
     return fail("iommu", "VFIO_SET_IOMMU (" + r_.iommu_type + ") failed: " + why);
   }
   return pass("iommu", r_.iommu_type + " IOMMU set on the container");
@@ -215,11 +220,16 @@ std::string region_name(uint32_t index) {
 
 std::string irq_name(uint32_t index) {
   switch (index) {
-    case VFIO_PCI_INTX_IRQ_INDEX: return "INTx";
-    case VFIO_PCI_MSI_IRQ_INDEX: return "MSI";
-    case VFIO_PCI_MSIX_IRQ_INDEX: return "MSI-X";
-    case VFIO_PCI_ERR_IRQ_INDEX: return "ERR";
-    case VFIO_PCI_REQ_IRQ_INDEX: return "REQ";
+    case VFIO_PCI_INTX_IRQ_INDEX:
+      return "INTx";
+    case VFIO_PCI_MSI_IRQ_INDEX:
+      return "MSI";
+    case VFIO_PCI_MSIX_IRQ_INDEX:
+      return "MSI-X";
+    case VFIO_PCI_ERR_IRQ_INDEX:
+      return "ERR";
+    case VFIO_PCI_REQ_IRQ_INDEX:
+      return "REQ";
   }
   return "irq " + std::to_string(index);
 }
@@ -258,8 +268,8 @@ bool Walk::info() {
     IoctlResult ir = device_->ioctl(VFIO_DEVICE_GET_IRQ_INFO, &ii);
     if (!ir.ok() && ir.error == EINVAL) continue;  // an index this device does not implement
     if (!ir.ok())
-      return fail("info", "VFIO_DEVICE_GET_IRQ_INFO(" + irq_name(i) +
-                              ") failed: " + errno_text(ir.error));
+      return fail("info",
+                  "VFIO_DEVICE_GET_IRQ_INFO(" + irq_name(i) + ") failed: " + errno_text(ir.error));
     if (ii.count > 0) info.irqs.push_back(VfioIrq{i, irq_name(i), ii.count});
   }
   auto hex_flags = [&] {
@@ -289,8 +299,8 @@ bool Walk::info() {
   std::string detail = std::to_string(info.num_regions) + " regions, " +
                        std::to_string(info.num_irqs) + " irq indexes, reset " +
                        (info.reset ? "supported"
-                        : r_.mdev ? "not advertised (the vendor driver resets the instance)"
-                                  : "NOT supported (the device cannot be reset between VMs)");
+                        : r_.mdev  ? "not advertised (the vendor driver resets the instance)"
+                                   : "NOT supported (the device cannot be reset between VMs)");
   std::string regions;
   for (const VfioRegion& reg : info.regions)
     regions += (regions.empty() ? "" : ", ") + reg.name + " " + format_size(reg.size);

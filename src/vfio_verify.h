@@ -56,7 +56,7 @@ inline constexpr const char* kVerifySteps[] = {"container", "group",  "viable", 
                                                "iommu",     "device", "info"};
 
 struct VerifyStep {
-  std::string name;    // one of kVerifySteps
+  std::string name;  // one of kVerifySteps
   bool ok = false;
   std::string detail;  // what was done and seen; on failure, why and what to do
 };
@@ -93,7 +93,7 @@ struct VerifyReport {
   std::string mdev_type;        // mdev: its type id ("nvidia-230", "mtty-2")
   std::string mdev_device_api;  // mdev: the type's device_api ("vfio-pci")
   std::optional<int> iommu_group;
-  std::string iommu_type;  // "type1v2" or "type1" once the container supports one
+  std::string iommu_type;         // "type1v2" or "type1" once the container supports one
   std::vector<VerifyStep> steps;  // the steps that ran, the last one failed unless ok()
   std::optional<VfioDeviceInfo> device;
 

@@ -28,7 +28,8 @@ using testing::ScratchDir;
 struct FakeVfio {
   int api_version = VFIO_API_VERSION;
   bool type1v2 = true;
-  std::map<int, uint32_t> group_flags = {{9, VFIO_GROUP_FLAGS_VIABLE}, {10, VFIO_GROUP_FLAGS_VIABLE}};
+  std::map<int, uint32_t> group_flags = {{9, VFIO_GROUP_FLAGS_VIABLE},
+                                         {10, VFIO_GROUP_FLAGS_VIABLE}};
   int set_iommu_errno = 0;
   uint32_t device_flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
   std::map<uint32_t, uint64_t> region_sizes = {{0, 128 << 10}, {3, 16 << 10}, {7, 4096}};
@@ -134,18 +135,26 @@ class FakeVfioHost : public FaultyHost {
   FakeVfio& k_;
 };
 
-PciAddress addr(const char* s) { return *PciAddress::parse(s); }
+PciAddress addr(const char* s) {
+  return *PciAddress::parse(s);
+}
 
 class VfioVerify : public ::testing::Test {
  protected:
   VfioVerify() : tree_(dir_.path() + "/root") {
     // Two functions of one slot sharing group 9, and a NIC alone in group 11 on e1000e.
-    tree_.add_pci(PciSpec{.address = "0000:05:00.0", .device = 0x10d3, .driver = "vfio-pci",
-                          .iommu_group = 9, .multifunction = true});
-    tree_.add_pci(PciSpec{.address = "0000:05:00.1", .device = 0x10d3, .driver = "e1000e",
-                          .iommu_group = 9, .multifunction = true});
-    tree_.add_pci(PciSpec{.address = "0000:06:00.0", .device = 0x10d3, .driver = "e1000e",
-                          .iommu_group = 11});
+    tree_.add_pci(PciSpec{.address = "0000:05:00.0",
+                          .device = 0x10d3,
+                          .driver = "vfio-pci",
+                          .iommu_group = 9,
+                          .multifunction = true});
+    tree_.add_pci(PciSpec{.address = "0000:05:00.1",
+                          .device = 0x10d3,
+                          .driver = "e1000e",
+                          .iommu_group = 9,
+                          .multifunction = true});
+    tree_.add_pci(PciSpec{
+        .address = "0000:06:00.0", .device = 0x10d3, .driver = "e1000e", .iommu_group = 11});
     tree_.add_pci(PciSpec{.address = "0000:07:00.0", .device = 0x10d3});  // no IOMMU group
   }
   VerifyReport run(const char* a) {
@@ -184,8 +193,10 @@ TEST_F(VfioVerify, APlainFileWhereTheContainerShouldBeIsNotOpened) {
   RealHost host(tree_.root());
   VerifyReport r = verify_assignable(host, addr("0000:05:00.0"));
   ASSERT_EQ(r.steps.size(), 1u);
-  EXPECT_EQ(r.steps[0].detail, "cannot open the VFIO container: /dev/vfio/vfio is not a character "
-                               "device (under --root " + tree_.root() + ")");
+  EXPECT_EQ(r.steps[0].detail,
+            "cannot open the VFIO container: /dev/vfio/vfio is not a character "
+            "device (under --root " +
+                tree_.root() + ")");
 }
 
 TEST_F(VfioVerify, TheDefaultHostHasNoDeviceNodes) {
@@ -240,8 +251,9 @@ TEST_F(VfioVerify, ADeviceOnItsHostDriverHasNoGroupNode) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure()->name, "group");
   EXPECT_EQ(r.iommu_group, 11);
-  EXPECT_EQ(r.failure()->detail, "/dev/vfio/11 does not exist: 0000:06:00.0 is bound to e1000e, "
-                                 "not to a VFIO driver (hostpass bind 0000:06:00.0)");
+  EXPECT_EQ(r.failure()->detail,
+            "/dev/vfio/11 does not exist: 0000:06:00.0 is bound to e1000e, "
+            "not to a VFIO driver (hostpass bind 0000:06:00.0)");
 }
 
 TEST_F(VfioVerify, ADeviceWithoutAnIommuGroupFailsAtTheGroupStep) {
@@ -275,7 +287,8 @@ TEST_F(VfioVerify, AWrongApiVersionStopsAtTheContainer) {
   k_.api_version = 1;
   VerifyReport r = run("0000:05:00.0");
   ASSERT_EQ(r.steps.size(), 1u);
-  EXPECT_EQ(r.steps[0].detail, "/dev/vfio/vfio speaks VFIO API version 1, hostpass and QEMU speak 0");
+  EXPECT_EQ(r.steps[0].detail,
+            "/dev/vfio/vfio speaks VFIO API version 1, hostpass and QEMU speak 0");
 }
 
 // ---- mediated devices ----
@@ -286,10 +299,14 @@ constexpr const char* kMdevUuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
 class VfioVerifyMdev : public ::testing::Test {
  protected:
   VfioVerifyMdev() : tree_(dir_.path() + "/root") {
-    tree_.add_pci(PciSpec{.address = "0000:81:00.0", .vendor = 0x10de, .device = 0x1eb8,
-                          .class_code = 0x030200, .driver = "nvidia", .iommu_group = 20});
-    tree_.add_mdev_type("0000:81:00.0", MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16,
-                                                     "num_heads=4"});
+    tree_.add_pci(PciSpec{.address = "0000:81:00.0",
+                          .vendor = 0x10de,
+                          .device = 0x1eb8,
+                          .class_code = 0x030200,
+                          .driver = "nvidia",
+                          .iommu_group = 20});
+    tree_.add_mdev_type("0000:81:00.0",
+                        MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
     tree_.add_mdev_instance("0000:81:00.0", "nvidia-230", kMdevUuid);
     tree_.mkdir("/sys/kernel/iommu_groups/12/devices");
     tree_.symlink("../../../../../../kernel/iommu_groups/12",
@@ -360,9 +377,9 @@ TEST_F(VfioVerifyMdev, AMissingGroupNodeIsTheVendorDriversMatter) {
   k_.group_nodes.clear();
   VerifyReport r = run(kMdevUuid);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure()->detail,
-            std::string("/dev/vfio/12 does not exist: the VFIO group of ") + kMdevUuid +
-                " was not registered (its vendor driver has not bound it)");
+  EXPECT_EQ(r.failure()->detail, std::string("/dev/vfio/12 does not exist: the VFIO group of ") +
+                                     kMdevUuid +
+                                     " was not registered (its vendor driver has not bound it)");
 }
 
 TEST_F(VfioVerifyMdev, TheDeviceFdMustBeWhatTheTypesDeviceApiSays) {

@@ -11,8 +11,8 @@
 
 #include "fixture_tree.h"
 #include "run_program.h"
-#include "tree_digest.h"
 #include "test_dirs.h"
+#include "tree_digest.h"
 
 namespace fs = std::filesystem;
 

@@ -151,7 +151,8 @@ TEST_F(CheckCli, AmdVendorNextToADmarUnitGetsTheIntelRules) {
   EXPECT_EQ(status_of(j, "cmdline.iommu"), "pass");  // intel_iommu=on, judged by the Intel rule
   for (const auto& c : j["checks"]) {
     if (c["id"] == "cpu.vendor") {
-      EXPECT_EQ(c["summary"], "AMD CPU with an Intel VT-d IOMMU (dmar0): its kernel arguments apply");
+      EXPECT_EQ(c["summary"],
+                "AMD CPU with an Intel VT-d IOMMU (dmar0): its kernel arguments apply");
     }
   }
   ProgramRun args = hostpass({"kernel-args"});

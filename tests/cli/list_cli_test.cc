@@ -29,8 +29,8 @@ class ListCli : public ::testing::Test {
 int expect_agrees_with_lspci(const std::string& root) {
   ProgramRun ours = run_program({hostpass_bin(), "--root", root, "list"});
   EXPECT_EQ(ours.exit_code, 0) << ours.err;
-  ProgramRun lspci =
-      run_program({"lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + root + "/sys/bus/pci", "-Dnn"});
+  ProgramRun lspci = run_program(
+      {"lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + root + "/sys/bus/pci", "-Dnn"});
   EXPECT_EQ(lspci.exit_code, 0) << lspci.err;
   std::istringstream a(ours.out), b(lspci.out);
   std::string la, lb;
@@ -80,9 +80,11 @@ TEST_F(ListCli, MarksTheRootDiskAndTheUplinkInUse) {
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("0000:00:02.0"), std::string::npos);
   EXPECT_NE(r.out.find("in use: root filesystem (/dev/vda1 on /); swap (/dev/vda2)"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("in use: network interface eth0 is up; default route via eth0"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(ListCli, JsonHasTheDocumentedKeys) {
@@ -104,9 +106,9 @@ TEST_F(ListCli, JsonHasTheDocumentedKeys) {
   EXPECT_EQ((*t4)["iommu_group"], 1);
   EXPECT_EQ((*t4)["numa_node"], 0);
   EXPECT_TRUE((*t4)["in_use"].empty());
-  for (const char* key : {"address", "vendor", "device", "class", "revision", "vendor_name",
-                          "device_name", "class_name", "driver", "iommu_group", "numa_node",
-                          "in_use"})
+  for (const char* key :
+       {"address", "vendor", "device", "class", "revision", "vendor_name", "device_name",
+        "class_name", "driver", "iommu_group", "numa_node", "in_use"})
     EXPECT_TRUE(t4->contains(key)) << key;
 }
 
@@ -122,11 +124,16 @@ TEST_F(ListCli, FiltersSelectDevices) {
 }
 
 TEST_F(ListCli, BadFiltersAndAddressesExitTwo) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"list", "--device", "10de"}, {"list", "--vendor", "xyz1"},
-        {"list", "--class", "3"}, {"list", "--group", "-1"}, {"show", "06:00"},
-        {"show", "0000:06:00.8"}, {"show", "../x"}, {"show", "0000:06:00.0/../.."}, {"show", ""},
-        {"list", "--no-such-flag"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"list", "--device", "10de"},
+                                        {"list", "--vendor", "xyz1"},
+                                        {"list", "--class", "3"},
+                                        {"list", "--group", "-1"},
+                                        {"show", "06:00"},
+                                        {"show", "0000:06:00.8"},
+                                        {"show", "../x"},
+                                        {"show", "0000:06:00.0/../.."},
+                                        {"show", ""},
+                                        {"list", "--no-such-flag"}}) {
     ProgramRun r = hostpass(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
   }
@@ -152,8 +159,9 @@ TEST_F(ListCli, ChrootShapedRootReportsHostUseUnknownNotNothing) {
               "41 1 254:1 /srv/jail/data /data rw,relatime shared:1 - ext4 /dev/vda1 rw\n");
   ProgramRun text = hostpass({"list"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  std::string unknown = "in use: unknown (the host's mounts cannot be seen from here: "
-                        "/proc/self/mountinfo has no entry for \"/\"";
+  std::string unknown =
+      "in use: unknown (the host's mounts cannot be seen from here: "
+      "/proc/self/mountinfo has no entry for \"/\"";
   size_t at = text.err.find(unknown);
   ASSERT_NE(at, std::string::npos) << text.err;
   EXPECT_EQ(text.err.find("in use: unknown", at + 1), std::string::npos) << "said once";
@@ -246,8 +254,8 @@ TEST(GlobalFlags, HostpassRootEnvironmentStandsInForRoot) {
   ScratchDir dir;
   FixtureTree tree(dir.path() + "/root");
   build_standard_host(tree);
-  ProgramRun r = run_program({hostpass_bin(), "list", "--vendor", "10de"},
-                             {{"HOSTPASS_ROOT", tree.root()}});
+  ProgramRun r =
+      run_program({hostpass_bin(), "list", "--vendor", "10de"}, {{"HOSTPASS_ROOT", tree.root()}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("0000:01:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] "
                         "[10de:1eb8] (rev a1)  driver=nvidia group=1 numa=0\n",

@@ -14,12 +14,22 @@ class OpenNebulaCli : public ::testing::Test {
   OpenNebulaCli() : tree_(dir_.path() + "/root") {
     build_standard_host(tree_);
     PciSpec s;  // seed 003's two devices
-    s.address = "0000:09:00.0"; s.vendor = 0x10de; s.device = 0x20f1; s.class_code = 0x030200;
-    s.driver = "nvidia"; s.iommu_group = 9; s.numa_node = 0;
+    s.address = "0000:09:00.0";
+    s.vendor = 0x10de;
+    s.device = 0x20f1;
+    s.class_code = 0x030200;
+    s.driver = "nvidia";
+    s.iommu_group = 9;
+    s.numa_node = 0;
     tree_.add_pci(s);
     s = {};
-    s.address = "0000:0a:00.0"; s.vendor = 0x8086; s.device = 0x5845; s.class_code = 0x010802;
-    s.driver = "vfio-pci"; s.iommu_group = 10; s.numa_node = 1;
+    s.address = "0000:0a:00.0";
+    s.vendor = 0x8086;
+    s.device = 0x5845;
+    s.class_code = 0x010802;
+    s.driver = "vfio-pci";
+    s.iommu_group = 10;
+    s.numa_node = 1;
     tree_.add_pci(s);
   }
   ProgramRun hostpass(std::vector<std::string> args) {
@@ -38,7 +48,8 @@ TEST_F(OpenNebulaCli, ProbePrintsOneBlockPerMatchingDevice) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("PCI = [\n TYPE = \"10de:20f1:0302\" ,\n", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(" ADDRESS = \"0000:09:00:0\" ,\n SHORT_ADDRESS = \"09:00.0\" ,\n"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.substr(r.out.size() - 2), "]\n");
   ProgramRun all = hostpass({"opennebula", "probe"});
   ASSERT_EQ(all.exit_code, 0);
@@ -50,8 +61,9 @@ TEST_F(OpenNebulaCli, ProbePrintsOneBlockPerMatchingDevice) {
 TEST_F(OpenNebulaCli, ProbeRefusesAMalformedFilterWithExit2) {
   ProgramRun r = hostpass({"opennebula", "probe", "--filter", "10de"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "hostpass: invalid PCI filter '10de': expected [vendor]:[device][:class], as "
-                   "in 10de::0302\n");
+  EXPECT_EQ(r.err,
+            "hostpass: invalid PCI filter '10de': expected [vendor]:[device][:class], as "
+            "in 10de::0302\n");
   EXPECT_EQ(r.out, "");
 }
 
@@ -73,8 +85,9 @@ TEST_F(OpenNebulaCli, FilterRefusesShortAddressesWithExit2) {
   EXPECT_NE(r.err.find("short PCI address '0a:00.0' refused"), std::string::npos) << r.err;
   ProgramRun missing = hostpass({"opennebula", "filter", "0000:0b:00.0"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_EQ(missing.err, "hostpass: PCI device 0000:0b:00.0 not found on this host (no "
-                         "/sys/bus/pci/devices/0000:0b:00.0)\n");
+  EXPECT_EQ(missing.err,
+            "hostpass: PCI device 0000:0b:00.0 not found on this host (no "
+            "/sys/bus/pci/devices/0000:0b:00.0)\n");
 }
 
 TEST_F(OpenNebulaCli, Seed003InventoryN1HasTwoDevices) {
@@ -83,9 +96,12 @@ TEST_F(OpenNebulaCli, Seed003InventoryN1HasTwoDevices) {
   EXPECT_EQ(r.out.substr(0, r.out.find("# bind plan")),
             "# n1 (192.168.122.3): 2 devices for PCI passthrough\n"
             "PCI_FILTER=\"10de:20f1,8086:5845\"\n");
-  EXPECT_NE(r.out.find("\n0000:09:00.0 10de:20f1 nvidia -> vfio-pci\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\n0000:0a:00.0 8086:5845 vfio-pci -> vfio-pci (already bound: nothing to do)\n"),
-            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0000:09:00.0 10de:20f1 nvidia -> vfio-pci\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find("\n0000:0a:00.0 8086:5845 vfio-pci -> vfio-pci (already bound: nothing to do)\n"),
+      std::string::npos)
+      << r.out;
   ProgramRun j = hostpass({"--json", "opennebula", "inventory", "-f", inventory(), "--host", "n1"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   auto doc = nlohmann::json::parse(j.out);
@@ -103,8 +119,9 @@ TEST_F(OpenNebulaCli, Seed003InventoryN2HasOneDeviceAndN3None) {
             "# n2 (192.168.122.4): 1 device for PCI passthrough\nPCI_FILTER=\"10de:20f1\"\n");
   ProgramRun n3 = hostpass({"opennebula", "inventory", "-f", inventory(), "--host", "n3"});
   ASSERT_EQ(n3.exit_code, 0) << n3.err;
-  EXPECT_EQ(n3.out, "# n3 (192.168.122.5): pci_passthrough_enabled is false: one-deploy "
-                    "configures no PCI device\n");
+  EXPECT_EQ(n3.out,
+            "# n3 (192.168.122.5): pci_passthrough_enabled is false: one-deploy "
+            "configures no PCI device\n");
   ProgramRun j = hostpass({"--json", "opennebula", "inventory", "-f", inventory(), "--host", "n3"});
   auto doc = nlohmann::json::parse(j.out);
   EXPECT_TRUE(doc["pci_filter"].is_null());

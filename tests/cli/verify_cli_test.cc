@@ -32,11 +32,15 @@ TEST_F(VerifyCli, OnAFixtureRootFailsAtTheContainerStepWithExit1) {
   EXPECT_EQ(r.out,
             "0000:04:00.0\n"
             "  FAIL container cannot open the VFIO container: /dev/vfio/vfio is not a character "
-            "device (under --root " + tree_.root() + ")\n"
-            "not assignable: 0000:04:00.0 failed at step 'container'\n");
-  EXPECT_EQ(r.err, "hostpass: 0000:04:00.0 is not assignable: step 'container' failed: cannot "
-                   "open the VFIO container: /dev/vfio/vfio is not a character device (under "
-                   "--root " + tree_.root() + ")\n");
+            "device (under --root " +
+                tree_.root() +
+                ")\n"
+                "not assignable: 0000:04:00.0 failed at step 'container'\n");
+  EXPECT_EQ(r.err,
+            "hostpass: 0000:04:00.0 is not assignable: step 'container' failed: cannot "
+            "open the VFIO container: /dev/vfio/vfio is not a character device (under "
+            "--root " +
+                tree_.root() + ")\n");
 }
 
 TEST_F(VerifyCli, WithoutTheContainerNodeSaysTheVfioModuleIsNotLoaded) {
@@ -94,8 +98,7 @@ TEST_F(VerifyCli, AMediatedDeviceIsNamedByItsUuidWithItsParentAndType) {
 
   ProgramRun text = hostpass({"verify", uuid});
   EXPECT_EQ(text.exit_code, 1);
-  EXPECT_EQ(text.out.substr(0, text.out.find('\n')),
-            uuid + "  mdev nvidia-230 on 0000:01:00.0");
+  EXPECT_EQ(text.out.substr(0, text.out.find('\n')), uuid + "  mdev nvidia-230 on 0000:01:00.0");
   EXPECT_EQ(text.out.substr(text.out.rfind("not assignable")),
             "not assignable: " + uuid + " failed at step 'container'\n");
 }

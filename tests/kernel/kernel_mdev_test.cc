@@ -82,7 +82,9 @@ std::string mdevctl_text(const std::string& type) {
   return "{\n  \"mdev_type\": \"" + type + "\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}";
 }
 
-int tainted(const Capture& c) { return c.lines.empty() ? -1 : std::stoi(c.lines[0]); }
+int tainted(const Capture& c) {
+  return c.lines.empty() ? -1 : std::stoi(c.lines[0]);
+}
 
 class KernelMdev : public KernelTier {
  protected:
@@ -91,7 +93,8 @@ class KernelMdev : public KernelTier {
 
 TEST_F(KernelMdev, MttyBuiltForThisKernelLoadsUnsignedAndTaintsIt) {
   EXPECT_EQ(cap("mtty.insmod").rc, 0) << cap("mtty.insmod").text() << t_->where();
-  EXPECT_NE(cap("mtty.lsmod").text().find("\nmtty "), std::string::npos) << cap("mtty.lsmod").text();
+  EXPECT_NE(cap("mtty.lsmod").text().find("\nmtty "), std::string::npos)
+      << cap("mtty.lsmod").text();
   // Debian's kernel: MODULE_SIG on, MODULE_SIG_FORCE off. An unsigned (E, bit 13) out-of-tree
   // (O, bit 12) module loads and taints the kernel.
   int before = tainted(cap("mtty.tainted.before"));
@@ -194,8 +197,9 @@ TEST_F(KernelMdev, DefinitionsAreTheBytesMdevctlWrites) {
 TEST_F(KernelMdev, ListShowsTheKernelsInstancesAndTheirDefinitions) {
   EXPECT_EQ(cap("list.text").rc, 0);
   EXPECT_EQ(cap("list.text").text(),
-            std::string(kU1) + " mtty mtty-1 (Single port serial)  active, defined (start: auto)\n" +
-                kU2 + " mtty mtty-2 (Dual port serial)  active, defined (start: auto)\n");
+            std::string(kU1) +
+                " mtty mtty-1 (Single port serial)  active, defined (start: auto)\n" + kU2 +
+                " mtty mtty-2 (Dual port serial)  active, defined (start: auto)\n");
   nlohmann::json j = parse_json(cap("list.json"));
   ASSERT_TRUE(j.is_array() && j.size() == 2u) << cap("list.json").text();
   auto inst = sys_instances(cap("instances.after-u2"));
@@ -239,8 +243,8 @@ TEST_F(KernelMdev, VerifyOpensARealMdevThroughVfio) {
     EXPECT_TRUE(found) << step << "\n" << c.text();
   }
   EXPECT_NE(c.text().find(std::string("device fd for ") + kU1 + " obtained"), std::string::npos);
-  EXPECT_EQ(c.lines.back(), std::string("verified ") + kU1 +
-                                ": assignable with VFIO (type1v2, group " + g + ")");
+  EXPECT_EQ(c.lines.back(),
+            std::string("verified ") + kU1 + ": assignable with VFIO (type1v2, group " + g + ")");
 }
 
 TEST_F(KernelMdev, VerifyJsonReportsWhatMttyOffers) {
@@ -303,9 +307,10 @@ TEST_F(KernelMdev, ApplyCreatesWhatKubeVirtWouldThenReapplyIsANoOp) {
   ASSERT_EQ(n, 12);
   const Capture& c = cap("apply.first");
   ASSERT_EQ(c.rc, 0) << c.text();
-  EXPECT_EQ(c.text(), "desired types: mtty-2\n"
-                      "mtty: create 12 x mtty-2 (Dual port serial)\n"
-                      "created 12 mediated devices (mdevctl definitions written)\n");
+  EXPECT_EQ(c.text(),
+            "desired types: mtty-2\n"
+            "mtty: create 12 x mtty-2 (Dual port serial)\n"
+            "created 12 mediated devices (mdevctl definitions written)\n");
   auto inst = sys_instances(cap("instances.apply.first"));
   ASSERT_EQ(static_cast<int>(inst.size()), n) << cap("instances.apply.first").text();
   std::set<std::string> groups;
@@ -326,9 +331,10 @@ TEST_F(KernelMdev, ApplyCreatesWhatKubeVirtWouldThenReapplyIsANoOp) {
 
   const Capture& again = cap("apply.second");
   EXPECT_EQ(again.rc, 0);
-  EXPECT_EQ(again.text(), "desired types: mtty-2\n"
-                          "mtty: already has mediated devices: left as it is\n"
-                          "created 0 mediated devices\n");
+  EXPECT_EQ(again.text(),
+            "desired types: mtty-2\n"
+            "mtty: already has mediated devices: left as it is\n"
+            "created 0 mediated devices\n");
   EXPECT_EQ(cap("instances.apply.second").text(), cap("instances.apply.first").text());
   nlohmann::json j = parse_json(cap("apply.second.json"));
   EXPECT_EQ(j["configured_parents"], (nlohmann::json{"mtty"}));
@@ -396,21 +402,25 @@ TEST_F(KernelMdev, OnceReleasedTheLastUndesiredInstanceGoesAndTheParentGetsTheNe
   held_line >> held;
   const Capture& c = cap("apply.switch");
   ASSERT_EQ(c.rc, 0) << c.text();
-  EXPECT_EQ(c.text(), "desired types: mtty-1\n"
-                      "remove " + held + " mtty mtty-2 (Dual port serial): type not desired\n"
-                      "mtty: create mtty-1 (Single port serial), as many as it offers once its "
-                      "undesired instances are removed\n"
-                      "removed 1 mediated device\n"
-                      "created 24 mediated devices (mdevctl definitions written)\n");
+  EXPECT_EQ(c.text(),
+            "desired types: mtty-1\n"
+            "remove " +
+                held +
+                " mtty mtty-2 (Dual port serial): type not desired\n"
+                "mtty: create mtty-1 (Single port serial), as many as it offers once its "
+                "undesired instances are removed\n"
+                "removed 1 mediated device\n"
+                "created 24 mediated devices (mdevctl definitions written)\n");
   auto inst = sys_instances(cap("instances.switch"));
   EXPECT_EQ(inst.size(), 24u);
   for (const auto& [uuid, m] : inst) EXPECT_EQ(m.type, "mtty-1") << uuid;
   auto types = sys_types(cap("types.sysfs.switch"));
   EXPECT_EQ(types["mtty/mtty-1"].available, 0);
   EXPECT_EQ(cap("mdevctl.switch.count").text(), "24\n");
-  EXPECT_EQ(cap("apply.switch.again").text(), "desired types: mtty-1\n"
-                                              "mtty: already has mediated devices: left as it is\n"
-                                              "created 0 mediated devices\n");
+  EXPECT_EQ(cap("apply.switch.again").text(),
+            "desired types: mtty-1\n"
+            "mtty: already has mediated devices: left as it is\n"
+            "created 0 mediated devices\n");
   EXPECT_EQ(cap("instances.switch.again").text(), cap("instances.switch").text());
 }
 

@@ -49,7 +49,7 @@ class Mutate : public KernelTier {
   int group(const std::string& state_capture, const std::string& addr) {
     auto st = table(cap(state_capture));
     return st.count(addr) && st[addr].size() == 2 && st[addr][1] != "none" ? std::stoi(st[addr][1])
-                                                                          : -1;
+                                                                           : -1;
   }
   bool has_line(const std::string& capture, const std::string& line) {
     const auto& l = cap(capture).lines;
@@ -93,13 +93,15 @@ TEST_F(KernelKmod, ATrulyAbsentVfioPciIsNotLoadableAndBindChangesNothing) {
   const Capture& bind = cap("bind.nomodule");
   EXPECT_EQ(bind.rc, 1) << bind.text();
   EXPECT_TRUE(contains(bind.text(), "VFIO modules not available: vfio_pci")) << bind.text();
-  EXPECT_TRUE(contains(bind.text(), "modules.dep: vfio loaded, vfio_iommu_type1 loaded, vfio_pci missing"))
+  EXPECT_TRUE(
+      contains(bind.text(), "modules.dep: vfio loaded, vfio_iommu_type1 loaded, vfio_pci missing"))
       << bind.text();
   EXPECT_EQ(cap("state.nomodule").lines, cap("state.initial").lines);
 }
 
 TEST_F(KernelKmod, BindLoadsAnUnloadedButLoadableVfioPci) {
-  EXPECT_EQ(modules("lsmod.loadable.before").count("vfio_pci"), 0u) << cap("lsmod.loadable.before").text();
+  EXPECT_EQ(modules("lsmod.loadable.before").count("vfio_pci"), 0u)
+      << cap("lsmod.loadable.before").text();
   const Capture& bind = cap("bind.loadable");
   EXPECT_EQ(bind.rc, 0) << bind.text();
   EXPECT_TRUE(contains(bind.text(), "loaded module vfio-pci")) << bind.text();
@@ -152,10 +154,12 @@ TEST_F(KernelApply, ASecondRunChangesNothingAndSaysSo) {
 TEST_F(KernelApply, AChangedFileReturnsTheDeviceToItsHostDriver) {
   const Capture& c = cap("apply.own.host");
   EXPECT_EQ(c.rc, 0) << c.text();
-  EXPECT_TRUE(has_line("apply.own.host", std::string("  ") + kOwn + "  vfio-pci -> host")) << c.text();
+  EXPECT_TRUE(has_line("apply.own.host", std::string("  ") + kOwn + "  vfio-pci -> host"))
+      << c.text();
   EXPECT_EQ(driver("state.apply.own.host", kOwn), "e1000e") << cap("state.apply.own.host").text();
   EXPECT_EQ(cap("override.apply.own.host").lines, std::vector<std::string>{"(null)"});
-  EXPECT_TRUE(table(cap("netdevs.apply.own.host")).count(kOwn)) << cap("netdevs.apply.own.host").text();
+  EXPECT_TRUE(table(cap("netdevs.apply.own.host")).count(kOwn))
+      << cap("netdevs.apply.own.host").text();
   EXPECT_EQ(cap("state.apply.own.host").lines, cap("state.apply.before").lines);
 }
 
@@ -163,8 +167,8 @@ TEST_F(KernelApply, OneFunctionOfASharedGroupIsRefusedAndNothingChanges) {
   const Capture& c = cap("apply.mf0");
   EXPECT_EQ(c.rc, 2) << c.text();
   EXPECT_TRUE(contains(c.text(), std::string("refusing ") + kMf0 + ": IOMMU group " +
-                                    std::to_string(group("state.apply.mf0.before", kMf0)) +
-                                    " is not viable: " + kMf1 + " is on e1000e"))
+                                     std::to_string(group("state.apply.mf0.before", kMf0)) +
+                                     " is not viable: " + kMf1 + " is on e1000e"))
       << c.text();
   // apply has no --group: the remedy is the file.
   EXPECT_TRUE(contains(c.text(), "name them too, in the apply file")) << c.text();
@@ -181,7 +185,8 @@ TEST_F(KernelApply, OneFunctionOfASharedGroupIsRefusedAndNothingChanges) {
 TEST_F(KernelLedger, AssignBindsAndRecordsTheDevice) {
   const Capture& c = cap("assign.own");
   EXPECT_EQ(c.rc, 0) << c.text();
-  EXPECT_TRUE(has_line("assign.own", std::string("assigned ") + kOwn + " to vm1 (e1000e -> vfio-pci)"))
+  EXPECT_TRUE(
+      has_line("assign.own", std::string("assigned ") + kOwn + " to vm1 (e1000e -> vfio-pci)"))
       << c.text();
   EXPECT_EQ(driver("state.assign.own", kOwn), "vfio-pci") << cap("state.assign.own").text();
   nlohmann::json rows = parse_json(cap("assignments.own.json"));
@@ -204,7 +209,8 @@ TEST_F(KernelLedger, ASecondVmIsRefusedAndNothingChanges) {
 TEST_F(KernelLedger, ReleaseReturnsTheDeviceAndEmptiesTheLedger) {
   const Capture& c = cap("release.own");
   EXPECT_EQ(c.rc, 0) << c.text();
-  EXPECT_TRUE(has_line("release.own", std::string("released ") + kOwn + " from vm1 (now on e1000e)"))
+  EXPECT_TRUE(
+      has_line("release.own", std::string("released ") + kOwn + " from vm1 (now on e1000e)"))
       << c.text();
   EXPECT_EQ(driver("state.release.own", kOwn), "e1000e");
   EXPECT_EQ(cap("state.release.own").lines, cap("state.apply.before").lines);
@@ -225,9 +231,11 @@ TEST_F(KernelLedger, AResourceUnitIsItsWholeIommuGroupOnceBoundAndHasOneOwner) {
   EXPECT_EQ(cap("bind.resource").rc, 0) << cap("bind.resource").text();
   const Capture& c = cap("assign.resource");
   EXPECT_EQ(c.rc, 0) << c.text();
-  EXPECT_TRUE(contains(c.text(), std::string("assigned ") + kLegA + " to vm3 as intel.com/82540EM (on vfio-pci)"))
+  EXPECT_TRUE(contains(
+      c.text(), std::string("assigned ") + kLegA + " to vm3 as intel.com/82540EM (on vfio-pci)"))
       << c.text();
-  EXPECT_EQ(driver("state.assign.resource", kLegA), "vfio-pci") << cap("state.assign.resource").text();
+  EXPECT_EQ(driver("state.assign.resource", kLegA), "vfio-pci")
+      << cap("state.assign.resource").text();
   EXPECT_EQ(driver("state.assign.resource", kLegB), "vfio-pci");
   EXPECT_EQ(driver("state.assign.resource", kOwn), "e1000e");
   nlohmann::json rows = parse_json(cap("assignments.resource.json"));
@@ -267,7 +275,8 @@ TEST_F(KernelPersist, ModprobeIdsWarnsNamingEveryOtherDeviceWithTheId) {
   for (const char* other : {kHostNic, kMf0, kMf1})
     EXPECT_TRUE(contains(err, std::string("warning: ids=8086:10d3 also gives ") + other +
                                   " (now on e1000e) to vfio-pci at boot"))
-        << other << "\n" << err;
+        << other << "\n"
+        << err;
   EXPECT_FALSE(contains(err, std::string("also gives ") + kOwn)) << err;
   EXPECT_FALSE(contains(err, std::string("also gives ") + kLegA)) << err;
 }
@@ -294,10 +303,12 @@ TEST_F(KernelPersist, ModprobeIdsCatchingTheUpTwinNicAreRefusedAndDriverctlIsAcc
 TEST_F(KernelPersist, WriteInstallsEveryFormatsFiles) {
   EXPECT_EQ(driver("state.persist", kLegA), "vfio-pci") << cap("state.persist").text();
   EXPECT_EQ(driver("state.persist", kLegB), "vfio-pci");
-  for (const char* step : {"persist.modprobe", "persist.driverctl", "persist.udev", "persist.systemd"})
+  for (const char* step :
+       {"persist.modprobe", "persist.driverctl", "persist.udev", "persist.systemd"})
     EXPECT_EQ(cap(step).rc, 0) << step << ": " << cap(step).text();
   // ids= of the e1000 group only: no other device has 8086:100e, so no warning.
-  EXPECT_FALSE(contains(cap("persist.modprobe").text(), "warning")) << cap("persist.modprobe").text();
+  EXPECT_FALSE(contains(cap("persist.modprobe").text(), "warning"))
+      << cap("persist.modprobe").text();
   EXPECT_EQ(cap("persisted:/etc/modprobe.d/vfio.conf").lines,
             (std::vector<std::string>{
                 "# Written by hostpass persist: vfio-pci claims these devices at boot.",
@@ -321,14 +332,13 @@ TEST_F(KernelPersist, WriteInstallsEveryFormatsFiles) {
                 "hostpass.service applies it at boot.",
                 "version: 1", "devices:", std::string("  - address: \"") + kOwn + "\""}));
   // Exactly these files, nothing else under the directories persist writes to.
-  EXPECT_EQ(cap("persist.files").lines,
-            (std::vector<std::string>{std::string("/etc/driverctl.d/pci-") + kLegA,
-                                      std::string("/etc/driverctl.d/pci-") + kLegB,
-                                      "/etc/hostpass/hostpass.yaml",
-                                      "/etc/modprobe.d/vfio.conf",
-                                      "/etc/modules-load.d/vfio-pci.conf",
-                                      "/etc/systemd/system/hostpass.service",
-                                      "/etc/udev/rules.d/70-hostpass-vfio.rules"}));
+  EXPECT_EQ(
+      cap("persist.files").lines,
+      (std::vector<std::string>{
+          std::string("/etc/driverctl.d/pci-") + kLegA,
+          std::string("/etc/driverctl.d/pci-") + kLegB, "/etc/hostpass/hostpass.yaml",
+          "/etc/modprobe.d/vfio.conf", "/etc/modules-load.d/vfio-pci.conf",
+          "/etc/systemd/system/hostpass.service", "/etc/udev/rules.d/70-hostpass-vfio.rules"}));
   // persist binds nothing: the state is the bind's.
   EXPECT_EQ(driver("state.mutate.end", kLegA), "e1000");
   EXPECT_EQ(cap("state.mutate.end").lines, cap("state.initial").lines);
@@ -350,7 +360,8 @@ TEST_F(KernelGrub, ApplyMovesIntelIommuOffOutOfDefaultAndTurnsTheIommuOn) {
   EXPECT_EQ(grub_var(before, "GRUB_CMDLINE_LINUX_DEFAULT"), "quiet intel_iommu=off");
   // The diff alone writes nothing.
   EXPECT_EQ(cap("kernel-args.diff").rc, 0) << cap("kernel-args.diff").text();
-  EXPECT_TRUE(contains(cap("kernel-args.diff").text(), "(not written: add --apply, then run: update-grub && reboot)"))
+  EXPECT_TRUE(contains(cap("kernel-args.diff").text(),
+                       "(not written: add --apply, then run: update-grub && reboot)"))
       << cap("kernel-args.diff").text();
   EXPECT_EQ(cap("grub.after-diff").lines, before.lines);
 
@@ -371,7 +382,8 @@ TEST_F(KernelGrub, ApplyMovesIntelIommuOffOutOfDefaultAndTurnsTheIommuOn) {
 
   const Capture& again = cap("kernel-args.apply.again");
   EXPECT_EQ(again.rc, 0) << again.text();
-  EXPECT_TRUE(contains(again.text(), "already has intel_iommu=on iommu=pt; nothing to do")) << again.text();
+  EXPECT_TRUE(contains(again.text(), "already has intel_iommu=on iommu=pt; nothing to do"))
+      << again.text();
   EXPECT_EQ(cap("grub.after-again").lines, after.lines);
 }
 
@@ -386,7 +398,9 @@ TEST_F(KernelGrub, CmdlineFormatNamesWhatTheRunningKernelMustLose) {
 
 TEST_F(KernelReboot, BootedOnTheCommandLineTheEditedGrubGives) {
   std::vector<std::string> args = words(cap("cmdline").text());
-  auto has = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
+  auto has = [&](const std::string& a) {
+    return std::find(args.begin(), args.end(), a) != args.end();
+  };
   EXPECT_TRUE(has("intel_iommu=on")) << cap("cmdline").text();
   EXPECT_TRUE(has("iommu=pt")) << cap("cmdline").text();
   EXPECT_FALSE(has("intel_iommu=off")) << cap("cmdline").text();
@@ -400,7 +414,8 @@ TEST_F(KernelReboot, BootedOnTheCommandLineTheEditedGrubGives) {
   std::map<std::string, nlohmann::json> checks;
   for (const auto& ch : j["checks"])
     if (ch["device"].is_null()) checks[ch["id"]] = ch;
-  for (const char* id : {"cmdline.iommu", "cmdline.iommu-pt", "iommu.active", "modules.vfio", "dev.vfio"}) {
+  for (const char* id :
+       {"cmdline.iommu", "cmdline.iommu-pt", "iommu.active", "modules.vfio", "dev.vfio"}) {
     ASSERT_TRUE(checks.count(id)) << id << "\n" << c.text();
     EXPECT_EQ(checks[id]["status"], "pass") << id << ": " << checks[id].dump(2);
   }
@@ -421,9 +436,9 @@ TEST_F(KernelReboot, TheUpNicTheNextBootGuardProtectedStayedOnE1000e) {
 }
 
 TEST_F(KernelReboot, TheGuestsEtcHoldsWhatPersistAndKernelArgsWrote) {
-  for (const char* f : {"/etc/modprobe.d/vfio.conf", "/etc/modules-load.d/vfio-pci.conf",
-                        "/etc/systemd/system/hostpass.service", "/etc/hostpass/hostpass.yaml",
-                        "/etc/default/grub"})
+  for (const char* f :
+       {"/etc/modprobe.d/vfio.conf", "/etc/modules-load.d/vfio-pci.conf",
+        "/etc/systemd/system/hostpass.service", "/etc/hostpass/hostpass.yaml", "/etc/default/grub"})
     EXPECT_TRUE(has_line("etc.files", f)) << f << "\n" << cap("etc.files").text();
   // Nothing was loaded before the coldplug.
   EXPECT_TRUE(modules("lsmod.initial").empty()) << cap("lsmod.initial").text();
@@ -444,7 +459,8 @@ TEST_F(KernelReboot, ColdplugPutsThePersistedIdsOnVfioPciAndEveryOtherDeviceOnIt
   });
   auto e1000 = std::find_if(dep.begin(), dep.end(),
                             [](const std::string& l) { return contains(l, "/e1000.ko"); });
-  EXPECT_TRUE(vfio != dep.end() && e1000 != dep.end() && vfio < e1000) << cap("show-depends.e1000").text();
+  EXPECT_TRUE(vfio != dep.end() && e1000 != dep.end() && vfio < e1000)
+      << cap("show-depends.e1000").text();
   auto loaded = modules("lsmod.boot");
   for (const char* m : {"vfio_pci", "vfio_iommu_type1", "e1000", "e1000e", "xhci_pci"})
     EXPECT_EQ(loaded.count(m), 1u) << m << "\n" << cap("lsmod.boot").text();
@@ -455,19 +471,21 @@ TEST_F(KernelReboot, ColdplugPutsThePersistedIdsOnVfioPciAndEveryOtherDeviceOnIt
 TEST_F(KernelReboot, TheSystemdUnitsApplyBindsThePersistedAddressOnly) {
   const Capture& u = cap("unit");
   EXPECT_EQ(u.rc, 0) << u.text();
-  EXPECT_TRUE(has_line("unit", "ExecStart=/usr/bin/hostpass apply -f /etc/hostpass/hostpass.yaml")) << u.text();
+  EXPECT_TRUE(has_line("unit", "ExecStart=/usr/bin/hostpass apply -f /etc/hostpass/hostpass.yaml"))
+      << u.text();
   EXPECT_TRUE(has_line("unit", std::string("  ") + kOwn + "  e1000e -> vfio-pci")) << u.text();
   EXPECT_EQ(driver("state.unit", kOwn), "vfio-pci") << cap("state.unit").text();
   EXPECT_EQ(driver("state.unit", kLegA), "vfio-pci");
   EXPECT_EQ(driver("state.unit", kLegB), "vfio-pci");
-  for (const char* nic : {kHostNic, kMf0, kMf1}) EXPECT_EQ(driver("state.unit", nic), "e1000e") << nic;
+  for (const char* nic : {kHostNic, kMf0, kMf1})
+    EXPECT_EQ(driver("state.unit", nic), "e1000e") << nic;
   EXPECT_TRUE(table(cap("netdevs")).count(kHostNic)) << cap("netdevs").text();
   EXPECT_FALSE(table(cap("netdevs")).count(kOwn)) << cap("netdevs").text();
   // Every persisted device is usable by a VM: its group node exists and verify passes.
   for (const char* a : {kOwn, kLegA}) {
     int g = group("state.unit", a);
     EXPECT_TRUE(has_line("devvfio", std::to_string(g))) << a << " group " << g << "\n"
-                                                         << cap("devvfio").text();
+                                                        << cap("devvfio").text();
   }
   const Capture& v = cap("verify");
   EXPECT_EQ(v.rc, 0) << v.text();

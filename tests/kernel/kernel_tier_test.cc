@@ -124,7 +124,8 @@ TEST_F(KernelIommu, ListJsonAgreesWithLspciOnEveryDevice) {
               w.name)
         << a;
   }
-  for (const auto& [a, w] : want) EXPECT_TRUE(seen.count(a)) << "lspci lists " << a << ", hostpass does not";
+  for (const auto& [a, w] : want)
+    EXPECT_TRUE(seen.count(a)) << "lspci lists " << a << ", hostpass does not";
 }
 
 TEST_F(KernelIommu, ListJsonAgreesWithKernelIommuGroupsAndDrivers) {
@@ -173,8 +174,8 @@ TEST_F(KernelIommu, CheckPassesTheIommuChecksWithIntelIommuOn) {
   nlohmann::json j = parse_json(c);
   ASSERT_TRUE(j.is_object()) << c.text();
   auto checks = checks_by_id(j);
-  for (const char* id : {"iommu.active", "cmdline.iommu", "modules.vfio", "dev.vfio",
-                         "iommu.interrupt-remapping"}) {
+  for (const char* id :
+       {"iommu.active", "cmdline.iommu", "modules.vfio", "dev.vfio", "iommu.interrupt-remapping"}) {
     ASSERT_TRUE(checks.count(id)) << id << " missing\n" << c.text();
     EXPECT_EQ(checks[id]["status"], "pass") << id << ": " << checks[id].dump(2);
   }
@@ -222,9 +223,10 @@ TEST_F(KernelIommu, VerifySucceedsOnAViableGroupAndReportsWhatTheKernelSays) {
 
   const Capture& text = cap("verify.viable");
   EXPECT_EQ(text.rc, 0) << text.text();
-  EXPECT_NE(text.text().find(std::string("verified ") + kOwn + ": assignable with VFIO (type1v2, group " +
-                             std::to_string(group) + ")"),
-            std::string::npos)
+  EXPECT_NE(
+      text.text().find(std::string("verified ") + kOwn + ": assignable with VFIO (type1v2, group " +
+                       std::to_string(group) + ")"),
+      std::string::npos)
       << text.text();
 
   const Capture& js = cap("verify.viable.json");
@@ -325,12 +327,14 @@ TEST_F(KernelIommu, ListUsbJsonAgreesWithTheKernelsUsbDevices) {
     const std::vector<std::string>* w = nullptr;
     std::string name;
     for (const auto& [n, fields] : want)
-      if (fields.size() == 7 && std::stoi(fields[0]) == d["bus"] && std::stoi(fields[1]) == d["device"]) {
+      if (fields.size() == 7 && std::stoi(fields[0]) == d["bus"] &&
+          std::stoi(fields[1]) == d["device"]) {
         w = &fields;
         name = n;
       }
     ASSERT_NE(w, nullptr) << "hostpass lists bus " << d["bus"] << " device " << d["device"]
-                          << ", the kernel does not\n" << sys.text();
+                          << ", the kernel does not\n"
+                          << sys.text();
     EXPECT_EQ(d["vendor"], (*w)[2]) << name;
     EXPECT_EQ(d["product"], (*w)[3]) << name;
     EXPECT_EQ(d["bcd_device"], (*w)[4]) << name;
@@ -380,13 +384,15 @@ TEST_F(KernelBind, BindANicAloneInItsGroupThenUnbindBringsItsInterfaceBack) {
   EXPECT_EQ(driver("state.unbind.own", kOwn), "e1000e") << cap("state.unbind.own").text();
   EXPECT_EQ(cap("override.unbind.own").lines, std::vector<std::string>{"(null)"});
   EXPECT_TRUE(table(cap("netdevs.unbind.own")).count(kOwn))
-      << "no network interface on " << kOwn << " after unbind: " << cap("netdevs.unbind.own").text();
+      << "no network interface on " << kOwn
+      << " after unbind: " << cap("netdevs.unbind.own").text();
 }
 
 TEST_F(KernelBind, OneFunctionOfASharedGroupWithoutGroupIsRefusedAndNothingChanges) {
   const Capture& c = cap("bind.shared.nogroup");
   EXPECT_EQ(c.rc, 2) << c.text();
-  EXPECT_NE(c.text().find(kMf1), std::string::npos) << "the refusal must name the sibling\n" << c.text();
+  EXPECT_NE(c.text().find(kMf1), std::string::npos) << "the refusal must name the sibling\n"
+                                                    << c.text();
   EXPECT_EQ(cap("state.shared.nogroup").lines, cap("state.before.shared").lines);
 }
 
@@ -425,12 +431,14 @@ TEST_F(KernelBind, AKilledBindIsRepairedByRecoverWhereverTheKillLands) {
     std::string p = std::string("crash.") + point;
     const Capture& rec = cap(p + ".recover");
     EXPECT_EQ(rec.rc, 0) << p << ": " << rec.text();
-    if (rec.text().find("recovered the interrupted bind") != std::string::npos) ++recovered_a_journal;
+    if (rec.text().find("recovered the interrupted bind") != std::string::npos)
+      ++recovered_a_journal;
     std::string after = driver(p + ".recovered", kOwn);
     // Never driverless: either rolled back to the host driver or the bind had completed.
     EXPECT_TRUE(after == "e1000e" || after == "vfio-pci")
         << p << ": after recover " << kOwn << " is on " << after << "\nkilled state:\n"
-        << cap(p + ".killed").text() << "recover said:\n" << rec.text();
+        << cap(p + ".killed").text() << "recover said:\n"
+        << rec.text();
     // Rolled back means rolled back completely: no override left behind.
     if (after == "e1000e") {
       EXPECT_EQ(cap(p + ".override").lines, std::vector<std::string>{"(null)"}) << p;
@@ -440,8 +448,8 @@ TEST_F(KernelBind, AKilledBindIsRepairedByRecoverWhereverTheKillLands) {
   }
   // The kills are triggered by the journal's and the override's appearance, so at least one
   // landed mid-operation and recover had a journal to replay.
-  EXPECT_GE(recovered_a_journal, 1) << cap("crash.journal.recover").text()
-                                    << cap("crash.override.recover").text();
+  EXPECT_GE(recovered_a_journal, 1)
+      << cap("crash.journal.recover").text() << cap("crash.override.recover").text();
   EXPECT_EQ(driver("state.crash.end", kOwn), "e1000e");
 }
 

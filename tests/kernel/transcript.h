@@ -21,7 +21,6 @@
 
 namespace hostpass::kernel_tier {
 
-
 struct Capture {
   std::vector<std::string> lines;
   int rc = -1;
@@ -135,7 +134,6 @@ class KernelTier : public ::testing::Test {
   }
   const Transcript* t_ = nullptr;
 };
-
 
 // The addresses of the "iommu" topology (boot.sh; docs/kernel-tier.md), shared by the test files
 // that read that boot.

@@ -32,7 +32,9 @@ std::vector<std::string> split_path(const std::string& p) {
   return parts;
 }
 
-std::string parent_dir(const std::string& p) { return p.substr(0, p.rfind('/')); }
+std::string parent_dir(const std::string& p) {
+  return p.substr(0, p.rfind('/'));
+}
 
 }  // namespace
 
@@ -51,7 +53,9 @@ FixtureTree::FixtureTree(std::string root) : root_(std::move(root)) {
   write("/proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda ro quiet\n");
 }
 
-std::string FixtureTree::path(const std::string& p) const { return root_ + p; }
+std::string FixtureTree::path(const std::string& p) const {
+  return root_ + p;
+}
 
 void FixtureTree::write(const std::string& p, const std::string& content) {
   fs::create_directories(fs::path(path(p)).parent_path());
@@ -60,7 +64,9 @@ void FixtureTree::write(const std::string& p, const std::string& content) {
   if (!f) throw std::runtime_error("fixture: cannot write " + path(p));
 }
 
-void FixtureTree::mkdir(const std::string& p) { fs::create_directories(path(p)); }
+void FixtureTree::mkdir(const std::string& p) {
+  fs::create_directories(path(p));
+}
 
 void FixtureTree::symlink(const std::string& target, const std::string& link_path) {
   fs::create_directories(fs::path(path(link_path)).parent_path());
@@ -146,14 +152,15 @@ void FixtureTree::add_pci(const PciSpec& s) {
   write(dev + "/irq", "0\n");
   write(dev + "/enable", "1\n");
   write(dev + "/local_cpulist", "0-1\n");
-  write(dev + "/modalias", "pci:v0000" + hex(s.vendor, 4).substr(2) + "d0000" +
-                               hex(s.device, 4).substr(2) + "\n");
+  write(dev + "/modalias",
+        "pci:v0000" + hex(s.vendor, 4).substr(2) + "d0000" + hex(s.device, 4).substr(2) + "\n");
   std::string resource;
-  for (int i = 0; i < 13; ++i) resource += "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+  for (int i = 0; i < 13; ++i)
+    resource += "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
   write(dev + "/resource", resource);
-  write(dev + "/uevent", "PCI_CLASS=" + hex(s.class_code, 6).substr(2) + "\nPCI_ID=" +
-                             hex(s.vendor, 4).substr(2) + ":" + hex(s.device, 4).substr(2) +
-                             "\nPCI_SLOT_NAME=" + s.address + "\n");
+  write(dev + "/uevent", "PCI_CLASS=" + hex(s.class_code, 6).substr(2) +
+                             "\nPCI_ID=" + hex(s.vendor, 4).substr(2) + ":" +
+                             hex(s.device, 4).substr(2) + "\nPCI_SLOT_NAME=" + s.address + "\n");
   write(dev + "/remove", "");
   write(dev + "/rescan", "");
   if (s.reset_method) write(dev + "/reset_method", *s.reset_method + "\n");
@@ -189,8 +196,7 @@ void FixtureTree::add_mdev_type(const std::string& parent, const MdevTypeSpec& t
   mkdir("/sys/bus/mdev/devices");
   mkdir("/sys/bus/mdev/drivers/vfio_mdev");
   std::string bus_link = "/sys/class/mdev_bus/" + parent;
-  if (!fs::is_symlink(path(bus_link)))
-    symlink(relative(bus_link, device_path(parent)), bus_link);
+  if (!fs::is_symlink(path(bus_link))) symlink(relative(bus_link, device_path(parent)), bus_link);
 }
 
 void FixtureTree::write_mdev_instance(const std::string& root, const std::string& parent_dev,
@@ -240,7 +246,8 @@ void FixtureTree::add_driver(const std::string& name) {
   std::string dir = "/sys/bus/pci/drivers/" + name;
   if (fs::exists(path(dir))) return;
   mkdir(dir);
-  for (const char* f : {"bind", "unbind", "new_id", "remove_id", "uevent"}) write(dir + "/" + f, "");
+  for (const char* f : {"bind", "unbind", "new_id", "remove_id", "uevent"})
+    write(dir + "/" + f, "");
   write("/sys/module/" + name + "/initstate", "live\n");
   symlink(relative(dir + "/module", "/sys/module/" + name), dir + "/module");
 }
@@ -425,12 +432,15 @@ void FixtureTree::flush_proc() {
   std::string sw = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
   for (const std::string& l : swaps_) sw += l + "\n";
   write("/proc/swaps", sw);
-  std::string rt = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+  std::string rt =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
   for (const std::string& l : routes_) rt += l + "\n";
   write("/proc/net/route", rt);
 }
 
-void FixtureTree::set_cmdline(const std::string& cmdline) { write("/proc/cmdline", cmdline + "\n"); }
+void FixtureTree::set_cmdline(const std::string& cmdline) {
+  write("/proc/cmdline", cmdline + "\n");
+}
 
 void FixtureTree::set_cpuinfo(const std::string& vendor_id, const std::string& flags) {
   std::string s;
@@ -468,12 +478,41 @@ std::string hex_plain(uint32_t v, int digits) {
 std::string usb_descriptors(const UsbSpec& s, uint16_t bcd_usb) {
   std::string d;
   auto b = [&](unsigned v) { d.push_back(static_cast<char>(v & 0xff)); };
-  auto w = [&](unsigned v) { b(v); b(v >> 8); };
-  b(18); b(0x01); w(bcd_usb); b(s.device_class); b(0); b(s.device_class == 0x09 ? 1 : 0);
-  b(64); w(s.vendor); w(s.product); w(s.bcd_device);
-  b(s.manufacturer ? 1 : 0); b(s.product_name ? 2 : 0); b(s.serial ? 3 : 0); b(1);
-  b(9); b(0x02); w(18); b(1); b(1); b(0); b(0x80); b(50);
-  b(9); b(0x04); b(0); b(0); b(0); b(s.interface_class); b(0); b(0); b(0);
+  auto w = [&](unsigned v) {
+    b(v);
+    b(v >> 8);
+  };
+  b(18);
+  b(0x01);
+  w(bcd_usb);
+  b(s.device_class);
+  b(0);
+  b(s.device_class == 0x09 ? 1 : 0);
+  b(64);
+  w(s.vendor);
+  w(s.product);
+  w(s.bcd_device);
+  b(s.manufacturer ? 1 : 0);
+  b(s.product_name ? 2 : 0);
+  b(s.serial ? 3 : 0);
+  b(1);
+  b(9);
+  b(0x02);
+  w(18);
+  b(1);
+  b(1);
+  b(0);
+  b(0x80);
+  b(50);
+  b(9);
+  b(0x04);
+  b(0);
+  b(0);
+  b(0);
+  b(s.interface_class);
+  b(0);
+  b(0);
+  b(0);
   return d;
 }
 
@@ -496,7 +535,8 @@ void FixtureTree::write_usb_device(const std::string& dir, const std::string& na
   write(dir + "/bMaxPacketSize0", "64\n");
   write(dir + "/busnum", std::to_string(bus) + "\n");
   write(dir + "/devnum", std::to_string(s.devnum) + "\n");
-  write(dir + "/devpath", (name.rfind("usb", 0) == 0 ? "0" : name.substr(name.find('-') + 1)) + "\n");
+  write(dir + "/devpath",
+        (name.rfind("usb", 0) == 0 ? "0" : name.substr(name.find('-') + 1)) + "\n");
   write(dir + "/speed", s.speed + "\n");
   write(dir + "/version", super ? " 3.00\n" : (s.speed == "480" ? " 2.00\n" : " 1.10\n"));
   write(dir + "/maxchild", s.device_class == 0x09 ? "4\n" : "0\n");
@@ -512,10 +552,11 @@ void FixtureTree::write_usb_device(const std::string& dir, const std::string& na
   write(dir + "/dev", "189:" + std::to_string(minor) + "\n");
   // uevent as drivers/usb/core/usb.c usb_dev_uevent() and the driver core write it.
   char ue[256];
-  std::snprintf(ue, sizeof ue,
-                "MAJOR=189\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=%x/%x/%x\n"
-                "TYPE=%d/0/0\nBUSNUM=%03d\nDEVNUM=%03d\n",
-                minor, node, s.vendor, s.product, s.bcd_device, s.device_class, bus, s.devnum);
+  std::snprintf(
+      ue, sizeof ue,
+      "MAJOR=189\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=%x/%x/%x\n"
+      "TYPE=%d/0/0\nBUSNUM=%03d\nDEVNUM=%03d\n",
+      minor, node, s.vendor, s.product, s.bcd_device, s.device_class, bus, s.devnum);
   write(dir + "/uevent", ue);
   symlink(relative(dir + "/subsystem", "/sys/bus/usb"), dir + "/subsystem");
   symlink(relative(dir + "/driver", "/sys/bus/usb/drivers/usb"), dir + "/driver");
@@ -570,57 +611,113 @@ void FixtureTree::add_usb(const UsbSpec& s) {
 
 void add_seed002_usb_devices(FixtureTree& t) {
   UsbSpec s;
-  s.port_path = "1-1"; s.vendor = 0x46f4; s.product = 0x0001; s.bcd_device = 0x0000;
-  s.devnum = 2; s.speed = "480"; s.interface_class = 0x08;
-  s.manufacturer = "QEMU"; s.product_name = "QEMU USB HARDDRIVE"; s.serial = "1-0000:00:14.0-1";
+  s.port_path = "1-1";
+  s.vendor = 0x46f4;
+  s.product = 0x0001;
+  s.bcd_device = 0x0000;
+  s.devnum = 2;
+  s.speed = "480";
+  s.interface_class = 0x08;
+  s.manufacturer = "QEMU";
+  s.product_name = "QEMU USB HARDDRIVE";
+  s.serial = "1-0000:00:14.0-1";
   t.add_usb(s);
   s = {};
-  s.port_path = "1-2"; s.vendor = 0x05e3; s.product = 0x0608; s.bcd_device = 0x6072;
-  s.devnum = 3; s.speed = "480"; s.device_class = 0x09; s.interface_class = 0x09;
+  s.port_path = "1-2";
+  s.vendor = 0x05e3;
+  s.product = 0x0608;
+  s.bcd_device = 0x6072;
+  s.devnum = 3;
+  s.speed = "480";
+  s.device_class = 0x09;
+  s.interface_class = 0x09;
   s.product_name = "USB2.0 Hub";
   t.add_usb(s);
   s = {};
-  s.port_path = "1-2.1"; s.vendor = 0x045e; s.product = 0x07a5; s.bcd_device = 0x0930;
-  s.devnum = 4; s.speed = "12";
-  s.manufacturer = "Microsoft"; s.product_name = "Microsoft\xc2\xae 2.4GHz Transceiver v9.0";
+  s.port_path = "1-2.1";
+  s.vendor = 0x045e;
+  s.product = 0x07a5;
+  s.bcd_device = 0x0930;
+  s.devnum = 4;
+  s.speed = "12";
+  s.manufacturer = "Microsoft";
+  s.product_name = "Microsoft\xc2\xae 2.4GHz Transceiver v9.0";
   t.add_usb(s);
   s = {};
-  s.port_path = "1-2.2"; s.vendor = 0x062a; s.product = 0x4102; s.bcd_device = 0x0110;
-  s.devnum = 5; s.speed = "12";
-  s.manufacturer = "MOSART Semi."; s.product_name = "2.4G Keyboard Mouse";
+  s.port_path = "1-2.2";
+  s.vendor = 0x062a;
+  s.product = 0x4102;
+  s.bcd_device = 0x0110;
+  s.devnum = 5;
+  s.speed = "12";
+  s.manufacturer = "MOSART Semi.";
+  s.product_name = "2.4G Keyboard Mouse";
   t.add_usb(s);
   s = {};
-  s.port_path = "1-2.3"; s.vendor = 0x072f; s.product = 0xb100; s.bcd_device = 0x0100;
-  s.devnum = 6; s.speed = "12"; s.interface_class = 0x0b;
-  s.manufacturer = "ACS"; s.product_name = "ACR39U ICC Reader"; s.serial = "AC39U0001";
+  s.port_path = "1-2.3";
+  s.vendor = 0x072f;
+  s.product = 0xb100;
+  s.bcd_device = 0x0100;
+  s.devnum = 6;
+  s.speed = "12";
+  s.interface_class = 0x0b;
+  s.manufacturer = "ACS";
+  s.product_name = "ACR39U ICC Reader";
+  s.serial = "AC39U0001";
   t.add_usb(s);
 }
 
 void build_standard_host(FixtureTree& t) {
   PciSpec s;
   s = {};
-  s.address = "0000:00:00.0"; s.vendor = 0x8086; s.device = 0x29c0; s.class_code = 0x060000;
-  s.iommu_group = 0; s.reset_method = std::nullopt;
+  s.address = "0000:00:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x29c0;
+  s.class_code = 0x060000;
+  s.iommu_group = 0;
+  s.reset_method = std::nullopt;
   t.add_pci(s);
 
   s = {};
-  s.address = "0000:00:01.0"; s.vendor = 0x1b36; s.device = 0x000c; s.class_code = 0x060400;
-  s.driver = "pcieport"; s.iommu_group = 1; s.reset_method = std::nullopt;
+  s.address = "0000:00:01.0";
+  s.vendor = 0x1b36;
+  s.device = 0x000c;
+  s.class_code = 0x060400;
+  s.driver = "pcieport";
+  s.iommu_group = 1;
+  s.reset_method = std::nullopt;
   t.add_pci(s);
 
   s = {};
-  s.address = "0000:01:00.0"; s.parent = "0000:00:01.0"; s.vendor = 0x10de; s.device = 0x1eb8;
-  s.subsystem_device = 0x12a2; s.class_code = 0x030200; s.revision = 0xa1; s.driver = "nvidia";
-  s.iommu_group = 1; s.numa_node = 0; s.reset_method = "flr bus";
+  s.address = "0000:01:00.0";
+  s.parent = "0000:00:01.0";
+  s.vendor = 0x10de;
+  s.device = 0x1eb8;
+  s.subsystem_device = 0x12a2;
+  s.class_code = 0x030200;
+  s.revision = 0xa1;
+  s.driver = "nvidia";
+  s.iommu_group = 1;
+  s.numa_node = 0;
+  s.reset_method = "flr bus";
   s.mdev_types = {};
   t.add_pci(s);
-  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-222", "GRID T4-1B", "vfio-pci", 16, "num_heads=4"});
-  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-223", "GRID T4-2B", "vfio-pci", 8, "num_heads=4"});
-  t.add_mdev_type("0000:01:00.0", MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
+  t.add_mdev_type("0000:01:00.0",
+                  MdevTypeSpec{"nvidia-222", "GRID T4-1B", "vfio-pci", 16, "num_heads=4"});
+  t.add_mdev_type("0000:01:00.0",
+                  MdevTypeSpec{"nvidia-223", "GRID T4-2B", "vfio-pci", 8, "num_heads=4"});
+  t.add_mdev_type("0000:01:00.0",
+                  MdevTypeSpec{"nvidia-230", "GRID T4-1Q", "vfio-pci", 16, "num_heads=4"});
 
   s = {};
-  s.address = "0000:00:02.0"; s.vendor = 0x1af4; s.device = 0x1042; s.subsystem_device = 0x1100;
-  s.class_code = 0x010000; s.revision = 0x01; s.driver = "virtio-pci"; s.iommu_group = 2;
+  s.address = "0000:00:02.0";
+  s.vendor = 0x1af4;
+  s.device = 0x1042;
+  s.subsystem_device = 0x1100;
+  s.class_code = 0x010000;
+  s.revision = 0x01;
+  s.driver = "virtio-pci";
+  s.iommu_group = 2;
   s.reset_method = std::nullopt;
   t.add_pci(s);
   t.add_disk("0000:00:02.0", "virtio1", "vda", 254, 0, {"vda1", "vda2"});
@@ -628,44 +725,87 @@ void build_standard_host(FixtureTree& t) {
   t.add_swap("/dev/vda2");
 
   s = {};
-  s.address = "0000:00:03.0"; s.vendor = 0x1af4; s.device = 0x1041; s.subsystem_device = 0x1100;
-  s.class_code = 0x020000; s.revision = 0x01; s.driver = "virtio-pci"; s.iommu_group = 3;
+  s.address = "0000:00:03.0";
+  s.vendor = 0x1af4;
+  s.device = 0x1041;
+  s.subsystem_device = 0x1100;
+  s.class_code = 0x020000;
+  s.revision = 0x01;
+  s.driver = "virtio-pci";
+  s.iommu_group = 3;
   t.add_pci(s);
   t.add_net("0000:00:03.0", "virtio2", "eth0", true);
   t.set_default_route("eth0");
 
   s = {};
-  s.address = "0000:00:04.0"; s.vendor = 0x8086; s.device = 0x10d3; s.class_code = 0x020000;
-  s.driver = "e1000e"; s.iommu_group = 4;
+  s.address = "0000:00:04.0";
+  s.vendor = 0x8086;
+  s.device = 0x10d3;
+  s.class_code = 0x020000;
+  s.driver = "e1000e";
+  s.iommu_group = 4;
   t.add_pci(s);
   t.add_net("0000:00:04.0", "", "enp0s4", false);
 
   s = {};
-  s.address = "0000:00:1f.0"; s.vendor = 0x8086; s.device = 0x2918; s.class_code = 0x060100;
-  s.revision = 0x02; s.driver = "lpc_ich"; s.iommu_group = 5; s.multifunction = true;
+  s.address = "0000:00:1f.0";
+  s.vendor = 0x8086;
+  s.device = 0x2918;
+  s.class_code = 0x060100;
+  s.revision = 0x02;
+  s.driver = "lpc_ich";
+  s.iommu_group = 5;
+  s.multifunction = true;
   s.reset_method = std::nullopt;
   t.add_pci(s);
   s = {};
-  s.address = "0000:00:1f.2"; s.vendor = 0x8086; s.device = 0x2922; s.class_code = 0x010601;
-  s.revision = 0x02; s.driver = "ahci"; s.iommu_group = 5; s.reset_method = std::nullopt;
+  s.address = "0000:00:1f.2";
+  s.vendor = 0x8086;
+  s.device = 0x2922;
+  s.class_code = 0x010601;
+  s.revision = 0x02;
+  s.driver = "ahci";
+  s.iommu_group = 5;
+  s.reset_method = std::nullopt;
   t.add_pci(s);
   s = {};
-  s.address = "0000:00:1f.3"; s.vendor = 0x8086; s.device = 0x2930; s.class_code = 0x0c0500;
-  s.revision = 0x02; s.driver = "i801_smbus"; s.iommu_group = 5; s.reset_method = std::nullopt;
+  s.address = "0000:00:1f.3";
+  s.vendor = 0x8086;
+  s.device = 0x2930;
+  s.class_code = 0x0c0500;
+  s.revision = 0x02;
+  s.driver = "i801_smbus";
+  s.iommu_group = 5;
+  s.reset_method = std::nullopt;
   t.add_pci(s);
 
   s = {};
-  s.address = "0000:02:00.0"; s.vendor = 0x8086; s.device = 0x6f54; s.class_code = 0x0b4000;
-  s.driver = "qat_c62x"; s.iommu_group = 6; s.multifunction = true; s.numa_node = 1;
+  s.address = "0000:02:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x6f54;
+  s.class_code = 0x0b4000;
+  s.driver = "qat_c62x";
+  s.iommu_group = 6;
+  s.multifunction = true;
+  s.numa_node = 1;
   t.add_pci(s);
-  s.address = "0000:02:00.1"; s.multifunction = false;
+  s.address = "0000:02:00.1";
+  s.multifunction = false;
   t.add_pci(s);
 
   s = {};
-  s.address = "0000:03:00.0"; s.vendor = 0x8086; s.device = 0x5845; s.class_code = 0x010802;
-  s.revision = 0x02; s.iommu_group = 7; s.numa_node = 0;
+  s.address = "0000:03:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x5845;
+  s.class_code = 0x010802;
+  s.revision = 0x02;
+  s.iommu_group = 7;
+  s.numa_node = 0;
   t.add_pci(s);
-  s.address = "0000:04:00.0"; s.driver = "vfio-pci"; s.iommu_group = 8; s.numa_node = 1;
+  s.address = "0000:04:00.0";
+  s.driver = "vfio-pci";
+  s.iommu_group = 8;
+  s.numa_node = 1;
   t.add_pci(s);
   t.write("/dev/vfio/8", "");
 
@@ -674,7 +814,8 @@ void build_standard_host(FixtureTree& t) {
   t.add_acpi_table("DMAR");
   t.mkdir("/var/lib/hostpass");  // the state directory, as the package installs it
   t.write("/dev/vfio/vfio", "");
-  t.set_cmdline("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet intel_iommu=on iommu=pt");
+  t.set_cmdline(
+      "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet intel_iommu=on iommu=pt");
   t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");
   t.set_modules({"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio", "irqbypass", "nvidia",
                  "e1000e", "qat_c62x"});
@@ -683,52 +824,106 @@ void build_standard_host(FixtureTree& t) {
 void build_tricky_host(FixtureTree& t) {
   PciSpec s;
   s = {};
-  s.address = "0000:00:00.0"; s.vendor = 0x8086; s.device = 0x3e30; s.class_code = 0x060000;
-  s.revision = 0x0d; s.iommu_group = 0; s.reset_method = std::nullopt;
+  s.address = "0000:00:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x3e30;
+  s.class_code = 0x060000;
+  s.revision = 0x0d;
+  s.iommu_group = 0;
+  s.reset_method = std::nullopt;
   t.add_pci(s);
   // A root port with a GPU + its HDMI audio function behind it: one group of three.
   s = {};
-  s.address = "0000:00:1c.0"; s.vendor = 0x8086; s.device = 0xa33c; s.class_code = 0x060400;
-  s.revision = 0xf0; s.driver = "pcieport"; s.iommu_group = 1; s.reset_method = std::nullopt;
-  t.add_pci(s);
-  s = {};
-  s.address = "0000:05:00.0"; s.parent = "0000:00:1c.0"; s.vendor = 0x10de; s.device = 0x1e87;
-  s.class_code = 0x030000; s.revision = 0xa1; s.driver = "nouveau"; s.iommu_group = 1;
-  s.boot_vga = true; s.multifunction = true; s.numa_node = 0;
-  t.add_pci(s);
-  s.address = "0000:05:00.1"; s.device = 0x10f8; s.class_code = 0x040300; s.driver = "snd_hda_intel";
-  s.boot_vga = false; s.multifunction = false;
-  t.add_pci(s);
-  // An SR-IOV NIC: PF on a host driver, two VFs enabled, each in its own group, one on vfio-pci.
-  s = {};
-  s.address = "0000:06:00.0"; s.vendor = 0x8086; s.device = 0x1572; s.class_code = 0x020000;
-  s.revision = 0x01; s.driver = "i40e"; s.iommu_group = 2; s.sriov_totalvfs = 64;
-  s.sriov_numvfs = 2; s.numa_node = 1;
-  t.add_pci(s);
-  s = {};
-  s.address = "0000:06:02.0"; s.vendor = 0x8086; s.device = 0x154c; s.class_code = 0x020000;
-  s.revision = 0x01; s.driver = "iavf"; s.iommu_group = 3; s.physfn = "0000:06:00.0"; s.numa_node = 1;
-  t.add_pci(s);
-  s.address = "0000:06:02.1"; s.driver = "vfio-pci"; s.iommu_group = 4;
-  t.add_pci(s);
-  // A device nobody knows (ids not in pci.ids), unbound, with no reset method.
-  s = {};
-  s.address = "0000:07:00.0"; s.vendor = 0x1d0f; s.device = 0xfffe; s.class_code = 0xff0000;
-  s.iommu_group = 5; s.reset_method = "";
-  t.add_pci(s);
-  // A second PCI domain whose devices sit behind no IOMMU (no iommu_group link).
-  s = {};
-  s.address = "0001:00:00.0"; s.vendor = 0x1b36; s.device = 0x0008; s.class_code = 0x060000;
+  s.address = "0000:00:1c.0";
+  s.vendor = 0x8086;
+  s.device = 0xa33c;
+  s.class_code = 0x060400;
+  s.revision = 0xf0;
+  s.driver = "pcieport";
+  s.iommu_group = 1;
   s.reset_method = std::nullopt;
   t.add_pci(s);
   s = {};
-  s.address = "0001:00:01.0"; s.vendor = 0x1af4; s.device = 0x1000; s.subsystem_device = 0x0001;
-  s.class_code = 0x020000; s.driver = "virtio-pci";
+  s.address = "0000:05:00.0";
+  s.parent = "0000:00:1c.0";
+  s.vendor = 0x10de;
+  s.device = 0x1e87;
+  s.class_code = 0x030000;
+  s.revision = 0xa1;
+  s.driver = "nouveau";
+  s.iommu_group = 1;
+  s.boot_vga = true;
+  s.multifunction = true;
+  s.numa_node = 0;
+  t.add_pci(s);
+  s.address = "0000:05:00.1";
+  s.device = 0x10f8;
+  s.class_code = 0x040300;
+  s.driver = "snd_hda_intel";
+  s.boot_vga = false;
+  s.multifunction = false;
+  t.add_pci(s);
+  // An SR-IOV NIC: PF on a host driver, two VFs enabled, each in its own group, one on vfio-pci.
+  s = {};
+  s.address = "0000:06:00.0";
+  s.vendor = 0x8086;
+  s.device = 0x1572;
+  s.class_code = 0x020000;
+  s.revision = 0x01;
+  s.driver = "i40e";
+  s.iommu_group = 2;
+  s.sriov_totalvfs = 64;
+  s.sriov_numvfs = 2;
+  s.numa_node = 1;
+  t.add_pci(s);
+  s = {};
+  s.address = "0000:06:02.0";
+  s.vendor = 0x8086;
+  s.device = 0x154c;
+  s.class_code = 0x020000;
+  s.revision = 0x01;
+  s.driver = "iavf";
+  s.iommu_group = 3;
+  s.physfn = "0000:06:00.0";
+  s.numa_node = 1;
+  t.add_pci(s);
+  s.address = "0000:06:02.1";
+  s.driver = "vfio-pci";
+  s.iommu_group = 4;
+  t.add_pci(s);
+  // A device nobody knows (ids not in pci.ids), unbound, with no reset method.
+  s = {};
+  s.address = "0000:07:00.0";
+  s.vendor = 0x1d0f;
+  s.device = 0xfffe;
+  s.class_code = 0xff0000;
+  s.iommu_group = 5;
+  s.reset_method = "";
+  t.add_pci(s);
+  // A second PCI domain whose devices sit behind no IOMMU (no iommu_group link).
+  s = {};
+  s.address = "0001:00:00.0";
+  s.vendor = 0x1b36;
+  s.device = 0x0008;
+  s.class_code = 0x060000;
+  s.reset_method = std::nullopt;
+  t.add_pci(s);
+  s = {};
+  s.address = "0001:00:01.0";
+  s.vendor = 0x1af4;
+  s.device = 0x1000;
+  s.subsystem_device = 0x0001;
+  s.class_code = 0x020000;
+  s.driver = "virtio-pci";
   t.add_pci(s);
   // A domain above 0xffff (Intel VMD style): an NVMe drive.
   s = {};
-  s.address = "10000:e1:00.0"; s.vendor = 0x144d; s.device = 0xa808; s.class_code = 0x010802;
-  s.driver = "nvme"; s.iommu_group = 6;
+  s.address = "10000:e1:00.0";
+  s.vendor = 0x144d;
+  s.device = 0xa808;
+  s.class_code = 0x010802;
+  s.driver = "nvme";
+  s.iommu_group = 6;
   t.add_pci(s);
   t.add_driver("vfio-pci");
   t.write("/dev/vfio/4", "");
@@ -743,10 +938,10 @@ void build_large_host(FixtureTree& t, int count) {
     const char* driver;
   };
   static const Kind kinds[] = {
-      {0x10de, 0x1eb8, 0x030200, "nvidia"},  {0x8086, 0x5845, 0x010802, "nvme"},
-      {0x8086, 0x1572, 0x020000, "i40e"},    {0x8086, 0x6f54, 0x0b4000, "qat_c62x"},
+      {0x10de, 0x1eb8, 0x030200, "nvidia"},    {0x8086, 0x5845, 0x010802, "nvme"},
+      {0x8086, 0x1572, 0x020000, "i40e"},      {0x8086, 0x6f54, 0x0b4000, "qat_c62x"},
       {0x15b3, 0x101b, 0x020700, "mlx5_core"}, {0x1af4, 0x1041, 0x020000, "virtio-pci"},
-      {0x8086, 0x10d3, 0x020000, "vfio-pci"}, {0x1002, 0x73bf, 0x030000, "amdgpu"},
+      {0x8086, 0x10d3, 0x020000, "vfio-pci"},  {0x1002, 0x73bf, 0x030000, "amdgpu"},
   };
   int made = 0;
   int group = 0;

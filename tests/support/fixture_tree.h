@@ -28,8 +28,8 @@
 namespace hostpass::testing {
 
 struct PciSpec {
-  std::string address;             // "0000:65:00.0"
-  std::string parent;              // bridge address it sits behind; "" = root bus
+  std::string address;  // "0000:65:00.0"
+  std::string parent;   // bridge address it sits behind; "" = root bus
   uint16_t vendor = 0x8086;
   uint16_t device = 0x1234;
   uint16_t subsystem_vendor = 0;   // 0: same as vendor
@@ -41,18 +41,18 @@ struct PciSpec {
   int numa_node = -1;
   bool boot_vga = false;
   std::optional<std::string> reset_method = "flr bus";  // none: attribute absent (old kernel)
-  int sriov_totalvfs = 0;           // > 0: an SR-IOV physical function
+  int sriov_totalvfs = 0;                               // > 0: an SR-IOV physical function
   int sriov_numvfs = 0;
-  std::string physfn;               // set on virtual functions: the PF's address
-  bool multifunction = false;       // header type bit 7
+  std::string physfn;                   // set on virtual functions: the PF's address
+  bool multifunction = false;           // header type bit 7
   std::optional<uint8_t> header_type;   // config byte 0x0e without bit 7; none: 1 for class 0604
                                         // (a PCI-PCI bridge), 0 for anything else
   std::vector<std::string> mdev_types;  // mdev_supported_types/<type> directories
 };
 
 struct MdevTypeSpec {
-  std::string id;            // "nvidia-222"
-  std::string name;          // "GRID T4-1Q"
+  std::string id;    // "nvidia-222"
+  std::string name;  // "GRID T4-1Q"
   std::string device_api = "vfio-pci";
   int available_instances = 16;
   std::string description;
@@ -66,7 +66,7 @@ struct UsbSpec {
   uint16_t product = 0;
   uint16_t bcd_device = 0x0100;
   int devnum = 2;
-  std::string speed = "12";  // Mb/s as the kernel prints it: "1.5", "12", "480", "5000"
+  std::string speed = "12";        // Mb/s as the kernel prints it: "1.5", "12", "480", "5000"
   uint8_t device_class = 0x00;     // 0: per interface
   uint8_t interface_class = 0x03;  // bInterfaceClass of interface <port>:1.0
   std::optional<std::string> manufacturer, product_name, serial;  // none: attribute absent

@@ -26,12 +26,14 @@ class OwnedSimHost : private RealHolder, public hostpass::testing::SimKernelHost
 }  // namespace
 
 int main(int argc, char** argv) {
-  return hostpass::run_cli(argc, argv, [](const std::string& root) -> std::unique_ptr<hostpass::Host> {
-    if (hostpass::normalize_path(root.empty() ? "/" : root) == "/") {
-      std::fprintf(stderr, "hostpass_sim: refusing to simulate a kernel over the real / "
-                           "(give --root DIR or HOSTPASS_ROOT)\n");
-      std::exit(hostpass::kExitBadInput);
-    }
-    return std::make_unique<OwnedSimHost>(root);
-  });
+  return hostpass::run_cli(
+      argc, argv, [](const std::string& root) -> std::unique_ptr<hostpass::Host> {
+        if (hostpass::normalize_path(root.empty() ? "/" : root) == "/") {
+          std::fprintf(stderr,
+                       "hostpass_sim: refusing to simulate a kernel over the real / "
+                       "(give --root DIR or HOSTPASS_ROOT)\n");
+          std::exit(hostpass::kExitBadInput);
+        }
+        return std::make_unique<OwnedSimHost>(root);
+      });
 }

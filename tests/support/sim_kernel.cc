@@ -30,7 +30,9 @@ constexpr const char* kEBUSY = "Device or resource busy";
 constexpr const char* kEINVAL = "Invalid argument";
 constexpr const char* kEEXIST = "File exists";
 
-bool is_vfio(const std::string& driver) { return driver.rfind("vfio", 0) == 0; }
+bool is_vfio(const std::string& driver) {
+  return driver.rfind("vfio", 0) == 0;
+}
 
 std::vector<std::string> split_ws(std::string_view s) {
   std::vector<std::string> out;
@@ -52,7 +54,9 @@ std::string written_address(std::string_view data) {
 
 }  // namespace
 
-SimKernelHost::SimKernelHost(Host& inner) : ForwardingHost(inner) { record_native_table_once(); }
+SimKernelHost::SimKernelHost(Host& inner) : ForwardingHost(inner) {
+  record_native_table_once();
+}
 
 // ---- persisted state ----
 
@@ -186,7 +190,8 @@ Status SimKernelHost::attach(const std::string& driver, const std::string& addre
   auto target = inner_.read_link(kDevices + address);
   std::string dev = resolve_link(kDevices + address, target.ok() ? *target : "");
   std::string drvdir = kDrivers + driver;
-  fs::create_symlink(FixtureTree::relative(dev + "/driver", drvdir), inner_.resolve(dev + "/driver"));
+  fs::create_symlink(FixtureTree::relative(dev + "/driver", drvdir),
+                     inner_.resolve(dev + "/driver"));
   fs::create_symlink(FixtureTree::relative(drvdir + "/" + address, dev),
                      inner_.resolve(drvdir + "/" + address));
   if (is_vfio(driver)) {

@@ -96,7 +96,6 @@ class SimKernelHost : public ForwardingHost {
   Status write_id(const std::string& path, const std::string& driver, std::string_view data,
                   bool add);
   void create_driver(const std::string& driver, const std::string& module);
-
 };
 
 }  // namespace hostpass::testing

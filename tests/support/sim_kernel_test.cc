@@ -52,8 +52,9 @@ TEST_F(SimKernel, DriverOverrideIsStoredAndClearedButNeverRebinds) {
   ASSERT_TRUE(write("/sys/bus/pci/devices/0000:01:00.0/driver_override", "\n").ok());
   EXPECT_EQ(override_of("0000:01:00.0"), "(null)\n");
   // Through the canonical /sys/devices path too, and the value ends at the first newline.
-  ASSERT_TRUE(write("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/driver_override",
-                    "vfio-pci\nrest").ok());
+  ASSERT_TRUE(
+      write("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/driver_override", "vfio-pci\nrest")
+          .ok());
   EXPECT_EQ(override_of("0000:01:00.0"), "vfio-pci\n");
 }
 
@@ -101,7 +102,8 @@ TEST_F(SimKernel, DriversProbeHonoursTheOverrideOnly) {
   ASSERT_TRUE(write("/sys/bus/pci/drivers_probe", "0000:01:00.0").ok());
   EXPECT_EQ(driver("0000:01:00.0"), "vfio-pci");
   EXPECT_TRUE(exists("/dev/vfio/1"));
-  EXPECT_TRUE(std::filesystem::is_symlink(tree_.path("/sys/bus/pci/drivers/vfio-pci/0000:01:00.0")));
+  EXPECT_TRUE(
+      std::filesystem::is_symlink(tree_.path("/sys/bus/pci/drivers/vfio-pci/0000:01:00.0")));
 }
 
 TEST_F(SimKernel, DriversProbeWithoutOverrideGivesTheNativeDriverBack) {
@@ -125,7 +127,8 @@ TEST_F(SimKernel, DriversProbeSucceedsEvenWhenNothingClaimsTheDevice) {
 
 TEST_F(SimKernel, GroupNodeGoesAwayWithTheLastVfioMember) {
   for (const char* a : {"0000:02:00.0", "0000:02:00.1"}) {
-    ASSERT_TRUE(write(std::string("/sys/bus/pci/devices/") + a + "/driver_override", "vfio-pci").ok());
+    ASSERT_TRUE(
+        write(std::string("/sys/bus/pci/devices/") + a + "/driver_override", "vfio-pci").ok());
     ASSERT_TRUE(write("/sys/bus/pci/drivers/qat_c62x/unbind", a).ok());
     ASSERT_TRUE(write("/sys/bus/pci/drivers_probe", a).ok());
   }

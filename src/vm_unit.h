@@ -1,11 +1,12 @@
-// assignable.h — one thing that can be given to a VM, named the way users name it, with the
+// vm_unit.h — one thing that can be given to a VM, named the way users name it, with the
 // facts that renderers (render.h) and the ledger (ledger.h) need.
 //
 // A unit is what goes to one VM together:
 //   PCI   one or more functions (an explicit address is one function; an inventory unit is every
-//         matching endpoint of one IOMMU group, inventory.h);      id "0000:65:00.0"
+//         matching endpoint of one IOMMU group, kubevirt_inventory.h);      id "0000:65:00.0"
 //   mdev  one mediated device instance;                             id its UUID (lowercase)
-//   USB   one device, or a bundle of several (inventory.h);         id "usb-1-2" / "usb-1-2+1-3"
+//   USB   one device, or a bundle of several (kubevirt_inventory.h);         id "usb-1-2" /
+//   "usb-1-2+1-3"
 // Names accepted (parse_unit_name): a PCI address (full, or short for domain 0000), an mdev
 // UUID, "usb-<port>[+<port>...]" or a bare USB port path "1-2". Resource names (with a '/') are
 // resolved elsewhere, against a KubeVirt CR's inventory.
@@ -52,11 +53,11 @@ struct AssignableUnit {
   std::string id;
   std::vector<PciMember> pci;
   std::string mdev_uuid, mdev_parent, mdev_type, mdev_type_name;
-  std::string mdev_device_api;        // "vfio-pci", "vfio-ccw", "vfio-ap"
-  uint32_t mdev_parent_class = 0;     // the parent's PCI class (0x03xxxx: a vGPU)
+  std::string mdev_device_api;     // "vfio-pci", "vfio-ccw", "vfio-ap"
+  uint32_t mdev_parent_class = 0;  // the parent's PCI class (0x03xxxx: a vGPU)
   std::vector<UsbMember> usb;
   std::optional<int> numa_node;
-  std::string resource;               // resourceName, when it came from a CR
+  std::string resource;  // resourceName, when it came from a CR
 
   // A display device: PCI class 03, or an mdev on a display parent (KubeVirt `gpus`).
   bool is_gpu() const;
@@ -72,7 +73,7 @@ Result<AssignableUnit> read_unit(Host& host, std::string_view text);
 
 struct ResourceInventory;
 struct Unit;
-// The unit the inventory (inventory.h) allocates, with its facts read from this host and
+// The unit the inventory (kubevirt_inventory.h) allocates, with its facts read from this host and
 // `resource` set to the resource's name. The id is the first PCI member's address, the mdev
 // UUID, or the inventory's "usb-<port>+<port>" id.
 Result<AssignableUnit> read_inventory_unit(Host& host, const ResourceInventory& resource,

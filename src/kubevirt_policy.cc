@@ -1,4 +1,4 @@
-// policy.cc — reads KubeVirt's permittedHostDevices from the YAML users already have.
+// kubevirt_policy.cc — reads KubeVirt's permittedHostDevices from the YAML users already have.
 //
 // The only file that includes yaml-cpp (CONVENTIONS §6). yaml-cpp throws; every call that can
 // throw is inside parse_policy's try block, and nothing thrown leaves this file.
@@ -22,7 +22,7 @@
 //   matches; mediated_device.go compares mdevNameSelector with the type's `name` file (or the
 //   type id when there is no name file), spaces replaced by '_' on both sides; usb_device.go
 //   parses selector vendor/product with strconv.ParseInt(s, 16, 32).
-#include "policy.h"
+#include "kubevirt_policy.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -1,5 +1,6 @@
-// policy_test.cc — the CRs users already have load unchanged; bad ones say file:line: field.
-#include "policy.h"
+// kubevirt_policy_test.cc — the CRs users already have load unchanged; bad ones say file:line:
+// field.
+#include "kubevirt_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -453,8 +454,8 @@ namespace hostpass {
 namespace {
 
 // Every malformed variant of a real CR is refused with a "file:line: " message or accepted;
-// nothing throws or crashes (yaml-cpp's exceptions stay inside policy.cc). Deterministic: a fixed
-// linear congruential generator mutates the node CR 3000 times.
+// nothing throws or crashes (yaml-cpp's exceptions stay inside kubevirt_policy.cc). Deterministic:
+// a fixed linear congruential generator mutates the node CR 3000 times.
 TEST(PolicyRobustness, MutatedCrsAlwaysGiveFileLineErrors) {
   const std::string base = fixture("node_kubevirt_cr.yaml");
   const std::string alphabet = " :-[]{}\"'\n#&*!|>%@`,?0aZ\t";

@@ -1,5 +1,5 @@
-// policy.h — KubeVirt / HyperConverged `permittedHostDevices`, read as users already write it.
-// (CONTRACT: implemented in policy.cc; YAML appears nowhere else.)
+// kubevirt_policy.h — KubeVirt / HyperConverged `permittedHostDevices`, read as users already write
+// it. (CONTRACT: implemented in kubevirt_policy.cc; YAML appears nowhere else.)
 //
 // Accepted unchanged: a full KubeVirt CR (spec.configuration.permittedHostDevices, with
 // spec.configuration.mediatedDevicesConfiguration), a full HyperConverged CR

@@ -1,5 +1,5 @@
-// inventory_test.cc — units, reasons and fixes on kernel-shaped fixture nodes.
-#include "inventory.h"
+// kubevirt_inventory_test.cc — units, reasons and fixes on kernel-shaped fixture nodes.
+#include "kubevirt_inventory.h"
 
 #include <gtest/gtest.h>
 

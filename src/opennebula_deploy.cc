@@ -1,5 +1,6 @@
-// one_deploy.cc — see one_deploy.h. yaml-cpp throws; every call into it is wrapped here.
-#include "one_deploy.h"
+// opennebula_deploy.cc — see opennebula_deploy.h. yaml-cpp throws; every call into it is wrapped
+// here.
+#include "opennebula_deploy.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -1,4 +1,5 @@
-// one_deploy.h — what OpenNebula's one-deploy pci_passthrough roles do, computed by hostpass.
+// opennebula_deploy.h — what OpenNebula's one-deploy pci_passthrough roles do, computed by
+// hostpass.
 //
 // Contract followed: OpenNebula/one-deploy roles/pci_passthrough/{node,frontend}.
 //   node role: for every `pci_devices[].address` of a host with `pci_passthrough_enabled: true`,

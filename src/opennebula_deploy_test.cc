@@ -1,4 +1,4 @@
-#include "one_deploy.h"
+#include "opennebula_deploy.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "fixture_tree.h"
-#include "twin_devices_host.h"
 #include "test_dirs.h"
+#include "twin_devices_host.h"
 
 namespace hostpass {
 namespace {

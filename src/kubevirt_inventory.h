@@ -1,5 +1,6 @@
-// inventory.h — what each permitted resource exposes on this node, in the units KubeVirt
-// allocates, and why matching devices are not usable. (CONTRACT: implemented in inventory.cc.)
+// kubevirt_inventory.h — what each permitted resource exposes on this node, in the units KubeVirt
+// allocates, and why matching devices are not usable. (CONTRACT: implemented in
+// kubevirt_inventory.cc.)
 //
 // Units: PCI — one unit per IOMMU group holding every matching endpoint of that group (KubeVirt
 // issue 11412: a group is the unit of assignment); mdev — one per instance UUID; USB — one per
@@ -14,8 +15,8 @@
 #include <vector>
 
 #include "host.h"
+#include "kubevirt_policy.h"
 #include "pci_address.h"
-#include "policy.h"
 #include "result.h"
 
 namespace hostpass {
@@ -65,7 +66,7 @@ struct ResourceInventory {
 // A device two device plugins would offer at once: hostpass gives it to an external resource
 // (externalResourceProvider: true, which `hostpass plugin` serves), and KubeVirt's own device
 // plugin serves it in a resource that is not external, by KubeVirt's own matching rule
-// (pkg/virt-handler/device-manager, see inventory.cc). The kubelet then counts it in both
+// (pkg/virt-handler/device-manager, see kubevirt_inventory.cc). The kubelet then counts it in both
 // resources, and two VMs can get the same device. Recorded whatever driver the device is on
 // now: binding it later (which KubeVirt waits for) would not reload either plugin's policy.
 struct DoubleServed {

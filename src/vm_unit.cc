@@ -1,9 +1,9 @@
-// assignable.cc — see assignable.h.
-#include "assignable.h"
+// vm_unit.cc — see vm_unit.h.
+#include "vm_unit.h"
 
 #include <algorithm>
 
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 #include "mdev.h"
 #include "pci_device.h"
 #include "pci_names.h"
@@ -96,8 +96,10 @@ Result<AssignableUnit> read_usb_unit(Host& host, const std::vector<std::string>&
     auto it = std::find_if(devices->begin(), devices->end(),
                            [&](const UsbDevice& d) { return d.port_path == port; });
     if (it == devices->end())
-      return not_found("USB device " + port + " does not exist on this host (no "
-                       "/sys/bus/usb/devices/" + port + "); hostpass list --usb shows them");
+      return not_found("USB device " + port +
+                       " does not exist on this host (no "
+                       "/sys/bus/usb/devices/" +
+                       port + "); hostpass list --usb shows them");
     UsbMember m;
     m.port_path = port;
     m.vendor = it->vendor;
@@ -117,24 +119,26 @@ Result<AssignableUnit> read_usb_unit(Host& host, const std::vector<std::string>&
 
 const char* unit_kind_name(UnitKind kind) {
   switch (kind) {
-    case UnitKind::Pci: return "pci";
-    case UnitKind::Mdev: return "mdev";
-    case UnitKind::Usb: return "usb";
+    case UnitKind::Pci:
+      return "pci";
+    case UnitKind::Mdev:
+      return "mdev";
+    case UnitKind::Usb:
+      return "usb";
   }
   return "unknown";
 }
 
 bool AssignableUnit::is_gpu() const {
-  if (kind == UnitKind::Pci)
-    return !pci.empty() && (pci.front().class_code >> 16) == 0x03;
+  if (kind == UnitKind::Pci) return !pci.empty() && (pci.front().class_code >> 16) == 0x03;
   if (kind == UnitKind::Mdev) return (mdev_parent_class >> 16) == 0x03;
   return false;
 }
 
 Result<AssignableUnit> read_inventory_unit(Host& host, const ResourceInventory& resource,
                                            const Unit& unit) {
-  Result<AssignableUnit> u = invalid_input("inventory unit " + unit.id + " of " + resource.name +
-                                           " names no device");
+  Result<AssignableUnit> u =
+      invalid_input("inventory unit " + unit.id + " of " + resource.name + " names no device");
   switch (resource.kind) {
     case ResourceKind::Pci: {
       if (unit.pci.empty()) return u;

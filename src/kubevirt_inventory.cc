@@ -1,4 +1,5 @@
-// inventory.cc — what each permitted resource exposes on this node, and why the rest does not.
+// kubevirt_inventory.cc — what each permitted resource exposes on this node, and why the rest does
+// not.
 //
 // Reads (never writes): PCI discovery (pci_device.h) with host use (host_use.h), mediated types
 // and instances (mdev.h), USB devices (usb_device.h), and these kernel files:
@@ -43,7 +44,7 @@
 //
 // Deliberately not done here: binding, creating mdevs, or deciding what the device plugin serves
 // (external resources are computed like the others and marked).
-#include "inventory.h"
+#include "kubevirt_inventory.h"
 
 #include <algorithm>
 #include <cstdio>
