@@ -18,7 +18,6 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli.h"
 #include "device_json.h"
@@ -218,40 +217,22 @@ struct ApplyArgs {
 };
 
 int run_apply(Cli& cli, const ApplyArgs& a) {
-  std::map<std::string, std::string> labels;
-  for (const std::string& l : a.labels) {
-    size_t eq = l.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return report_error(
-          invalid_input("invalid --node-label '" + l +
-                        "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4"));
-    labels[l.substr(0, eq)] = l.substr(eq + 1);
-  }
+  Host& host = cli.host();
+  auto labels = mdev_node_labels(host, a.labels);
+  if (!labels.ok()) return report_error(labels.error());
   // The CR is the user's file: read from the real filesystem as typed (as `inventory` does).
   std::error_code ec;
   std::string absolute = std::filesystem::absolute(a.file, ec).string();
   if (ec) absolute = a.file;
   RealHost local("/");
   auto policy = load_policy(local, absolute, a.file);
-  if (!policy.ok()) {
-    std::istringstream lines(policy.error().message);
-    std::string line;
-    while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
-    return exit_code_for(policy.error());
-  }
-  Host& host = cli.host();
-  // KubeVirt selects nodeMediatedDeviceTypes by the node's labels; the one label every node has
-  // is its hostname.
-  if (!labels.count("kubernetes.io/hostname"))
-    if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
-      labels["kubernetes.io/hostname"] = std::string(trim(*h));
-
+  if (!policy.ok()) return report_error_lines(policy.error());
   auto o = spine_options(a.spine.state_dir, a.dry_run, a.spine.force, a.spine.lock_timeout,
                          "mdev apply -f " + a.file);
   if (!o.ok()) return report_error(o.error());
   SpineOpening opening;
   auto run = spine_mdev_apply(
-      host, *o, MdevApplyRequest{&*policy, labels, a.keep_undesired, !a.transient}, opening);
+      host, *o, MdevApplyRequest{&*policy, *labels, a.keep_undesired, !a.transient}, opening);
   print_opening(opening);
   if (!run.ok()) return report_error(run.error());
   print_warnings(run->warnings);

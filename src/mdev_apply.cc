@@ -5,6 +5,7 @@
 #include <charconv>
 #include <set>
 
+#include "node_name.h"
 #include "vfio_group_users.h"
 
 namespace hostpass {
@@ -52,6 +53,39 @@ Result<std::map<std::string, std::string>> mdev_users_by_uuid(
     out[m.uuid] = "in use by " + who + " through /dev/vfio/" + std::to_string(*group);
   }
   return out;
+}
+
+MdevApplyInputs mdev_apply_inputs(Host& host, const Policy& policy,
+                                  const std::map<std::string, std::string>& node_labels,
+                                  const std::vector<MdevInstance>& instances, bool keep_undesired) {
+  MdevApplyInputs inputs;
+  inputs.desired = desired_mdev_types(policy.mdev_config, node_labels);
+  inputs.external_selectors = external_mdev_selectors(policy);
+  inputs.remove_undesired = !keep_undesired;
+  auto users = mdev_users_by_uuid(host, instances);
+  if (users.ok()) {
+    inputs.in_use = std::move(*users);
+  } else {
+    // Without /proc nobody can tell whether a VM holds an instance: remove none of them.
+    for (const MdevInstance& m : instances)
+      inputs.in_use[m.uuid] = "cannot tell whether it is in use (" + users.error().message + ")";
+  }
+  return inputs;
+}
+
+Result<std::map<std::string, std::string>> mdev_node_labels(
+    Host& host, const std::vector<std::string>& key_values) {
+  std::map<std::string, std::string> labels;
+  for (const std::string& l : key_values) {
+    size_t eq = l.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return invalid_input("invalid --node-label '" + l +
+                           "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4");
+    labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  if (!labels.count("kubernetes.io/hostname"))
+    if (auto name = this_node_name(host); name.ok()) labels["kubernetes.io/hostname"] = *name;
+  return labels;
 }
 
 MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,

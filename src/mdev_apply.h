@@ -100,6 +100,22 @@ std::vector<std::string> external_mdev_selectors(const Policy& policy);
 Result<std::map<std::string, std::string>> mdev_users_by_uuid(
     Host& host, const std::vector<MdevInstance>& instances);
 
+// What plan_mdev_apply is given on this node: desired_mdev_types() for `node_labels`, the
+// policy's external selectors, remove_undesired = !keep_undesired, and in_use from
+// mdev_users_by_uuid(). THE safety rule: when /proc cannot be read nobody can tell whether a VM
+// holds an instance, so every instance is in in_use ("cannot tell whether it is in use (why)")
+// and none is removed.
+MdevApplyInputs mdev_apply_inputs(Host& host, const Policy& policy,
+                                  const std::map<std::string, std::string>& node_labels,
+                                  const std::vector<MdevInstance>& instances, bool keep_undesired);
+
+// This node's labels for nodeMediatedDeviceTypes' nodeSelector: each "KEY=VALUE" given (the user
+// knows labels hostpass cannot see), plus kubernetes.io/hostname = this_node_name()
+// (node_name.h) unless given: the one label the kubelet puts on every node. InvalidInput for an
+// entry that is not KEY=VALUE; a node whose name cannot be read gets no hostname label.
+Result<std::map<std::string, std::string>> mdev_node_labels(
+    Host& host, const std::vector<std::string>& key_values);
+
 // Pure: decides what to remove and what to create from what sysfs shows now. Parents are
 // "configured" when an instance stays on them after the removals.
 MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,

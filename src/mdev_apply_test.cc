@@ -308,3 +308,77 @@ TEST_F(MdevApply, AKernelRefusalStopsThatCardsStepAndIsReported) {
 
 }  // namespace
 }  // namespace hostpass
+
+namespace hostpass {
+namespace {
+
+// Only the part of a KubeVirt CR that mdev apply reads.
+constexpr const char* kApplyCr = R"(spec:
+  configuration:
+    mediatedDevicesConfiguration:
+      mediatedDeviceTypes: ["nvidia-230"]
+      nodeMediatedDeviceTypes:
+      - nodeSelector:
+          kubernetes.io/hostname: node02
+        mediatedDeviceTypes: ["nvidia-223"]
+)";
+
+class MdevApplyInputsTest : public MdevApply {
+ protected:
+  Policy policy() {
+    auto p = parse_policy(kApplyCr, "cr.yaml");
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+    return p.ok() ? *p : Policy{};
+  }
+};
+
+TEST_F(MdevApplyInputsTest, WhenProcCannotBeReadEveryInstanceIsKeptAndNoneRemoved) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  std::filesystem::remove_all(tree_.path("/proc"));
+  auto instances = list_mdev_instances(real_);
+  ASSERT_TRUE(instances.ok());
+  MdevApplyInputs in = mdev_apply_inputs(real_, policy(), {}, *instances, false);
+  ASSERT_EQ(in.in_use.size(), 1u);
+  EXPECT_EQ(in.in_use.at(kOld).rfind("cannot tell whether it is in use (", 0), 0u)
+      << in.in_use.at(kOld);
+  MdevApplyPlan p = plan_mdev_apply(*list_mdev_types(real_), *instances, in);
+  EXPECT_TRUE(p.removes.empty());
+  ASSERT_EQ(p.kept.size(), 1u);
+  EXPECT_EQ(p.kept[0].instance.uuid, kOld);
+}
+
+TEST_F(MdevApplyInputsTest, WithProcReadableAnInstanceNobodyHoldsIsRemoved) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-222", kOld);
+  tree_.mkdir("/proc/99/fd");  // a process holding nothing
+  auto instances = list_mdev_instances(real_);
+  ASSERT_TRUE(instances.ok());
+  MdevApplyInputs in = mdev_apply_inputs(real_, policy(), {}, *instances, false);
+  EXPECT_TRUE(in.in_use.empty());
+  EXPECT_EQ(in.desired, (std::vector<std::string>{"nvidia-230"}));
+  EXPECT_TRUE(in.remove_undesired);
+  MdevApplyPlan p = plan_mdev_apply(*list_mdev_types(real_), *instances, in);
+  ASSERT_EQ(p.removes.size(), 1u);
+  EXPECT_EQ(p.removes[0].uuid, kOld);
+  EXPECT_FALSE(mdev_apply_inputs(real_, policy(), {}, *instances, true).remove_undesired);
+}
+
+TEST_F(MdevApplyInputsTest, NodeLabelsAreParsedAndTheHostnameLabelComesFromTheNodeName) {
+  tree_.write("/proc/sys/kernel/hostname", "Node02\n");
+  auto labels = mdev_node_labels(real_, {"nvidia.com/gpu.product=Tesla-T4"});
+  ASSERT_TRUE(labels.ok()) << labels.error().message;
+  EXPECT_EQ(*labels, (std::map<std::string, std::string>{{"kubernetes.io/hostname", "node02"},
+                                                         {"nvidia.com/gpu.product", "Tesla-T4"}}));
+  EXPECT_EQ(mdev_apply_inputs(real_, policy(), *labels, {}, false).desired,
+            (std::vector<std::string>{"nvidia-223"}));
+  auto given = mdev_node_labels(real_, {"kubernetes.io/hostname=node05"});
+  ASSERT_TRUE(given.ok());
+  EXPECT_EQ(given->at("kubernetes.io/hostname"), "node05");
+  for (const char* bad : {"novalue", "=x"}) {
+    auto b = mdev_node_labels(real_, {bad});
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.error().kind, ErrorKind::InvalidInput);
+  }
+}
+
+}  // namespace
+}  // namespace hostpass

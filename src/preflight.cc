@@ -6,6 +6,7 @@
 #include <set>
 
 #include "host_use.h"
+#include "node_name.h"
 #include "pci_device.h"
 #include "vfio_rules.h"
 
@@ -927,9 +928,8 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
   // GPU operators (seed 000): a GPU on a host GPU driver on an OpenShift/Kubernetes node is
   // usually managed by the NVIDIA GPU Operator, which would re-claim it.
   if (d.driver && is_gpu_host_driver(*d.driver)) {
-    std::string node = "<node>";
-    if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
-      node = std::string(trim(*h));
+    auto name = this_node_name(host);
+    std::string node = name.ok() ? *name : "<node>";
     add(make("device.gpu-operator", CheckStatus::Warn,
              "GPU on " + *d.driver + ": a GPU operator may keep claiming it",
              drv_path + " -> " + *d.driver,

@@ -19,7 +19,8 @@
 //   /dev/vfio/vfio                     the VFIO container node (appears with the vfio module)
 //   /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts   "Y"/"N"
 //   /sys/class/iommu/dmar<N>/intel-iommu/ecap   bit 3 (IR): the unit supports interrupt remapping
-//   /proc/sys/kernel/hostname          the node name for the `oc label node` hint
+//   /proc/sys/kernel/hostname          the node name for the `oc label node` hint, else
+//   /etc/hostname                      (node_name.h)
 //   per device: pci_device.h's attributes, its IOMMU group, host_use.h's reasons.
 //
 // The IOMMU's kind (and so the kernel arguments a remedy names) comes from what the kernel and

@@ -340,18 +340,8 @@ Result<MdevApplyRun> spine_mdev_apply(Host& host, const SpineOptions& options,
   if (!types.ok()) return types.error();
   auto instances = list_mdev_instances(host, &run.warnings);
   if (!instances.ok()) return instances.error();
-  MdevApplyInputs inputs;
-  inputs.desired = desired_mdev_types(request.policy->mdev_config, request.node_labels);
-  inputs.external_selectors = external_mdev_selectors(*request.policy);
-  inputs.remove_undesired = !request.keep_undesired;
-  auto users = mdev_users_by_uuid(host, *instances);
-  if (users.ok()) {
-    inputs.in_use = *users;
-  } else {
-    // Without /proc nobody can tell whether a VM holds an instance: remove none of them.
-    for (const MdevInstance& m : *instances)
-      inputs.in_use[m.uuid] = "cannot tell whether it is in use (" + users.error().message + ")";
-  }
+  MdevApplyInputs inputs = mdev_apply_inputs(host, *request.policy, request.node_labels, *instances,
+                                             request.keep_undesired);
   run.plan = plan_mdev_apply(*types, *instances, inputs);
   // 5–6. A host that cannot be seen, and removals of instances the ledger gives to a VM.
   std::vector<Blocker> blockers = unseen_blockers(**context, "mdev apply");
