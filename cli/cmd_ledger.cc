@@ -23,9 +23,13 @@
 
 namespace hostpass {
 
-Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file) {
+Result<Policy> load_user_policy(const std::string& cr_file) {
   RealHost files("/");
-  auto policy = load_policy(files, user_file_path(cr_file), cr_file);
+  return load_policy(files, user_file_path(cr_file), cr_file);
+}
+
+Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file) {
+  auto policy = load_user_policy(cr_file);
   if (!policy.ok()) return policy.error();
   return build_inventory(host, *policy);
 }

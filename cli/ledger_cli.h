@@ -1,4 +1,5 @@
-// ledger_cli.h — helpers shared by the ledger and render commands.
+// ledger_cli.h — what the ledger and render commands share: reading the CR the user names (a
+// user file, user_file.h) and printing a ledger row.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -6,11 +7,14 @@
 
 #include "host.h"
 #include "kubevirt_inventory.h"
+#include "kubevirt_policy.h"
 #include "ledger.h"
 #include "result.h"
 
 namespace hostpass {
 
+// Loads the CR the user named (a user file, read relative to the current directory).
+Result<Policy> load_user_policy(const std::string& cr_file);
 // Loads the CR the user named (a user file, read relative to the current directory) and builds
 // this host's inventory from it.
 Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file);

@@ -470,22 +470,6 @@ Status repair_first(Host& host, Ledger& db, const std::string& state_dir,
   return db.begin();
 }
 
-std::vector<std::string> member_ids(const AssignableUnit& u) {
-  std::vector<std::string> ids;
-  switch (u.kind) {
-    case UnitKind::Pci:
-      for (const PciMember& m : u.pci) ids.push_back(m.address.to_string());
-      break;
-    case UnitKind::Mdev:
-      ids.push_back(u.mdev_uuid);
-      break;
-    case UnitKind::Usb:
-      for (const UsbMember& m : u.usb) ids.push_back("usb-" + m.port_path);
-      break;
-  }
-  return ids;
-}
-
 Error crashed(std::string_view step) {
   return io_error("simulated crash at step '" + std::string(step) + "'");
 }
@@ -509,6 +493,62 @@ std::string ledger_intent_path(const std::string& state_dir) {
   return join_path(state_dir, "ledger-intent.json");
 }
 
+std::vector<std::string> member_ids(const AssignableUnit& u) {
+  std::vector<std::string> ids;
+  switch (u.kind) {
+    case UnitKind::Pci:
+      for (const PciMember& m : u.pci) ids.push_back(m.address.to_string());
+      break;
+    case UnitKind::Mdev:
+      ids.push_back(u.mdev_uuid);
+      break;
+    case UnitKind::Usb:
+      for (const UsbMember& m : u.usb) ids.push_back("usb-" + m.port_path);
+      break;
+  }
+  return ids;
+}
+
+const Assignment* unit_holder(const AssignableUnit& unit, const std::vector<Assignment>& rows) {
+  for (const std::string& id : member_ids(unit))
+    for (const Assignment& a : rows)
+      if (a.device == id) return &a;
+  return nullptr;
+}
+
+Result<FreeUnit> first_free_unit(Host& host, const ResourceInventory& resource,
+                                 const std::vector<Assignment>& rows, const FreeUnitQuery& query) {
+  int healthy = 0, taken = 0, elsewhere = 0;
+  std::vector<std::string> nodes;  // NUMA nodes of the free units skipped for query.numa_node
+  for (const Unit& u : resource.units) {
+    if (!u.healthy) continue;
+    ++healthy;
+    auto probe = read_inventory_unit(host, resource, u);
+    if (!probe.ok()) continue;
+    if (const Assignment* o = unit_holder(*probe, rows)) {
+      if (!query.vm.empty() && o->vm == query.vm && o->unit == probe->id)
+        return FreeUnit{std::move(*probe), true};
+      ++taken;
+      continue;
+    }
+    if (query.numa_node && u.numa_node != query.numa_node) {
+      ++elsewhere;
+      std::string node = u.numa_node ? std::to_string(*u.numa_node) : "none";
+      if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
+      continue;
+    }
+    return FreeUnit{std::move(*probe), false};
+  }
+  std::string why = std::to_string(healthy) + " healthy unit" + (healthy == 1 ? "" : "s") + ", " +
+                    std::to_string(taken) + " assigned";
+  if (query.numa_node)
+    why += ", " + std::to_string(elsewhere) + " free on other NUMA nodes" +
+           (nodes.empty() ? "" : " (" + join(nodes, ", ") + ")");
+  return refused("no free unit of " + resource.name +
+                 (query.numa_node ? " on NUMA node " + std::to_string(*query.numa_node) : "") +
+                 " (" + why + ")");
+}
+
 Status validate_vm_name(std::string_view vm) {
   bool ok = !vm.empty() && vm.size() <= 128 && vm.front() != '-';
   for (char c : vm)
@@ -527,6 +567,36 @@ Result<std::vector<Assignment>> list_assignments(Host& host, const std::string& 
   if (!db.ok()) return db.error();
   if (absent) return std::vector<Assignment>();
   return (*db)->rows();
+}
+
+Result<std::vector<AssignableUnit>> assigned_units(Host& host, const std::string& state_dir,
+                                                   const std::string& vm) {
+  auto rows = list_assignments(host, state_dir);
+  if (!rows.ok()) return rows.error();
+  std::vector<AssignableUnit> units;
+  std::vector<std::string> seen;
+  for (const Assignment& a : *rows) {
+    if (a.vm != vm || std::find(seen.begin(), seen.end(), a.unit) != seen.end()) continue;
+    seen.push_back(a.unit);
+    std::optional<AssignableUnit> u;
+    for (const Assignment& m : *rows) {  // every member of the unit, in the ledger's order
+      if (m.unit != a.unit) continue;
+      auto one = read_unit(host, m.device);
+      if (!one.ok()) return one.error().wrap("vm " + vm + "'s " + m.device);
+      if (!u)
+        u = std::move(*one);
+      else if (u->kind == UnitKind::Pci)
+        u->pci.push_back(one->pci.front());
+      else if (u->kind == UnitKind::Usb)
+        u->usb.push_back(one->usb.front());
+    }
+    u->id = a.unit;
+    u->resource = a.resource;
+    units.push_back(std::move(*u));
+  }
+  if (units.empty())
+    return not_found("vm " + vm + " has no assigned devices (hostpass assignments)");
+  return units;
 }
 
 Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
@@ -581,52 +651,15 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
       return refused(req.device +
                      " has externalResourceProvider: true: its own device plugin "
                      "allocates it, not hostpass");
-    int healthy = 0, taken = 0, elsewhere = 0;
-    std::vector<std::string> nodes;
-    const Unit* pick = nullptr;
-    for (const Unit& u : res->units) {
-      if (!u.healthy) continue;
-      ++healthy;
-      auto probe = read_inventory_unit(host, *res, u);
-      if (!probe.ok()) continue;
-      bool free = true;
-      for (const std::string& id : member_ids(*probe)) {
-        const Assignment* o = owner_of(id);
-        if (o && o->vm == req.vm && o->unit == probe->id) {  // already this VM's: idempotent
-          report.already = true;
-          for (const Assignment& a : *owned)
-            if (a.unit == o->unit) report.assigned.push_back(a);
-          return report;
-        }
-        free = free && !o;
-      }
-      if (!free) {
-        ++taken;
-        continue;
-      }
-      if (req.numa_node && u.numa_node != req.numa_node) {
-        ++elsewhere;
-        std::string node = u.numa_node ? std::to_string(*u.numa_node) : "none";
-        if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
-        continue;
-      }
-      pick = &u;
-      unit = std::move(*probe);
-      break;
+    auto free = first_free_unit(host, *res, *owned, FreeUnitQuery{req.numa_node, req.vm});
+    if (!free.ok()) return free.error();
+    if (free->already) {  // already this VM's: idempotent
+      report.already = true;
+      for (const Assignment& a : *owned)
+        if (a.unit == free->unit.id) report.assigned.push_back(a);
+      return report;
     }
-    if (!pick) {
-      std::string why = std::to_string(healthy) + " healthy unit" + (healthy == 1 ? "" : "s") +
-                        ", " + std::to_string(taken) + " assigned";
-      if (req.numa_node) {
-        std::string n;
-        for (const std::string& x : nodes) n += (n.empty() ? "" : ", ") + x;
-        why += ", " + std::to_string(elsewhere) + " free on other NUMA nodes" +
-               (n.empty() ? "" : " (" + n + ")");
-      }
-      return refused("no free unit of " + req.device +
-                     (req.numa_node ? " on NUMA node " + std::to_string(*req.numa_node) : "") +
-                     " (" + why + ")");
-    }
+    unit = std::move(free->unit);
     if (req.numa_node)
       report.notes.push_back("picked " + unit.id + " on NUMA node " +
                              std::to_string(*req.numa_node));

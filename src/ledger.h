@@ -75,9 +75,44 @@ struct Assignment {
 // not created).
 Result<std::vector<Assignment>> list_assignments(Host& host, const std::string& state_dir);
 
+// The units the ledger gives to `vm`, in the ledger's order, each rebuilt from its member rows
+// with its facts read from this host (read_unit per member), its id and resource as recorded.
+// NotFound when the VM has no assignment; a member this host no longer has fails, naming it.
+Result<std::vector<AssignableUnit>> assigned_units(Host& host, const std::string& state_dir,
+                                                   const std::string& vm);
+
 // A VM name: 1..128 characters of [A-Za-z0-9._:@-], not starting with '-' (libvirt, QEMU,
 // KubeVirt and OpenNebula names all fit).
 Status validate_vm_name(std::string_view vm);
+
+// The ledger ids of a unit's members, one row each: PCI addresses, the mdev UUID, "usb-<port>"
+// per USB device.
+std::vector<std::string> member_ids(const AssignableUnit& unit);
+
+// THE free-unit rule, shared by assign, render and anything else that picks a unit: a unit is
+// free when no ledger row names any of its members, whatever unit that row was recorded under
+// (a function assigned alone by its address holds the multi-function unit it belongs to).
+// Returns the row holding one of `unit`'s members, or nullptr when the unit is free.
+const Assignment* unit_holder(const AssignableUnit& unit, const std::vector<Assignment>& rows);
+
+struct FreeUnitQuery {
+  std::optional<int> numa_node;  // only units on this NUMA node
+  // When not empty: a unit of the resource this VM already holds (recorded under that unit's id)
+  // is returned with `already`, before any free one; assigning is then a no-op.
+  std::string vm;
+};
+
+struct FreeUnit {
+  AssignableUnit unit;  // its facts read from this host (read_inventory_unit)
+  bool already = false;
+};
+
+// The first healthy unit of `resource`, in inventory (policy) order, that unit_holder() finds
+// free in `rows` (and on query.numa_node when given). Units whose facts cannot be read from this
+// host are skipped. Refused when there is none, saying why: "no free unit of R [on NUMA node N]
+// (H healthy units, T assigned[, E free on other NUMA nodes (0, 1)])".
+Result<FreeUnit> first_free_unit(Host& host, const ResourceInventory& resource,
+                                 const std::vector<Assignment>& rows, const FreeUnitQuery& query);
 
 struct AssignRequest {
   std::string device;  // PCI address, mdev UUID, usb-<port>[+...], or a resource name
@@ -97,7 +132,7 @@ struct AssignReport {
 };
 
 // Assigns a unit to a VM. For a resource name, `inventory` (built from the CR) supplies the
-// units; the first free, healthy unit (on numa_node when given) is taken. PCI members not yet
+// units; first_free_unit() picks one (on numa_node when given). PCI members not yet
 // on a vfio driver are bound through the bind engine with all its guards. Refused when any
 // member already belongs to another VM. InvalidInput when request.bind.driver is not a VFIO
 // driver (vfio_rules.h): a device on pci-stub is held from the host but no VM can open it.

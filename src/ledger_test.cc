@@ -226,6 +226,66 @@ TEST_F(LedgerTest, ResourceNamesTakeTheFirstFreeHealthyUnitNumaAware) {
   EXPECT_EQ(m_.driver("0000:67:00.0"), "vfio-pci");  // it was on vfio-pci before: stays
 }
 
+// The one free-unit rule: a unit is taken when any member is held, whatever unit the row names.
+// 0000:67:00.1 assigned alone (its unit id is its own address) holds the X710 unit 0000:67:00.0
+// (both functions); a rule that compared unit ids ("taken" = row.unit == unit id, as render had)
+// would call that unit free and hand 67:00.1 to a second VM.
+TEST_F(LedgerTest, AUnitWhoseMemberIsHeldUnderAnotherUnitIdIsNotFree) {
+  Inventory inv = m_.inventory();
+  const ResourceInventory* x710 = nullptr;
+  for (const ResourceInventory& r : inv.resources)
+    if (r.name == "intel.com/x710") x710 = &r;
+  ASSERT_NE(x710, nullptr);
+  Assignment held;
+  held.device = "0000:67:00.1";
+  held.unit = "0000:67:00.1";
+  held.vm = "vm1";
+  auto free = first_free_unit(*m_.host, *x710, {held}, FreeUnitQuery{});
+  ASSERT_FALSE(free.ok()) << free->unit.id;
+  EXPECT_EQ(free.error().kind, ErrorKind::Refused);
+  EXPECT_EQ(free.error().message, "no free unit of intel.com/x710 (1 healthy unit, 1 assigned)");
+  // Held under its own unit id by vm1, it is vm1's already, and nobody else's.
+  held.unit = "0000:67:00.0";
+  auto mine = first_free_unit(*m_.host, *x710, {held}, FreeUnitQuery{{}, "vm1"});
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_TRUE(mine->already);
+  EXPECT_FALSE(first_free_unit(*m_.host, *x710, {held}, FreeUnitQuery{{}, "vm2"}).ok());
+  auto nobody = first_free_unit(*m_.host, *x710, {}, FreeUnitQuery{});
+  ASSERT_TRUE(nobody.ok()) << nobody.error().message;
+  EXPECT_EQ(nobody->unit.id, "0000:67:00.0");
+  EXPECT_FALSE(nobody->already);
+
+  // And assign agrees, on the real ledger: the function alone first, then the resource.
+  ASSERT_TRUE(assign("0000:67:00.1", "vm1").ok());
+  auto r = assign("intel.com/x710", "vm2", &inv);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "no free unit of intel.com/x710 (1 healthy unit, 1 assigned)");
+  std::vector<Assignment> rows = m_.rows();
+  const Assignment* holder = unit_holder(nobody->unit, rows);
+  ASSERT_NE(holder, nullptr);
+  EXPECT_EQ(holder->vm, "vm1");
+  EXPECT_EQ(holder->unit, "0000:67:00.1");
+}
+
+TEST_F(LedgerTest, AssignedUnitsRebuildAVmsUnitsFromTheirMemberRows) {
+  Inventory inv = m_.inventory();
+  ASSERT_TRUE(assign("intel.com/x710", "vm5", &inv).ok());
+  ASSERT_TRUE(assign("0000:05:00.0", "vm5").ok());
+  auto units = assigned_units(*m_.host, kDefaultStateDir, "vm5");
+  ASSERT_TRUE(units.ok()) << units.error().message;
+  ASSERT_EQ(units->size(), 2u);
+  const AssignableUnit* x710 = nullptr;
+  for (const AssignableUnit& u : *units)
+    if (u.id == "0000:67:00.0") x710 = &u;
+  ASSERT_NE(x710, nullptr);
+  ASSERT_EQ(x710->pci.size(), 2u);
+  EXPECT_EQ(x710->pci[1].address.to_string(), "0000:67:00.1");
+  EXPECT_EQ(x710->resource, "intel.com/x710");
+  auto none = assigned_units(*m_.host, kDefaultStateDir, "vm9");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().kind, ErrorKind::NotFound);
+}
+
 TEST_F(LedgerTest, MdevAndUsbUnitsAreRecordedWithoutBinding) {
   auto m = assign(testing::kGridInstanceUuid, "vm1");
   ASSERT_TRUE(m.ok()) << m.error().message;

@@ -271,6 +271,43 @@ TEST_F(LedgerCli, RenderKubevirtFromResourcesAndDevices) {
   EXPECT_EQ(ty.out, "PCI = [ VENDOR = \"10de\", DEVICE = \"1eb8\", CLASS = \"0302\" ]\n") << ty.err;
 }
 
+// render and assign pick a resource's unit by the ledger's one rule (first_free_unit): the X710
+// unit (0000:67:00.0 and .1) is not free once 67:00.1 alone is assigned, though no row names
+// unit 0000:67:00.0.
+TEST_F(LedgerCli, RenderShowsNoUnitWhoseMemberIsAssignedAlone) {
+  std::string cr = dir_.path() + "/x710-cr.yaml";
+  std::ofstream(cr) << "spec:\n  configuration:\n    permittedHostDevices:\n"
+                       "      pciHostDevices:\n      - pciVendorSelector: \"8086:1572\"\n"
+                       "        resourceName: \"intel.com/x710\"\n";
+  ProgramRun before = hostpass({"render", "intel.com/x710", "--format", "qemu", "-f", cr});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_EQ(before.out,
+            "-device vfio-pci,host=0000:67:00.0 \\\n-device vfio-pci,host=0000:67:00.1\n");
+  EXPECT_NE(before.err.find("rendering 0000:67:00.0, its first free healthy unit"),
+            std::string::npos)
+      << before.err;
+  ASSERT_EQ(sim({"assign", "0000:67:00.1", "--vm", "vm1"}).exit_code, 0);
+  ProgramRun after = hostpass({"render", "intel.com/x710", "--format", "qemu", "-f", cr});
+  EXPECT_EQ(after.exit_code, 2) << after.out;
+  EXPECT_EQ(after.err, "hostpass: no free unit of intel.com/x710 (1 healthy unit, 1 assigned)\n");
+  ProgramRun assign = sim({"assign", "intel.com/x710", "--vm", "vm2", "-f", cr});
+  EXPECT_EQ(assign.exit_code, 2);
+  EXPECT_NE(assign.err.find("no free unit of intel.com/x710 (1 healthy unit, 1 assigned)"),
+            std::string::npos)
+      << assign.err;
+}
+
+TEST_F(LedgerCli, RenderThisNodeNamesTheNodeAsTheKubeletDoes) {
+  tree_.write("/proc/sys/kernel/hostname", "Worker-7\n");
+  tree_.write("/etc/hostname", "installer-name\n");
+  ProgramRun r = hostpass(
+      {"render", "nvidia.com/TU104GL_Tesla_T4", "--format", "kubevirt", "--gpu", "--this-node"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  nodeSelector:\n    kubernetes.io/hostname: worker-7\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(LedgerCli, RenderCapkEditsTheWorkerTemplateInPlace) {
   std::string manifest = dir_.path() + "/cluster.yaml";
   std::filesystem::copy_file(
