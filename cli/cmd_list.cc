@@ -4,7 +4,8 @@
 //       columns (driver=, group=, numa=) and, when the host needs the device, "in use: <reason>".
 // show: everything known about one function, every member of its IOMMU group, and what a
 //       passthrough of it would take (passthrough_summary.h).
-// Both only read. Addresses and filters are validated before any filesystem access.
+// Both only read. Addresses and filters are validated before any filesystem access; the filters
+// are parsed and matched by src/device_select.h, this file prints.
 // When the host's own mounts and routes cannot be seen (HostUseMap::unseen: a chroot, a pod
 // without hostPID), host use is unknown, never "none": list says `in use: unknown (why)` once on
 // stderr and still shows the reasons it did find; JSON gives "in_use": null for every device;
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "cmd_usb.h"
 #include "device_json.h"
+#include "device_select.h"
 #include "host_use.h"
 #include "passthrough_summary.h"
 #include "pci_names.h"
@@ -24,86 +26,11 @@ namespace hostpass {
 
 namespace {
 
-struct ListFilters {
-  std::string vendor, device, class_prefix, driver, group;
+struct ListFlags {
+  DeviceFilterText filters;
   bool usb = false;
   std::string expect;  // --expect VVVV:DDDD[,...]: exit 1 when one is missing (inside a guest)
 };
-
-struct ParsedFilters {
-  std::optional<uint16_t> vendor, device;
-  std::optional<uint32_t> class_value;  // 1 or 2 bytes, see class_bytes
-  int class_bytes = 0;
-  std::optional<std::string> driver;  // "none" → unbound
-  std::optional<int> group;
-};
-
-Result<uint16_t> parse_id(const std::string& text, const char* what) {
-  if (text.size() != 4)
-    return invalid_input(std::string("invalid ") + what + " '" + text +
-                         "': expected 4 hex digits, as in 10de");
-  auto v = parse_sysfs_hex(text);
-  if (!v) return invalid_input(std::string("invalid ") + what + " '" + text + "': not hex");
-  return static_cast<uint16_t>(*v);
-}
-
-Result<ParsedFilters> parse_filters(const ListFilters& f) {
-  ParsedFilters p;
-  if (!f.vendor.empty()) {
-    auto v = parse_id(f.vendor, "vendor id");
-    if (!v.ok()) return v.error();
-    p.vendor = *v;
-  }
-  if (!f.device.empty()) {
-    size_t colon = f.device.find(':');
-    if (colon == std::string::npos)
-      return invalid_input("invalid --device '" + f.device +
-                           "': expected VVVV:DDDD, as in 10de:1eb8");
-    auto v = parse_id(f.device.substr(0, colon), "vendor id");
-    if (!v.ok()) return v.error();
-    auto d = parse_id(f.device.substr(colon + 1), "device id");
-    if (!d.ok()) return d.error();
-    if (p.vendor && *p.vendor != *v)
-      return invalid_input("--vendor and --device name different vendors");
-    p.vendor = *v;
-    p.device = *d;
-  }
-  if (!f.class_prefix.empty()) {
-    if (f.class_prefix.size() != 2 && f.class_prefix.size() != 4)
-      return invalid_input("invalid --class '" + f.class_prefix +
-                           "': expected 2 or 4 hex digits, as in 03 or 0302");
-    auto v = parse_sysfs_hex(f.class_prefix);
-    if (!v) return invalid_input("invalid --class '" + f.class_prefix + "': not hex");
-    p.class_value = *v;
-    p.class_bytes = static_cast<int>(f.class_prefix.size() / 2);
-  }
-  if (!f.driver.empty()) {
-    if (f.driver.find('/') != std::string::npos || f.driver.size() > 64)
-      return invalid_input("invalid --driver '" + f.driver + "'");
-    p.driver = f.driver;
-  }
-  if (!f.group.empty()) {
-    auto g = parse_sysfs_int(f.group);
-    if (!g || *g < 0) return invalid_input("invalid --group '" + f.group + "': expected a number");
-    p.group = *g;
-  }
-  return p;
-}
-
-bool matches(const PciDevice& d, const ParsedFilters& p) {
-  if (p.vendor && d.vendor != p.vendor) return false;
-  if (p.device && d.device != p.device) return false;
-  if (p.class_value) {
-    if (!d.class_code) return false;
-    uint32_t have = p.class_bytes == 1 ? (*d.class_code >> 16) : (*d.class_code >> 8);
-    if (have != *p.class_value) return false;
-  }
-  if (p.driver) {
-    if (*p.driver == "none" ? d.driver.has_value() : d.driver != *p.driver) return false;
-  }
-  if (p.group && d.iommu_group != p.group) return false;
-  return true;
-}
 
 std::string or_dash(const std::optional<int>& v) {
   return v ? std::to_string(*v) : "-";
@@ -129,33 +56,12 @@ void print_warnings(const PciDevice& d) {
     std::cerr << "hostpass: warning: " << d.address.to_string() << ": " << w << "\n";
 }
 
-// "10de:1eb8,8086:5845" → pairs; InvalidInput on anything else.
-Result<std::vector<std::pair<uint16_t, uint16_t>>> parse_expect(const std::string& text) {
-  std::vector<std::pair<uint16_t, uint16_t>> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string::npos) comma = text.size();
-    std::string one = text.substr(pos, comma - pos);
-    pos = comma + 1;
-    size_t colon = one.find(':');
-    if (colon == std::string::npos)
-      return invalid_input("invalid --expect '" + one + "': expected VVVV:DDDD[,VVVV:DDDD...]");
-    auto v = parse_id(one.substr(0, colon), "vendor id");
-    if (!v.ok()) return v.error();
-    auto d = parse_id(one.substr(colon + 1), "device id");
-    if (!d.ok()) return d.error();
-    out.emplace_back(*v, *d);
-  }
-  return out;
-}
-
-int run_list(Cli& cli, const ListFilters& raw) {
-  auto filters = parse_filters(raw);
-  if (!filters.ok()) return report_error(filters.error());
-  std::vector<std::pair<uint16_t, uint16_t>> expected;
-  if (!raw.expect.empty()) {
-    auto e = parse_expect(raw.expect);
+int run_list(Cli& cli, const ListFlags& flags) {
+  auto selection = parse_pci_selection(flags.filters);
+  if (!selection.ok()) return report_error(selection.error());
+  std::vector<VendorDevice> expected;
+  if (!flags.expect.empty()) {
+    auto e = parse_expected_devices(flags.expect);
     if (!e.ok()) return report_error(e.error());
     expected = std::move(*e);
   }
@@ -173,8 +79,8 @@ int run_list(Cli& cli, const ListFilters& raw) {
   PciNames names;
   std::string out = cli.json ? "[" : "";
   bool first = true;
-  for (PciDevice& d : *devices) {
-    if (!matches(d, *filters)) continue;
+  std::vector<VendorDevice> missing = missing_devices(*devices, expected);
+  for (PciDevice& d : select_devices(std::move(*devices), *selection)) {
     attach_host_use(host, uses, d);
     names.name(d);
     print_warnings(d);
@@ -189,16 +95,10 @@ int run_list(Cli& cli, const ListFilters& raw) {
   }
   if (cli.json) out += first ? "]\n" : "\n]\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
-  int missing = 0;
-  for (const auto& [v, d] : expected) {
-    bool found = false;
-    for (const PciDevice& dev : *devices) found = found || (dev.vendor == v && dev.device == d);
-    if (!found) {
-      std::cerr << "hostpass: expected device " << hex4(v) << ":" << hex4(d) << " is missing\n";
-      ++missing;
-    }
-  }
-  return missing ? kExitFailed : kExitOk;
+  for (const VendorDevice& m : missing)
+    std::cerr << "hostpass: expected device " << hex4(m.vendor) << ":" << hex4(m.device)
+              << " is missing\n";
+  return missing.empty() ? kExitOk : kExitFailed;
 }
 
 int run_show(Cli& cli, const std::string& address_text) {
@@ -312,24 +212,21 @@ int run_show(Cli& cli, const std::string& address_text) {
 }  // namespace
 
 void add_list_commands(CLI::App& app, Cli& cli) {
-  auto filters = std::make_shared<ListFilters>();
+  auto flags = std::make_shared<ListFlags>();
+  DeviceFilterText& filters = flags->filters;
   CLI::App* list = app.add_subcommand("list",
                                       "list PCI devices with driver, IOMMU group, NUMA "
                                       "node and host use");
-  list->add_option("--vendor", filters->vendor, "only this vendor id (VVVV)");
-  list->add_option("--device", filters->device, "only this vendor:device pair (VVVV:DDDD)");
-  list->add_option("--class", filters->class_prefix, "only this class (CC) or subclass (CCSS)");
-  list->add_option("--driver", filters->driver, "only devices bound to DRIVER ('none': unbound)");
-  list->add_option("--group", filters->group, "only members of IOMMU group N");
-  list->add_flag("--usb", filters->usb, "list USB devices instead, as lsusb does (docs/usb.md)");
-  list->add_option("--expect", filters->expect,
+  list->add_option("--vendor", filters.vendor, "only this vendor id (VVVV)");
+  list->add_option("--device", filters.device, "only this vendor:device pair (VVVV:DDDD)");
+  list->add_option("--class", filters.class_prefix, "only this class (CC) or subclass (CCSS)");
+  list->add_option("--driver", filters.driver, "only devices bound to DRIVER ('none': unbound)");
+  list->add_option("--group", filters.group, "only members of IOMMU group N");
+  list->add_flag("--usb", flags->usb, "list USB devices instead, as lsusb does (docs/usb.md)");
+  list->add_option("--expect", flags->expect,
                    "exit 1 unless these VVVV:DDDD devices are present (the check inside a VM)");
-  list->callback([&cli, filters] {
-    cli.exit_code =
-        filters->usb ? run_list_usb(cli, {filters->vendor, filters->device,
-                                          !filters->class_prefix.empty() ||
-                                              !filters->driver.empty() || !filters->group.empty()})
-                     : run_list(cli, *filters);
+  list->callback([&cli, flags] {
+    cli.exit_code = flags->usb ? run_list_usb(cli, flags->filters) : run_list(cli, *flags);
   });
 
   auto address = std::make_shared<std::string>();

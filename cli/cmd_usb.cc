@@ -7,8 +7,6 @@
 #include "cmd_usb.h"
 #include "device_json.h"
 
-#include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,15 +17,6 @@
 namespace hostpass {
 
 namespace {
-
-Result<uint16_t> parse_usb_id(std::string_view text, const char* what) {
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-  if (text.size() != 4 || ec != std::errc() || end != text.data() + text.size())
-    return invalid_input(std::string("invalid ") + what + " '" + std::string(text) +
-                         "': expected 4 hex digits, as in 046d");
-  return static_cast<uint16_t>(v);
-}
 
 nlohmann::json or_null(const std::string& s) {
   return s.empty() ? nlohmann::json() : nlohmann::json(s);
@@ -62,32 +51,9 @@ nlohmann::json usb_device_to_json(const UsbDevice& d) {
                         {"warnings", d.warnings}};
 }
 
-int run_list_usb(Cli& cli, const UsbListFilters& f) {
-  if (f.pci_only_filter)
-    return report_error(
-        invalid_input("--class, --driver and --group select PCI devices; with "
-                      "--usb use --vendor VVVV or --device VVVV:PPPP"));
-  std::optional<uint16_t> vendor, product;
-  if (!f.vendor.empty()) {
-    auto v = parse_usb_id(f.vendor, "vendor id");
-    if (!v.ok()) return report_error(v.error());
-    vendor = *v;
-  }
-  if (!f.device.empty()) {
-    size_t colon = f.device.find(':');
-    if (colon == std::string::npos)
-      return report_error(invalid_input("invalid --device '" + f.device +
-                                        "': expected VVVV:PPPP, as in 046d:c52b"));
-    auto v = parse_usb_id(std::string_view(f.device).substr(0, colon), "vendor id");
-    if (!v.ok()) return report_error(v.error());
-    auto p = parse_usb_id(std::string_view(f.device).substr(colon + 1), "product id");
-    if (!p.ok()) return report_error(p.error());
-    if (vendor && *vendor != *v)
-      return report_error(invalid_input("--vendor and --device name different vendors"));
-    vendor = *v;
-    product = *p;
-  }
-
+int run_list_usb(Cli& cli, const DeviceFilterText& filters) {
+  auto selection = parse_usb_selection(filters);
+  if (!selection.ok()) return report_error(selection.error());
   std::vector<std::string> warnings;
   auto devices = discover_usb(cli.host(), &warnings);
   if (!devices.ok()) return report_error(devices.error());
@@ -97,18 +63,12 @@ int run_list_usb(Cli& cli, const UsbListFilters& f) {
   if (!ids.ok()) warnings.push_back(ids.error().message);
   for (const std::string& w : warnings) std::cerr << "hostpass: warning: " << w << "\n";
 
-  std::vector<UsbDevice> shown;
-  for (UsbDevice& d : *devices) {
-    if (vendor && d.vendor != *vendor) continue;
-    if (product && d.product != *product) continue;
+  std::vector<UsbDevice> shown = select_usb_devices(std::move(*devices), *selection);
+  for (UsbDevice& d : shown) {
     if (ids.ok()) name_usb_device(*ids, d);
     for (const std::string& w : d.warnings)
       std::cerr << "hostpass: warning: USB device " << d.port_path << ": " << w << "\n";
-    shown.push_back(std::move(d));
   }
-  std::stable_sort(shown.begin(), shown.end(), [](const UsbDevice& a, const UsbDevice& b) {
-    return a.busnum != b.busnum ? a.busnum < b.busnum : a.devnum < b.devnum;
-  });
   std::string out;
   if (cli.json) {
     nlohmann::json array = nlohmann::json::array();
