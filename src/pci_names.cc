@@ -10,6 +10,7 @@ extern "C" {
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 namespace hostpass {
 
@@ -52,7 +53,17 @@ std::string PciNames::device(uint16_t v, uint16_t d) {
 }
 
 std::string PciNames::class_name(uint32_t class_code24) {
-  return lookup(PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class_code24 >> 8, 0);
+  // libpci names a class whose subclass pci.ids does not list as the class's name followed by
+  // the number, " [0b50]", even with PCI_LOOKUP_NO_NUMBERS (lib/names.c); that is what lspci
+  // prints, but here the number is the device's `class` field, so only the name is kept.
+  uint32_t class16 = class_code24 >> 8;
+  std::string name = lookup(PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class16, 0);
+  char number[16];
+  std::snprintf(number, sizeof number, " [%04x]", class16);
+  std::string_view suffix = number;
+  if (name.size() > suffix.size() && name.ends_with(suffix))
+    name.resize(name.size() - suffix.size());
+  return name;
 }
 
 std::string PciNames::class_mixed(uint32_t class_code24) {

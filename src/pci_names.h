@@ -26,7 +26,9 @@ class PciNames {
   // Empty string when the database does not know the id.
   std::string vendor(uint16_t vendor);
   std::string device(uint16_t vendor, uint16_t device);
-  std::string class_name(uint32_t class_code24);  // subclass name, else class name
+  // The subclass's name, else the class's ("Processor" for 0b50, whose subclass pci.ids does not
+  // list), never with the number; empty when the class is unknown too.
+  std::string class_name(uint32_t class_code24);
 
   // Fills vendor_name, device_name and class_name of `d`.
   void name(PciDevice& d);

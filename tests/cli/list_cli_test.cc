@@ -58,6 +58,47 @@ TEST(ListCliTricky, AgreesWithLspciOnMultifunctionSriovUnknownIdsAndDomains) {
   EXPECT_EQ(expect_agrees_with_lspci(tree.root()), 11);
 }
 
+// Classes pci.ids names only in part: a subclass it does not list (0b50), the class ff with no
+// subclasses at all (ffff, ff00), a class it does not know (20). The text agrees with lspci -Dnn
+// (which shows the name, then the number); JSON's class_name is the name alone, the number is
+// `class`.
+TEST(ListCliClasses, UnlistedSubclassesAgreeWithLspciAndJsonHasTheNameOnly) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  struct Case {
+    const char* address;
+    uint32_t class_code;
+    const char* class_hex;
+    const char* name;
+  };
+  const Case cases[] = {{"0000:00:01.0", 0x0b5000, "0b50", "Processor"},
+                        {"0000:00:02.0", 0xffff00, "ffff", "Unassigned class"},
+                        {"0000:00:03.0", 0xff0000, "ff00", "Unassigned class"},
+                        {"0000:00:04.0", 0x200000, "2000", ""},
+                        {"0000:00:05.0", 0x030200, "0302", "3D controller"}};
+  for (const Case& c : cases) {
+    PciSpec s;
+    s.address = c.address;
+    s.vendor = 0x10de;
+    s.device = 0x1eb8;
+    s.class_code = c.class_code;
+    s.revision = 0xa1;
+    tree.add_pci(s);
+  }
+  EXPECT_EQ(expect_agrees_with_lspci(tree.root()), 5);
+  ProgramRun r = run_program({hostpass_bin(), "--root", tree.root(), "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& d : j) by[d["address"]] = d;
+  for (const Case& c : cases) {
+    EXPECT_EQ(by[c.address]["class"], c.class_hex) << c.address;
+    EXPECT_EQ(by[c.address]["class_name"], c.name) << c.address;
+  }
+  ProgramRun text = run_program({hostpass_bin(), "--root", tree.root(), "list"});
+  EXPECT_NE(text.out.find("0000:00:01.0 Processor [0b50]: NVIDIA"), std::string::npos) << text.out;
+}
+
 // tests/fixtures/firecracker-vm was captured from a real machine (capture-sysfs.sh): a VM whose
 // virtio disk holds / and whose virtio NIC carries the default route.
 TEST(ListCliCaptured, RealMachineTreeAgreesWithLspciAndShowsWhatTheHostUses) {
