@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace hostpass {
@@ -29,6 +30,37 @@ int report_error_lines(const Error& error) {
   while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
   return exit_code_for(error);
 }
+
+namespace {
+
+// The command the user typed that does not exist: the first word left over after the deepest
+// command given, when that command is a group of subcommands ("frobnicate" for `hostpass
+// frobnicate --help`, "mdev frobnicate"). CLI11 keeps such a word as an extra and would show
+// the group's help for --help (exit 0), or complain about extras without naming a command.
+std::optional<std::string> unknown_command(const CLI::App& app) {
+  const CLI::App* at = &app;
+  std::string path;
+  for (;;) {
+    std::vector<CLI::App*> given = at->get_subcommands();
+    if (given.empty()) break;
+    at = given.front();
+    path += at->get_name() + " ";
+  }
+  // A command that is not a group (option groups are nameless subcommands) has its own extras.
+  if (at->get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); }).empty())
+    return std::nullopt;
+  for (const std::string& word : at->remaining())
+    if (!word.empty() && word.front() != '-') return path + word;
+  return std::nullopt;
+}
+
+int report_unknown_command(const std::string& command) {
+  std::cerr << "hostpass: unknown command '" << command << "'\n"
+            << "Run with --help for more information.\n";
+  return kExitBadInput;
+}
+
+}  // namespace
 
 int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   Cli cli;
@@ -59,13 +91,12 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // Help and version for a command that does not exist are an error too, not the main help.
+    if (auto unknown = unknown_command(app)) return report_unknown_command(*unknown);
+    if (dynamic_cast<const CLI::CallForHelp*>(&e) || dynamic_cast<const CLI::CallForAllHelp*>(&e) ||
+        dynamic_cast<const CLI::CallForVersion*>(&e))
+      return app.exit(e);
     app.exit(e);
     return kExitBadInput;
   }
