@@ -1,11 +1,17 @@
 // cli.h — the `hostpass` command line: global flags, the host it acts on, exit codes.
 //
-// main() parses flags with CLI11 and calls one library function per command; this header is
-// what every cli/cmd_*.cc file shares. A command file adds its subcommands in one function,
-// add_<name>_commands(app, cli), called from cli.cc.
+// What cli/ may contain: flag definitions (CLI11) and checks of how flags combine; reading the
+// files the user names on the command line (user_file.h: a CR, a manifest, an inventory — the
+// user's files, not the machine's under --root); for each command one library call that decides
+// everything (for a mutation, its safety-spine entry, src/safety_spine.h), or a short sequence of
+// library calls where the command is itself a sequence (kernel-args, persist); and printing the
+// result as text or JSON (device_json.h). What a device is, which one is free, which match a
+// filter, what a plan does, the node's name: all of that is libhostpass's (src/).
+// A command file adds its subcommands in one function, add_<name>_commands(app, cli), called
+// from cli.cc, which also turns an unknown command into "unknown command 'NAME'" (exit 2).
 //
 // Exit codes: 0 ok, 1 failed, 2 bad input or refused (ErrorKind::InvalidInput / Refused, and
-// any flag-parsing error).
+// any flag-parsing error, an unknown command among them).
 #pragma once
 
 #include <functional>
