@@ -49,7 +49,8 @@ std::optional<std::string> unknown_command(const CLI::App& app) {
   // A command that is not a group (option groups are nameless subcommands) has its own extras.
   if (at->get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); }).empty())
     return std::nullopt;
-  for (const std::string& word : at->remaining())
+  // The word may be kept by the group or handed up to its parent: look at every level.
+  for (const std::string& word : app.remaining(true))
     if (!word.empty() && word.front() != '-') return path + word;
   return std::nullopt;
 }
