@@ -8,11 +8,11 @@
 #include "device_json.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "pci_id.h"
 #include "usb_device.h"
 #include "usb_ids.h"
 
@@ -21,22 +21,15 @@ namespace hostpass {
 namespace {
 
 Result<uint16_t> parse_usb_id(std::string_view text, const char* what) {
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-  if (text.size() != 4 || ec != std::errc() || end != text.data() + text.size())
+  auto v = parse_hex_digits(text, 4);
+  if (!v)
     return invalid_input(std::string("invalid ") + what + " '" + std::string(text) +
                          "': expected 4 hex digits, as in 046d");
-  return static_cast<uint16_t>(v);
+  return static_cast<uint16_t>(*v);
 }
 
 nlohmann::json or_null(const std::string& s) {
   return s.empty() ? nlohmann::json() : nlohmann::json(s);
-}
-
-std::string hex(uint32_t v, int digits) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%0*x", digits, v);
-  return b;
 }
 
 }  // namespace
@@ -45,16 +38,16 @@ nlohmann::json usb_device_to_json(const UsbDevice& d) {
   return nlohmann::json{{"bus", d.busnum},
                         {"device", d.devnum},
                         {"port_path", d.port_path},
-                        {"vendor", hex(d.vendor, 4)},
-                        {"product", hex(d.product, 4)},
-                        {"bcd_device", hex(d.bcd_device, 4)},
+                        {"vendor", hex4(d.vendor)},
+                        {"product", hex4(d.product)},
+                        {"bcd_device", hex4(d.bcd_device)},
                         {"vendor_name", or_null(d.vendor_name)},
                         {"product_name", or_null(d.product_db_name)},
                         {"manufacturer", or_null(d.manufacturer)},
                         {"product_string", or_null(d.product_name)},
                         {"serial", or_null(d.serial)},
                         {"speed", or_null(d.speed)},
-                        {"device_class", hex(d.device_class, 2)},
+                        {"device_class", hex_digits(d.device_class, 2)},
                         {"class_name", or_null(d.class_name)},
                         {"root_hub", d.is_root_hub},
                         {"dev_node", d.dev_node()},
