@@ -97,19 +97,22 @@ struct PluginDaemon::Impl {
   std::vector<std::string> order;  // served resource names, the HealthIndex's resource order
   HealthIndex index;
   mutable std::mutex names_mu;
-  std::vector<std::string> names;  // copy of `order` for served()
+  std::vector<std::string> names;        // copy of `order` for served()
+  std::set<std::string> missing_logged;  // find_served's reports since the last apply()
 
   void log(const std::string& line) { opt.log(line); }
 
-  // The served resource `name`, or null, logged, when there is none. apply() keeps `order`,
-  // the health index and `resources` equal, and the loop relies on that; if a change ever breaks
-  // it, the cost is one skipped action on one resource and a log line, not the daemon (whose
-  // death would take every node's devices off the kubelet). `doing` says what was skipped.
+  // The served resource `name`, or null when there is none (logged once a name until the next
+  // apply(), not at every wake-up). apply() keeps `order`, the health index and `resources`
+  // equal, and the loop relies on that; if a change ever breaks it, the cost is skipped actions on
+  // one resource and a log line, not the daemon (whose death would take every device of the node
+  // off the kubelet). `doing` says what was skipped.
   Resource* find_served(const std::string& name, const char* doing) {
     auto it = resources.find(name);
     if (it != resources.end() && it->second.server) return &it->second;
-    log(std::string("internal error: ") + doing + ": " + name +
-        " is in the serving order but not served; skipped until the next policy reload");
+    if (missing_logged.insert(name).second)
+      log(std::string("internal error: ") + doing + ": " + name +
+          " is in the serving order but not served; skipped until the next policy reload");
     return nullptr;
   }
 
@@ -232,6 +235,7 @@ struct PluginDaemon::Impl {
     order.clear();
     for (const std::string& name : wanted_names)
       if (resources.count(name)) order.push_back(name);
+    missing_logged.clear();
     publish_names();
     watch_health_dirs();
   }
