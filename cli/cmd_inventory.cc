@@ -21,6 +21,7 @@
 #include "device_json.h"
 #include "kubevirt_inventory.h"
 #include "kubevirt_policy.h"
+#include "pci_id.h"
 
 namespace hostpass {
 
@@ -28,12 +29,6 @@ namespace {
 
 nlohmann::json optional_int(const std::optional<int>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-std::string hex4(uint16_t v) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%04x", v);
-  return b;
 }
 
 nlohmann::json unit_json(const Unit& u) {
@@ -111,9 +106,8 @@ std::string unit_text(const Unit& u) {
     for (size_t i = 0; i < u.usb.size(); ++i) {
       const UsbRef& r = u.usb[i];
       char b[64];
-      std::snprintf(b, sizeof b, "%sbus %03d device %03d %04x:%04x", i ? " + " : "  ", r.busnum,
-                    r.devnum, r.vendor, r.product);
-      s += b;
+      std::snprintf(b, sizeof b, "%sbus %03d device %03d ", i ? " + " : "  ", r.busnum, r.devnum);
+      s += b + vendor_device_string(r.vendor, r.product);
     }
   }
   s += u.healthy ? "  healthy" : "  UNHEALTHY: " + u.health_reason;

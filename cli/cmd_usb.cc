@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "pci_id.h"
 #include "usb_device.h"
 #include "usb_ids.h"
 
@@ -22,28 +23,22 @@ nlohmann::json or_null(const std::string& s) {
   return s.empty() ? nlohmann::json() : nlohmann::json(s);
 }
 
-std::string hex(uint32_t v, int digits) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%0*x", digits, v);
-  return b;
-}
-
 }  // namespace
 
 nlohmann::json usb_device_to_json(const UsbDevice& d) {
   return nlohmann::json{{"bus", d.busnum},
                         {"device", d.devnum},
                         {"port_path", d.port_path},
-                        {"vendor", hex(d.vendor, 4)},
-                        {"product", hex(d.product, 4)},
-                        {"bcd_device", hex(d.bcd_device, 4)},
+                        {"vendor", hex4(d.vendor)},
+                        {"product", hex4(d.product)},
+                        {"bcd_device", hex4(d.bcd_device)},
                         {"vendor_name", or_null(d.vendor_name)},
                         {"product_name", or_null(d.product_db_name)},
                         {"manufacturer", or_null(d.manufacturer)},
                         {"product_string", or_null(d.product_name)},
                         {"serial", or_null(d.serial)},
                         {"speed", or_null(d.speed)},
-                        {"device_class", hex(d.device_class, 2)},
+                        {"device_class", hex_digits(d.device_class, 2)},
                         {"class_name", or_null(d.class_name)},
                         {"root_hub", d.is_root_hub},
                         {"dev_node", d.dev_node()},

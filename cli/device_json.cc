@@ -1,21 +1,7 @@
 // device_json.cc — see device_json.h.
 #include "device_json.h"
 
-#include <cstdio>
-
 namespace hostpass {
-
-std::string hex4(uint32_t v) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%04x", v);
-  return b;
-}
-
-std::string hex2(uint32_t v) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%02x", v);
-  return b;
-}
 
 namespace {
 
@@ -29,15 +15,14 @@ nlohmann::json opt(const std::optional<T>& v, F f) {
 nlohmann::json device_to_json(const PciDevice& d, bool full, bool host_use_known) {
   using nlohmann::json;
   auto same = [](auto v) { return v; };
-  auto h4 = [](uint32_t v) { return hex4(v); };
+  auto h4 = [](uint16_t v) { return hex4(v); };
   json j;
   j["address"] = d.address.to_string();
   j["vendor"] = opt(d.vendor, h4);
   j["device"] = opt(d.device, h4);
-  j["class"] = d.class_code ? json(hex4(*d.class_code >> 8)) : json(nullptr);
-  j["class_code"] =
-      d.class_code ? json(hex4(*d.class_code >> 8) + hex2(*d.class_code & 0xff)) : json(nullptr);
-  j["revision"] = opt(d.revision, [](uint8_t v) { return hex2(v); });
+  j["class"] = d.class_code ? json(d.class_hex()) : json(nullptr);
+  j["class_code"] = d.class_code ? json(hex_digits(*d.class_code, 6)) : json(nullptr);  // 24 bits
+  j["revision"] = opt(d.revision, [](uint8_t v) { return hex_digits(v, 2); });
   j["vendor_name"] = d.vendor_name;
   j["device_name"] = d.device_name;
   j["class_name"] = d.class_name;

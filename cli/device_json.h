@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pci_device.h"
+#include "pci_id.h"  // hex4, for the commands that print ids beside the JSON
 
 namespace hostpass {
 
@@ -12,9 +13,6 @@ namespace hostpass {
 // name is any bytes to the kernel, and nlohmann's dump() throws on invalid UTF-8 (std::terminate
 // in a command). Invalid bytes become U+FFFD instead: j.dump(2, ' ', false, kInvalidUtf8).
 inline constexpr auto kInvalidUtf8 = nlohmann::json::error_handler_t::replace;
-
-std::string hex4(uint32_t v);
-std::string hex2(uint32_t v);
 
 // Keys always present: address, vendor, device, class, class_code, revision, vendor_name,
 // device_name, class_name, driver, iommu_group, numa_node, bridge, in_use, warnings.

@@ -97,9 +97,24 @@ struct PluginDaemon::Impl {
   std::vector<std::string> order;  // served resource names, the HealthIndex's resource order
   HealthIndex index;
   mutable std::mutex names_mu;
-  std::vector<std::string> names;  // copy of `order` for served()
+  std::vector<std::string> names;        // copy of `order` for served()
+  std::set<std::string> missing_logged;  // find_served's reports since the last apply()
 
   void log(const std::string& line) { opt.log(line); }
+
+  // The served resource `name`, or null when there is none (logged once a name until the next
+  // apply(), not at every wake-up). apply() keeps `order`, the health index and `resources`
+  // equal, and the loop relies on that; if a change ever breaks it, the cost is skipped actions on
+  // one resource and a log line, not the daemon (whose death would take every device of the node
+  // off the kubelet). `doing` says what was skipped.
+  Resource* find_served(const std::string& name, const char* doing) {
+    auto it = resources.find(name);
+    if (it != resources.end() && it->second.server) return &it->second;
+    if (missing_logged.insert(name).second)
+      log(std::string("internal error: ") + doing + ": " + name +
+          " is in the serving order but not served; skipped until the next policy reload");
+    return nullptr;
+  }
 
   std::string socket_host_path(const std::string& name) const {
     return join_path(opt.plugin_dir, name);
@@ -119,10 +134,11 @@ struct PluginDaemon::Impl {
     index.clear();
     std::vector<std::string> dirs;
     for (size_t i = 0; i < order.size(); ++i)
-      resources.at(order[i]).server->read([&](const ResourceInventory& inv) {
-        index.add(i, inv);
-        add_health_watch_dirs(inv, dirs);
-      });
+      if (Resource* r = find_served(order[i], "watching its health"))
+        r->server->read([&](const ResourceInventory& inv) {
+          index.add(i, inv);
+          add_health_watch_dirs(inv, dirs);
+        });
     index.seal();
     for (const std::string& dir : dirs) {
       if (watched_dirs.count(dir)) continue;
@@ -165,42 +181,45 @@ struct PluginDaemon::Impl {
   // Makes the served set equal to `wanted`, touching only what differs. Compares against the
   // servers' copies in place (diff_resources' rule, same_units), without copying them.
   void apply(std::vector<ResourceInventory> wanted) {
-    std::vector<std::string> wanted_names, added, changed, removed;
-    std::map<std::string, ResourceInventory*> by_name;
+    // Each list holds what it acts on, so no step looks a name up again: a changed resource with
+    // its server and new units, an added one with its units (map pointers survive the erasures).
+    std::vector<std::string> wanted_names;  // in the policy's order
+    std::vector<std::pair<Resource*, ResourceInventory*>> changed;
+    std::vector<ResourceInventory*> added;
     for (ResourceInventory& r : wanted) {
       wanted_names.push_back(r.name);
-      by_name[r.name] = &r;
       auto it = resources.find(r.name);
       if (it == resources.end()) {
-        added.push_back(r.name);
+        added.push_back(&r);
         continue;
       }
       bool same = false;
       it->second.server->read([&](const ResourceInventory& cur) { same = same_units(cur, r); });
-      if (!same) changed.push_back(r.name);
+      if (!same) changed.emplace_back(&it->second, &r);
     }
-    for (const auto& [name, r] : resources)
-      if (!by_name.count(name)) removed.push_back(name);
-
-    for (const std::string& name : removed) {
-      Resource& r = resources.at(name);
+    for (auto it = resources.begin(); it != resources.end();) {
+      if (std::find(wanted_names.begin(), wanted_names.end(), it->first) != wanted_names.end()) {
+        ++it;
+        continue;
+      }
+      Resource& r = it->second;
       r.server->stop(true);
       (void)host.remove_file(socket_host_path(r.socket_name));  // gRPC unlinks it too
-      resources.erase(name);
-      log("stopped " + name + ": no longer in the policy");
+      log("stopped " + it->first + ": no longer in the policy");
+      it = resources.erase(it);
     }
-    for (const std::string& name : changed) {
-      Resource& r = resources.at(name);
-      ResourceInventory inv = std::move(*by_name.at(name));
+    for (auto [r, wanted_inv] : changed) {
+      ResourceInventory inv = std::move(*wanted_inv);
       complete_units(host, inv);
       refresh_health(host, inv);
       std::string line = "updated " + describe_resource(inv);
-      r.server->update(std::move(inv));
+      r->server->update(std::move(inv));
       log(line);
     }
-    for (const std::string& name : added) {
+    for (ResourceInventory* wanted_inv : added) {
+      std::string name = wanted_inv->name;
       Resource r;
-      ResourceInventory inv = std::move(*by_name.at(name));
+      ResourceInventory inv = std::move(*wanted_inv);
       complete_units(host, inv);
       refresh_health(host, inv);
       std::string what = describe_resource(inv);
@@ -216,6 +235,7 @@ struct PluginDaemon::Impl {
     order.clear();
     for (const std::string& name : wanted_names)
       if (resources.count(name)) order.push_back(name);
+    missing_logged.clear();
     publish_names();
     watch_health_dirs();
   }
@@ -237,7 +257,9 @@ struct PluginDaemon::Impl {
   void try_registrations() {
     bool kubelet_there = host.exists(kubelet_host);
     for (const std::string& name : order) {
-      Resource& r = resources.at(name);
+      Resource* found = find_served(name, "registering it");
+      if (!found) continue;
+      Resource& r = *found;
       if (r.registered || Clock::now() < r.next_attempt) continue;
       if (!kubelet_there) {
         if (!r.waiting_logged)
@@ -293,10 +315,11 @@ struct PluginDaemon::Impl {
     }
     for (auto& [ri, set] : units) {
       if (ri >= order.size()) continue;
-      Resource& r = resources.at(order[ri]);
+      Resource* r = find_served(order[ri], "re-checking its health");
+      if (!r) continue;
       std::vector<size_t> idx(set.begin(), set.end());
       std::string line;
-      r.server->modify([&](ResourceInventory& inv) {
+      r->server->modify([&](ResourceInventory& inv) {
         std::vector<bool> before;
         before.reserve(inv.units.size());
         for (const Unit& u : inv.units) before.push_back(u.healthy);
@@ -390,14 +413,16 @@ struct PluginDaemon::Impl {
     }
     recheck(std::move(units), overflow);
     for (const std::string& name : order) {
-      Resource& r = resources.at(name);
-      if (deleted.count(r.socket_name) && !host.exists(socket_host_path(r.socket_name)))
-        restart_socket(r, name, "socket " + r.socket_name + " was deleted");
+      Resource* r = find_served(name, "checking its socket");
+      if (r && deleted.count(r->socket_name) && !host.exists(socket_host_path(r->socket_name)))
+        restart_socket(*r, name, "socket " + r->socket_name + " was deleted");
     }
     if (kubelet_new) {
       log("kubelet.sock appeared (kubelet restarted): registering every resource again");
       for (const std::string& name : order) {
-        Resource& r = resources.at(name);
+        Resource* found = find_served(name, "registering it again");
+        if (!found) continue;
+        Resource& r = *found;
         if (!host.exists(socket_host_path(r.socket_name)))
           restart_socket(r, name, "socket " + r.socket_name + " is gone");
         r.registered = false;
@@ -532,6 +557,14 @@ void PluginDaemon::stop() {
     ssize_t ignored = ::write(impl_->stop_fd, &one, sizeof one);
     (void)ignored;
   }
+}
+
+void PluginDaemon::forget_resource_for_testing(const std::string& name) {
+  auto it = impl_->resources.find(name);
+  if (it == impl_->resources.end()) return;
+  it->second.server->stop(false);
+  (void)impl_->host.remove_file(impl_->socket_host_path(it->second.socket_name));
+  impl_->resources.erase(it);
 }
 
 std::vector<std::string> PluginDaemon::served() const {

@@ -86,6 +86,12 @@ class PluginDaemon {
   // Names of the resources being served (for tests and logs).
   std::vector<std::string> served() const;
 
+  // For tests only: stops and forgets the served resource `name` but leaves it in the serving
+  // order and the health index, breaking the invariant the loop's lookups rely on, so that a test
+  // can show a broken invariant costs logged skips (until the next policy reload serves the
+  // resource again), not the daemon. REQUIRES: run() is not running.
+  void forget_resource_for_testing(const std::string& name);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
@@ -468,6 +469,39 @@ TEST_F(PluginDaemonTest, KubeletRestartIsDetectedAndEveryResourceReRegisters) {
   EXPECT_EQ(kubelet_.devices(kT4)->size(), 3u);
   auto a = kubelet_.allocate(kT4, {"pci-0000:65:00.0"});
   EXPECT_TRUE(a.ok()) << a.error().message;
+}
+
+// The loop looks each served name up in its map of resources; apply() keeps the two equal. With
+// the invariant broken by hand, every action on that resource is skipped with a log line, the
+// others go on, and the next policy reload serves it again.
+TEST_F(PluginDaemonTest, ABrokenServedSetInvariantIsLoggedAndSkippedNotFatal) {
+  Status s = create_and_start_daemon();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(kubelet_.wait_for([&] { return kubelet_.registrations().size() >= 4; }));
+  daemon_->forget_resource_for_testing(kQat);
+  loop_ = std::thread([this] { ASSERT_TRUE(daemon_->run().ok()); });
+  kubelet_.restart();  // every served name is registered again: kQat is looked up and missing
+  EXPECT_TRUE(wait_logged(std::string(kQat) +
+                          " is in the serving order but not served; skipped until the next "
+                          "policy reload"));
+  ASSERT_TRUE(kubelet_.wait_for(
+      [&] { return registered(kT4, 2) && registered(kGrid, 2) && registered(kUsb, 2); }));
+  EXPECT_FALSE(registered(kQat, 2));
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_EQ(std::count_if(logs_.begin(), logs_.end(),
+                            [](const std::string& l) {
+                              return l.find("is in the serving order") != std::string::npos;
+                            }),
+              1)
+        << "reported once, not at every wake-up";
+  }
+  touch_policy("# policy v2\n");  // the reload finds kQat missing from the map and serves it
+  EXPECT_TRUE(wait_logged("serving " + std::string(kQat)));
+  ASSERT_TRUE(kubelet_.wait_for([&] { return registered(kQat, 2); }));
+  auto a = kubelet_.allocate(kT4, {"pci-0000:65:00.0"});
+  EXPECT_TRUE(a.ok()) << a.error().message;
+  stop_daemon();  // run() returned ok: the daemon lived through it
 }
 
 TEST_F(PluginDaemonTest, RegistrationErrorsAreRetriedWithBackoff) {

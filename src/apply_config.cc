@@ -9,6 +9,7 @@
 
 #include "host_use.h"
 #include "pci_device.h"
+#include "pci_id.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
@@ -34,20 +35,7 @@ std::optional<std::string> scalar(const YAML::Node& n) {
 
 std::optional<int> small_int(const YAML::Node& n) {
   auto s = scalar(n);
-  if (!s || s->empty() || s->size() > 6) return std::nullopt;
-  int v = 0;
-  for (char c : *s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-std::optional<uint16_t> hex_id(std::string_view s) {
-  if (s.size() != 4) return std::nullopt;
-  auto v = parse_sysfs_hex(s);
-  if (!v) return std::nullopt;
-  return static_cast<uint16_t>(*v);
+  return s ? parse_sysfs_count(*s) : std::nullopt;
 }
 
 Result<ApplyRule> parse_rule(const std::string& src, const YAML::Node& n, size_t index) {
@@ -72,14 +60,13 @@ Result<ApplyRule> parse_rule(const std::string& src, const YAML::Node& n, size_t
       r.address = *a;
     } else if (*key == "selector") {
       auto s = scalar(v);
-      size_t colon = s ? s->find(':') : std::string::npos;
-      if (!s || colon == std::string::npos || !hex_id(std::string_view(*s).substr(0, colon)) ||
-          !hex_id(std::string_view(*s).substr(colon + 1)))
+      auto id = s ? parse_vendor_device(*s) : std::nullopt;
+      if (!id)
         return bad(src, v,
                    "invalid selector '" + (s ? *s : std::string("?")) +
                        "': expected vendor:device, 4 hex digits each, as in \"10de:1eb8\"");
-      r.vendor = hex_id(std::string_view(*s).substr(0, colon));
-      r.device = hex_id(std::string_view(*s).substr(colon + 1));
+      r.vendor = id->vendor;
+      r.device = id->device;
     } else if (*key == "count") {
       auto c = small_int(v);
       if (!c || *c < 1) return bad(src, v, "count must be a positive integer");
@@ -227,15 +214,14 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config, const GuardC
       std::stable_sort(
           candidates.begin(), candidates.end(),
           [&](const PciDevice* a, const PciDevice* b) { return in_place(a) && !in_place(b); });
-      char sel[16];
-      std::snprintf(sel, sizeof sel, "%04x:%04x", *r.vendor, *r.device);
+      std::string sel = vendor_device_string(*r.vendor, *r.device);
       if (r.count && static_cast<int>(candidates.size()) < *r.count)
         return not_found(config.source + ":" + std::to_string(r.line) + ": selector " + sel +
                          (r.numa_node ? " on NUMA node " + std::to_string(*r.numa_node) : "") +
                          " wants " + std::to_string(*r.count) + " devices, " +
                          std::to_string(candidates.size()) + " available");
       if (candidates.empty())
-        plan.notes.push_back("selector " + std::string(sel) + " (line " + std::to_string(r.line) +
+        plan.notes.push_back("selector " + sel + " (line " + std::to_string(r.line) +
                              ") matches no device");
       size_t n = r.count ? static_cast<size_t>(*r.count) : candidates.size();
       for (size_t i = 0; i < n; ++i)

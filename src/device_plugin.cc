@@ -303,9 +303,7 @@ void complete_units(Host& host, ResourceInventory& resource) {
     if (u.iommu_group || u.mdev_uuids.empty()) continue;
     auto link = host.read_link("/sys/bus/mdev/devices/" + u.mdev_uuids.front() + "/iommu_group");
     if (!link.ok()) continue;
-    std::string n = base_name(*link);
-    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
-      u.iommu_group = std::stoi(n);
+    if (auto n = parse_sysfs_count(base_name(*link))) u.iommu_group = *n;
   }
 }
 
@@ -348,12 +346,6 @@ constexpr uint64_t kKeyUsbNode = 3ull << 56;  // /dev/bus/usb/BBB/DDD
 uint64_t pci_key(const PciAddress& a) {
   return kKeyPci | (uint64_t{a.domain} << 16) | (uint64_t{a.bus} << 8) | (uint64_t{a.device} << 3) |
          a.function;
-}
-
-std::optional<int> small_number(const std::string& s) {
-  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoi(s);
 }
 
 }  // namespace
@@ -414,10 +406,10 @@ std::vector<HealthIndex::Ref> HealthIndex::affected(const std::string& dir,
     auto a = PciAddress::parse_full(name);
     if (a.ok()) find_key(pci_key(*a), out);
   } else if (dir == "/dev/vfio") {
-    if (auto n = small_number(name)) find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
+    if (auto n = parse_sysfs_count(name)) find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
   } else if (dir.rfind("/dev/bus/usb/", 0) == 0) {
-    auto bus = small_number(dir.substr(13));
-    auto dev = small_number(name);
+    auto bus = parse_sysfs_count(dir.substr(13));
+    auto dev = parse_sysfs_count(name);
     if (bus && dev)
       find_key(
           kKeyUsbNode | (uint64_t(static_cast<uint32_t>(*bus)) << 16) | static_cast<uint16_t>(*dev),
@@ -439,7 +431,8 @@ std::vector<HealthIndex::Ref> HealthIndex::affected(Host& host, const std::strin
   // a function leaving the group cannot make it less viable.)
   auto link = host.read_link(std::string(kPciDevicesDir) + "/" + name + "/iommu_group");
   if (!link.ok()) return out;
-  if (auto n = small_number(base_name(*link))) find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
+  if (auto n = parse_sysfs_count(base_name(*link)))
+    find_key(kKeyGroup | static_cast<uint32_t>(*n), out);
   return out;
 }
 

@@ -2,7 +2,6 @@
 #include "device_select.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace hostpass {
 
@@ -10,10 +9,7 @@ namespace {
 
 // Exactly four hex digits, either case: a vendor, device or product id.
 Result<uint16_t> parse_id(const std::string& text, const char* what, const char* example) {
-  bool hex = text.size() == 4 && std::all_of(text.begin(), text.end(), [](char c) {
-               return std::isxdigit(static_cast<unsigned char>(c));
-             });
-  auto v = hex ? parse_sysfs_hex(text) : std::nullopt;
+  auto v = parse_hex_digits(text, 4);
   if (!v)
     return invalid_input(std::string("invalid ") + what + " '" + text +
                          "': expected 4 hex digits, as in " + example);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pci_device.h"
+#include "pci_id.h"
 #include "result.h"
 #include "usb_device.h"
 
@@ -47,11 +48,6 @@ Result<PciSelection> parse_pci_selection(const DeviceFilterText& text);
 // The devices that match, in their order.
 std::vector<PciDevice> select_devices(std::vector<PciDevice> devices,
                                       const PciSelection& selection);
-
-struct VendorDevice {
-  uint16_t vendor = 0, device = 0;
-  bool operator==(const VendorDevice&) const = default;
-};
 
 // "10de:1eb8,8086:5845" → the pairs, in order.
 Result<std::vector<VendorDevice>> parse_expected_devices(const std::string& text);

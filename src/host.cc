@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <thread>
 
@@ -429,6 +430,32 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
+}
+
+std::optional<uint32_t> parse_sysfs_hex(std::string_view text) {
+  text = trim(text);
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    text.remove_prefix(2);
+  if (text.empty() || text.size() > 8) return std::nullopt;
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<int> parse_sysfs_int(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  int v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<int> parse_sysfs_count(std::string_view text) {
+  auto v = parse_sysfs_int(text);
+  if (!v || *v < 0 || trim(text)[0] == '-') return std::nullopt;  // "-0" is not a count either
+  return v;
 }
 
 }  // namespace hostpass

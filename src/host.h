@@ -24,7 +24,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -167,5 +169,17 @@ std::string normalize_path(std::string_view path);
 std::string_view trim(std::string_view s);
 // The parts with `sep` between them: ({"a", "b"}, ", ") → "a, b"; {} → "".
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// ---- sysfs numbers (pure, no I/O) ----
+// The one parser of each kind of number the kernel prints; trimmed first (attributes end in
+// "\n"), then all of the rest must be the number: "3x", "", "+3" and "1.5" are none.
+
+// A hex attribute ("0x10de\n", "10de"): an optional 0x, 1 to 8 hex digits.
+std::optional<uint32_t> parse_sysfs_hex(std::string_view text);
+// A decimal attribute ("-1\n", "3\n"): an optional '-', digits, within int.
+std::optional<int> parse_sysfs_int(std::string_view text);
+// A count, an index or an id that is never negative: available_instances, an IOMMU group's
+// number, a pid's /proc entry, a USB bus or port number. parse_sysfs_int without the '-'.
+std::optional<int> parse_sysfs_count(std::string_view text);
 
 }  // namespace hostpass

@@ -26,6 +26,29 @@ TEST(PathHelpers, ResolveLinkLikeTheKernelsRelativeTargets) {
   EXPECT_EQ(trim("  0x10de\n"), "0x10de");
 }
 
+TEST(SysfsValues, ParseStrictly) {
+  EXPECT_EQ(parse_sysfs_hex("0x10de\n"), 0x10deu);
+  EXPECT_EQ(parse_sysfs_hex("030200"), 0x030200u);
+  EXPECT_FALSE(parse_sysfs_hex("0x").has_value());
+  EXPECT_FALSE(parse_sysfs_hex("0x10de junk").has_value());
+  EXPECT_FALSE(parse_sysfs_hex("").has_value());
+  EXPECT_FALSE(parse_sysfs_hex("0x123456789").has_value());
+  EXPECT_EQ(parse_sysfs_int("-1\n"), -1);
+  EXPECT_EQ(parse_sysfs_int(" 42 \n"), 42);
+  EXPECT_EQ(parse_sysfs_int("2147483647"), 2147483647);
+  for (const char* bad : {"1.5", "", "\n", "+3", "3x", "0x3", "- 1", "2147483648", "1 2"})
+    EXPECT_FALSE(parse_sysfs_int(bad).has_value()) << bad;
+}
+
+// A count is a decimal that cannot be negative: pids, group numbers, available_instances.
+TEST(SysfsValues, ACountIsNeverNegative) {
+  EXPECT_EQ(parse_sysfs_count("3\n"), 3);
+  EXPECT_EQ(parse_sysfs_count("0"), 0);
+  EXPECT_EQ(parse_sysfs_count("007"), 7);
+  for (const char* bad : {"-1", "-0", "", "vfio", "3\n4", "99999999999"})
+    EXPECT_FALSE(parse_sysfs_count(bad).has_value()) << bad;
+}
+
 TEST(RealHost, ReadsAndWritesUnderItsRootOnly) {
   testing::ScratchDir dir;
   RealHost host(dir.path());

@@ -5,16 +5,11 @@
 #include <map>
 
 #include "owned_file.h"
+#include "pci_id.h"
 
 namespace hostpass {
 
 namespace {
-
-bool is_hex4(std::string_view s) {
-  return s.size() == 4 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-         });
-}
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
@@ -159,14 +154,12 @@ Plan plan_edits(const std::vector<Token>& tokens, const KernelArgSpec& spec, int
 Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv) {
   std::vector<std::string> out;
   if (csv.empty()) return invalid_input("empty --vfio-ids: expected VVVV:DDDD[,VVVV:DDDD...]");
-  for (std::string id : split(csv, ',')) {
-    size_t colon = id.find(':');
-    if (colon == std::string::npos || !is_hex4(std::string_view(id).substr(0, colon)) ||
-        !is_hex4(std::string_view(id).substr(colon + 1)))
-      return invalid_input("invalid vendor:device id '" + id +
+  for (const std::string& text : split(csv, ',')) {
+    auto parsed = parse_vendor_device(text);
+    if (!parsed)
+      return invalid_input("invalid vendor:device id '" + text +
                            "': expected 4 hex digits on each side, as in 10de:1eb8");
-    std::transform(id.begin(), id.end(), id.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    std::string id = vendor_device_string(*parsed);  // lowercase: 10DE:1EB8 is 10de:1eb8
     if (!contains(out, id)) out.push_back(id);
   }
   return out;

@@ -47,13 +47,13 @@
 #include "kubevirt_inventory.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <set>
 
 #include "host_use.h"
 #include "mdev.h"
 #include "pci_device.h"
+#include "pci_id.h"
 #include "usb_device.h"
 #include "vfio_rules.h"
 
@@ -87,12 +87,6 @@ std::string capacity_line(const ResourceInventory& r) {
 }
 
 namespace {
-
-std::string hex4(uint32_t v) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%04x", v);
-  return b;
-}
 
 std::string ids(const PciDevice& d) {
   return (d.vendor ? hex4(*d.vendor) : "????") + ":" + (d.device ? hex4(*d.device) : "????");
@@ -161,11 +155,12 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         }
         const PciDevice& d = *it->second;
         if (e->selector && !selector_matches(*e, d)) {
-          r.inv.unusable.push_back({a.to_string(),
-                                    "it is " + ids(d) + ", not the " + hex4(e->selector->vendor) +
-                                        ":" + hex4(e->selector->device) +
-                                        " its entry selects (line " + std::to_string(e->line) + ")",
-                                    ""});
+          r.inv.unusable.push_back(
+              {a.to_string(),
+               "it is " + ids(d) + ", not the " +
+                   vendor_device_string(e->selector->vendor, e->selector->device) +
+                   " its entry selects (line " + std::to_string(e->line) + ")",
+               ""});
           continue;
         }
         claim[a] = &r;
@@ -241,7 +236,8 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         for (const PolicyPciDevice* e : r.pci)
           if (e->selector && e->addresses.empty())
             r.inv.unusable.push_back(
-                {"pciVendorSelector " + hex4(e->selector->vendor) + ":" + hex4(e->selector->device),
+                {"pciVendorSelector " +
+                     vendor_device_string(e->selector->vendor, e->selector->device),
                  "no device on this node matches (line " + std::to_string(e->line) + ")", ""});
     }
     for (auto& [group, members] : groups) {
@@ -463,10 +459,6 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
 
 // ---------------------------------------------------------------- USB
 
-std::string usb_ids(uint16_t v, uint16_t p) {
-  return hex4(v) + ":" + hex4(p);
-}
-
 void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::string>& warnings,
                std::vector<DoubleServed>& twice) {
   bool wanted = false;
@@ -513,24 +505,24 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
             std::string what, miss;
             for (const UsbDevice* d : bundle)
               what += (what.empty() ? "usb " : " + ") + d->port_path + " (" +
-                      usb_ids(d->vendor, d->product) + ")";
+                      vendor_device_string(d->vendor, d->product) + ")";
             for (size_t s : missing)
               miss += (miss.empty() ? "" : ", ") +
-                      usb_ids(e->selectors[s].vendor, e->selectors[s].product) + " (selectors[" +
-                      std::to_string(s) + "])";
+                      vendor_device_string(e->selectors[s].vendor, e->selectors[s].product) +
+                      " (selectors[" + std::to_string(s) + "])";
             r.inv.unusable.push_back({what, "incomplete bundle: no device left for " + miss,
                                       "plug in the missing device(s)"});
           } else if (bundles == 0) {
             std::string sel;
             for (const UsbSelector& x : e->selectors)
-              sel += (sel.empty() ? "" : " + ") + usb_ids(x.vendor, x.product);
+              sel += (sel.empty() ? "" : " + ") + vendor_device_string(x.vendor, x.product);
             std::string reason =
                 "no matching USB device on this node (line " + std::to_string(e->line) + ")";
             // A device another resource took first is the likelier story.
             for (const UsbSelector& x : e->selectors)
               for (const UsbDevice& d : *found)
                 if (d.vendor == x.vendor && d.product == x.product && taken_by.count(d.port_path))
-                  reason = "usb " + d.port_path + " (" + usb_ids(x.vendor, x.product) +
+                  reason = "usb " + d.port_path + " (" + vendor_device_string(x.vendor, x.product) +
                            ") matches but was taken by " + taken_by[d.port_path];
             r.inv.unusable.push_back({"selectors " + sel, reason, ""});
           }
@@ -566,7 +558,7 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
           auto it = taken_by.find(d.port_path);
           if (it != taken_by.end() && it->second != r.inv.name && d.vendor == x.vendor &&
               d.product == x.product)
-            claims.insert("usb " + d.port_path + " (" + usb_ids(x.vendor, x.product) +
+            claims.insert("usb " + d.port_path + " (" + vendor_device_string(x.vendor, x.product) +
                           ") matches " + it->second + " and " + r.inv.name + ": it goes to " +
                           it->second);
         }
@@ -587,11 +579,12 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
         for (const UsbSelector& x : e->selectors)
           matches |= d.vendor == x.vendor && d.product == x.product;
         if (matches)
-          twice.push_back({ResourceKind::Usb,
-                           "usb " + d.port_path + " (" + usb_ids(d.vendor, d.product) + ")",
-                           ext->inv.name, taken_line[d.port_path], k.inv.name, e->line,
-                           "its selectors take every " + usb_ids(d.vendor, d.product) +
-                               " device for a bundle"});
+          twice.push_back(
+              {ResourceKind::Usb,
+               "usb " + d.port_path + " (" + vendor_device_string(d.vendor, d.product) + ")",
+               ext->inv.name, taken_line[d.port_path], k.inv.name, e->line,
+               "its selectors take every " + vendor_device_string(d.vendor, d.product) +
+                   " device for a bundle"});
       }
     }
   }
@@ -609,7 +602,7 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
     p.pci.push_back(&e);
     std::string sel;
     if (e.selector)
-      sel = "pciVendorSelector " + hex4(e.selector->vendor) + ":" + hex4(e.selector->device);
+      sel = "pciVendorSelector " + vendor_device_string(e.selector->vendor, e.selector->device);
     if (!e.addresses.empty()) {
       sel += sel.empty() ? "pciAddressSelector" : " + pciAddressSelector";
       for (const PciAddress& a : e.addresses) sel += " " + a.to_string();
@@ -627,7 +620,7 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
     p.usb.push_back(&e);
     std::string sel;
     for (const UsbSelector& s : e.selectors)
-      sel += (sel.empty() ? "" : " + ") + usb_ids(s.vendor, s.product);
+      sel += (sel.empty() ? "" : " + ") + vendor_device_string(s.vendor, s.product);
     p.inv.selectors.push_back("selectors " + sel + " (line " + std::to_string(e.line) + ")");
   }
 

@@ -27,11 +27,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
 #include <map>
 #include <regex>
 #include <set>
+
+#include "pci_id.h"
 
 namespace hostpass {
 
@@ -39,12 +39,6 @@ namespace {
 
 int line_of(const YAML::Node& n) {
   return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-}
-
-bool is_hex(std::string_view s) {
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return !s.empty();
 }
 
 // What a plain (unquoted, untagged) scalar resolves to in go-yaml v2, which the API server uses.
@@ -178,17 +172,17 @@ std::optional<PciVendorSelector> parse_pci_selector(Parser& p, const YAML::Node&
   if (!text) return std::nullopt;
   // KubeVirt lowercases the selector and looks it up in a map keyed by "vvvv:dddd" read from
   // sysfs (device_controller.go, pci_device.go): nothing else can ever match.
-  const std::string& s = *text;
-  if (s.size() != 9 || s[4] != ':' || !is_hex(s.substr(0, 4)) || !is_hex(s.substr(5, 4))) {
+  auto id = parse_vendor_device(*text);
+  if (!id) {
     p.error(line_of(n), field,
-            "\"" + s +
+            "\"" + *text +
                 "\" is not a vendor:device selector: expected VVVV:DDDD, four hex digits "
                 "each, as lspci -nn prints them (e.g. 10de:1eb8)");
     return std::nullopt;
   }
   PciVendorSelector sel;
-  sel.vendor = static_cast<uint16_t>(std::stoul(s.substr(0, 4), nullptr, 16));
-  sel.device = static_cast<uint16_t>(std::stoul(s.substr(5, 4), nullptr, 16));
+  sel.vendor = id->vendor;
+  sel.device = id->device;
   return sel;
 }
 
@@ -196,14 +190,15 @@ std::optional<uint16_t> parse_usb_id(Parser& p, const YAML::Node& n, const std::
   auto text = p.string_value(n, field);
   if (!text) return std::nullopt;
   // usb_device.go parseSelector: strconv.ParseInt(s, 16, 32); lsusb prints four hex digits.
-  if (text->size() > 4 || !is_hex(*text)) {
+  auto id = text->size() <= 4 ? parse_hex_digits(*text, text->size()) : std::nullopt;
+  if (!id) {
     p.error(line_of(n), field,
             "\"" + *text +
                 "\" is not a USB id: expected 1 to 4 hex digits, as lsusb prints them "
                 "(e.g. 046d)");
     return std::nullopt;
   }
-  return static_cast<uint16_t>(std::stoul(*text, nullptr, 16));
+  return static_cast<uint16_t>(*id);
 }
 
 struct Located {
@@ -298,8 +293,16 @@ std::string sub(const std::string& base, const std::string& key) {
   return base.empty() ? key : base + "." + key;
 }
 
-void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Policy& policy,
-               bool hco) {
+// The one loop over a list of permittedHostDevices entries, for all three kinds: each entry is a
+// mapping in which resourceName, externalResourceProvider and HyperConverged's disabled mean the
+// same for every kind. `kind_key(entry, key, value, field)` reads a key of the kind and returns
+// false for one it does not know (reported as unknown, with `expected` listing the keys);
+// `kind_done(entry, field)` checks what the kind requires once every key is read. A disabled
+// entry goes to policy.disabled, the others to `out`. A missing list (null) is an empty one.
+template <class Entry, class KindKey, class KindDone>
+void parse_entries(Parser& p, const YAML::Node& list, const std::string& field, const char* kind,
+                   const char* expected, Policy& policy, std::vector<Entry>& out, KindKey kind_key,
+                   KindDone kind_done) {
   if (!list.IsSequence()) {
     if (!list.IsNull()) p.error(line_of(list), field, "expected a list, got " + describe(list));
     return;
@@ -308,198 +311,174 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
     const std::string f = index_field(field, i);
     std::vector<std::pair<std::string, YAML::Node>> keys;
     if (!p.mapping(list[i], f, &keys)) continue;
-    PolicyPciDevice d;
+    Entry d;
     d.line = line_of(list[i]);
-    // The vendor selector (either spelling) and the address selector are separate keys: a
-    // mapping's keys have no order, so neither may decide how the other is read.
-    bool has_name = false, disabled = false, has_vendor_key = false, has_address_key = false;
+    bool has_name = false, disabled = false;
     for (auto& [key, value] : keys) {
-      if (key == "pciVendorSelector" || key == "pciDeviceSelector") {
-        if (has_vendor_key) {
-          p.error(line_of(value), sub(f, key),
-                  "both pciVendorSelector and pciDeviceSelector given; use one");
-          continue;
-        }
-        has_vendor_key = true;
-        d.selector = parse_pci_selector(p, value, sub(f, key));
-      } else if (key == "resourceName") {
+      if (key == "resourceName") {
+        has_name = true;
         if (auto s = p.string_value(value, sub(f, key))) {
           d.resource_name = *s;
-          has_name = true;
           check_resource_name(p, value, sub(f, key), *s);
         }
       } else if (key == "externalResourceProvider") {
         if (auto b = p.bool_value(value, sub(f, key))) d.external = *b;
       } else if (key == "disabled") {
         if (auto b = p.bool_value(value, sub(f, key))) disabled = *b;
-      } else if (key == "pciAddressSelector") {
-        // hostpass extension: a list of full PCI addresses.
-        const std::string af = sub(f, key) + " (hostpass extension)";
-        if (!value.IsSequence() || value.size() == 0) {
-          p.error(line_of(value), af,
-                  "expected a non-empty list of full PCI addresses (e.g. [\"0000:04:00.0\"]), "
-                  "got " +
-                      describe(value));
-          has_address_key = true;
-          continue;
-        }
-        has_address_key = true;
-        for (size_t j = 0; j < value.size(); ++j) {
-          auto text = p.string_value(value[j], index_field(af, j));
-          if (!text) continue;
-          auto a = PciAddress::parse_full(*text);
-          if (!a.ok()) {
-            // Short addresses are refused (as one-deploy does): they are ambiguous across domains.
-            auto short_form = PciAddress::parse(*text);
-            p.error(line_of(value[j]), index_field(sub(f, key), j) + " (hostpass extension)",
-                    short_form.ok() ? "\"" + *text +
-                                          "\" is a short address: give the full form with the "
-                                          "domain, " +
-                                          short_form->to_string() +
-                                          " (short addresses are ambiguous across PCI domains)"
-                                    : "\"" + *text +
-                                          "\" is not a PCI address: expected the full form "
-                                          "DDDD:BB:DD.F, as in 0000:04:00.0");
-            continue;
-          }
-          d.addresses.push_back(*a);
-        }
-      } else {
-        p.unknown(value, f, key,
-                  hco ? "pciDeviceSelector, resourceName, externalResourceProvider, disabled, "
-                        "or hostpass's pciAddressSelector"
-                      : "pciVendorSelector, resourceName, externalResourceProvider, or "
-                        "hostpass's pciAddressSelector");
+      } else if (!kind_key(d, key, value, f)) {
+        p.unknown(value, f, key, expected);
       }
     }
+    kind_done(d, f);
+    if (!has_name) p.error(d.line, f + ".resourceName", "missing");
+    if (disabled) {
+      policy.disabled.push_back({d.resource_name, kind, d.line});
+      continue;
+    }
+    out.push_back(std::move(d));
+  }
+}
+
+void parse_pci_addresses(Parser& p, const YAML::Node& value, const std::string& field,
+                         PolicyPciDevice& d) {
+  // hostpass extension: a list of full PCI addresses.
+  const std::string af = field + " (hostpass extension)";
+  if (!value.IsSequence() || value.size() == 0) {
+    p.error(line_of(value), af,
+            "expected a non-empty list of full PCI addresses (e.g. [\"0000:04:00.0\"]), "
+            "got " +
+                describe(value));
+    return;
+  }
+  for (size_t j = 0; j < value.size(); ++j) {
+    auto text = p.string_value(value[j], index_field(af, j));
+    if (!text) continue;
+    auto a = PciAddress::parse_full(*text);
+    if (!a.ok()) {
+      // Short addresses are refused (as one-deploy does): they are ambiguous across domains.
+      auto short_form = PciAddress::parse(*text);
+      p.error(line_of(value[j]), index_field(field, j) + " (hostpass extension)",
+              short_form.ok() ? "\"" + *text +
+                                    "\" is a short address: give the full form with the "
+                                    "domain, " +
+                                    short_form->to_string() +
+                                    " (short addresses are ambiguous across PCI domains)"
+                              : "\"" + *text +
+                                    "\" is not a PCI address: expected the full form "
+                                    "DDDD:BB:DD.F, as in 0000:04:00.0");
+      continue;
+    }
+    d.addresses.push_back(*a);
+  }
+}
+
+void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Policy& policy,
+               bool hco) {
+  // The vendor selector (either spelling) and the address selector are separate keys: a
+  // mapping's keys have no order, so neither may decide how the other is read.
+  bool has_vendor_key = false, has_address_key = false;
+  auto kind_key = [&](PolicyPciDevice& d, const std::string& key, const YAML::Node& value,
+                      const std::string& f) {
+    if (key == "pciVendorSelector" || key == "pciDeviceSelector") {
+      if (has_vendor_key) {
+        p.error(line_of(value), sub(f, key),
+                "both pciVendorSelector and pciDeviceSelector given; use one");
+        return true;
+      }
+      has_vendor_key = true;
+      d.selector = parse_pci_selector(p, value, sub(f, key));
+    } else if (key == "pciAddressSelector") {
+      has_address_key = true;
+      parse_pci_addresses(p, value, sub(f, key), d);
+    } else {
+      return false;
+    }
+    return true;
+  };
+  auto kind_done = [&](const PolicyPciDevice& d, const std::string& f) {
     if (!has_vendor_key && !has_address_key)
       p.error(d.line, f,
               std::string("missing ") + (hco ? "pciDeviceSelector" : "pciVendorSelector") +
                   " (or hostpass's pciAddressSelector)");
-    if (!has_name) {
-      bool present = false;
-      for (auto& kv : keys) present |= kv.first == "resourceName";
-      if (!present) p.error(d.line, f + ".resourceName", "missing");
-    }
-    if (disabled) {
-      policy.disabled.push_back({d.resource_name, "pci", d.line});
-      continue;
-    }
-    policy.pci.push_back(std::move(d));
-  }
+    has_vendor_key = has_address_key = false;  // for the next entry
+  };
+  parse_entries(p, list, field, "pci",
+                hco ? "pciDeviceSelector, resourceName, externalResourceProvider, disabled, "
+                      "or hostpass's pciAddressSelector"
+                    : "pciVendorSelector, resourceName, externalResourceProvider, or "
+                      "hostpass's pciAddressSelector",
+                policy, policy.pci, kind_key, kind_done);
 }
 
 void parse_mdev(Parser& p, const YAML::Node& list, const std::string& field, Policy& policy) {
-  if (!list.IsSequence()) {
-    if (!list.IsNull()) p.error(line_of(list), field, "expected a list, got " + describe(list));
+  bool has_sel = false;
+  auto kind_key = [&](PolicyMdevDevice& d, const std::string& key, const YAML::Node& value,
+                      const std::string& f) {
+    if (key != "mdevNameSelector") return false;
+    has_sel = true;
+    if (auto s = p.string_value(value, sub(f, key))) {
+      if (s->empty() || std::string(trim(*s)) != *s)
+        p.error(line_of(value), sub(f, key),
+                "\"" + *s +
+                    "\" can never match: a type name is not empty and has no "
+                    "leading or trailing spaces (see `hostpass mdev types`)");
+      d.name_selector = *s;
+    }
+    return true;
+  };
+  auto kind_done = [&](const PolicyMdevDevice& d, const std::string& f) {
+    if (!has_sel) p.error(d.line, f + ".mdevNameSelector", "missing");
+    has_sel = false;  // for the next entry
+  };
+  parse_entries(p, list, field, "mdev", "mdevNameSelector, resourceName, externalResourceProvider",
+                policy, policy.mdev, kind_key, kind_done);
+}
+
+void parse_usb_selectors(Parser& p, const YAML::Node& value, const std::string& sf,
+                         PolicyUsbDevice& d) {
+  if (!value.IsSequence() || value.size() == 0) {
+    p.error(line_of(value), sf,
+            "expected a non-empty list of {vendor, product}, got " + describe(value));
     return;
   }
-  for (size_t i = 0; i < list.size(); ++i) {
-    const std::string f = index_field(field, i);
-    std::vector<std::pair<std::string, YAML::Node>> keys;
-    if (!p.mapping(list[i], f, &keys)) continue;
-    PolicyMdevDevice d;
-    d.line = line_of(list[i]);
-    bool has_sel = false, has_name = false, disabled = false;
-    for (auto& [key, value] : keys) {
-      if (key == "mdevNameSelector") {
-        has_sel = true;
-        if (auto s = p.string_value(value, sub(f, key))) {
-          if (s->empty() || std::string(trim(*s)) != *s)
-            p.error(line_of(value), sub(f, key),
-                    "\"" + *s +
-                        "\" can never match: a type name is not empty and has no "
-                        "leading or trailing spaces (see `hostpass mdev types`)");
-          d.name_selector = *s;
-        }
-      } else if (key == "resourceName") {
-        has_name = true;
-        if (auto s = p.string_value(value, sub(f, key))) {
-          d.resource_name = *s;
-          check_resource_name(p, value, sub(f, key), *s);
-        }
-      } else if (key == "externalResourceProvider") {
-        if (auto b = p.bool_value(value, sub(f, key))) d.external = *b;
-      } else if (key == "disabled") {
-        if (auto b = p.bool_value(value, sub(f, key))) disabled = *b;
+  for (size_t j = 0; j < value.size(); ++j) {
+    const std::string ef = index_field(sf, j);
+    std::vector<std::pair<std::string, YAML::Node>> sk;
+    if (!p.mapping(value[j], ef, &sk)) continue;
+    UsbSelector sel;
+    bool v = false, pr = false;
+    for (auto& [k2, v2] : sk) {
+      if (k2 == "vendor") {
+        v = true;
+        if (auto x = parse_usb_id(p, v2, sub(ef, k2))) sel.vendor = *x;
+      } else if (k2 == "product") {
+        pr = true;
+        if (auto x = parse_usb_id(p, v2, sub(ef, k2))) sel.product = *x;
       } else {
-        p.unknown(value, f, key, "mdevNameSelector, resourceName, externalResourceProvider");
+        p.unknown(v2, ef, k2, "vendor, product");
       }
     }
-    if (!has_sel) p.error(d.line, f + ".mdevNameSelector", "missing");
-    if (!has_name) p.error(d.line, f + ".resourceName", "missing");
-    if (disabled) {
-      policy.disabled.push_back({d.resource_name, "mdev", d.line});
-      continue;
-    }
-    policy.mdev.push_back(std::move(d));
+    if (!v) p.error(line_of(value[j]), ef + ".vendor", "missing");
+    if (!pr) p.error(line_of(value[j]), ef + ".product", "missing");
+    d.selectors.push_back(sel);
   }
 }
 
 void parse_usb(Parser& p, const YAML::Node& list, const std::string& field, Policy& policy) {
-  if (!list.IsSequence()) {
-    if (!list.IsNull()) p.error(line_of(list), field, "expected a list, got " + describe(list));
-    return;
-  }
-  for (size_t i = 0; i < list.size(); ++i) {
-    const std::string f = index_field(field, i);
-    std::vector<std::pair<std::string, YAML::Node>> keys;
-    if (!p.mapping(list[i], f, &keys)) continue;
-    PolicyUsbDevice d;
-    d.line = line_of(list[i]);
-    bool has_sel = false, has_name = false, disabled = false;
-    for (auto& [key, value] : keys) {
-      if (key == "selectors") {
-        has_sel = true;
-        const std::string sf = sub(f, key);
-        if (!value.IsSequence() || value.size() == 0) {
-          p.error(line_of(value), sf,
-                  "expected a non-empty list of {vendor, product}, got " + describe(value));
-          continue;
-        }
-        for (size_t j = 0; j < value.size(); ++j) {
-          const std::string ef = index_field(sf, j);
-          std::vector<std::pair<std::string, YAML::Node>> sk;
-          if (!p.mapping(value[j], ef, &sk)) continue;
-          UsbSelector sel;
-          bool v = false, pr = false;
-          for (auto& [k2, v2] : sk) {
-            if (k2 == "vendor") {
-              v = true;
-              if (auto x = parse_usb_id(p, v2, sub(ef, k2))) sel.vendor = *x;
-            } else if (k2 == "product") {
-              pr = true;
-              if (auto x = parse_usb_id(p, v2, sub(ef, k2))) sel.product = *x;
-            } else {
-              p.unknown(v2, ef, k2, "vendor, product");
-            }
-          }
-          if (!v) p.error(line_of(value[j]), ef + ".vendor", "missing");
-          if (!pr) p.error(line_of(value[j]), ef + ".product", "missing");
-          d.selectors.push_back(sel);
-        }
-      } else if (key == "resourceName") {
-        has_name = true;
-        if (auto s = p.string_value(value, sub(f, key))) {
-          d.resource_name = *s;
-          check_resource_name(p, value, sub(f, key), *s);
-        }
-      } else if (key == "externalResourceProvider") {
-        if (auto b = p.bool_value(value, sub(f, key))) d.external = *b;
-      } else if (key == "disabled") {
-        if (auto b = p.bool_value(value, sub(f, key))) disabled = *b;
-      } else {
-        p.unknown(value, f, key, "resourceName, selectors, externalResourceProvider");
-      }
-    }
+  bool has_sel = false;
+  auto kind_key = [&](PolicyUsbDevice& d, const std::string& key, const YAML::Node& value,
+                      const std::string& f) {
+    if (key != "selectors") return false;
+    has_sel = true;
+    parse_usb_selectors(p, value, sub(f, key), d);
+    return true;
+  };
+  auto kind_done = [&](const PolicyUsbDevice& d, const std::string& f) {
     if (!has_sel) p.error(d.line, f + ".selectors", "missing");
-    if (!has_name) p.error(d.line, f + ".resourceName", "missing");
-    if (disabled) {
-      policy.disabled.push_back({d.resource_name, "usb", d.line});
-      continue;
-    }
-    policy.usb.push_back(std::move(d));
-  }
+    has_sel = false;  // for the next entry
+  };
+  parse_entries(p, list, field, "usb", "resourceName, selectors, externalResourceProvider", policy,
+                policy.usb, kind_key, kind_done);
 }
 
 std::vector<std::string> string_list(Parser& p, const YAML::Node& n, const std::string& field) {
@@ -560,12 +539,6 @@ void parse_mdev_config(Parser& p, const YAML::Node& n, const std::string& field,
   }
 }
 
-std::string hex4s(uint16_t v) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%04x", v);
-  return b;
-}
-
 // What only the whole policy can tell: the same selector twice (KubeVirt keeps the last one in
 // a map and drops the other silently), the same address twice, a name used for two kinds.
 void cross_check(Parser& p, const Policy& policy, const std::string& base) {
@@ -578,7 +551,7 @@ void cross_check(Parser& p, const Policy& policy, const std::string& base) {
       auto [it, fresh] = by_selector.emplace(key, &d);
       if (!fresh)
         p.error(d.line, pci_f,
-                "duplicate: selector " + hex4s(key.first) + ":" + hex4s(key.second) +
+                "duplicate: selector " + vendor_device_string(key.first, key.second) +
                     " is already listed at line " + std::to_string(it->second->line) + " (for " +
                     it->second->resource_name + "); KubeVirt would silently keep only one of them");
     }

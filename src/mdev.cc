@@ -3,21 +3,11 @@
 #include "mdev.h"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace hostpass {
 
 namespace {
-
-std::optional<int> parse_count(std::string_view text) {
-  text = trim(text);
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
-}
 
 std::string read_trimmed(Host& host, const std::string& path, bool* present = nullptr) {
   auto text = host.read_file(path, 4096);
@@ -41,7 +31,7 @@ Result<MdevType> read_type(Host& host, const std::string& parent, const std::str
   if (!has_api) t.warnings.push_back("device_api is missing");
   auto avail = host.read_file(join_path(dir, "available_instances"), 64);
   if (!avail.ok()) return avail.error().wrap("type " + id + " of " + parent);
-  auto n = parse_count(*avail);
+  auto n = parse_sysfs_count(*avail);
   if (!n)
     return io_error("type " + id + " of " + parent + ": available_instances is not a number: '" +
                     std::string(trim(*avail).substr(0, 32)) + "'");

@@ -2,7 +2,6 @@
 #include "mdev_apply.h"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "node_name.h"
@@ -206,11 +205,7 @@ int available_now(Host& host, const std::string& parent, const std::string& type
       "available_instances");
   auto text = host.read_file(path, 64);
   if (!text.ok()) return -1;
-  std::string_view t = trim(*text);
-  int v = -1;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 10);
-  if (ec != std::errc() || end != t.data() + t.size() || v < 0) return -1;
-  return v;
+  return parse_sysfs_count(*text).value_or(-1);
 }
 
 }  // namespace

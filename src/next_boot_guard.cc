@@ -2,19 +2,13 @@
 #include "next_boot_guard.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "host_use.h"
 #include "passthrough_summary.h"
 #include "pci_device.h"
+#include "pci_id.h"
 
 namespace hostpass {
-
-std::string vendor_device_id(uint16_t vendor, uint16_t device) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%04x:%04x", vendor, device);
-  return b;
-}
 
 Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
   auto all = discover_pci(host, DiscoverOptions{});
@@ -24,7 +18,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
   std::vector<Blocker> blockers;
   for (PciDevice& d : *all) {
     if (!d.vendor || !d.device) continue;
-    std::string id = vendor_device_id(*d.vendor, *d.device);
+    std::string id = vendor_device_string(*d.vendor, *d.device);
     if (r.only_chosen ? r.chosen.count(d.address) == 0
                       : std::find(r.ids.begin(), r.ids.end(), id) == r.ids.end())
       continue;

@@ -62,7 +62,4 @@ struct NextBootCheck {
 // (host use first, in address order), then `alternative`. Io when the devices cannot be listed.
 Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& request);
 
-// "8086:5845" of a device's ids.
-std::string vendor_device_id(uint16_t vendor, uint16_t device);
-
 }  // namespace hostpass

@@ -5,10 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 #include "pci_device.h"
+#include "pci_id.h"
 #include "vfio_bind.h"
 
 namespace hostpass {
@@ -163,9 +163,8 @@ Result<std::vector<PciFilterEntry>> pci_filter_entries(Host& host,
       return io_error("cannot read the ids of " + a.to_string() + ": vendor '" +
                       std::string(trim(*vendor)) + "', device '" + std::string(trim(*device)) +
                       "'");
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04x:%04x", *v, *d);
-    out.push_back(PciFilterEntry{a, buf});
+    out.push_back(PciFilterEntry{
+        a, vendor_device_string(static_cast<uint16_t>(*v), static_cast<uint16_t>(*d))});
   }
   return out;
 }

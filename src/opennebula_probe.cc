@@ -3,21 +3,15 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cstring>
 #include <regex>
 
+#include "pci_id.h"
 #include "pci_names.h"
 
 namespace hostpass {
 
 namespace {
-
-std::string hex_n(uint32_t v, int digits) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%0*x", digits, v);
-  return b;
-}
 
 // pciutils lib/filter.c: "" or "*" is a wildcard, else plain hex digits (no 0x prefix; lspci
 // says "Invalid vendor ID" to 0x8086) up to `max`. Checked against lspci in the tests.
@@ -250,7 +244,7 @@ std::string uuid_v5_x500(std::string_view name) {
   std::string out;
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += hex_n(h[i], 2);
+    out += hex_digits(h[i], 2);
   }
   return out;
 }
@@ -277,8 +271,9 @@ Result<std::string> opennebula_probe(Host& host, const OneProbeOptions& options)
       if (!d.vendor || !d.device || !d.class_code) continue;  // lspci cannot show it either
       if (!filter_matches(f, d)) continue;
       const PciAddress& a = d.address;
-      std::string bus = hex_n(a.bus, 2), slot = hex_n(a.device, 2), func = hex_n(a.function, 1);
-      std::string domain = hex_n(a.domain, 4);
+      std::string bus = hex_digits(a.bus, 2), slot = hex_digits(a.device, 2),
+                  func = hex_digits(a.function, 1);
+      std::string domain = hex_digits(a.domain, 4);  // lspci's "%04x": a VMD domain keeps 5
       // lspci prints the domain only when it is not 0000.
       std::string short_address =
           (a.domain ? domain + ":" : std::string()) + bus + ":" + slot + "." + func;
@@ -299,8 +294,8 @@ Result<std::string> opennebula_probe(Host& host, const OneProbeOptions& options)
                               *d.vendor) != options.nvidia_vendors.end();
       if (nvidia && has_virtfn(host, dev_dir)) continue;  // the PF of vGPU VFs
 
-      std::string vendor = hex_n(*d.vendor, 4), device = hex_n(*d.device, 4);
-      std::string klass = hex_n(*d.class_code >> 8, 4);
+      std::string vendor = hex4(*d.vendor), device = hex4(*d.device);
+      std::string klass = d.class_hex();
       std::string address = domain + ":" + bus + ":" + slot + ":" + func;
       std::vector<std::string> values = {
           pval("TYPE", vendor + ":" + device + ":" + klass),

@@ -10,9 +10,9 @@
 #include "pci_device.h"
 
 #include <algorithm>
-#include <charconv>
 #include <thread>
 
+#include "pci_id.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
@@ -41,33 +41,11 @@ bool PciDevice::is_bridge() const {
 
 std::string PciDevice::class_hex() const {
   if (!class_code) return "????";
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04x", *class_code >> 8);
-  return buf;
+  return hex4(static_cast<uint16_t>(*class_code >> 8));  // class_code is 24 bits
 }
 
 std::string pci_device_dir(const PciAddress& address) {
   return join_path(kPciDevicesDir, address.to_string());
-}
-
-std::optional<uint32_t> parse_sysfs_hex(std::string_view text) {
-  text = trim(text);
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-    text.remove_prefix(2);
-  if (text.empty() || text.size() > 8) return std::nullopt;
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-std::optional<int> parse_sysfs_int(std::string_view text) {
-  text = trim(text);
-  if (text.empty() || text.size() > 11) return std::nullopt;
-  int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
 }
 
 namespace {

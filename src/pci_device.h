@@ -114,9 +114,6 @@ Result<IommuGroup> read_iommu_group(Host& host, int number);
 // The sysfs directory of a device: /sys/bus/pci/devices/<addr>.
 std::string pci_device_dir(const PciAddress& address);
 
-// Parses a sysfs hex attribute ("0x10de\n") strictly. None on anything else.
-std::optional<uint32_t> parse_sysfs_hex(std::string_view text);
-// Parses a sysfs decimal attribute ("-1\n", "3\n") strictly. None on anything else.
-std::optional<int> parse_sysfs_int(std::string_view text);
+// parse_sysfs_hex and parse_sysfs_int, the attribute parsers, are in host.h beside trim().
 
 }  // namespace hostpass

@@ -190,15 +190,5 @@ TEST_F(Discovery, ThreadedDiscoveryEqualsSerial) {
   }
 }
 
-TEST(SysfsValues, ParseStrictly) {
-  EXPECT_EQ(parse_sysfs_hex("0x10de\n"), 0x10deu);
-  EXPECT_EQ(parse_sysfs_hex("030200"), 0x030200u);
-  EXPECT_FALSE(parse_sysfs_hex("0x").has_value());
-  EXPECT_FALSE(parse_sysfs_hex("0x10de junk").has_value());
-  EXPECT_FALSE(parse_sysfs_hex("").has_value());
-  EXPECT_EQ(parse_sysfs_int("-1\n"), -1);
-  EXPECT_FALSE(parse_sysfs_int("1.5").has_value());
-}
-
 }  // namespace
 }  // namespace hostpass

@@ -9,6 +9,7 @@
 
 #include "next_boot_guard.h"
 #include "pci_device.h"
+#include "pci_id.h"
 #include "preflight.h"
 #include "vfio_rules.h"
 
@@ -75,7 +76,7 @@ void add_file(PersistOutput& o, std::string path, std::string contents) {
 std::vector<std::string> unique_ids(const std::vector<PersistDevice>& vfio) {
   std::vector<std::string> ids;
   for (const PersistDevice& d : vfio) {
-    std::string id = vendor_device_id(d.vendor, d.device);
+    std::string id = vendor_device_string(d.vendor, d.device);
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
   return ids;
@@ -372,7 +373,7 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
       std::string list;
       std::set<std::string> seen;
       for (const PersistDevice& d : vfio) {
-        std::string id = vendor_device_id(d.vendor, d.device);
+        std::string id = vendor_device_string(d.vendor, d.device);
         if (seen.insert(id).second) list += (list.empty() ? "" : ",") + id;
       }
       o.text = "vfio-pci.ids=" + list + "\n";

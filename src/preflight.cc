@@ -8,6 +8,7 @@
 #include "host_use.h"
 #include "node_name.h"
 #include "pci_device.h"
+#include "pci_id.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
@@ -78,13 +79,6 @@ std::optional<std::string> cpuinfo_field(const std::string& cpuinfo, std::string
     if (trim(line.substr(0, colon)) == key) return std::string(trim(line.substr(colon + 1)));
   }
   return std::nullopt;
-}
-
-std::string hex4(uint32_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s(4, '0');
-  for (int i = 3; i >= 0; --i, v >>= 4) s[i] = kDigits[v & 0xf];
-  return s;
 }
 
 bool has_word(std::string_view list, std::string_view word) {
@@ -758,7 +752,7 @@ std::vector<Check> device_checks(Host& host, const PciAddress& address,
   PciDevice& d = *dev;
   HostUseMap uses = detect_host_use(host);
   attach_host_use(host, uses, d);
-  std::string ids = d.vendor && d.device ? hex4(*d.vendor) + ":" + hex4(*d.device) : "?";
+  std::string ids = d.vendor && d.device ? vendor_device_string(*d.vendor, *d.device) : "?";
   add(make("device.exists", CheckStatus::Pass, addr + " [" + ids + "]",
            pci_device_dir(address) + ": present"));
 

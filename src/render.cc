@@ -1,21 +1,18 @@
 // render.cc — see render.h.
 #include "render.h"
 
-#include <cstdio>
 #include <map>
+
+#include "pci_id.h"
 
 namespace hostpass {
 
 namespace {
 
+// libvirt's address and id attributes: "0x" and the digits. A domain wider than 16 bits (Intel
+// VMD) keeps every digit: cut to four it would name another device.
 std::string hexp(uint32_t v, int digits) {
-  char b[16];
-  std::snprintf(b, sizeof b, "0x%0*x", digits, v);
-  return b;
-}
-
-std::string hex(uint32_t v, int digits) {
-  return hexp(v, digits).substr(2);
+  return "0x" + hex_digits(v, digits);
 }
 
 // A KubeVirt-local device name from a resource name: "intel.com/qat" → "qat". Lowercase
@@ -96,8 +93,8 @@ std::string render_libvirt(const std::vector<AssignableUnit>& units) {
         for (const UsbMember& m : u.usb) {
           out += "<hostdev mode='subsystem' type='usb'>\n";
           out += "  <source>\n";
-          out += "    <vendor id='" + hexp(m.vendor, 4) + "'/>\n";
-          out += "    <product id='" + hexp(m.product, 4) + "'/>\n";
+          out += "    <vendor id='" + ("0x" + hex4(m.vendor)) + "'/>\n";
+          out += "    <product id='" + ("0x" + hex4(m.product)) + "'/>\n";
           if (m.ambiguous)
             out += "    <address bus='" + std::to_string(m.busnum) + "' device='" +
                    std::to_string(m.devnum) + "'/>\n";
@@ -182,8 +179,8 @@ Result<std::string> render_opennebula(const std::vector<AssignableUnit>& units,
                          u.id + "): OpenNebula passes vGPUs through their PCI virtual function");
     for (const PciMember& m : u.pci) {
       if (options.by_type) {
-        out += "PCI = [ VENDOR = \"" + hex(m.vendor, 4) + "\", DEVICE = \"" + hex(m.device, 4) +
-               "\", CLASS = \"" + hex(m.class_code >> 8, 4) + "\" ]\n";
+        out += "PCI = [ VENDOR = \"" + hex4(m.vendor) + "\", DEVICE = \"" + hex4(m.device) +
+               "\", CLASS = \"" + hex4(static_cast<uint16_t>(m.class_code >> 8)) + "\" ]\n";
       } else {
         // The probe's SHORT_ADDRESS: lspci's slot name (domain only when not 0000).
         std::string short_address =

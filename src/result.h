@@ -7,9 +7,15 @@
 //
 // The kind decides the CLI's exit code: InvalidInput and Refused are the user's to fix (exit 2),
 // everything else is a failure (exit 1).
+//
+// Misuse — value() on an error, error() on a value — is a bug in the caller, and it is caught in
+// every build type (not by assert, which RelWithDebInfo compiles out): the process prints what it
+// was asked for and, for value(), the error it holds, then aborts. An abort that says why is a
+// caught bug; reading the wrong alternative of the variant would be silent undefined behaviour.
 #pragma once
 
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
@@ -50,6 +56,21 @@ inline Error unsupported(std::string m) {
   return Error{ErrorKind::Unsupported, std::move(m)};
 }
 
+namespace detail {
+
+// Reports a misused Result on stderr and aborts. `error` is the error value() found instead of a
+// value (null for error() called on a value).
+[[noreturn]] inline void result_misuse(const char* call, const Error* error) {
+  if (error)
+    std::fprintf(stderr, "hostpass: bug: Result::%s called on an error (%s): %s\n", call,
+                 error_kind_name(error->kind), error->message.c_str());
+  else
+    std::fprintf(stderr, "hostpass: bug: Result::%s called on a value, not an error\n", call);
+  std::abort();
+}
+
+}  // namespace detail
+
 template <class T>
 class [[nodiscard]] Result {
  public:
@@ -61,16 +82,16 @@ class [[nodiscard]] Result {
 
   // REQUIRES: ok().
   T& value() & {
-    assert(ok());
-    return std::get<0>(v_);
+    if (!ok()) detail::result_misuse("value()", std::get_if<1>(&v_));
+    return *std::get_if<0>(&v_);
   }
   const T& value() const& {
-    assert(ok());
-    return std::get<0>(v_);
+    if (!ok()) detail::result_misuse("value()", std::get_if<1>(&v_));
+    return *std::get_if<0>(&v_);
   }
   T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(v_));
+    if (!ok()) detail::result_misuse("value()", std::get_if<1>(&v_));
+    return std::move(*std::get_if<0>(&v_));
   }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -79,12 +100,12 @@ class [[nodiscard]] Result {
 
   // REQUIRES: !ok().
   const Error& error() const& {
-    assert(!ok());
-    return std::get<1>(v_);
+    if (ok()) detail::result_misuse("error()", nullptr);
+    return *std::get_if<1>(&v_);
   }
   Error&& error() && {
-    assert(!ok());
-    return std::get<1>(std::move(v_));
+    if (ok()) detail::result_misuse("error()", nullptr);
+    return std::move(*std::get_if<1>(&v_));
   }
 
   T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
@@ -102,11 +123,11 @@ class [[nodiscard]] Result<void> {
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const Error& error() const& {
-    assert(!ok_);
+    if (ok_) detail::result_misuse("error()", nullptr);
     return error_;
   }
   Error&& error() && {
-    assert(!ok_);
+    if (ok_) detail::result_misuse("error()", nullptr);
     return std::move(error_);
   }
 

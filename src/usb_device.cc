@@ -2,9 +2,9 @@
 #include "usb_device.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 
+#include "pci_id.h"
 #include "usb_ids.h"
 
 namespace hostpass {
@@ -13,33 +13,15 @@ namespace {
 
 constexpr const char* kUsbDevicesDir = "/sys/bus/usb/devices";
 
-// Exactly `digits` hex digits (sysfs prints idVendor with "%04x\n", bDeviceClass with "%02x\n").
-std::optional<uint32_t> parse_hex_exact(std::string_view text, size_t digits) {
-  text = trim(text);
-  if (text.size() != digits) return std::nullopt;
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-std::optional<int> parse_decimal(std::string_view text) {
-  text = trim(text);
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
-}
-
 // "usb1", or "<bus>-<port>[.<port>...]" with decimal numbers. Interfaces ("1-2:1.0") and
 // anything else are not device names.
 bool parse_device_name(std::string_view name, int& bus, std::vector<int>& ports, bool& root_hub) {
   ports.clear();
   auto number = [](std::string_view s, int& out) {
-    if (s.empty() || s.size() > 4) return false;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 10);
-    return ec == std::errc() && end == s.data() + s.size();
+    if (s.size() > 4 || trim(s) != s) return false;  // a name has no spaces
+    auto v = parse_sysfs_count(s);
+    if (v) out = *v;
+    return v.has_value();
   };
   if (name.substr(0, 3) == "usb") {
     root_hub = true;
@@ -131,7 +113,8 @@ Result<std::vector<UsbDevice>> discover_usb(Host& host, std::vector<std::string>
         }
         return;
       }
-      auto v = parse_hex_exact(*text, digits);
+      // Exactly `digits` digits: sysfs prints idVendor with "%04x\n", bDeviceClass with "%02x\n".
+      auto v = parse_hex_digits(trim(*text), digits);
       if (!v) {
         std::string shown(trim(*text).substr(0, 32));
         if (required) {
@@ -148,7 +131,7 @@ Result<std::vector<UsbDevice>> discover_usb(Host& host, std::vector<std::string>
     };
     auto int_attr = [&](const char* attr, int& out) {
       auto text = read(attr);
-      std::optional<int> v = text.ok() ? parse_decimal(*text) : std::nullopt;
+      std::optional<int> v = text.ok() ? parse_sysfs_count(*text) : std::nullopt;
       if (!v) {
         warn("USB device " + name + ": " + attr + " is " +
              (text.ok() ? "not a number: '" + std::string(trim(*text).substr(0, 32)) + "'"
@@ -210,9 +193,8 @@ std::string lsusb_line(const UsbDevice& d) {
   const std::string& vendor = d.vendor_name.empty() ? d.manufacturer : d.vendor_name;
   const std::string& product = d.product_db_name.empty() ? d.product_name : d.product_db_name;
   char head[64];
-  std::snprintf(head, sizeof head, "Bus %03d Device %03d: ID %04x:%04x ", d.busnum, d.devnum,
-                d.vendor, d.product);
-  return std::string(head) + vendor + " " + product;
+  std::snprintf(head, sizeof head, "Bus %03d Device %03d: ID ", d.busnum, d.devnum);
+  return head + vendor_device_string(d.vendor, d.product) + " " + vendor + " " + product;
 }
 
 std::string usb_device_label(const UsbDevice& d) {

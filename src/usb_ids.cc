@@ -1,7 +1,7 @@
 // usb_ids.cc — see usb_ids.h for the format and why this source.
 #include "usb_ids.h"
 
-#include <charconv>
+#include "pci_id.h"
 
 namespace hostpass {
 
@@ -12,18 +12,13 @@ namespace {
 bool parse_id(std::string_view s, size_t digits, uint32_t& out, std::string_view& name) {
   if (s.size() < digits + 3) return false;
   if (s[digits] != ' ' || s[digits + 1] != ' ') return false;
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + digits, v, 16);
-  if (ec != std::errc() || end != s.data() + digits) return false;
-  out = v;
+  auto v = parse_hex_digits(s.substr(0, digits), digits);
+  if (!v) return false;
+  out = *v;
   name = s.substr(digits + 2);
   while (!name.empty() && (name.back() == '\r' || name.back() == ' ' || name.back() == '\t'))
     name.remove_suffix(1);
   return !name.empty();
-}
-
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 }  // namespace
@@ -60,8 +55,7 @@ UsbIds UsbIds::parse(std::string_view text) {
       continue;  // subclasses and other sections' entries are not used
     }
     // A top-level line: a vendor ("046d  Logitech, Inc.") or a section keyword ("C 03  Hub").
-    if (line.size() >= 4 && is_hex(line[0]) && is_hex(line[1]) && is_hex(line[2]) &&
-        is_hex(line[3]) && parse_id(line, 4, id, name)) {
+    if (parse_id(line, 4, id, name)) {
       section = Section::Vendors;
       vendor = id;
       db.vendors_.emplace(static_cast<uint16_t>(id), std::string(name));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -532,6 +533,11 @@ TEST(VfioBindJournal, ATamperedJournalCannotSteerWritesOutsideSysfs) {
 }
 
 // ---- every write point ----
+//
+// Each sweep first runs its case cleanly and counts the writes FaultyHost logs, then fails (or
+// crashes after) each one of them in turn: a new write in the engine is swept without editing the
+// test, and the clean run's log must hold every step of the kernel sequence, so a sweep that
+// silently shrank would fail.
 
 // A group bind with a non-default entry override on one member, so rollback must restore it.
 struct GroupCase {
@@ -544,18 +550,57 @@ struct GroupCase {
   }
 };
 
-int count_writes(const std::string& root) {
+// Unbinding a device that a previous process bound to vfio-pci (its entry driver is e1000e).
+struct UnbindCase {
+  static void prepare(Machine& m) {
+    ASSERT_TRUE(bind_devices(*m.host, {addr("00:04.0")}, BindOptions{}).ok());
+    m.restart();
+  }
+  static Result<BindReport> run(Host& h) {
+    return unbind_devices(h, {addr("00:04.0")}, BindOptions{});
+  }
+};
+
+// The writes a clean run of the case makes, in order: the sweep's plan.
+template <class Case>
+std::vector<HostWrite> clean_run_writes(const std::string& root) {
   Machine m(root);
-  GroupCase::prepare(m);
-  auto r = GroupCase::run(*m.host);
+  Case::prepare(m);
+  auto r = Case::run(*m.host);
   EXPECT_TRUE(r.ok()) << r.error().message;
-  return m.host->write_count();
+  return m.host->writes();
+}
+
+// Every step (a path fragment, as in "driver_override") is written at least once in `writes`.
+void expect_every_step(const std::vector<HostWrite>& writes,
+                       const std::vector<std::string>& steps) {
+  for (const std::string& step : steps) {
+    bool seen = std::any_of(writes.begin(), writes.end(), [&](const HostWrite& w) {
+      return w.path.find(step) != std::string::npos;
+    });
+    EXPECT_TRUE(seen) << "no write of step " << step << " in "
+                      << ::testing::PrintToString(ops(writes));
+  }
+}
+
+// The write that failed in `writes` is the `n`th (1-based) of the clean run: the sweep hit it.
+void expect_failed_write_is(const std::vector<HostWrite>& writes,
+                            const std::vector<HostWrite>& clean, int n) {
+  ASSERT_GE(writes.size(), static_cast<size_t>(n)) << "write " << n;
+  const HostWrite& w = writes[static_cast<size_t>(n - 1)];
+  EXPECT_TRUE(w.failed) << "write " << n;
+  EXPECT_EQ(w.op + " " + w.path,
+            clean[static_cast<size_t>(n - 1)].op + " " + clean[static_cast<size_t>(n - 1)].path)
+      << "write " << n;
 }
 
 TEST(VfioBindFaults, EveryFailedWriteLeavesEveryDeviceAsItWas) {
   ScratchDir dir;
-  int total = count_writes(dir.path() + "/count");
-  ASSERT_EQ(total, 8);
+  auto clean = clean_run_writes<GroupCase>(dir.path() + "/count");
+  int total = static_cast<int>(clean.size());
+  // journal, then per member override + unbind + probe, then the journal's removal.
+  EXPECT_EQ(total, 8);
+  expect_every_step(clean, {"journal.json", "driver_override", "/unbind", "drivers_probe"});
   for (int n = 1; n <= total; ++n) {
     Machine m(dir.path() + "/n" + std::to_string(n));
     GroupCase::prepare(m);
@@ -563,6 +608,7 @@ TEST(VfioBindFaults, EveryFailedWriteLeavesEveryDeviceAsItWas) {
     m.host->fail_nth_write(n);
     auto r = GroupCase::run(*m.host);
     ASSERT_FALSE(r.ok()) << "write " << n;
+    expect_failed_write_is(m.host->writes(), clean, n);
     EXPECT_EQ(m.snapshot(), before) << "write " << n << ": " << r.error().message;
     EXPECT_FALSE(m.journal_exists()) << "write " << n;
     EXPECT_FALSE(m.real->exists("/dev/vfio/6")) << "write " << n;
@@ -575,7 +621,8 @@ TEST(VfioBindFaults, EveryFailedWriteLeavesEveryDeviceAsItWas) {
 
 TEST(VfioBindFaults, ACrashAfterAnyWriteIsRepairedByRecover) {
   ScratchDir dir;
-  int total = count_writes(dir.path() + "/count");
+  int total = static_cast<int>(clean_run_writes<GroupCase>(dir.path() + "/count").size());
+  ASSERT_GT(total, 0);
   for (int n = 0; n <= total; ++n) {
     Machine m(dir.path() + "/n" + std::to_string(n));
     GroupCase::prepare(m);
@@ -602,14 +649,19 @@ TEST(VfioBindFaults, ACrashAfterAnyWriteIsRepairedByRecover) {
 
 TEST(VfioBindFaults, EveryFailedWriteOfAnUnbindLeavesTheDeviceOnVfio) {
   ScratchDir dir;
-  for (int n = 1; n <= 5; ++n) {
+  auto clean = clean_run_writes<UnbindCase>(dir.path() + "/count");
+  int total = static_cast<int>(clean.size());
+  // journal, override cleared, unbind from vfio-pci, probe, the journal's removal.
+  EXPECT_EQ(total, 5);
+  expect_every_step(clean, {"journal.json", "driver_override", "vfio-pci/unbind", "drivers_probe"});
+  for (int n = 1; n <= total; ++n) {
     Machine m(dir.path() + "/n" + std::to_string(n));
-    ASSERT_TRUE(bind_devices(*m.host, {addr("00:04.0")}, BindOptions{}).ok());
-    m.restart();
+    UnbindCase::prepare(m);
     Snapshot before = m.snapshot();
     m.host->fail_nth_write(n);
-    auto r = unbind_devices(*m.host, {addr("00:04.0")}, BindOptions{});
+    auto r = UnbindCase::run(*m.host);
     ASSERT_FALSE(r.ok()) << n;
+    expect_failed_write_is(m.host->writes(), clean, n);
     EXPECT_EQ(m.snapshot(), before) << n << ": " << r.error().message;
     EXPECT_TRUE(m.real->exists("/dev/vfio/4")) << n;
     EXPECT_FALSE(m.journal_exists()) << n;
@@ -618,16 +670,27 @@ TEST(VfioBindFaults, EveryFailedWriteOfAnUnbindLeavesTheDeviceOnVfio) {
 
 TEST(VfioBindFaults, ACrashDuringUnbindIsRepairedByRecover) {
   ScratchDir dir;
-  for (int n = 0; n < 5; ++n) {
+  int total = static_cast<int>(clean_run_writes<UnbindCase>(dir.path() + "/count").size());
+  ASSERT_GT(total, 0);
+  for (int n = 0; n <= total; ++n) {
     Machine m(dir.path() + "/n" + std::to_string(n));
-    ASSERT_TRUE(bind_devices(*m.host, {addr("00:04.0")}, BindOptions{}).ok());
-    m.restart();
+    UnbindCase::prepare(m);
     Snapshot before = m.snapshot();
     m.host->crash_after_writes(n);
-    ASSERT_FALSE(unbind_devices(*m.host, {addr("00:04.0")}, BindOptions{}).ok());
+    auto r = UnbindCase::run(*m.host);
+    EXPECT_EQ(r.ok(), n == total) << "crash after " << n;
     m.restart();
-    ASSERT_TRUE(recover(*m.host).ok());
-    EXPECT_EQ(m.snapshot(), before) << n;
+    auto rec = recover(*m.host);
+    ASSERT_TRUE(rec.ok()) << "crash after " << n << ": " << rec.error().message;
+    EXPECT_FALSE(m.journal_exists()) << "crash after " << n;
+    if (n == total) {
+      // The journal's removal was the commit: the device is back on its entry driver.
+      EXPECT_FALSE(rec->journal_found);
+      EXPECT_EQ(m.snapshot()["0000:00:04.0"].first, "e1000e");
+    } else {
+      EXPECT_EQ(rec->journal_found, n >= 1) << "crash after " << n;
+      EXPECT_EQ(m.snapshot(), before) << "crash after " << n;
+    }
   }
 }
 

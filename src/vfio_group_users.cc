@@ -9,17 +9,6 @@
 
 namespace hostpass {
 
-namespace {
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
-}  // namespace
-
 std::string VfioGroupUser::describe() const {
   return std::to_string(pid) + (comm.empty() ? "" : " (" + comm + ")");
 }
@@ -30,7 +19,7 @@ Result<std::map<int, std::vector<VfioGroupUser>>> vfio_group_users(Host& host) {
   if (!pids.ok()) return pids.error().wrap("cannot list processes");
   std::vector<int> sorted;
   for (const std::string& p : *pids)
-    if (all_digits(p) && p.size() < 10) sorted.push_back(std::stoi(p));
+    if (auto pid = parse_sysfs_count(p)) sorted.push_back(*pid);  // skips self, sys, ...
   std::sort(sorted.begin(), sorted.end());
   constexpr std::string_view kPrefix = "/dev/vfio/";
   for (int pid : sorted) {
@@ -42,8 +31,9 @@ Result<std::map<int, std::vector<VfioGroupUser>>> vfio_group_users(Host& host) {
       auto target = host.read_link(dir + "/fd/" + fd);
       if (!target.ok() || target->rfind(kPrefix, 0) != 0) continue;
       std::string_view rest = std::string_view(*target).substr(kPrefix.size());
-      if (!all_digits(rest) || rest.size() > 9) continue;  // /dev/vfio/vfio, devices/...
-      int g = std::stoi(std::string(rest));
+      auto number = parse_sysfs_count(rest);
+      if (!number) continue;  // /dev/vfio/vfio, devices/...
+      int g = *number;
       if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
     }
     if (groups.empty()) continue;

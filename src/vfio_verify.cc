@@ -7,12 +7,12 @@
 
 #include <linux/vfio.h>
 
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "mdev.h"
 #include "pci_device.h"
+#include "pci_id.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
@@ -272,11 +272,7 @@ bool Walk::info() {
                   "VFIO_DEVICE_GET_IRQ_INFO(" + irq_name(i) + ") failed: " + errno_text(ir.error));
     if (ii.count > 0) info.irqs.push_back(VfioIrq{i, irq_name(i), ii.count});
   }
-  auto hex_flags = [&] {
-    char b[16];
-    std::snprintf(b, sizeof b, "%x", di.flags);
-    return std::string(b);
-  };
+  auto hex_flags = [&] { return hex_digits(di.flags, 1); };
   if (r_.mdev) {
     // The device fd must be what the type's device_api promises (vfio_device_info flags).
     struct Api {
