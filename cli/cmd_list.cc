@@ -17,6 +17,7 @@
 #include "cmd_usb.h"
 #include "device_json.h"
 #include "host_use.h"
+#include "iommu_group.h"
 #include "passthrough_summary.h"
 #include "pci_names.h"
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <set>
 
+#include "iommu_group.h"
 #include "vfio_group_users.h"
 
 namespace hostpass {

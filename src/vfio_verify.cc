@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "iommu_group.h"
 #include "mdev.h"
 #include "pci_device.h"
 #include "vfio_rules.h"
