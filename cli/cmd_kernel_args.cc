@@ -76,7 +76,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
 
   if (f.format == "cmdline") {
     std::cout << join(spec->wanted, " ") << "\n";
-    if (auto current = host.read_file("/proc/cmdline", 64 << 10); current.ok()) {
+    if (auto current = read_proc_cmdline(host); current.ok()) {
       ArgsEdit e = edit_args(split_cmdline(*current), *spec);
       if (!e.changed())
         std::cerr << "hostpass: the running kernel's command line already has these\n";

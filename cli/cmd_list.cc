@@ -19,6 +19,7 @@
 #include "device_json.h"
 #include "device_select.h"
 #include "host_use.h"
+#include "iommu_group.h"
 #include "passthrough_summary.h"
 #include "pci_names.h"
 

@@ -1,6 +1,7 @@
 // device_plugin.cc — see device_plugin.h for the kubelet and KubeVirt contracts followed here.
 #include "device_plugin.h"
 
+#include "iommu_group.h"
 #include "pci_device.h"
 #include "vfio_rules.h"
 
@@ -42,7 +43,7 @@ const Unit* find_unit(const ResourceInventory& r, const std::string& id, size_t*
 }
 
 // Why the functions of the unit's IOMMU group that the resource does not give to the VM (its
-// siblings) keep the group from being viable (vfio_rules.h viability_blockers), or "".
+// siblings) keep the group from being viable (iommu_group.h viability_blockers), or "".
 std::string siblings_break_group(Host& host, const Unit& unit, int group) {
   auto members = read_group_members(host, group);
   if (!members.ok()) return "";  // the group is gone: the /dev/vfio check below says so
@@ -301,9 +302,7 @@ void complete_units(Host& host, ResourceInventory& resource) {
   if (resource.kind != ResourceKind::Mdev) return;
   for (Unit& u : resource.units) {
     if (u.iommu_group || u.mdev_uuids.empty()) continue;
-    auto link = host.read_link("/sys/bus/mdev/devices/" + u.mdev_uuids.front() + "/iommu_group");
-    if (!link.ok()) continue;
-    if (auto n = parse_sysfs_count(base_name(*link))) u.iommu_group = *n;
+    u.iommu_group = mdev_iommu_group(host, u.mdev_uuids.front());
   }
 }
 

@@ -169,6 +169,8 @@ std::string normalize_path(std::string_view path);
 std::string_view trim(std::string_view s);
 // The parts with `sep` between them: ({"a", "b"}, ", ") → "a, b"; {} → "".
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// The pieces between each `sep`, empty ones kept: ("a,,b", ',') → {"a", "", "b"}; "" → {""}.
+std::vector<std::string> split(std::string_view s, char sep);
 
 // ---- sysfs numbers (pure, no I/O) ----
 // The one parser of each kind of number the kernel prints; trimmed first (attributes end in

@@ -24,6 +24,9 @@ TEST(PathHelpers, ResolveLinkLikeTheKernelsRelativeTargets) {
   EXPECT_EQ(dir_name("/sys/x"), "/sys");
   EXPECT_EQ(join_path("/sys/", "/x"), "/sys/x");
   EXPECT_EQ(trim("  0x10de\n"), "0x10de");
+  EXPECT_EQ(split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(split("", ','), (std::vector<std::string>{""}));
+  EXPECT_EQ(join(split("10de:1eb8,8086:5845", ','), ","), "10de:1eb8,8086:5845");
 }
 
 TEST(SysfsValues, ParseStrictly) {

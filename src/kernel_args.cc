@@ -4,34 +4,13 @@
 #include <algorithm>
 #include <map>
 
+#include "kernel_cmdline.h"
 #include "owned_file.h"
 #include "pci_id.h"
 
 namespace hostpass {
 
 namespace {
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t next = s.find(sep, pos);
-    if (next == std::string_view::npos) next = s.size();
-    out.emplace_back(s.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return out;
-}
-
-std::string arg_name(std::string_view arg) {
-  return std::string(arg.substr(0, arg.find('=')));
-}
-
-std::vector<std::string> arg_values(std::string_view arg) {
-  size_t eq = arg.find('=');
-  if (eq == std::string_view::npos) return {};
-  return split(arg.substr(eq + 1), ',');
-}
 
 // Values that contradict what hostpass asks for, per argument name.
 bool conflicts(const std::string& name, const std::string& value) {
@@ -211,98 +190,19 @@ ArgsEdit edit_args(const std::vector<std::string>& args, const KernelArgSpec& sp
   return e;
 }
 
-namespace {
-
-struct Assignment {
-  std::string name;
-  char quote = 0;                         // '"', '\'' or 0
-  size_t value_begin = 0, value_end = 0;  // inside the quotes
-  size_t stmt_end = 0;                    // after the closing quote
-};
-
-bool is_ident_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-// Scans a shell fragment for NAME=VALUE statements at the start of a line.
-Result<std::vector<Assignment>> scan_assignments(std::string_view t) {
-  std::vector<Assignment> out;
-  size_t i = 0;
-  while (i < t.size()) {
-    size_t line_start = i;
-    while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
-    if (t.compare(i, 7, "export ") == 0) i += 7;
-    size_t name_begin = i;
-    while (i < t.size() && is_ident_char(t[i])) ++i;
-    if (i > name_begin && i < t.size() && t[i] == '=') {
-      Assignment a;
-      a.name = std::string(t.substr(name_begin, i - name_begin));
-      ++i;
-      if (i < t.size() && (t[i] == '"' || t[i] == '\'')) {
-        a.quote = t[i];
-        a.value_begin = ++i;
-        while (i < t.size() && t[i] != a.quote) {
-          if (a.quote == '"' && t[i] == '\\' && i + 1 < t.size()) ++i;
-          ++i;
-        }
-        if (i >= t.size())
-          return invalid_input("unterminated " + std::string(1, a.quote) + " quote in " + a.name +
-                               " (starting at byte " + std::to_string(line_start) + ")");
-        a.value_end = i;
-        a.stmt_end = i + 1;
-      } else {
-        a.value_begin = i;
-        while (i < t.size() && t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != ';' &&
-               t[i] != '#') {
-          if (t[i] == '\\' && i + 1 < t.size()) ++i;
-          ++i;
-        }
-        a.value_end = i;
-        a.stmt_end = i;
-      }
-      out.push_back(a);
-      i = a.stmt_end;
-    }
-    // Rest of the line (comments, other statements) is kept as is.
-    while (i < t.size() && t[i] != '\n') ++i;
-    if (i < t.size()) ++i;
-    if (i == line_start) ++i;
-  }
-  return out;
-}
-
-bool is_separator_at(std::string_view t, size_t i) {
-  char c = t[i];
-  if (c == ' ' || c == '\t' || c == '\n') return true;
-  return c == '\\' && i + 1 < t.size() && t[i + 1] == '\n';
-}
-
-void tokenize(std::string_view t, const Assignment& a, int slot, std::vector<Token>& out) {
-  size_t i = a.value_begin;
-  while (i < a.value_end) {
-    if (is_separator_at(t, i)) {
-      i += (t[i] == '\\') ? 2 : 1;
-      continue;
-    }
-    size_t b = i;
-    while (i < a.value_end && !is_separator_at(t, i)) ++i;
-    out.push_back(Token{std::string(t.substr(b, i - b)), slot, b, i});
-  }
-}
-
-}  // namespace
-
 Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& spec) {
-  auto scanned = scan_assignments(text);
+  auto scanned = scan_shell_assignments(text);
   if (!scanned.ok()) return scanned.error();
-  std::vector<Assignment> ours;
-  for (const Assignment& a : *scanned)
+  std::vector<ShellAssignment> ours;
+  for (const ShellAssignment& a : *scanned)
     if (a.name == "GRUB_CMDLINE_LINUX" || a.name == "GRUB_CMDLINE_LINUX_DEFAULT") ours.push_back(a);
   int target = -1;
   for (size_t k = 0; k < ours.size(); ++k)
     if (ours[k].name == "GRUB_CMDLINE_LINUX") target = static_cast<int>(k);
   std::vector<Token> tokens;
-  for (size_t k = 0; k < ours.size(); ++k) tokenize(text, ours[k], static_cast<int>(k), tokens);
+  for (size_t k = 0; k < ours.size(); ++k)
+    for (ArgSpan& arg : assignment_args(text, ours[k]))
+      tokens.push_back(Token{std::move(arg.text), static_cast<int>(k), arg.begin, arg.end});
   Plan p = plan_edits(tokens, spec, target);
 
   GrubEdit e;
@@ -322,7 +222,7 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
       splices.push_back({tk.begin, tk.end, p.edits[i].replacement});
     } else if (p.edits[i].action == Action::Remove) {
       // Take the token and the blanks before it (or after it, when it opens the value).
-      const Assignment& a = ours[tk.slot];
+      const ShellAssignment& a = ours[tk.slot];
       size_t b = tk.begin, en = tk.end;
       while (b > a.value_begin && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
       if (b == a.value_begin)
@@ -336,7 +236,7 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
   // An unquoted value that is edited gets double quotes (a blank would split it in the shell).
   bool add_quotes = target_touched && ours[target].quote == 0;
   if (!p.append.empty() && target >= 0) {
-    const Assignment& a = ours[target];
+    const ShellAssignment& a = ours[target];
     bool empty_value = true;
     for (size_t i = 0; i < tokens.size(); ++i)
       if (tokens[i].slot == target && p.edits[i].action != Action::Remove) empty_value = false;

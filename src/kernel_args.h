@@ -31,6 +31,7 @@
 
 #include "guard.h"
 #include "host.h"
+#include "kernel_cmdline.h"
 #include "next_boot_guard.h"
 #include "preflight.h"
 #include "result.h"

@@ -51,6 +51,7 @@
 #include <set>
 
 #include "host_use.h"
+#include "iommu_group.h"
 #include "mdev.h"
 #include "pci_device.h"
 #include "pci_id.h"
@@ -331,12 +332,6 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
 
 // ---------------------------------------------------------------- mdev
 
-std::optional<int> mdev_group(Host& host, const std::string& uuid) {
-  auto target = host.read_link(join_path(join_path(kMdevDevicesDir, uuid), "iommu_group"));
-  if (!target.ok()) return std::nullopt;
-  return parse_sysfs_int(base_name(*target));
-}
-
 void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resources,
                 std::vector<std::string>& warnings, std::vector<DoubleServed>& twice) {
   bool wanted = false;
@@ -409,7 +404,7 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
           auto d = world.by_address.find(*p);
           if (d != world.by_address.end()) u.numa_node = d->second->numa_node;
         }
-        u.iommu_group = mdev_group(host, i.uuid);
+        u.iommu_group = mdev_iommu_group(host, i.uuid);
         if (!u.iommu_group) {
           u.healthy = false;
           u.health_reason = "it has no IOMMU group (is the vendor's vfio-mdev driver loaded?)";

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "iommu_group.h"
 #include "node_name.h"
 #include "vfio_group_users.h"
 

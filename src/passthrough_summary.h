@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "iommu_group.h"
 #include "pci_device.h"
 #include "vfio_rules.h"  // the rules applied here (and, for older includers, is_vfio_driver)
 

@@ -220,17 +220,4 @@ std::optional<std::string> current_driver(Host& host, const PciAddress& address)
   return link_name(host, join_path(pci_device_dir(address), "driver"));
 }
 
-Result<IommuGroup> read_iommu_group(Host& host, int number) {
-  std::string dir = join_path(kIommuGroupsDir, std::to_string(number)) + "/devices";
-  auto names = host.list_dir(dir);
-  if (!names.ok())
-    return not_found("no IOMMU group " + std::to_string(number) + ": " + names.error().message);
-  IommuGroup g;
-  g.number = number;
-  for (const std::string& n : *names)
-    if (auto a = PciAddress::parse(n); a.ok()) g.members.push_back(*a);
-  std::sort(g.members.begin(), g.members.end());
-  return g;
-}
-
 }  // namespace hostpass

@@ -34,7 +34,6 @@ namespace hostpass {
 
 inline constexpr const char* kPciDevicesDir = "/sys/bus/pci/devices";
 inline constexpr const char* kPciDriversDir = "/sys/bus/pci/drivers";
-inline constexpr const char* kIommuGroupsDir = "/sys/kernel/iommu_groups";
 
 // Why the host itself needs a device (host_use.h fills these).
 struct HostUse {
@@ -102,14 +101,6 @@ Result<PciDevice> read_pci_device(Host& host, const PciAddress& address, Detail 
 
 // The driver bound to `address` now, or none. Cheap: one readlink.
 std::optional<std::string> current_driver(Host& host, const PciAddress& address);
-
-struct IommuGroup {
-  int number = -1;
-  std::vector<PciAddress> members;  // sorted, from /sys/kernel/iommu_groups/<n>/devices
-};
-
-// The members of group `number`. NotFound when the group does not exist.
-Result<IommuGroup> read_iommu_group(Host& host, int number);
 
 // The sysfs directory of a device: /sys/bus/pci/devices/<addr>.
 std::string pci_device_dir(const PciAddress& address);

@@ -6,6 +6,7 @@
 
 #include "faulty_host.h"
 #include "fixture_tree.h"
+#include "iommu_group.h"
 #include "host_use.h"
 #include "pci_names.h"
 #include "test_dirs.h"
@@ -85,16 +86,6 @@ TEST_F(Discovery, FullDetailReadsOverrideResetSriovAndMdev) {
   auto nogroup = read_pci_device(host_, *PciAddress::parse("0001:00:01.0"), Detail::Basic);
   EXPECT_FALSE(nogroup->iommu_group.has_value());
   EXPECT_TRUE(nogroup->warnings.empty());
-}
-
-TEST_F(Discovery, IommuGroupListsItsMembersSorted) {
-  testing::build_tricky_host(tree_);
-  auto g = read_iommu_group(host_, 1);
-  ASSERT_TRUE(g.ok());
-  ASSERT_EQ(g->members.size(), 3u);
-  EXPECT_EQ(g->members[0].to_string(), "0000:00:1c.0");
-  EXPECT_EQ(g->members[2].to_string(), "0000:05:00.1");
-  EXPECT_EQ(read_iommu_group(host_, 99).error().kind, ErrorKind::NotFound);
 }
 
 TEST_F(Discovery, MalformedAttributesBecomeWarningsNotFacts) {

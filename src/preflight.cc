@@ -1,17 +1,24 @@
-// preflight.cc — see preflight.h. Each check is one function named after its id; each reads the
-// files it names in `observed` and nothing else.
+// preflight.cc — see preflight.h. Each check is one function named after its id
+// (check_iommu_active for iommu.active, check_device_group_viable for device.group-viable, ...)
+// and judges the facts preflight_facts.h gathered; it reads nothing itself, and `observed` names
+// the files those facts came from.
 #include "preflight.h"
 
 #include <algorithm>
-#include <set>
 
-#include "host_use.h"
-#include "node_name.h"
+#include "iommu_group.h"
+#include "kernel_cmdline.h"
 #include "pci_device.h"
 #include "pci_id.h"
+#include "preflight_facts.h"
 #include "vfio_rules.h"
 
 namespace hostpass {
+
+using preflight::DeviceFacts;
+using preflight::HostFacts;
+using preflight::is_gpu_host_driver;
+using preflight::ModuleState;
 
 const char* check_status_name(CheckStatus status) {
   switch (status) {
@@ -66,21 +73,6 @@ Check make(std::string id, CheckStatus status, std::string summary, std::string 
   return c;
 }
 
-// The value of "key : value" for the first processor in /proc/cpuinfo.
-std::optional<std::string> cpuinfo_field(const std::string& cpuinfo, std::string_view key) {
-  size_t pos = 0;
-  while (pos < cpuinfo.size()) {
-    size_t eol = cpuinfo.find('\n', pos);
-    if (eol == std::string::npos) eol = cpuinfo.size();
-    std::string_view line(cpuinfo.data() + pos, eol - pos);
-    pos = eol + 1;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    if (trim(line.substr(0, colon)) == key) return std::string(trim(line.substr(colon + 1)));
-  }
-  return std::nullopt;
-}
-
 bool has_word(std::string_view list, std::string_view word) {
   size_t pos = 0;
   while (pos <= list.size()) {
@@ -90,156 +82,6 @@ bool has_word(std::string_view list, std::string_view word) {
     pos = sp + 1;
   }
   return false;
-}
-
-// The value of the last "name=value" argument (the kernel applies them in order), or none.
-std::optional<std::string> cmdline_value(const std::vector<std::string>& args,
-                                         std::string_view name) {
-  std::optional<std::string> v;
-  for (const std::string& a : args)
-    if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=')
-      v = a.substr(name.size() + 1);
-  return v;
-}
-
-bool value_has(const std::string& value, std::string_view option) {
-  size_t pos = 0;
-  while (pos <= value.size()) {
-    size_t comma = value.find(',', pos);
-    if (comma == std::string::npos) comma = value.size();
-    if (std::string_view(value).substr(pos, comma - pos) == option) return true;
-    pos = comma + 1;
-  }
-  return false;
-}
-
-struct HostFacts {
-  std::string cpuinfo;
-  bool cpuinfo_ok = false;
-  CpuVendor vendor = CpuVendor::Unknown;
-  std::string vendor_id;
-  std::string cmdline;
-  bool cmdline_ok = false;
-  std::vector<std::string> args;
-  std::vector<std::string> iommu_units;  // /sys/class/iommu entries
-  size_t iommu_groups = 0;
-  // /sys/firmware/acpi/tables: readable at all (an ACPI kernel), and whether the firmware
-  // describes an IOMMU there (DMAR: Intel VT-d, IVRS: AMD-Vi).
-  bool acpi_tables = false, dmar_table = false, ivrs_table = false;
-  // The IOMMU whose kernel arguments apply: from the units, else the tables, else the CPU.
-  CpuVendor iommu_vendor = CpuVendor::Unknown;
-  std::string iommu_basis;  // what iommu_vendor was read from, for `observed`
-  // /boot/config-<release>: the INTEL_IOMMU build default line, when the file is readable.
-  std::optional<std::string> intel_default_line;
-  std::optional<bool> intel_default_on;  // the build default for discrete devices
-  std::string config_path;
-
-  bool units_of(std::string_view prefix) const {
-    return std::any_of(iommu_units.begin(), iommu_units.end(),
-                       [&](const std::string& u) { return u.rfind(prefix, 0) == 0; });
-  }
-  // Firmware readable and it describes no IOMMU at all: kernel arguments cannot help.
-  bool firmware_lacks_iommu() const {
-    return acpi_tables && !dmar_table && !ivrs_table && iommu_units.empty();
-  }
-};
-
-// Reads the build default of the Intel IOMMU driver from the kernel's config file.
-// drivers/iommu/intel/Kconfig: CONFIG_INTEL_IOMMU_DEFAULT_ON=y turns VT-d on unless
-// intel_iommu=off; without it the driver stays off unless intel_iommu=on. Debian's kernels
-// (patch "intel-iommu: Add Kconfig option to exclude iGPU by default", Debian bug #935270)
-// replace the option with a choice: CONFIG_INTEL_IOMMU_DEFAULT_ON, ..._DEFAULT_ON_INTGPU_OFF
-// ("on,intgpu_off": on for every device except Intel integrated GPUs on the root bus, so a
-// discrete device is translated and grouped), or ..._DEFAULT_OFF.
-void read_intel_default(Host& host, HostFacts& f) {
-  auto release = read_kernel_release(host);
-  if (!release) return;
-  f.config_path = "/boot/config-" + *release;
-  auto config = host.read_file(f.config_path, 16 << 20);
-  if (!config.ok()) return;
-  auto has_line = [&](std::string_view line) {
-    size_t pos = 0;
-    while ((pos = config->find(line, pos)) != std::string::npos) {
-      bool starts = pos == 0 || (*config)[pos - 1] == '\n';
-      size_t end = pos + line.size();
-      bool ends = end == config->size() || (*config)[end] == '\n';
-      if (starts && ends) return true;
-      pos = end;
-    }
-    return false;
-  };
-  if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y")) {
-    f.intel_default_line =
-        "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (on, except integrated GPUs)";
-    f.intel_default_on = true;
-  } else if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_ON=y")) {
-    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON=y (on)";
-    f.intel_default_on = true;
-  } else if (has_line("CONFIG_INTEL_IOMMU_DEFAULT_OFF=y")) {
-    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_OFF=y (off)";
-    f.intel_default_on = false;
-  } else if (has_line("# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set")) {
-    f.intel_default_line = "CONFIG_INTEL_IOMMU_DEFAULT_ON is not set (off)";
-    f.intel_default_on = false;
-  } else if (has_line("# CONFIG_INTEL_IOMMU is not set")) {
-    f.intel_default_line = "CONFIG_INTEL_IOMMU is not set (no VT-d driver)";
-    f.intel_default_on = false;
-  }
-}
-
-HostFacts gather(Host& host) {
-  HostFacts f;
-  if (auto c = host.read_file("/proc/cpuinfo", 4 << 20); c.ok()) {
-    f.cpuinfo = std::move(*c);
-    f.cpuinfo_ok = true;
-    f.vendor_id = cpuinfo_field(f.cpuinfo, "vendor_id").value_or("");
-    if (f.vendor_id == "GenuineIntel")
-      f.vendor = CpuVendor::Intel;
-    else if (f.vendor_id == "AuthenticAMD" || f.vendor_id == "HygonGenuine")
-      f.vendor = CpuVendor::Amd;
-    else if (!f.vendor_id.empty())
-      f.vendor = CpuVendor::Other;
-  }
-  if (auto c = host.read_file("/proc/cmdline", 64 << 10); c.ok()) {
-    f.cmdline = std::string(trim(*c));
-    f.cmdline_ok = true;
-    f.args = split_cmdline(f.cmdline);
-  }
-  if (auto units = host.list_dir("/sys/class/iommu"); units.ok()) {
-    f.iommu_units = std::move(*units);
-    std::sort(f.iommu_units.begin(), f.iommu_units.end());
-  }
-  if (auto groups = host.list_dir(kIommuGroupsDir); groups.ok()) f.iommu_groups = groups->size();
-  // drivers/acpi/sysfs.c publishes every ACPI table the firmware handed over, whatever the
-  // kernel did with it: DMAR (VT-d, drivers/iommu/intel/dmar.c) and IVRS (AMD-Vi,
-  // drivers/iommu/amd/init.c) are the firmware's own statement that an IOMMU exists.
-  if (auto tables = host.list_dir("/sys/firmware/acpi/tables"); tables.ok()) {
-    f.acpi_tables = true;
-    for (const std::string& t : *tables) {
-      if (t == "DMAR") f.dmar_table = true;
-      if (t == "IVRS") f.ivrs_table = true;
-    }
-  }
-  // The kernel knows better than the CPU's vendor string: QEMU's default TCG CPU says
-  // AuthenticAMD next to an emulated intel-iommu, and nested clouds mix them too.
-  if (f.units_of("dmar")) {
-    f.iommu_vendor = CpuVendor::Intel;
-    f.iommu_basis = "/sys/class/iommu/dmar*";
-  } else if (f.units_of("ivhd")) {
-    f.iommu_vendor = CpuVendor::Amd;
-    f.iommu_basis = "/sys/class/iommu/ivhd*";
-  } else if (f.dmar_table) {
-    f.iommu_vendor = CpuVendor::Intel;
-    f.iommu_basis = "/sys/firmware/acpi/tables/DMAR";
-  } else if (f.ivrs_table) {
-    f.iommu_vendor = CpuVendor::Amd;
-    f.iommu_basis = "/sys/firmware/acpi/tables/IVRS";
-  } else {
-    f.iommu_vendor = f.vendor;
-    f.iommu_basis = "/proc/cpuinfo";
-  }
-  if (f.iommu_vendor == CpuVendor::Intel) read_intel_default(host, f);
-  return f;
 }
 
 // The IOMMU the kernel shows, for summaries: "Intel VT-d" / "AMD-Vi".
@@ -296,8 +138,7 @@ Check check_cpu_virtualization(const HostFacts& f) {
   if (!f.cpuinfo_ok)
     return make("cpu.virtualization", CheckStatus::Skip, "CPU flags unknown",
                 "/proc/cpuinfo: unreadable");
-  std::string flags = cpuinfo_field(f.cpuinfo, "flags").value_or("");
-  bool vmx = has_word(flags, "vmx"), svm = has_word(flags, "svm");
+  bool vmx = has_word(f.cpu_flags, "vmx"), svm = has_word(f.cpu_flags, "svm");
   if (vmx || svm)
     return make("cpu.virtualization", CheckStatus::Pass,
                 std::string("hardware virtualization available (") + (vmx ? "vmx" : "svm") + ")",
@@ -453,7 +294,7 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
               "OpenShift) and reboot");
 }
 
-Check check_cmdline_pt(const HostFacts& f) {
+Check check_cmdline_iommu_pt(const HostFacts& f) {
   if (!f.cmdline_ok)
     return make("cmdline.iommu-pt", CheckStatus::Skip, "kernel command line unknown",
                 "/proc/cmdline: unreadable");
@@ -480,113 +321,36 @@ Check check_cmdline_vfio_ids(const HostFacts& f) {
               "/proc/cmdline: vfio-pci.ids=" + *ids);
 }
 
-enum class ModuleState { Loaded, Builtin, Loadable, Missing };
-
-struct ModuleProbe {
-  std::string modules_text;  // /proc/modules
-  bool modules_ok = false;
-  std::optional<std::string> release;
-  std::string builtin, dep;  // modules.builtin, modules.dep
-  bool builtin_ok = false, dep_ok = false;
-};
-
-// "kernel/drivers/vfio/pci/vfio-pci.ko.xz" → "vfio_pci"
-std::string module_name_of_path(std::string_view path) {
-  std::string name = base_name(path);
-  size_t ko = name.find(".ko");
-  if (ko != std::string::npos) name.resize(ko);
-  std::replace(name.begin(), name.end(), '-', '_');
-  return name;
-}
-
-bool listed_in(const std::string& text, const std::string& module, bool dep_format) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    if (dep_format) line = line.substr(0, line.find(':'));
-    if (!line.empty() && module_name_of_path(trim(line)) == module) return true;
-  }
-  return false;
-}
-
-ModuleState module_state(Host& host, const ModuleProbe& p, const std::string& module) {
-  if (p.modules_ok) {
-    size_t pos = 0;
-    while (pos < p.modules_text.size()) {
-      size_t sp = p.modules_text.find(' ', pos);
-      size_t eol = p.modules_text.find('\n', pos);
-      if (eol == std::string::npos) eol = p.modules_text.size();
-      if (sp != std::string::npos && sp < eol && p.modules_text.compare(pos, sp - pos, module) == 0)
-        return ModuleState::Loaded;
-      pos = eol + 1;
-    }
-  }
-  if (p.builtin_ok && listed_in(p.builtin, module, false)) return ModuleState::Builtin;
-  if (p.dep_ok && listed_in(p.dep, module, true)) return ModuleState::Loadable;
-  if (!p.dep_ok && p.release) {
-    // No modules.dep (depmod not run): look for the object in the kernel's module directory.
-    static const char* const kDirs[] = {"kernel/drivers/vfio", "kernel/drivers/vfio/pci"};
-    for (const char* d : kDirs) {
-      auto entries = host.list_dir("/lib/modules/" + *p.release + "/" + d);
-      if (!entries.ok()) continue;
-      for (const std::string& e : *entries)
-        if (e.find(".ko") != std::string::npos && module_name_of_path(e) == module)
-          return ModuleState::Loadable;
-    }
-  }
-  return ModuleState::Missing;
-}
-
-Check check_modules(Host& host) {
-  ModuleProbe p;
-  if (auto m = host.read_file("/proc/modules", 4 << 20); m.ok()) {
-    p.modules_text = std::move(*m);
-    p.modules_ok = true;
-  }
-  p.release = read_kernel_release(host);
-  std::string libdir = p.release ? "/lib/modules/" + *p.release : "";
-  if (p.release) {
-    if (auto b = host.read_file(libdir + "/modules.builtin", 4 << 20); b.ok()) {
-      p.builtin = std::move(*b);
-      p.builtin_ok = true;
-    }
-    if (auto d = host.read_file(libdir + "/modules.dep", 16 << 20); d.ok()) {
-      p.dep = std::move(*d);
-      p.dep_ok = true;
-    }
-  }
-  if (!p.modules_ok && !p.release)
+Check check_modules_vfio(const HostFacts& f) {
+  if (!f.modules_ok && !f.release)
     return make("modules.vfio", CheckStatus::Skip, "VFIO modules unknown",
                 "/proc/modules and /proc/sys/kernel/osrelease: unreadable");
+  std::string libdir = f.release ? "/lib/modules/" + *f.release : "";
   std::vector<std::string> parts, missing, loadable;
-  for (const char* module : {"vfio", "vfio_iommu_type1", "vfio_pci"}) {
-    ModuleState s = module_state(host, p, module);
+  for (const auto& [module, s] : f.vfio_modules) {
     const char* word = s == ModuleState::Loaded     ? "loaded"
                        : s == ModuleState::Builtin  ? "built-in"
                        : s == ModuleState::Loadable ? "loadable"
                                                     : "missing";
-    parts.push_back(std::string(module) + " " + word);
+    parts.push_back(module + " " + word);
     if (s == ModuleState::Missing) missing.push_back(module);
     if (s == ModuleState::Loadable) loadable.push_back(module);
   }
-  std::string obs = p.modules_ok ? "/proc/modules" : "/proc/modules (unreadable)";
-  if (!p.release)
+  std::string obs = f.modules_ok ? "/proc/modules" : "/proc/modules (unreadable)";
+  if (!f.release)
     obs += ", /proc/sys/kernel/osrelease (unreadable)";
-  else if (p.builtin_ok && p.dep_ok)
+  else if (f.builtin_ok && f.dep_ok)
     obs += ", " + libdir + "/modules.builtin, modules.dep";
   else
-    obs += ", " + libdir + "/" + (p.builtin_ok ? "modules.builtin" : "modules.builtin (absent)") +
-           ", " + (p.dep_ok ? "modules.dep" : "modules.dep (absent)");
+    obs += ", " + libdir + "/" + (f.builtin_ok ? "modules.builtin" : "modules.builtin (absent)") +
+           ", " + (f.dep_ok ? "modules.dep" : "modules.dep (absent)");
   obs += ": " + join(parts, ", ");
   if (!missing.empty())
     return make("modules.vfio", CheckStatus::Fail,
                 "VFIO modules not available: " + join(missing, ", "), obs,
-                p.release ? "install the kernel's module package for " + *p.release +
-                                " (Debian/Ubuntu: linux-image-" + *p.release +
-                                " or linux-modules-extra-" + *p.release +
+                f.release ? "install the kernel's module package for " + *f.release +
+                                " (Debian/Ubuntu: linux-image-" + *f.release +
+                                " or linux-modules-extra-" + *f.release +
                                 "; RHEL: kernel-modules-core) or use a kernel with CONFIG_VFIO_PCI"
                           : "cannot tell the running kernel release; check that vfio-pci is "
                             "installed (modinfo vfio-pci)");
@@ -599,21 +363,21 @@ Check check_modules(Host& host) {
   return make("modules.vfio", CheckStatus::Pass, "VFIO modules loaded", obs);
 }
 
-Check check_dev_vfio(Host& host) {
-  if (host.exists("/dev/vfio/vfio"))
+Check check_dev_vfio(const HostFacts& f) {
+  if (f.dev_vfio)
     return make("dev.vfio", CheckStatus::Pass, "/dev/vfio/vfio present", "/dev/vfio/vfio: exists");
   return make("dev.vfio", CheckStatus::Fail, "/dev/vfio/vfio is missing", "/dev/vfio/vfio: absent",
               "load VFIO: modprobe vfio-pci (hostpass bind does it), and persist it with "
               "hostpass persist --format modprobe");
 }
 
-Check check_interrupt_remapping(Host& host, const HostFacts& f) {
+Check check_iommu_interrupt_remapping(const HostFacts& f) {
   std::string param_path = "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts";
   std::string obs;
   bool unsafe = false;
-  if (auto p = host.read_file(param_path, 16); p.ok()) {
-    unsafe = trim(*p) == "Y" || trim(*p) == "1";
-    obs = param_path + ": " + std::string(trim(*p));
+  if (const auto& p = f.allow_unsafe_interrupts) {
+    unsafe = *p == "Y" || *p == "1";
+    obs = param_path + ": " + *p;
   } else {
     obs = param_path + ": absent (vfio_iommu_type1 not loaded)";
   }
@@ -630,14 +394,10 @@ Check check_interrupt_remapping(Host& host, const HostFacts& f) {
                 "remove intremap=off from the kernel command line");
   // Intel: the ecap register of each DMAR unit, bit 3 (IR) says the hardware remaps interrupts.
   int intel_units = 0, intel_ir = 0;
-  for (const std::string& u : f.iommu_units) {
-    auto ecap = host.read_file("/sys/class/iommu/" + u + "/intel-iommu/ecap", 64);
-    if (!ecap.ok()) continue;
-    auto v = parse_sysfs_hex(std::string("0x") + std::string(trim(*ecap)));
-    if (!v) continue;
+  for (const HostFacts::Ecap& e : f.ecaps) {
     ++intel_units;
-    if (*v & 0x8) ++intel_ir;
-    obs += "; /sys/class/iommu/" + u + "/intel-iommu/ecap: " + std::string(trim(*ecap));
+    if (e.value & 0x8) ++intel_ir;
+    obs += "; /sys/class/iommu/" + e.unit + "/intel-iommu/ecap: " + e.text;
   }
   if (intel_units > 0 && intel_ir == intel_units)
     return make("iommu.interrupt-remapping", CheckStatus::Pass,
@@ -659,51 +419,8 @@ Check check_interrupt_remapping(Host& host, const HostFacts& f) {
 
 }  // namespace
 
-std::vector<std::string> split_cmdline(std::string_view cmdline) {
-  std::vector<std::string> args;
-  std::string cur;
-  bool in_quote = false, have = false;
-  for (char c : cmdline) {
-    if (c == '"') {
-      in_quote = !in_quote;
-      cur += c;
-      have = true;
-    } else if (!in_quote && (c == ' ' || c == '\t' || c == '\n')) {
-      if (have) {
-        if (cur == "--") return args;
-        args.push_back(cur);
-      }
-      cur.clear();
-      have = false;
-    } else {
-      cur += c;
-      have = true;
-    }
-  }
-  if (have && cur != "--") args.push_back(cur);
-  return args;
-}
-
-CpuVendor read_cpu_vendor(Host& host) {
-  return gather(host).vendor;
-}
-
-CpuVendor read_iommu_vendor(Host& host) {
-  return gather(host).iommu_vendor;
-}
-
-std::optional<std::string> read_kernel_release(Host& host) {
-  auto r = host.read_file("/proc/sys/kernel/osrelease", 256);
-  if (!r.ok()) return std::nullopt;
-  std::string rel(trim(*r));
-  // A release is a path component under /lib/modules: never let it climb out.
-  if (rel.empty() || rel.find('/') != std::string::npos || rel == "." || rel == "..")
-    return std::nullopt;
-  return rel;
-}
-
 std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out, CpuVendor* iommu_out) {
-  HostFacts f = gather(host);
+  HostFacts f = preflight::gather_host_facts(host);
   if (vendor_out) *vendor_out = f.vendor;
   if (iommu_out) *iommu_out = f.iommu_vendor;
   std::vector<Check> out;
@@ -713,11 +430,11 @@ std::vector<Check> host_checks(Host& host, CpuVendor* vendor_out, CpuVendor* iom
   bool iommu_active = active.status == CheckStatus::Pass;
   out.push_back(std::move(active));
   out.push_back(check_cmdline_iommu(f, iommu_active));
-  out.push_back(check_cmdline_pt(f));
+  out.push_back(check_cmdline_iommu_pt(f));
   out.push_back(check_cmdline_vfio_ids(f));
-  out.push_back(check_modules(host));
-  out.push_back(check_dev_vfio(host));
-  out.push_back(check_interrupt_remapping(host, f));
+  out.push_back(check_modules_vfio(f));
+  out.push_back(check_dev_vfio(f));
+  out.push_back(check_iommu_interrupt_remapping(f));
   return out;
 }
 
@@ -728,209 +445,199 @@ std::string member_text(const PciDevice& m) {
          (m.is_bridge() ? ", bridge" : "") + ")";
 }
 
-bool is_gpu_host_driver(const std::string& driver) {
-  return driver == "nvidia" || driver == "nouveau" || driver == "amdgpu" || driver == "radeon";
+std::string bind_hint(const std::string& addr, const std::string& target_driver) {
+  return "hostpass bind " + addr +
+         (target_driver == "vfio-pci" ? "" : " --driver " + target_driver);
+}
+
+// Every device check below but device.exists REQUIRES f.device.
+
+Check check_device_exists(const DeviceFacts& f) {
+  const std::string addr = f.address.to_string();
+  if (!f.device)
+    return make("device.exists", CheckStatus::Fail, "no PCI device " + addr,
+                pci_device_dir(f.address) + ": " + f.device_error,
+                "check the address with hostpass list (lspci -D shows full addresses)");
+  const PciDevice& d = *f.device;
+  std::string ids = d.vendor && d.device ? vendor_device_string(*d.vendor, *d.device) : "?";
+  return make("device.exists", CheckStatus::Pass, addr + " [" + ids + "]",
+              pci_device_dir(f.address) + ": present");
+}
+
+Check check_device_iommu_group(const DeviceFacts& f) {
+  const PciDevice& d = *f.device;
+  if (!d.iommu_group)
+    return make("device.iommu-group", CheckStatus::Fail, "no IOMMU group",
+                pci_device_dir(f.address) + "/iommu_group: absent",
+                "enable the IOMMU (see iommu.active); without a group the device cannot be "
+                "assigned");
+  if (f.group_error)
+    return make("device.iommu-group", CheckStatus::Fail,
+                "IOMMU group " + std::to_string(*d.iommu_group) + " unreadable", *f.group_error,
+                "check /sys/kernel/iommu_groups");
+  std::vector<std::string> texts;
+  for (const PciDevice& m : f.group) texts.push_back(member_text(m));
+  return make("device.iommu-group", CheckStatus::Pass,
+              "IOMMU group " + std::to_string(*d.iommu_group) + ": " +
+                  std::to_string(f.group.size()) + (f.group.size() == 1 ? " device" : " devices"),
+              std::string(kIommuGroupsDir) + "/" + std::to_string(*d.iommu_group) +
+                  "/devices: " + join(texts, ", "));
+}
+
+// Viability (iommu_group.h, vfio_rules.h): every other member unbound or on a driver that leaves
+// the group's DMA to VFIO (vfio drivers, pci-stub, pcieport), bridges included.
+Check check_device_group_viable(const DeviceFacts& f) {
+  const std::string addr = f.address.to_string();
+  if (f.group.empty())
+    return make("device.group-viable", CheckStatus::Skip, "no IOMMU group to assess", "");
+  std::vector<std::string> blocking, bridge_blocking, host_needed;
+  std::vector<GroupMember> members;
+  for (const PciDevice& m : f.group) {
+    members.push_back(group_member(m));
+    if (m.address == f.address) continue;
+    for (const HostUse& u : m.in_use)
+      host_needed.push_back(m.address.to_string() + ": " + u.detail);
+  }
+  for (const GroupMember& b : viability_blockers(members, {f.address})) {
+    const PciDevice& m = *std::find_if(f.group.begin(), f.group.end(),
+                                       [&](const PciDevice& x) { return x.address == b.address; });
+    blocking.push_back(member_text(m));
+    if (b.bridge) bridge_blocking.push_back(describe_blocker(b) + "; " + bridge_blocker_remedy(b));
+  }
+  std::string gname = "group " + std::to_string(*f.device->iommu_group);
+  if (!host_needed.empty())
+    return make("device.group-viable", CheckStatus::Fail, gname + " holds a device the host needs",
+                join(host_needed, "; "),
+                "the group can only be assigned whole: move the host's use off " +
+                    join(host_needed, "; ") +
+                    " or pick a device in another slot (ACS isolates slots)");
+  if (!bridge_blocking.empty())
+    return make("device.group-viable", CheckStatus::Fail,
+                gname + " holds a bridge on a driver that claims its DMA", join(blocking, ", "),
+                join(bridge_blocking, "; "));
+  if (!blocking.empty())
+    return make("device.group-viable", CheckStatus::Fail,
+                gname + " also holds endpoints on host drivers", join(blocking, ", "),
+                "bind the whole group on purpose (hostpass bind --group " + addr +
+                    ") or move the device to a slot with its own group");
+  return make("device.group-viable", CheckStatus::Pass,
+              gname + ": every other member is unbound or leaves its DMA to VFIO",
+              std::to_string(f.group.size()) + " members");
+}
+
+// Host use; the boot display has its own check (device.boot-vga).
+Check check_device_host_use(const DeviceFacts& f) {
+  std::vector<std::string> reasons;
+  bool root_fs = false;
+  for (const HostUse& u : f.device->in_use) {
+    if (u.kind == HostUse::Kind::BootVga) continue;
+    reasons.push_back(u.detail);
+    if (u.kind == HostUse::Kind::RootFilesystem) root_fs = true;
+  }
+  if (f.host_unseen && reasons.empty())
+    // Nothing found is not "not used" when the host's own mounts and routes cannot be seen:
+    // every mutation is refused then (guard.h, host-unseen), and check says why.
+    return make("device.host-use", CheckStatus::Fail, "host use unknown: the host cannot be seen",
+                *f.host_unseen,
+                "run hostpass on the host, or in a pod with hostPID: true and the host's /proc");
+  if (reasons.empty())
+    return make("device.host-use", CheckStatus::Pass, "not used by the host",
+                "/proc/1/mountinfo (else /proc/self/mountinfo), /proc/swaps, /sys/class/net, "
+                "/proc/1/net/route: no use found");
+  return make("device.host-use", CheckStatus::Fail, "the host uses it: " + join(reasons, "; "),
+              join(reasons, "; "),
+              root_fs ? "never: it holds the root filesystem; choose another device"
+                      : "stop that use first (unmount, swapoff, take the interface down and move "
+                        "its routes), or accept the loss with hostpass bind --force");
+}
+
+Check check_device_driver(const DeviceFacts& f, const std::string& target_driver) {
+  const PciDevice& d = *f.device;
+  std::string drv_path = pci_device_dir(f.address) + "/driver";
+  if (d.driver && *d.driver == target_driver)
+    return make("device.driver", CheckStatus::Pass, "bound to " + target_driver,
+                drv_path + " -> " + *d.driver);
+  if (d.driver)
+    return make("device.driver", CheckStatus::Warn, "on " + *d.driver + ", not " + target_driver,
+                drv_path + " -> " + *d.driver, bind_hint(f.address.to_string(), target_driver));
+  return make("device.driver", CheckStatus::Warn, "unbound, not on " + target_driver,
+              drv_path + ": absent", bind_hint(f.address.to_string(), target_driver));
+}
+
+Check check_device_reset(const DeviceFacts& f) {
+  const PciDevice& d = *f.device;
+  std::string rm_path = pci_device_dir(f.address) + "/reset_method";
+  if (!d.reset_methods)
+    return make("device.reset", CheckStatus::Skip, "reset methods unknown (kernel before 5.15)",
+                rm_path + ": absent");
+  if (d.reset_methods->empty())
+    return make("device.reset", CheckStatus::Warn, "no reset method", rm_path + ": empty",
+                "the device may not survive a VM restart; expect to reboot the host to recover it");
+  return make("device.reset", CheckStatus::Pass, "resettable (" + join(*d.reset_methods, " ") + ")",
+              rm_path + ": " + join(*d.reset_methods, " "));
+}
+
+Check check_device_boot_vga(const DeviceFacts& f) {
+  const PciDevice& d = *f.device;
+  if (!d.class_code || (*d.class_code >> 16) != 0x03)
+    return make("device.boot-vga", CheckStatus::Skip, "not a display device", "");
+  std::string bv = pci_device_dir(f.address) + "/boot_vga";
+  if (d.boot_vga)
+    return make("device.boot-vga", CheckStatus::Fail, "it is the boot display", bv + ": 1",
+                "select another primary display in the firmware setup, or accept losing the "
+                "console with hostpass bind --force");
+  return make("device.boot-vga", CheckStatus::Pass, "not the boot display", bv + ": 0");
+}
+
+Check check_device_sriov(const DeviceFacts& f) {
+  const PciDevice& d = *f.device;
+  if (d.physfn)
+    return make("device.sriov", CheckStatus::Pass, "virtual function of " + d.physfn->to_string(),
+                pci_device_dir(f.address) + "/physfn -> " + d.physfn->to_string());
+  if (!d.sriov_totalvfs || *d.sriov_totalvfs <= 0)
+    return make("device.sriov", CheckStatus::Skip, "not SR-IOV", "");
+  int num = d.sriov_numvfs.value_or(0);
+  std::string obs = pci_device_dir(f.address) + "/sriov_numvfs: " + std::to_string(num) + " of " +
+                    std::to_string(*d.sriov_totalvfs);
+  if (num > 0)
+    return make("device.sriov", CheckStatus::Warn,
+                "SR-IOV physical function with " + std::to_string(num) + " virtual functions", obs,
+                "passing the PF through removes its VFs; pass through the VFs instead, or "
+                "write 0 to sriov_numvfs first");
+  return make("device.sriov", CheckStatus::Pass, "SR-IOV physical function, no VFs enabled", obs);
+}
+
+// A GPU on a host GPU driver on an OpenShift/Kubernetes node is usually managed by the NVIDIA
+// GPU Operator, which would re-claim it (OpenShift Virtualization's PCI passthrough procedure
+// labels the node so that the operator's operands stay off it). None for any other device.
+std::optional<Check> check_device_gpu_operator(const DeviceFacts& f) {
+  const PciDevice& d = *f.device;
+  if (!d.driver || !is_gpu_host_driver(*d.driver)) return std::nullopt;
+  return make("device.gpu-operator", CheckStatus::Warn,
+              "GPU on " + *d.driver + ": a GPU operator may keep claiming it",
+              pci_device_dir(f.address) + "/driver -> " + *d.driver,
+              "on Kubernetes/OpenShift with the NVIDIA GPU Operator, keep its operands off this "
+              "node: oc label node " +
+                  f.hostname + " nvidia.com/gpu.deploy.operands=false");
 }
 
 }  // namespace
 
 std::vector<Check> device_checks(Host& host, const PciAddress& address,
                                  const std::string& target_driver) {
-  std::vector<Check> out;
-  const std::string addr = address.to_string();
-  auto add = [&](Check c) {
-    c.device = address;
-    out.push_back(std::move(c));
-  };
-  auto dev = read_pci_device(host, address, Detail::Full);
-  if (!dev.ok()) {
-    add(make("device.exists", CheckStatus::Fail, "no PCI device " + addr,
-             pci_device_dir(address) + ": " + dev.error().message,
-             "check the address with hostpass list (lspci -D shows full addresses)"));
-    return out;
+  DeviceFacts f = preflight::gather_device_facts(host, address);
+  std::vector<Check> out{check_device_exists(f)};
+  if (f.device) {
+    out.push_back(check_device_iommu_group(f));
+    out.push_back(check_device_group_viable(f));
+    out.push_back(check_device_host_use(f));
+    out.push_back(check_device_driver(f, target_driver));
+    out.push_back(check_device_reset(f));
+    out.push_back(check_device_boot_vga(f));
+    out.push_back(check_device_sriov(f));
+    if (auto gpu = check_device_gpu_operator(f)) out.push_back(std::move(*gpu));
   }
-  PciDevice& d = *dev;
-  HostUseMap uses = detect_host_use(host);
-  attach_host_use(host, uses, d);
-  std::string ids = d.vendor && d.device ? vendor_device_string(*d.vendor, *d.device) : "?";
-  add(make("device.exists", CheckStatus::Pass, addr + " [" + ids + "]",
-           pci_device_dir(address) + ": present"));
-
-  // IOMMU group and its members.
-  std::vector<PciDevice> group;
-  if (!d.iommu_group) {
-    add(make("device.iommu-group", CheckStatus::Fail, "no IOMMU group",
-             pci_device_dir(address) + "/iommu_group: absent",
-             "enable the IOMMU (see iommu.active); without a group the device cannot be "
-             "assigned"));
-  } else {
-    auto g = read_iommu_group(host, *d.iommu_group);
-    if (!g.ok()) {
-      add(make("device.iommu-group", CheckStatus::Fail,
-               "IOMMU group " + std::to_string(*d.iommu_group) + " unreadable", g.error().message,
-               "check /sys/kernel/iommu_groups"));
-    } else {
-      std::vector<std::string> texts;
-      for (const PciAddress& a : g->members) {
-        if (a == address) {
-          group.push_back(d);
-        } else if (auto m = read_pci_device(host, a, Detail::Basic); m.ok()) {
-          attach_host_use(host, uses, *m);
-          group.push_back(std::move(*m));
-        } else {
-          continue;
-        }
-        texts.push_back(member_text(group.back()));
-      }
-      add(make("device.iommu-group", CheckStatus::Pass,
-               "IOMMU group " + std::to_string(*d.iommu_group) + ": " +
-                   std::to_string(group.size()) + (group.size() == 1 ? " device" : " devices"),
-               std::string(kIommuGroupsDir) + "/" + std::to_string(*d.iommu_group) +
-                   "/devices: " + join(texts, ", ")));
-    }
-  }
-
-  // Viability (vfio_rules.h): every other member unbound or on a driver that leaves the group's
-  // DMA to VFIO (vfio drivers, pci-stub, pcieport), bridges included.
-  if (group.empty()) {
-    add(make("device.group-viable", CheckStatus::Skip, "no IOMMU group to assess", ""));
-  } else {
-    std::vector<std::string> blocking, bridge_blocking, host_needed;
-    std::vector<GroupMember> members;
-    for (const PciDevice& m : group) {
-      members.push_back(group_member(m));
-      if (m.address == address) continue;
-      for (const HostUse& u : m.in_use)
-        host_needed.push_back(m.address.to_string() + ": " + u.detail);
-    }
-    for (const GroupMember& b : viability_blockers(members, {address})) {
-      const PciDevice& m = *std::find_if(
-          group.begin(), group.end(), [&](const PciDevice& x) { return x.address == b.address; });
-      blocking.push_back(member_text(m));
-      if (b.bridge)
-        bridge_blocking.push_back(describe_blocker(b) + "; " + bridge_blocker_remedy(b));
-    }
-    std::string gname = "group " + std::to_string(*d.iommu_group);
-    if (!host_needed.empty()) {
-      add(make("device.group-viable", CheckStatus::Fail, gname + " holds a device the host needs",
-               join(host_needed, "; "),
-               "the group can only be assigned whole: move the host's use off " +
-                   join(host_needed, "; ") +
-                   " or pick a device in another slot (ACS isolates slots)"));
-    } else if (!bridge_blocking.empty()) {
-      add(make("device.group-viable", CheckStatus::Fail,
-               gname + " holds a bridge on a driver that claims its DMA", join(blocking, ", "),
-               join(bridge_blocking, "; ")));
-    } else if (!blocking.empty()) {
-      add(make("device.group-viable", CheckStatus::Fail,
-               gname + " also holds endpoints on host drivers", join(blocking, ", "),
-               "bind the whole group on purpose (hostpass bind --group " + addr +
-                   ") or move the device to a slot with its own group"));
-    } else {
-      add(make("device.group-viable", CheckStatus::Pass,
-               gname + ": every other member is unbound or leaves its DMA to VFIO",
-               std::to_string(group.size()) + " members"));
-    }
-  }
-
-  // Host use (the boot display has its own check below).
-  std::vector<std::string> reasons;
-  bool root_fs = false;
-  for (const HostUse& u : d.in_use) {
-    if (u.kind == HostUse::Kind::BootVga) continue;
-    reasons.push_back(u.detail);
-    if (u.kind == HostUse::Kind::RootFilesystem) root_fs = true;
-  }
-  if (uses.unseen && reasons.empty())
-    // Nothing found is not "not used" when the host's own mounts and routes cannot be seen:
-    // every mutation is refused then (guard.h, host-unseen), and check says why.
-    add(make("device.host-use", CheckStatus::Fail, "host use unknown: the host cannot be seen",
-             *uses.unseen,
-             "run hostpass on the host, or in a pod with hostPID: true and the host's /proc"));
-  else if (reasons.empty())
-    add(make("device.host-use", CheckStatus::Pass, "not used by the host",
-             "/proc/1/mountinfo (else /proc/self/mountinfo), /proc/swaps, /sys/class/net, "
-             "/proc/1/net/route: no use found"));
-  else
-    add(make("device.host-use", CheckStatus::Fail, "the host uses it: " + join(reasons, "; "),
-             join(reasons, "; "),
-             root_fs ? "never: it holds the root filesystem; choose another device"
-                     : "stop that use first (unmount, swapoff, take the interface down and move "
-                       "its routes), or accept the loss with hostpass bind --force"));
-
-  // Driver.
-  std::string drv_path = pci_device_dir(address) + "/driver";
-  if (d.driver && *d.driver == target_driver) {
-    add(make("device.driver", CheckStatus::Pass, "bound to " + target_driver,
-             drv_path + " -> " + *d.driver));
-  } else if (d.driver) {
-    add(make("device.driver", CheckStatus::Warn, "on " + *d.driver + ", not " + target_driver,
-             drv_path + " -> " + *d.driver,
-             "hostpass bind " + addr +
-                 (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
-  } else {
-    add(make("device.driver", CheckStatus::Warn, "unbound, not on " + target_driver,
-             drv_path + ": absent",
-             "hostpass bind " + addr +
-                 (target_driver == "vfio-pci" ? "" : " --driver " + target_driver)));
-  }
-
-  // Reset.
-  std::string rm_path = pci_device_dir(address) + "/reset_method";
-  if (!d.reset_methods)
-    add(make("device.reset", CheckStatus::Skip, "reset methods unknown (kernel before 5.15)",
-             rm_path + ": absent"));
-  else if (d.reset_methods->empty())
-    add(make("device.reset", CheckStatus::Warn, "no reset method", rm_path + ": empty",
-             "the device may not survive a VM restart; expect to reboot the host to recover it"));
-  else
-    add(make("device.reset", CheckStatus::Pass, "resettable (" + join(*d.reset_methods, " ") + ")",
-             rm_path + ": " + join(*d.reset_methods, " ")));
-
-  // Boot display.
-  if (d.class_code && (*d.class_code >> 16) == 0x03) {
-    std::string bv = pci_device_dir(address) + "/boot_vga";
-    if (d.boot_vga)
-      add(make("device.boot-vga", CheckStatus::Fail, "it is the boot display", bv + ": 1",
-               "select another primary display in the firmware setup, or accept losing the "
-               "console with hostpass bind --force"));
-    else
-      add(make("device.boot-vga", CheckStatus::Pass, "not the boot display", bv + ": 0"));
-  } else {
-    add(make("device.boot-vga", CheckStatus::Skip, "not a display device", ""));
-  }
-
-  // SR-IOV.
-  if (d.physfn) {
-    add(make("device.sriov", CheckStatus::Pass, "virtual function of " + d.physfn->to_string(),
-             pci_device_dir(address) + "/physfn -> " + d.physfn->to_string()));
-  } else if (d.sriov_totalvfs && *d.sriov_totalvfs > 0) {
-    int num = d.sriov_numvfs.value_or(0);
-    std::string obs = pci_device_dir(address) + "/sriov_numvfs: " + std::to_string(num) + " of " +
-                      std::to_string(*d.sriov_totalvfs);
-    if (num > 0)
-      add(make("device.sriov", CheckStatus::Warn,
-               "SR-IOV physical function with " + std::to_string(num) + " virtual functions", obs,
-               "passing the PF through removes its VFs; pass through the VFs instead, or "
-               "write 0 to sriov_numvfs first"));
-    else
-      add(make("device.sriov", CheckStatus::Pass, "SR-IOV physical function, no VFs enabled", obs));
-  } else {
-    add(make("device.sriov", CheckStatus::Skip, "not SR-IOV", ""));
-  }
-
-  // GPU operators (seed 000): a GPU on a host GPU driver on an OpenShift/Kubernetes node is
-  // usually managed by the NVIDIA GPU Operator, which would re-claim it.
-  if (d.driver && is_gpu_host_driver(*d.driver)) {
-    auto name = this_node_name(host);
-    std::string node = name.ok() ? *name : "<node>";
-    add(make("device.gpu-operator", CheckStatus::Warn,
-             "GPU on " + *d.driver + ": a GPU operator may keep claiming it",
-             drv_path + " -> " + *d.driver,
-             "on Kubernetes/OpenShift with the NVIDIA GPU Operator, keep its operands off this "
-             "node: oc label node " +
-                 node + " nvidia.com/gpu.deploy.operands=false"));
-  }
+  for (Check& c : out) c.device = address;
   return out;
 }
 

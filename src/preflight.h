@@ -69,10 +69,6 @@ CpuVendor read_iommu_vendor(Host& host);
 // The kernel release (uname -r) from /proc/sys/kernel/osrelease, or none.
 std::optional<std::string> read_kernel_release(Host& host);
 
-// Splits a kernel command line into arguments (the kernel's rule: whitespace separates, double
-// quotes group). Stops at "--" (what follows belongs to init).
-std::vector<std::string> split_cmdline(std::string_view cmdline);
-
 struct PreflightOptions {
   std::vector<PciAddress> devices;  // per-device checks for these
   std::string target_driver = "vfio-pci";

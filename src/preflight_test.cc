@@ -505,12 +505,6 @@ TEST_F(Preflight, NeverWrites) {
   EXPECT_EQ(host.write_count(), 0);
 }
 
-TEST(SplitCmdline, QuotesGroupAndDoubleDashEnds) {
-  EXPECT_EQ(split_cmdline("a  b=\"x y\" c -- init args"),
-            (std::vector<std::string>{"a", "b=\"x y\"", "c"}));
-  EXPECT_TRUE(split_cmdline("").empty());
-}
-
 }  // namespace
 }  // namespace hostpass
 

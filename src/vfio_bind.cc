@@ -50,6 +50,7 @@
 
 #include "guard.h"
 #include "host_use.h"
+#include "iommu_group.h"
 #include "pci_device.h"
 #include "vfio_group_users.h"
 #include "vfio_rules.h"

@@ -44,12 +44,4 @@ Result<std::map<int, std::vector<VfioGroupUser>>> vfio_group_users(Host& host) {
   return out;
 }
 
-std::optional<int> mdev_iommu_group(Host& host, const std::string& uuid) {
-  auto target = host.read_link(join_path(join_path(kMdevDevicesDir, uuid), "iommu_group"));
-  if (!target.ok()) return std::nullopt;
-  auto n = parse_sysfs_int(base_name(*target));
-  if (!n || *n < 0) return std::nullopt;
-  return static_cast<int>(*n);
-}
-
 }  // namespace hostpass

@@ -31,7 +31,4 @@ struct VfioGroupUser {
 // One pass over /proc; an unreadable /proc is an error, an unreadable process is skipped.
 Result<std::map<int, std::vector<VfioGroupUser>>> vfio_group_users(Host& host);
 
-// The IOMMU group of a mediated device (/sys/bus/mdev/devices/<uuid>/iommu_group), if any.
-std::optional<int> mdev_iommu_group(Host& host, const std::string& uuid);
-
 }  // namespace hostpass

@@ -71,13 +71,5 @@ TEST(VfioGroupUsersNoProc, AnUnreadableProcIsAnError) {
   EXPECT_EQ(users.error().message.rfind("cannot list processes: ", 0), 0u) << users.error().message;
 }
 
-TEST_F(VfioGroupUsers, AnMdevsGroupIsItsIommuGroupLink) {
-  tree_.mkdir("/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
-  tree_.symlink("../../../../kernel/iommu_groups/17",
-                "/sys/bus/mdev/devices/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001/iommu_group");
-  EXPECT_EQ(mdev_iommu_group(host_, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 17);
-  EXPECT_EQ(mdev_iommu_group(host_, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002"), std::nullopt);
-}
-
 }  // namespace
 }  // namespace hostpass

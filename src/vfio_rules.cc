@@ -45,43 +45,4 @@ std::optional<std::string> read_driver_override(Host& host, const PciAddress& ad
   return parse_driver_override(*text);
 }
 
-GroupMember group_member(const PciDevice& device) {
-  return GroupMember{device.address, device.driver, device.is_bridge()};
-}
-
-Result<std::vector<GroupMember>> read_group_members(Host& host, int number) {
-  auto group = read_iommu_group(host, number);
-  if (!group.ok()) return group.error();
-  std::vector<GroupMember> out;
-  for (const PciAddress& a : group->members) {
-    auto d = read_pci_device(host, a, Detail::Basic);
-    if (!d.ok()) continue;  // gone since the listing: it cannot hold the group's DMA any more
-    out.push_back(group_member(*d));
-  }
-  return out;
-}
-
-std::vector<GroupMember> viability_blockers(const std::vector<GroupMember>& members,
-                                            const std::set<PciAddress>& moving) {
-  std::vector<GroupMember> out;
-  for (const GroupMember& m : members)
-    if (!moving.count(m.address) && !keeps_group_viable(m.driver)) out.push_back(m);
-  return out;
-}
-
-std::string describe_blocker(const GroupMember& blocker) {
-  std::string driver = blocker.driver.value_or("no driver");
-  if (!blocker.bridge) return blocker.address.to_string() + " is on " + driver;
-  return "bridge " + blocker.address.to_string() + " is on " + driver +
-         ", which claims the group's DMA for the host (a bridge keeps the group viable only "
-         "unbound or on pcieport)";
-}
-
-std::string bridge_blocker_remedy(const GroupMember& blocker) {
-  std::string a = blocker.address.to_string();
-  return "unbind it (echo " + a + " > " + std::string(kPciDriversDir) + "/" +
-         blocker.driver.value_or("DRIVER") + "/unbind; it loses what " +
-         blocker.driver.value_or("its driver") + " did for it, such as hot-plug)";
-}
-
 }  // namespace hostpass

@@ -2,8 +2,9 @@
 //
 // Every module that decides whether a device can go to a VM asks here: the bind engine
 // (vfio_bind.cc), preflight's device.group-viable, the inventory and the device plugin's health
-// check, `show`'s passthrough summary, the ledger, apply, persist and verify's explanation. Each
-// rule quotes the kernel code it follows (Linux 6.1, Debian 12's kernel, unless said otherwise).
+// check, `show`'s passthrough summary, the ledger, apply, persist and verify's explanation; the
+// viability rule is applied to a whole group's members in iommu_group.h. Each rule quotes the
+// kernel code it follows (Linux 6.1, Debian 12's kernel, unless said otherwise).
 //
 //   bridge       include/linux/pci.h pci_is_bridge(): "dev->hdr_type == PCI_HEADER_TYPE_BRIDGE ||
 //                dev->hdr_type == PCI_HEADER_TYPE_CARDBUS", hdr_type being config byte 0x0e
@@ -56,13 +57,13 @@
 //                override (a NULL pointer) reads "(null)\n"; writing "\n" or "" clears it
 //                (drivers/base/driver.c driver_set_override).
 //
-// Deliberately not here: host use (host_use.h), ACS and how groups are formed (the kernel's
-// business: hostpass reads /sys/kernel/iommu_groups), and the order of sysfs writes (vfio_bind.cc).
+// Deliberately not here: host use (host_use.h), reading groups and listing their blockers
+// (iommu_group.h), ACS and how groups are formed (the kernel's business), and the order of sysfs
+// writes (vfio_bind.cc).
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,8 +73,6 @@
 #include "result.h"
 
 namespace hostpass {
-
-struct PciDevice;
 
 // The kernel's pci_is_bridge() from config byte 0x0e (the multi-function bit ignored). When the
 // header type is unknown (config space unreadable), the class decides: the PCI specs give class
@@ -93,34 +92,5 @@ bool keeps_group_viable(const std::optional<std::string>& driver);
 std::optional<std::string> parse_driver_override(std::string_view text);
 // <dev>/driver_override of `address`; none when "(null)" or unreadable.
 std::optional<std::string> read_driver_override(Host& host, const PciAddress& address);
-
-// One function of an IOMMU group, as the group rule sees it.
-struct GroupMember {
-  PciAddress address;
-  std::optional<std::string> driver;  // none: unbound
-  bool bridge = false;                // is_pci_bridge
-  bool operator==(const GroupMember&) const = default;
-};
-
-GroupMember group_member(const PciDevice& device);
-
-// Every function listed in /sys/kernel/iommu_groups/<number>/devices that still exists, with
-// its driver link and header type (read_pci_device, Basic detail). NotFound when the group
-// does not exist.
-Result<std::vector<GroupMember>> read_group_members(Host& host, int number);
-
-// The members, other than those in `moving` (about to be, or already, handed to a VFIO driver),
-// whose drivers keep the group from being viable, in the order given.
-std::vector<GroupMember> viability_blockers(const std::vector<GroupMember>& members,
-                                            const std::set<PciAddress>& moving);
-
-// What a blocker is, for messages: "0000:02:00.1 is on qat_c62x"; for a bridge
-// "bridge 0000:00:1c.0 is on shpchp, which claims the group's DMA for the host (a bridge keeps
-// the group viable only unbound or on pcieport)".
-std::string describe_blocker(const GroupMember& blocker);
-
-// How to clear a bridge blocker, which hostpass never moves: "unbind it (echo ADDR >
-// /sys/bus/pci/drivers/DRIVER/unbind)". REQUIRES: blocker.bridge and blocker.driver.
-std::string bridge_blocker_remedy(const GroupMember& blocker);
 
 }  // namespace hostpass

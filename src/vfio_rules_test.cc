@@ -10,6 +10,7 @@
 
 #include "device_plugin.h"
 #include "fixture_tree.h"
+#include "iommu_group.h"
 #include "kubevirt_inventory.h"
 #include "kubevirt_policy.h"
 #include "passthrough_summary.h"
@@ -85,47 +86,6 @@ TEST(VfioRules, DriverOverrideIsReadFromTheDevice) {
   EXPECT_EQ(read_driver_override(host, addr("0000:04:00.0")),
             std::optional<std::string>("vfio-pci"));
   EXPECT_EQ(read_driver_override(host, addr("0000:99:00.0")), std::nullopt);  // no such device
-}
-
-TEST(VfioRules, BlockersAreTheMembersOutsideMovingWhoseDriversClaimDma) {
-  std::vector<GroupMember> g = {
-      {addr("0000:00:1c.0"), std::string("pcieport"), true},
-      {addr("0000:00:1c.4"), std::string("shpchp"), true},
-      {addr("0000:01:00.0"), std::string("nvidia"), false},
-      {addr("0000:01:00.1"), std::string("snd_hda_intel"), false},
-      {addr("0000:01:00.2"), std::nullopt, false},
-      {addr("0000:01:00.3"), std::string("pci-stub"), false},
-  };
-  auto b = viability_blockers(g, {addr("0000:01:00.0")});
-  ASSERT_EQ(b.size(), 2u);
-  EXPECT_EQ(b[0], g[1]);
-  EXPECT_EQ(b[1], g[3]);
-  EXPECT_EQ(describe_blocker(b[1]), "0000:01:00.1 is on snd_hda_intel");
-  EXPECT_EQ(describe_blocker(b[0]),
-            "bridge 0000:00:1c.4 is on shpchp, which claims the group's DMA for the host (a "
-            "bridge keeps the group viable only unbound or on pcieport)");
-  EXPECT_EQ(bridge_blocker_remedy(b[0]),
-            "unbind it (echo 0000:00:1c.4 > /sys/bus/pci/drivers/shpchp/unbind; it loses what "
-            "shpchp did for it, such as hot-plug)");
-  EXPECT_TRUE(
-      viability_blockers(g, {addr("0000:00:1c.4"), addr("0000:01:00.0"), addr("0000:01:00.1")})
-          .empty());
-}
-
-TEST(VfioRules, GroupMembersAreReadWithDriverAndHeaderType) {
-  ScratchDir dir;
-  FixtureTree tree(dir.path() + "/root");
-  testing::build_standard_host(tree);
-  RealHost host(tree.root());
-  auto g = read_group_members(host, 1);  // the root port and the T4 behind it
-  ASSERT_TRUE(g.ok()) << g.error().message;
-  EXPECT_EQ(*g, (std::vector<GroupMember>{{addr("0000:00:01.0"), std::string("pcieport"), true},
-                                          {addr("0000:01:00.0"), std::string("nvidia"), false}}));
-  auto lpc = read_group_members(host, 5);
-  ASSERT_TRUE(lpc.ok());
-  ASSERT_EQ(lpc->size(), 3u);
-  EXPECT_EQ((*lpc)[0], (GroupMember{addr("0000:00:1f.0"), std::string("lpc_ich"), false}));
-  EXPECT_EQ(read_group_members(host, 77).error().kind, ErrorKind::NotFound);
 }
 
 // ---- one table, every module ----

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "iommu_group.h"
 #include "mdev.h"
 #include "pci_device.h"
 #include "pci_id.h"
