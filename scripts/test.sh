@@ -3,6 +3,8 @@
 #   1. unit, CLI end-to-end, device-plugin and fuzz-smoke tests (ctest labels unit, cli, plugin,
 #      fuzz) in build/
 #   2. the unit, device-plugin and fuzz-smoke tests again under ASan + UBSan in build-asan/
+#   2b. every fuzz target under libFuzzer (clang, ASan + UBSan) in build-fuzz/, a bounded time
+#      each on a temporary copy of its corpus (scripts/fuzz.sh); one count per target
 #   3. the real-kernel tier (ctest label kernel): hostpass inside QEMU, when present
 # Ends with one line "N passed, N failed". Exit status is non-zero when anything failed.
 set -uo pipefail
@@ -55,6 +57,14 @@ fi
   ctest -L 'unit|plugin|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build-asan/ctest.log | tail -n 5
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count build-asan/ctest.log
+
+echo "== fuzz targets under libFuzzer (clang, ASan + UBSan)"
+bash scripts/fuzz.sh 2>&1 | tee build/fuzz.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+if line=$(grep -E '^fuzz summary: [0-9]+ passed, [0-9]+ failed' build/fuzz.log); then
+  passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+  failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
+fi
 
 if (cd build && ctest -N -L kernel | grep -q 'Total Tests: [1-9]'); then
   echo "== real-kernel tier (QEMU)"

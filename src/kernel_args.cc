@@ -128,6 +128,26 @@ Plan plan_edits(const std::vector<Token>& tokens, const KernelArgSpec& spec, int
   return p;
 }
 
+// The edit splices arguments into the value and, for an unquoted one, double-quotes it: right
+// only when the value is one shell word quoted as a whole (or not at all). A word that mixes
+// quoted and unquoted parts (quiet" splash", "quiet"splash, a\ b) means something else to the
+// shell than to the scan (kernel_cmdline.h), so the edit would change arguments it did not mean
+// to touch: InvalidInput, before any change.
+Status one_word(std::string_view t, const ShellAssignment& a) {
+  bool mixed = false;
+  if (a.quote == 0)
+    mixed = t.substr(a.value_begin, a.value_end - a.value_begin).find_first_of("\"'\\") !=
+            std::string_view::npos;
+  else
+    mixed = a.stmt_end < t.size() &&
+            std::string_view(" \t\r\n;").find(t[a.stmt_end]) == std::string_view::npos;
+  if (!mixed) return {};
+  return invalid_input(a.name + " (at byte " + std::to_string(a.value_begin) +
+                       ") mixes quoted and unquoted parts in one word; write its value as one "
+                       "quoted string, as in " +
+                       a.name + "=\"quiet splash\"");
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> parse_vfio_ids(std::string_view csv) {
@@ -195,7 +215,10 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
   if (!scanned.ok()) return scanned.error();
   std::vector<ShellAssignment> ours;
   for (const ShellAssignment& a : *scanned)
-    if (a.name == "GRUB_CMDLINE_LINUX" || a.name == "GRUB_CMDLINE_LINUX_DEFAULT") ours.push_back(a);
+    if (a.name == "GRUB_CMDLINE_LINUX" || a.name == "GRUB_CMDLINE_LINUX_DEFAULT") {
+      if (Status s = one_word(text, a); !s.ok()) return s.error();
+      ours.push_back(a);
+    }
   int target = -1;
   for (size_t k = 0; k < ours.size(); ++k)
     if (ours[k].name == "GRUB_CMDLINE_LINUX") target = static_cast<int>(k);

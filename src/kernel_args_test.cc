@@ -140,6 +140,34 @@ TEST(GrubEdit, UnterminatedQuoteIsInvalidInput) {
   EXPECT_EQ(e.error().kind, ErrorKind::InvalidInput);
 }
 
+// Found by fuzz/grub_defaults_fuzz: the shell reads a"b c" as the one word 'ab c', the scan read
+// 'a"b'; double-quoting it for the edit gave a file a second edit read differently again.
+TEST(GrubEdit, AValueMixingQuotedAndUnquotedPartsIsInvalidInputAndTheFileKept) {
+  for (const char* text :
+       {"GRUB_CMDLINE_LINUX=quiet\"splash x\"\n", "GRUB_CMDLINE_LINUX=\"quiet\"splash\n",
+        "GRUB_CMDLINE_LINUX='quiet'#x\n", "GRUB_CMDLINE_LINUX_DEFAULT=a\\ b\n"}) {
+    auto e = edit_grub_defaults(text, intel());
+    ASSERT_FALSE(e.ok()) << text;
+    EXPECT_EQ(e.error().kind, ErrorKind::InvalidInput);
+    EXPECT_NE(e.error().message.find("mixes quoted and unquoted parts"), std::string::npos)
+        << e.error().message;
+  }
+  // Other variables may mix them: only the two edited ones must be one word.
+  EXPECT_TRUE(
+      edit_grub_defaults("GRUB_DISTRIBUTOR=a\"b\"\nGRUB_CMDLINE_LINUX=\"\"\n", intel()).ok());
+}
+
+// Found by fuzz/grub_defaults_fuzz: '#' starts a comment only at the start of a word, so in
+// GRUB_CMDLINE_LINUX=#x the value is "#x", not empty with a comment after it.
+TEST(GrubEdit, AHashInsideAnUnquotedValueIsPartOfIt) {
+  auto e = edit_grub_defaults("GRUB_CMDLINE_LINUX=#x\n", intel());
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->after, "GRUB_CMDLINE_LINUX=\"#x intel_iommu=on iommu=pt\"\n");
+  auto again = edit_grub_defaults(e->after, intel());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed());
+}
+
 TEST(KernelArgs, SpecPerVendor) {
   EXPECT_EQ(intel().wanted, (std::vector<std::string>{"intel_iommu=on", "iommu=pt"}));
   auto amd = *kernel_arg_spec(CpuVendor::Amd, {"10de:1eb8", "8086:5845"});

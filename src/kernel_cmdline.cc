@@ -101,8 +101,8 @@ Result<std::vector<ShellAssignment>> scan_shell_assignments(std::string_view t) 
         a.stmt_end = i + 1;
       } else {
         a.value_begin = i;
-        while (i < t.size() && t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != ';' &&
-               t[i] != '#') {
+        // '#' starts a comment only at the start of a word: in X=#a it is part of the value.
+        while (i < t.size() && t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != ';') {
           if (t[i] == '\\' && i + 1 < t.size()) ++i;
           ++i;
         }

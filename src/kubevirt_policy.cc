@@ -24,18 +24,61 @@
 //   parses selector vendor/product with strconv.ParseInt(s, 16, 32).
 #include "kubevirt_policy.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "pci_id.h"
 
 namespace hostpass {
 
 namespace {
+
+// yaml-cpp 0.7's LoadAll (Debian 12's) never returns on some malformed input (",\n" among them):
+// the parser reports an empty document without consuming the token it cannot place, and LoadAll
+// asks again, forever, allocating a node each time (jbeder/yaml-cpp#1319, fixed after 0.8). So
+// the documents are first walked with an event handler that builds nothing; a document that
+// starts where the previous one did is that stall, reported as a parse error. Then LoadAll takes
+// the same, now known to be finite, path.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<size_t> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark.pos); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Every document of `text`, as YAML::LoadAll gives them. Throws what yaml-cpp throws, and a
+// YAML::ParserException where LoadAll would not return.
+std::vector<YAML::Node> load_all(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts events;
+  while (parser.HandleNextDocument(events)) {
+    size_t n = events.starts.size();
+    if (n >= 2 && events.starts[n - 1] == events.starts[n - 2]) {
+      YAML::Mark mark;
+      mark.pos = static_cast<int>(events.starts[n - 1]);
+      mark.line = static_cast<int>(std::count(text.begin(), text.begin() + mark.pos, '\n'));
+      throw YAML::ParserException(mark, "unexpected token that starts no node");
+    }
+  }
+  return YAML::LoadAll(text);
+}
 
 int line_of(const YAML::Node& n) {
   return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
@@ -655,7 +698,7 @@ Result<Policy> parse_policy(const std::string& yaml_text, const std::string& sou
   Policy policy;
   policy.source = source_name;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
+    std::vector<YAML::Node> docs = load_all(yaml_text);
     docs.erase(
         std::remove_if(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); }),
         docs.end());

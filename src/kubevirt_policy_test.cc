@@ -36,6 +36,15 @@ std::string load_error(const std::string& yaml, const std::string& name = "cr.ya
   return p.error().message;
 }
 
+// Found by fuzz/kubevirt_policy_fuzz: yaml-cpp 0.7's LoadAll never returns on these (a null
+// document for ever, jbeder/yaml-cpp#1319), eating memory; parse_policy must answer instead.
+TEST(Policy, InputThatStallsYamlCppsLoadAllIsASyntaxError) {
+  for (const char* text : {",\n", ",configuration:\n  permit"}) {
+    std::string message = load_error(text);
+    EXPECT_NE(message.find("cr.yaml:1: YAML syntax error"), std::string::npos) << message;
+  }
+}
+
 TEST(Policy, Seed001FullKubeVirtCrLoadsAsIs) {
   Policy p = load_ok("seed001_kubevirt_cr.yaml");
   EXPECT_EQ(p.format, "KubeVirt CR");

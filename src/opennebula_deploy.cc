@@ -28,6 +28,14 @@ std::string where(const std::string& source, const YAML::Node& n) {
   return source + ":" + std::to_string(n.Mark().line + 1);
 }
 
+// A group or host name: a non-empty scalar key. A null or empty key (": {hosts: ...}") or a
+// collection used as a key names nothing Ansible or the CLI could address.
+Result<std::string> name_of(const YAML::Node& key, const std::string& source, const char* what) {
+  if (!key.IsScalar() || key.Scalar().empty())
+    return invalid_input(where(source, key) + ": a " + what + " without a name");
+  return key.Scalar();
+}
+
 struct Walker {
   const std::string& source;
   std::map<std::string, OneDeployHost> hosts;
@@ -48,7 +56,9 @@ struct Walker {
       if (!h.IsMap())
         return invalid_input(where(source, h) + ": " + name + ".hosts must be a mapping");
       for (const auto& kv : h) {
-        std::string host = kv.first.Scalar();
+        auto named = name_of(kv.first, source, "host");
+        if (!named.ok()) return named.error();
+        std::string host = *named;
         if (!hosts.count(host)) {
           hosts[host].name = host;
           order.push_back(host);
@@ -67,8 +77,11 @@ struct Walker {
     if (YAML::Node c = g["children"]; c && !c.IsNull()) {
       if (!c.IsMap())
         return invalid_input(where(source, c) + ": " + name + ".children must be a mapping");
-      for (const auto& kv : c)
-        if (Status s = group(kv.first.Scalar(), kv.second, inherited, depth + 1); !s.ok()) return s;
+      for (const auto& kv : c) {
+        auto child = name_of(kv.first, source, "group");
+        if (!child.ok()) return child.error();
+        if (Status s = group(*child, kv.second, inherited, depth + 1); !s.ok()) return s;
+      }
     }
     return ok_status();
   }
@@ -99,7 +112,9 @@ Result<std::vector<OneDeployHost>> parse_impl(const std::string& text, const std
       for (const auto& kv : v) set_var(base, kv.first.Scalar(), kv.second);
   }
   for (const auto& kv : root) {
-    if (Status s = w.group(kv.first.Scalar(), kv.second, base, 0); !s.ok()) return s.error();
+    auto group = name_of(kv.first, source, "group");
+    if (!group.ok()) return group.error();
+    if (Status s = w.group(*group, kv.second, base, 0); !s.ok()) return s.error();
   }
   std::vector<OneDeployHost> out;
   for (const std::string& name : w.order) {

@@ -87,6 +87,16 @@ TEST(OneDeployInventory, MalformedInventoriesNameFileAndLine) {
   EXPECT_EQ(
       bad_list.error().message,
       "inv.yml:5: pci_devices entry of 'n1' needs an address, as in - address: \"0000:09:00.0\"");
+
+  // Found by fuzz/opennebula_inventory_fuzz: a null key named a group "" that hosts then
+  // listed as theirs.
+  for (const char* unnamed : {":\n  hosts:\n    n1:\n", "node:\n  hosts:\n    ? [a]\n    n1:\n",
+                              "all:\n  children:\n    :\n      hosts:\n        n1:\n"}) {
+    auto r = parse_one_deploy_inventory(unnamed, "inv.yml");
+    ASSERT_FALSE(r.ok()) << unnamed;
+    EXPECT_EQ(r.error().kind, ErrorKind::InvalidInput);
+    EXPECT_NE(r.error().message.find("without a name"), std::string::npos) << r.error().message;
+  }
 }
 
 class OneDeployHostTest : public ::testing::Test {

@@ -19,9 +19,10 @@ namespace {
 // pci_alloc() leaves the error, warning and debug hooks null (pci_init() would fill them, but
 // it also picks a device access method, which names do not need). Name lookups call warning()
 // on a missing pci.ids and debug() on the hwdb fallback; both stay quiet. error() is reached
-// only when libpci runs out of memory and must not return.
+// only when libpci runs out of memory and must not return. (The GNU attribute, not
+// [[noreturn]]: libpci's hook type carries noreturn, and clang matches it only from the GNU form.)
 void quiet(char*, ...) {}
-[[noreturn]] void fatal(char* msg, ...) {
+__attribute__((noreturn)) void fatal(char* msg, ...) {
   std::fprintf(stderr, "hostpass: libpci: %s\n", msg);
   std::abort();
 }

@@ -178,6 +178,9 @@ std::optional<std::string> host_module_for(Host& host, const PciAddress& address
     if (sp == std::string::npos) continue;
     std::string pattern = line.substr(6, sp - 6);
     std::string module(trim(std::string_view(line).substr(sp + 1)));
+    // depmod writes exactly three fields; a line with more (or none) is damaged, and its tail
+    // must not become a module name in a softdep line.
+    if (module.empty() || module.find_first_of(" \t") != std::string::npos) continue;
     if (is_stub_driver(module) || module == "pci_stub") continue;  // module names use '_'
     if (fnmatch(pattern.c_str(), alias->c_str(), 0) == 0) return module;
   }

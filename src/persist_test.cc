@@ -50,6 +50,16 @@ TEST_F(Persist, HostModuleFromModulesAlias) {
   EXPECT_EQ(bound[0].host_module, "nvme");
 }
 
+// Found by fuzz/kernel_modules_fuzz: the rest of a damaged line ("nvid*bc01sc08i02* nvme") became
+// the module name, and would have gone into a softdep line of /etc/modprobe.d.
+TEST_F(Persist, ADamagedModulesAliasLineNamesNoModule) {
+  tree_.write("/lib/modules/6.1.0-13-amd64/modules.alias",
+              "alias pci:v000010DEd00001EB8sv*sd*bc03sc02i00* nvid*bc01sc08i02* nvme\n"
+              "alias pci:v000010DEd00001EB8sv*sd*bc03sc02i00* \n"
+              "alias pci:v000010DEd*sv*sd*bc03sc*i* nouveau\n");
+  EXPECT_EQ(host_module_for(host_, addr("0000:01:00.0")), "nouveau");
+}
+
 TEST_F(Persist, ModprobeFilesWithSoftdepAndASharedIdWarning) {
   PersistOutput o = render(PersistFormat::Modprobe);
   ASSERT_EQ(o.files.size(), 2u);
