@@ -242,7 +242,7 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
   Host& host = cli.host();
   // KubeVirt selects nodeMediatedDeviceTypes by the node's labels; the one label every node has
   // is its hostname.
-  if (!labels.count("kubernetes.io/hostname"))
+  if (!labels.contains("kubernetes.io/hostname"))
     if (auto h = host.read_file("/proc/sys/kernel/hostname", 256); h.ok() && !trim(*h).empty())
       labels["kubernetes.io/hostname"] = std::string(trim(*h));
 

@@ -25,7 +25,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
   for (PciDevice& d : *all) {
     if (!d.vendor || !d.device) continue;
     std::string id = vendor_device_id(*d.vendor, *d.device);
-    if (r.only_chosen ? r.chosen.count(d.address) == 0
+    if (r.only_chosen ? !r.chosen.contains(d.address)
                       : std::find(r.ids.begin(), r.ids.end(), id) == r.ids.end())
       continue;
     check.caught.push_back(d.address);
@@ -36,7 +36,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
       continue;
     }
     bool on_vfio = d.driver && is_vfio_driver(*d.driver);
-    if (r.chosen.count(d.address) || on_vfio) continue;
+    if (r.chosen.contains(d.address) || on_vfio) continue;
     check.warnings.push_back(r.form + id + (r.chosen.empty() ? " " : " also ") + r.verb + " " +
                              d.address.to_string() + " (now on " + d.driver.value_or("no driver") +
                              ") " + r.effect + (r.alternative.empty() ? "" : "; " + r.alternative));

@@ -49,7 +49,7 @@ struct Walker {
         return invalid_input(where(source, h) + ": " + name + ".hosts must be a mapping");
       for (const auto& kv : h) {
         std::string host = kv.first.Scalar();
-        if (!hosts.count(host)) {
+        if (!hosts.contains(host)) {
           hosts[host].name = host;
           order.push_back(host);
         }

@@ -20,7 +20,9 @@ namespace {
 // on a missing pci.ids and debug() on the hwdb fallback; both stay quiet. error() is reached
 // only when libpci runs out of memory and must not return.
 void quiet(char*, ...) {}
-[[noreturn]] void fatal(char* msg, ...) {
+// The GNU spelling, not [[noreturn]]: libpci's `error` member has the type "pointer to noreturn
+// function" (PCI_NONRET), and only the attribute makes it part of fatal's type for clang.
+__attribute__((noreturn)) void fatal(char* msg, ...) {
   std::fprintf(stderr, "hostpass: libpci: %s\n", msg);
   std::abort();
 }
