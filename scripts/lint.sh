@@ -12,9 +12,9 @@
 # last clean run is skipped. Its key is a hash of: the file's path and content, every project
 # header (src/, cli/, plugin/ and the proto file the plugin's generated headers come from, all
 # hashed together: simpler and safer than tracking each file's includes), its compile command,
-# .clang-tidy, this script and clang-tidy's version. A clean result leaves an empty stamp named
-# by the key in ${XDG_CACHE_HOME:-~/.cache}/hostpass-tidy (outside the checkout); a finding
-# leaves none. --no-cache ignores the stamps (a cold run) but still writes new ones. Not in the
+# .clang-tidy, the options this script gives clang-tidy and clang-tidy's version. A clean result
+# leaves an empty stamp named by the key in ${XDG_CACHE_HOME:-~/.cache}/hostpass-tidy (outside
+# the checkout); a finding leaves none. --no-cache ignores the stamps (a cold run) but still writes new ones. Not in the
 # key: the system headers (a libstdc++ update); clear the directory after one.
 # The last two lines say "lint: format ok|FAILED" and "lint: tidy ok|FAILED"; test.sh counts them.
 # Exit status: 0 when both pass, 1 otherwise.
@@ -95,10 +95,13 @@ if [ $tidy_ok = 1 ]; then
   mkdir -p "$cache"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
+  # The options every run gives clang-tidy (no spaces inside one: they are split on spaces).
+  tidy_args="-p $build --quiet --header-filter=^$root/(src|cli|plugin)/"
   # Everything every file's key shares.
   {
     clang-tidy --version
-    cat .clang-tidy "$0"
+    echo "$tidy_args"
+    cat .clang-tidy
     git ls-files -z -- 'src/*.h' 'cli/*.h' 'plugin/*.h' 'proto/*.proto' | sort -z |
       xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1 >"$work/common"
@@ -132,14 +135,14 @@ if [ $tidy_ok = 1 ]; then
   tidy_one() {  # file key: stamps a clean file, keeps a finding's log
     local f=$1 key=$2 log
     log="$LINT_WORK/$(echo "$f" | tr / _).log"
-    if clang-tidy -p "$LINT_BUILD" --quiet --header-filter="^$LINT_ROOT/(src|cli|plugin)/" "$f" \
-      >"$log" 2>&1 && ! grep -qE '(warning|error):' "$log"; then
+    # shellcheck disable=SC2086 # LINT_ARGS holds several words
+    if clang-tidy $LINT_ARGS "$f" >"$log" 2>&1 && ! grep -qE '(warning|error):' "$log"; then
       touch "$LINT_CACHE/$key"
       rm -f "$log"
     fi
   }
   export -f tidy_one
-  export LINT_WORK=$work LINT_BUILD=$build LINT_ROOT=$root LINT_CACHE=$cache
+  export LINT_WORK=$work LINT_CACHE=$cache LINT_ARGS=$tidy_args
   tr '\t' '\n' <"$work/todo" | xargs -r -d '\n' -n 2 -P "$jobs" bash -c 'tidy_one "$1" "$2"' _
   shopt -s nullglob
   logs=("$work"/*.log)
