@@ -2,6 +2,8 @@
 # test.sh — builds and runs every test tier:
 #   1. unit, CLI end-to-end, device-plugin and fuzz-smoke tests (ctest labels unit, cli, plugin,
 #      fuzz) in build/
+#   then the source checks (scripts/lint.sh): clang-format over every tracked .cc/.h, clang-tidy
+#      over src/, cli/ and plugin/ with build/'s compile commands; each counts as one test
 #   2. the unit, device-plugin and fuzz-smoke tests again under ASan + UBSan in build-asan/
 #   2b. every fuzz target under libFuzzer (clang, ASan + UBSan) in build-fuzz/, a bounded time
 #      each on a temporary copy of its corpus (scripts/fuzz.sh); one count per target
@@ -45,6 +47,19 @@ echo "== unit, cli, device-plugin and fuzz tests"
 (cd build && ctest -L 'unit|cli|plugin|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build/ctest.log | tail -n 15
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count build/ctest.log
+
+echo "== format and tidy"
+bash scripts/lint.sh 2>&1 | tee build/lint.log | tail -n 60
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# lint.sh ends with "lint: format ok|FAILED" and "lint: tidy ok|FAILED"; a line it never printed
+# (it stopped early) is a failure too.
+for part in format tidy; do
+  if grep -qx "lint: $part ok" build/lint.log; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+done
 
 echo "== unit tests under ASan + UBSan"
 configure build-asan -DCMAKE_BUILD_TYPE=Debug -DHOSTPASS_SANITIZE=ON -DHOSTPASS_BENCH=OFF || exit 1

@@ -47,7 +47,7 @@ Result<ApplyRule> parse_rule(const std::string& src, const YAML::Node& n, size_t
     auto key = scalar(kv.first);
     static const std::set<std::string> kKeys = {"address", "selector", "count", "numa_node",
                                                 "driver"};
-    if (!key || !kKeys.count(*key))
+    if (!key || !kKeys.contains(*key))
       return bad(src, kv.first,
                  "unknown key '" + kv.first.as<std::string>("?") + "' in " + where +
                      " (expected address, selector, driver, count, numa_node)");
@@ -243,7 +243,7 @@ Result<ApplyReport> apply_plan(Host& host, const ApplyPlan& plan, const ApplyOpt
   for (const ApplyItem& i : report.plan.items)
     if (i.change) by_driver[i.driver].push_back(i.address);
   std::vector<std::string> order;
-  if (by_driver.count(kHostDriver)) order.push_back(kHostDriver);
+  if (by_driver.contains(kHostDriver)) order.push_back(kHostDriver);
   for (const auto& [d, _] : by_driver)
     if (d != kHostDriver) order.push_back(d);
 

@@ -195,7 +195,7 @@ Result<std::vector<std::string>> preferred_allocation(const ResourceInventory& r
     if (!u)
       return invalid_input("preferred allocation for " + resource.name + ": unknown device '" + id +
                            "'");
-    if (taken.count(id) || !u->healthy) continue;
+    if (taken.contains(id) || !u->healthy) continue;
     taken.insert(id);
     candidates.push_back(Candidate{rank, id, u->numa_node});
   }
@@ -359,18 +359,19 @@ void HealthIndex::add_key(uint64_t key, size_t resource, size_t unit) {
   slots_.push_back(Slot{key, static_cast<uint32_t>(resource), static_cast<uint32_t>(unit)});
 }
 
-void HealthIndex::add(size_t ri, const ResourceInventory& r) {
-  for (size_t ui = 0; ui < r.units.size(); ++ui) {
-    const Unit& u = r.units[ui];
-    if (u.iommu_group) add_key(kKeyGroup | static_cast<uint32_t>(*u.iommu_group), ri, ui);
-    for (const PciAddress& a : u.pci) add_key(pci_key(a), ri, ui);
+void HealthIndex::add(size_t resource_index, const ResourceInventory& resource) {
+  for (size_t ui = 0; ui < resource.units.size(); ++ui) {
+    const Unit& u = resource.units[ui];
+    if (u.iommu_group)
+      add_key(kKeyGroup | static_cast<uint32_t>(*u.iommu_group), resource_index, ui);
+    for (const PciAddress& a : u.pci) add_key(pci_key(a), resource_index, ui);
     for (const std::string& uuid : u.mdev_uuids)
-      by_name_[{"/sys/bus/mdev/devices", uuid}].push_back(Ref{ri, ui});
+      by_name_[{"/sys/bus/mdev/devices", uuid}].push_back(Ref{resource_index, ui});
     for (const UsbRef& usb : u.usb) {
-      by_name_[{"/sys/bus/usb/devices", usb.port_path}].push_back(Ref{ri, ui});
+      by_name_[{"/sys/bus/usb/devices", usb.port_path}].push_back(Ref{resource_index, ui});
       add_key(kKeyUsbNode | (uint64_t(static_cast<uint32_t>(usb.busnum)) << 16) |
                   static_cast<uint16_t>(usb.devnum),
-              ri, ui);
+              resource_index, ui);
     }
   }
 }
@@ -480,7 +481,7 @@ InventoryDiff diff_resources(const std::vector<ResourceInventory>& before,
       d.changed.push_back(name);
   }
   for (const auto& [name, r] : old_by_name)
-    if (!new_by_name.count(name)) d.removed.push_back(name);
+    if (!new_by_name.contains(name)) d.removed.push_back(name);
   return d;
 }
 

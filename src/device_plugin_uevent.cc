@@ -58,8 +58,8 @@ std::optional<Uevent> parse_uevent(std::string_view d) {
   }
   // The kernel repeats the header as ACTION= and DEVPATH=; a message where they disagree was
   // not written by it.
-  if (ev.env.count("ACTION") && ev.env["ACTION"] != ev.action) return std::nullopt;
-  if (ev.env.count("DEVPATH") && ev.env["DEVPATH"] != ev.devpath) return std::nullopt;
+  if (ev.env.contains("ACTION") && ev.env["ACTION"] != ev.action) return std::nullopt;
+  if (ev.env.contains("DEVPATH") && ev.env["DEVPATH"] != ev.devpath) return std::nullopt;
   return ev;
 }
 

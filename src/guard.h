@@ -76,7 +76,7 @@ struct ForceSet {
   bool all = false;        // bare --force
   std::set<Guard> guards;  // --force=NAME[,NAME...]
   bool overrides(Guard guard) const {
-    return guard_overridable(guard) && (all || guards.count(guard) > 0);
+    return guard_overridable(guard) && (all || guards.contains(guard));
   }
   bool empty() const { return !all && guards.empty(); }
   // From the flag's values: none → nothing forced; "" or "all" → all; else comma-separated

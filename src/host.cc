@@ -6,7 +6,6 @@
 #include "host.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/file.h>
@@ -20,7 +19,7 @@
 #include <cstring>
 #include <thread>
 
-extern char** environ;
+// environ: <unistd.h> declares it (g++ defines _GNU_SOURCE).
 
 namespace hostpass {
 
@@ -157,7 +156,7 @@ Result<std::unique_ptr<FileLock>> RealHost::lock_exclusive(std::string_view path
   }
 }
 
-RealHost::RealHost(std::string root) : root_(normalize_path(root.empty() ? "/" : root)) {
+RealHost::RealHost(const std::string& root) : root_(normalize_path(root.empty() ? "/" : root)) {
   if (root_ == "/") root_.clear();
 }
 
@@ -174,7 +173,7 @@ Result<std::string> RealHost::read_file(std::string_view path, size_t max_bytes)
   // first read, and a regular file returns less than asked only at its end. So a short read
   // ends the loop without the extra read(2) that would only say EOF.
   std::string out;
-  size_t want = std::min<size_t>(max_bytes, 64 * 1024);
+  size_t want = std::min<size_t>(max_bytes, size_t{64} * 1024);
   out.resize(want);
   size_t len = 0;
   while (len < max_bytes) {
@@ -310,6 +309,7 @@ Result<CommandOutput> RealHost::run_command(const std::vector<std::string>& argv
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;

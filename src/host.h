@@ -126,7 +126,7 @@ class RealHost : public Host {
  public:
   // `root` is "/" in production. Any other root is a fixture or a test tree: run_command then
   // refuses, so that a test never loads a module into the real kernel.
-  explicit RealHost(std::string root);
+  explicit RealHost(const std::string& root);
 
   Result<std::string> read_file(std::string_view path, size_t max_bytes = 1 << 20) override;
   Result<std::string> read_link(std::string_view path) override;

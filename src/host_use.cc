@@ -337,7 +337,7 @@ class Scanner {
       std::set<std::string> here(names->begin(), names->end());
       std::vector<std::string> missing;
       for (const std::string& n : netdev_names(*dev))
-        if (!here.count(n)) missing.push_back(printable(n));
+        if (!here.contains(n)) missing.push_back(printable(n));
       if (!missing.empty())
         network_unseen_.push_back("/sys/class/net lacks " + join(missing, ", ") + " of " + net +
                                   "/dev: it lists another network namespace's interfaces (a pod "

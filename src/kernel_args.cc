@@ -197,6 +197,7 @@ Result<KernelArgSpec> kernel_arg_spec(CpuVendor vendor, const std::vector<std::s
 
 ArgsEdit edit_args(const std::vector<std::string>& args, const KernelArgSpec& spec) {
   std::vector<Token> tokens;
+  tokens.reserve(args.size());
   for (const std::string& a : args) tokens.push_back(Token{a, 0, 0, 0});
   Plan p = plan_edits(tokens, spec, 0);
   ArgsEdit e;

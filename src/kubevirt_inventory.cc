@@ -248,7 +248,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       std::vector<GroupMember> group_members;
       for (const PciDevice* s : world.by_group[group]) {
         group_members.push_back(group_member(*s));
-        if (!s->is_bridge() && !mine.count(s->address)) several_endpoints = true;
+        if (!s->is_bridge() && !mine.contains(s->address)) several_endpoints = true;
       }
       std::vector<const PciDevice*> blocking;  // siblings that make the group not viable
       for (const GroupMember& b : viability_blockers(group_members, mine))
@@ -301,7 +301,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         std::set<std::string> named;
         for (const Unusable& u : found) named.insert(u.what);
         for (const PciDevice* m : members)
-          if (!named.count(m->address.to_string()))
+          if (!named.contains(m->address.to_string()))
             found.push_back({m->address.to_string(),
                              "held back: IOMMU group " + std::to_string(group) +
                                  " also holds devices of this resource that are not usable",
@@ -484,7 +484,7 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
           const UsbSelector& sel = e->selectors[s];
           const UsbDevice* hit = nullptr;
           for (const UsbDevice* d : pool)
-            if (d->vendor == sel.vendor && d->product == sel.product && !used.count(d)) {
+            if (d->vendor == sel.vendor && d->product == sel.product && !used.contains(d)) {
               hit = d;
               break;
             }
@@ -537,7 +537,7 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
           taken_line[d->port_path] = e->line;
         }
         pool.erase(std::remove_if(pool.begin(), pool.end(),
-                                  [&](const UsbDevice* d) { return used.count(d) > 0; }),
+                                  [&](const UsbDevice* d) { return used.contains(d); }),
                    pool.end());
         r.inv.units.push_back(std::move(u));
         ++bundles;

@@ -96,8 +96,8 @@ ScalarType resolve_plain(const std::string& v) {
   static const std::regex float_re(
       "^[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\\.(inf|Inf|INF)$|"
       "^\\.(nan|NaN|NAN)$");
-  if (nulls.count(v)) return ScalarType::Null;
-  if (bools.count(v)) return ScalarType::Bool;
+  if (nulls.contains(v)) return ScalarType::Null;
+  if (bools.contains(v)) return ScalarType::Bool;
   if (std::regex_match(v, int_re)) return ScalarType::Int;
   if (std::regex_match(v, float_re)) return ScalarType::Float;
   return ScalarType::String;
@@ -122,7 +122,6 @@ std::string describe(const YAML::Node& n) {
     case ScalarType::Bool:
       return "the boolean " + n.Scalar();
     case ScalarType::Int:
-      return "the number " + n.Scalar();
     case ScalarType::Float:
       return "the number " + n.Scalar();
     case ScalarType::String:

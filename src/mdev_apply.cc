@@ -143,7 +143,7 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
       if (!mdev_type_matches(t, want)) continue;
       matched = true;
       if (std::find(ring.begin(), ring.end(), t.id) == ring.end()) ring.push_back(t.id);
-      if (configured.count(t.parent)) continue;
+      if (configured.contains(t.parent)) continue;
       auto& list = parents_of[t.id];
       bool seen = std::any_of(list.begin(), list.end(),
                               [&](const MdevType* p) { return p->parent == t.parent; });
@@ -178,14 +178,14 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
     for (const std::string& id : ring) {
       auto& list = parents_of[id];
       size_t& i = next[id];
-      while (i < list.size() && !unconfigured.count(list[i]->parent)) ++i;
+      while (i < list.size() && !unconfigured.contains(list[i]->parent)) ++i;
       if (i >= list.size()) continue;
       const MdevType* t = list[i++];
       unconfigured.erase(t->parent);
       progress = true;
       // A parent emptied by the removals offers what its instances gave back; that is read
       // again right before creating.
-      bool freed = emptied.count(t->parent) > 0;
+      bool freed = emptied.contains(t->parent);
       if (t->available_instances > 0 || freed)
         plan.creates.push_back({t->parent, t->id, t->name, t->available_instances, freed});
       else
@@ -229,7 +229,7 @@ MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
     result.removed.push_back(m);
   }
   for (const MdevApplyCreate& step : plan.creates) {
-    if (failed_parents.count(step.parent)) {
+    if (failed_parents.contains(step.parent)) {
       result.errors.push_back(step.parent + ": not configured with " + step.type_id +
                               ": an undesired instance on it could not be removed");
       continue;

@@ -30,7 +30,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
       continue;
     }
     bool on_vfio = d.driver && is_vfio_driver(*d.driver);
-    if (r.chosen.count(d.address) || on_vfio) continue;
+    if (r.chosen.contains(d.address) || on_vfio) continue;
     check.warnings.push_back(r.form + id + (r.chosen.empty() ? " " : " also ") + r.verb + " " +
                              d.address.to_string() + " (now on " + d.driver.value_or("no driver") +
                              ") " + r.effect + (r.alternative.empty() ? "" : "; " + r.alternative));

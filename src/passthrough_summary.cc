@@ -28,6 +28,7 @@ PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<P
     s.steps.push_back("free it from the host first: " + u.detail);
   }
   std::vector<GroupMember> members;
+  members.reserve(group.size());
   for (const PciDevice& m : group) members.push_back(group_member(m));
   std::vector<std::string> siblings_to_move;
   for (const GroupMember& b : viability_blockers(members, {d.address})) {

@@ -99,8 +99,8 @@ std::string UsbIds::product(uint16_t v, uint16_t p) const {
   return it == products_.end() ? std::string() : it->second;
 }
 
-std::string UsbIds::class_name(uint8_t c) const {
-  auto it = classes_.find(c);
+std::string UsbIds::class_name(uint8_t device_class) const {
+  auto it = classes_.find(device_class);
   return it == classes_.end() ? std::string() : it->second;
 }
 

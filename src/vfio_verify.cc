@@ -80,6 +80,9 @@ bool Walk::container() {
   // type1v2 is what QEMU prefers (vfio_get_iommu_type); type1 is the fallback.
   for (unsigned long type : {static_cast<unsigned long>(VFIO_TYPE1v2_IOMMU),
                              static_cast<unsigned long>(VFIO_TYPE1_IOMMU)}) {
+    // vfio.h: "VFIO_CHECK_EXTENSION - _IOW(VFIO_TYPE, VFIO_BASE + 1, __u32)": the extension is
+    // passed by value in ioctl(2)'s argument slot, not through a pointer.
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): the kernel reads the argument as an integer.
     IoctlResult ext = container_->ioctl(VFIO_CHECK_EXTENSION, reinterpret_cast<void*>(type));
     if (ext.ok() && ext.value > 0) {
       iommu_type_ = type;
@@ -187,6 +190,7 @@ bool Walk::attach() {
 }
 
 bool Walk::iommu() {
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): VFIO_SET_IOMMU takes the type as an integer.
   IoctlResult r = container_->ioctl(VFIO_SET_IOMMU, reinterpret_cast<void*>(iommu_type_));
   if (!r.ok()) {
     std::string why = errno_text(r.error);
