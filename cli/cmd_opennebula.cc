@@ -1,4 +1,4 @@
-// cmd_opennebula.cc — `hostpass opennebula probe|filter|inventory` (seed 003, one-deploy).
+// cmd_opennebula.cc — `hostpass opennebula probe|filter|inventory` (OpenNebula one-deploy's pci_passthrough roles).
 //
 // probe      OpenNebula's PCI monitoring probe output for this host (opennebula_probe.h).
 // filter     full PCI addresses → the host template's PCI_FILTER="vendor:device,..." line.
@@ -162,7 +162,7 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
 void add_opennebula_commands(CLI::App& app, Cli& cli) {
   CLI::App* one = app.add_subcommand("opennebula",
                                      "OpenNebula host side: PCI probe, PCI_FILTER, "
-                                     "one-deploy inventories (seed 003)");
+                                     "one-deploy inventories (its pci_passthrough roles)");
   one->require_subcommand(1);
 
   auto pf = std::make_shared<ProbeFlags>();

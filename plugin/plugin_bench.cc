@@ -15,7 +15,7 @@
 //   - the daemon's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) with its ratio to the
 //     target, and where it is: /proc/<pid>/smaps summed by mapping (heap, anonymous mappings
 //     such as thread stacks and malloc arenas, each shared library), and the thread count
-// Targets (issue 8): Allocate p99 < 1 ms, health p99 < 100 ms, RSS <= 20 MiB.
+// Targets (docs/plugin.md): Allocate p99 < 1 ms, health p99 < 100 ms, RSS <= 20 MiB.
 // Usage: build/bench/plugin_bench [devices] [--hostpass BIN] [--hold SECONDS] [--wrap "CMD ARGS"]
 //   devices     default 10000
 //   --hostpass  the binary to measure (default: the built one), e.g. a copy of an older build,

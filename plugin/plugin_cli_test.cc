@@ -1,4 +1,4 @@
-// End-to-end: the built `hostpass plugin` on issue 7's fixture node, with a real KubeVirt CR,
+// End-to-end: the built `hostpass plugin` on the inventory fixture node (tests/support/inventory_fixture.h), with a real KubeVirt CR,
 // against the fake kubelet: registration, Allocate, a live CR edit, SIGTERM.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -138,7 +138,7 @@ TEST_F(PluginCli, ServesTheExternalResourcesOfARealCrUntilSigterm) {
   EXPECT_EQ(u->envs,
             (std::map<std::string, std::string>{{"USB_RESOURCE_KUBEVIRT_IO_STORAGE", "1:2"}}));
 
-  // Seed 000's removal procedure, live: the USB entry leaves the CR.
+  // OpenShift Virtualization's removal procedure, live: the USB entry leaves the CR.
   std::string edited = kCr;
   edited = edited.substr(0, edited.find("      usb:"));
   std::ofstream(cr_ + ".new") << edited;
@@ -178,7 +178,7 @@ TEST_F(PluginCli, AnInvalidCrIsRefusedAtStartWithExitCode2) {
   EXPECT_NE(r.err.find("kubevirt-cr.yaml:5"), std::string::npos) << r.err;
 }
 
-// Issue 13's two NVMe drives on the fixture node (0000:03:00.0 unbound, 0000:04:00.0 on
+// Two identical NVMe drives on the fixture node (0000:03:00.0 unbound, 0000:04:00.0 on
 // vfio-pci): the address resource is hostpass's, the vendor resource KubeVirt's, whose plugin
 // takes 0000:04:00.0 as well.
 const char* kNvmeEntries = R"(      - pciVendorSelector: 8086:5845

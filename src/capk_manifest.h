@@ -1,12 +1,13 @@
 // capk_manifest.h — adds a host device to the worker KubevirtMachineTemplate of a manifest from
-// `clusterctl generate cluster` (Cluster API Provider KubeVirt), as seed 001 asks by hand.
+// `clusterctl generate cluster` (Cluster API Provider KubeVirt), as the Cluster API Provider KubeVirt
+// PCI passthrough guide asks by hand.
 //
 // Contract followed: CAPK's infrastructure.cluster.x-k8s.io KubevirtMachineTemplate; the device
 // goes under spec.template.spec.virtualMachineTemplate.spec.template.spec.domain.devices, as
 // `gpus: [{deviceName, name}]` (or hostDevices for non-display devices), KubeVirt's VMI API.
 // The manifest holds one KubevirtMachineTemplate per machine pool: `<cluster>-control-plane`
 // and `<cluster>-md-0` (workers). Only the worker template is edited; asking for the control
-// plane is refused (seed 001's warning: devices there would make every control-plane VM need
+// plane is refused (the CAPK guide's warning: devices there would make every control-plane VM need
 // the device).
 //
 // The edit is textual, so everything else — other documents, comments, quoting, key order,

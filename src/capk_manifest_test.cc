@@ -127,7 +127,7 @@ TEST(CapkManifest, TheControlPlaneTemplateIsRefused) {
 }
 
 TEST(CapkManifest, Seed001CompactListsAndTrailingCommentsKeepTheirShape) {
-  // Seed 001's KubevirtMachineTemplate, verbatim, with its gpus list already present.
+  // The CAPK guide's KubevirtMachineTemplate, verbatim, with its gpus list already present.
   std::string seed =
       "apiVersion: infrastructure.cluster.x-k8s.io/v1alpha1\n"
       "kind: KubevirtMachineTemplate\n"

@@ -14,7 +14,7 @@
 //        constructDPIdevices uses the IOMMU group number as the device ID with iommuToPCIMap
 //        [group] = address — so a group with two matching endpoints becomes one ID that maps to
 //        whichever address came last, and the other endpoint never reaches the VM (KubeVirt
-//        issue 11412). hostpass makes the group the unit and puts every matching endpoint in it.
+//        kubevirt/kubevirt#11412). hostpass makes the group the unit and puts every matching endpoint in it.
 //        KubeVirt silently skips devices on other drivers; hostpass lists them with the fix.
 //        The group must be viable for VFIO (vfio_rules.h: every other member unbound or on a
 //        driver that leaves the group's DMA to VFIO — a vfio driver, pci-stub, pcieport): a

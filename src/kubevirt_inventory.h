@@ -1,9 +1,8 @@
 // kubevirt_inventory.h — what each permitted resource exposes on this node, in the units KubeVirt
-// allocates, and why matching devices are not usable. (CONTRACT: implemented in
-// kubevirt_inventory.cc.)
+// allocates, and why matching devices are not usable.
 //
 // Units: PCI — one unit per IOMMU group holding every matching endpoint of that group (KubeVirt
-// issue 11412: a group is the unit of assignment); mdev — one per instance UUID; USB — one per
+// kubevirt/kubevirt#11412: a group is the unit of assignment); mdev — one per instance UUID; USB — one per
 // complete bundle (every selector matched by a distinct device), deterministic by port path.
 // Resources with externalResourceProvider: true are listed, marked external, and not served.
 // A device served both by hostpass (an external resource) and by KubeVirt's own plugin (a resource
@@ -88,7 +87,7 @@ struct Inventory {
   std::vector<DoubleServed> double_served;  // whatever the plugin's --all; see double_serving()
 };
 
-// The node-capacity line the kubelet would show for the resource, as in seed 000:
+// The node-capacity line the kubelet would show for the resource, as in OpenShift Virtualization's procedure:
 // "nvidia.com/TU104GL_Tesla_T4: 1". External resources: "<name>: external".
 std::string capacity_line(const ResourceInventory& r);
 

@@ -228,7 +228,7 @@ TEST_F(InventoryNode, MissingVfioNodeMakesTheUnitUnhealthy) {
 }
 
 TEST_F(InventoryNode, RemovingAnEntryRemovesTheResource) {
-  // Seed 000's removal procedure: the edited HCO CR no longer has intel.com/qat.
+  // OpenShift Virtualization's removal procedure: the edited HCO CR no longer has intel.com/qat.
   Inventory before = inventory(fixture_text("hco_seed000.yaml"));
   Inventory after = inventory(fixture_text("hco_seed000_qat_removed.yaml"));
   auto has = [](const Inventory& inv, const std::string& n) {
@@ -338,7 +338,7 @@ std::vector<std::string> twice(const Inventory& inv) {
 }
 
 TEST_F(InventoryNode, AddressResourceServedByHostpassAndVendorResourceByKubeVirtIsRefused) {
-  // Issue 13: two identical NVMe drives; the address resource is hostpass's, the vendor resource
+  // Two identical NVMe drives (the root disk's twin); the address resource is hostpass's, the vendor resource
   // KubeVirt's, and KubeVirt's plugin takes every 8086:5845 on vfio-pci, 0000:04:00.0 included.
   Inventory inv = inventory(R"(pciHostDevices:
 - pciVendorSelector: 8086:5845

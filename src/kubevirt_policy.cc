@@ -6,8 +6,8 @@
 // Where the permitted devices are, by document shape (first match wins):
 //   kind: KubeVirt spec.configuration.{permittedHostDevices,mediatedDevicesConfiguration} kind:
 //   HyperConverged      spec.{permittedHostDevices,mediatedDevicesConfiguration} no kind (a
-//   fragment)      spec.configuration.X, spec.X, configuration.X, X — seed 001 and
-//                             seed 002 paste these fragments — or the contents of
+//   fragment)      spec.configuration.X, spec.X, configuration.X, X — the CAPK guide and
+//                             KubeVirt's host-devices page paste these fragments — or the contents of
 //                             permittedHostDevices themselves (pciHostDevices/mediatedDevices/usb
 //                             at the top).
 // A multi-document file is accepted when exactly one document is a KubeVirt or HyperConverged CR.

@@ -1,5 +1,6 @@
 // kubevirt_policy.h — KubeVirt / HyperConverged `permittedHostDevices`, read as users already write
-// it. (CONTRACT: implemented in kubevirt_policy.cc; YAML appears nowhere else.)
+// it. Reading the CR's YAML is this module's alone; the other YAML readers (apply_config.h,
+// capk_manifest.h, openshift_config.h, opennebula_deploy.h) each read their own format.
 //
 // Accepted unchanged: a full KubeVirt CR (spec.configuration.permittedHostDevices, with
 // spec.configuration.mediatedDevicesConfiguration), a full HyperConverged CR

@@ -1,5 +1,5 @@
 // vfio_bind.h — the bind engine: move PCI devices to vfio-pci (or another driver) and back,
-// safely, with a journal, verification and rollback. (CONTRACT: implemented in vfio_bind.cc.)
+// safely, with a journal, verification and rollback.
 //
 // Kernel contract (Documentation/ABI/testing/sysfs-bus-pci, drivers/pci/pci-driver.c):
 //   1. echo DRIVER > /sys/bus/pci/devices/ADDR/driver_override   (only DRIVER may claim it)

@@ -273,7 +273,7 @@ TEST_F(InventoryCli, EveryProblemOfABadCrIsListed) {
           "pciAddressSelector)\n");
 }
 
-// Issue 13's two NVMe drives: the address resource is external (hostpass serves it), the vendor
+// Two identical NVMe drives: the address resource is external (hostpass serves it), the vendor
 // resource is KubeVirt's, and KubeVirt's plugin takes 0000:04:00.0 too. The address entry lists
 // pciAddressSelector before pciVendorSelector: key order does not matter.
 const char* kDoubleServedCr = R"(apiVersion: kubevirt.io/v1

@@ -1,4 +1,4 @@
-// End-to-end: `hostpass opennebula probe|filter|inventory` on a fixture root (seed 003).
+// End-to-end: `hostpass opennebula probe|filter|inventory` on a fixture root (OpenNebula one-deploy's pci_passthrough example).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -13,7 +13,7 @@ class OpenNebulaCli : public ::testing::Test {
  protected:
   OpenNebulaCli() : tree_(dir_.path() + "/root") {
     build_standard_host(tree_);
-    PciSpec s;  // seed 003's two devices
+    PciSpec s;  // the one-deploy wiki's two devices
     s.address = "0000:09:00.0";
     s.vendor = 0x10de;
     s.device = 0x20f1;

@@ -263,7 +263,7 @@ TEST_F(SpineTable, ForceNeverTakesTheNextArgument) {
   EXPECT_NE(bad.err.find("unknown --force name 'everything'"), std::string::npos) << bad.err;
 }
 
-// Item 8 of issue 13: on a host without an IOMMU, the root disk is named first, then readiness.
+// On a host without an IOMMU, the root disk is named first, then readiness.
 TEST_F(SpineTable, WithoutAnIommuTheRootDiskIsRefusedFirstThenTheIommu) {
   fs::remove_all(tree_.path("/sys/class/iommu"));
   fs::remove_all(tree_.path("/sys/kernel/iommu_groups"));

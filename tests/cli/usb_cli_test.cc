@@ -1,4 +1,4 @@
-// End-to-end: `hostpass list --usb` run as a user would, on a fixture root carrying seed 002's
+// End-to-end: `hostpass list --usb` run as a user would, on a fixture root carrying KubeVirt's host-devices page's
 // USB devices (fixture_tree.h add_seed002_usb_devices).
 //
 // Agreement with lsusb: lsusb reads /dev/bus/usb through libusb and cannot be pointed at a

@@ -1,4 +1,4 @@
-// kernel_mutate_test.cc — every mutating hostpass command on the real kernel (issue 6: "every
+// kernel_mutate_test.cc — every mutating hostpass command on the real kernel (the real-kernel tier's promise: "every
 // mutating command has at least one scenario on the real kernel"), beyond bind/unbind/recover
 // (kernel_tier_test.cc):
 //   KernelKmod     boot iommu: kmod's modprobe with a real modules.dep; `bind` loads vfio-pci

@@ -1,7 +1,7 @@
 // inventory_fixture.h — the node the inventory tests run on: the standard host plus the devices
-// of issue 7's scenario, in the kernel's own shapes (built with fixture_tree.h's helpers).
+// of the KubeVirt inventory scenario, in the kernel's own shapes (built with fixture_tree.h's helpers).
 //
-//   0000:65:00.0  T4 10de:1eb8 on vfio-pci, group 10, NUMA 1, /dev/vfio/10 (seed 002's address)
+//   0000:65:00.0  T4 10de:1eb8 on vfio-pci, group 10, NUMA 1, /dev/vfio/10 (KubeVirt host-devices page's address)
 //   0000:01:00.0  T4 10de:1eb8 on nvidia (standard host): the GRID parent, with types
 //                 nvidia-222/223/230 and one GRID T4-1Q (nvidia-230) instance
 //                 4b20d080-1b54-4048-85b3-a6a62d165c01 in IOMMU group 20, /dev/vfio/20
@@ -11,8 +11,8 @@
 //   0000:68:00.0  V100 10de:1db6 on vfio-pci sharing group 13 with
 //   0000:68:00.1  I210 8086:1533 on igb (not viable); /dev/vfio/13
 //   0000:00:14.0  xHCI 8086:a36d on xhci_hcd, group 9, USB bus 1 (root hub usb1) with
-//     1-1   46f4:0001 QEMU USB storage               (seed 002's kubevirt.io/storage)
-//     1-2   045e:07a5 Microsoft wireless receiver    (seed 002's kubevirt.io/peripherals
+//     1-1   46f4:0001 QEMU USB storage               (KubeVirt docs' kubevirt.io/storage)
+//     1-2   045e:07a5 Microsoft wireless receiver    (KubeVirt docs' kubevirt.io/peripherals
 //     1-3   062a:4102 MosArt wireless mouse           bundle: these three)
 //     1-4   072f:b100 ACS ACR39U smartcard reader
 //     1-5   045e:07a5 a second receiver: an incomplete second bundle

@@ -1,5 +1,5 @@
 // twin_devices_host.h — a fixture machine with identical devices where one of each is the host's
-// own: the next-boot cases of issue #13 (an id list catching the root disk's twin).
+// own: the next-boot guard's cases (an id list catching the root disk's twin).
 //   0000:04:00.0 NVMe 8086:5845 on nvme, nvme0n1p2 mounted on /   (group 4)
 //   0000:05:00.0 NVMe 8086:5845 on nvme, holds nothing            (group 5)
 //   0000:06:00.0 NVMe 8086:5845 on nvme, holds nothing            (group 6)
