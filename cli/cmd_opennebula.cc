@@ -1,4 +1,5 @@
-// cmd_opennebula.cc — `hostpass opennebula probe|filter|inventory` (OpenNebula one-deploy's pci_passthrough roles).
+// cmd_opennebula.cc — `hostpass opennebula probe|filter|inventory` (OpenNebula one-deploy's
+// pci_passthrough roles).
 //
 // probe      OpenNebula's PCI monitoring probe output for this host (opennebula_probe.h).
 // filter     full PCI addresses → the host template's PCI_FILTER="vendor:device,..." line.

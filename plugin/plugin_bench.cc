@@ -24,15 +24,16 @@
 //   --wrap      run the daemon under a tool, e.g. --wrap "heaptrack -o /tmp/hp"
 //               (the RSS figures are then the tool's process's, not the daemon's)
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -43,8 +44,6 @@
 #include "fake_kubelet.h"
 #include "fixture_tree.h"
 #include "run_program.h"
-
-extern char** environ;
 
 using namespace hostpass;
 using namespace hostpass::testing;
@@ -59,7 +58,7 @@ double ms(Clock::duration d) {
 
 double pct(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
+  auto i = static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   return v[i];
 }
 
@@ -193,6 +192,7 @@ int main(int argc, char** argv) {
     args.push_back(a);
   std::printf("daemon: %s\n", bin.c_str());
   std::vector<char*> av;
+  av.reserve(args.size() + 1);
   for (auto& a : args) av.push_back(a.data());
   av.push_back(nullptr);
   posix_spawn_file_actions_t fa;
@@ -310,13 +310,14 @@ int main(int argc, char** argv) {
 
   long rss_kib = std::atol(status_field(pid, "VmRSS").c_str());
   std::printf("daemon RSS: %.1f MiB = %.2f x the 20 MiB target (%s); peak VmHWM%s\n",
-              rss_kib / 1024.0, rss_kib / (20.0 * 1024), rss_kib <= 20 * 1024 ? "met" : "NOT met",
-              status_field(pid, "VmHWM").c_str());
+              static_cast<double>(rss_kib) / 1024.0, static_cast<double>(rss_kib) / (20.0 * 1024),
+              rss_kib <= 20L * 1024 ? "met" : "NOT met", status_field(pid, "VmHWM").c_str());
   std::printf("  RssAnon%s, RssFile%s, threads%s\n", status_field(pid, "RssAnon").c_str(),
               status_field(pid, "RssFile").c_str(), status_field(pid, "Threads").c_str());
   {
     auto parts = rss_by_mapping(pid);
     std::vector<std::pair<long, std::string>> sorted;
+    sorted.reserve(parts.size());
     for (const auto& [name, kib] : parts) sorted.push_back({kib, name});
     std::sort(sorted.rbegin(), sorted.rend());
     std::string line = "  by mapping (KiB):";

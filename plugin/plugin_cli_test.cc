@@ -1,5 +1,6 @@
-// End-to-end: the built `hostpass plugin` on the inventory fixture node (tests/support/inventory_fixture.h), with a real KubeVirt CR,
-// against the fake kubelet: registration, Allocate, a live CR edit, SIGTERM.
+// End-to-end: the built `hostpass plugin` on the inventory fixture node
+// (tests/support/inventory_fixture.h), with a real KubeVirt CR, against the fake kubelet:
+// registration, Allocate, a live CR edit, SIGTERM.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -6,7 +6,6 @@
 #include <linux/netlink.h>
 #include <malloc.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
@@ -100,7 +99,7 @@ struct PluginDaemon::Impl {
   std::vector<std::string> names;        // copy of `order` for served()
   std::set<std::string> missing_logged;  // find_served's reports since the last apply()
 
-  void log(const std::string& line) { opt.log(line); }
+  void log(const std::string& line) const { opt.log(line); }
 
   // The served resource `name`, or null when there is none (logged once a name until the next
   // apply(), not at every wake-up). apply() keeps `order`, the health index and `resources`
@@ -141,7 +140,7 @@ struct PluginDaemon::Impl {
         });
     index.seal();
     for (const std::string& dir : dirs) {
-      if (watched_dirs.count(dir)) continue;
+      if (watched_dirs.contains(dir)) continue;
       std::string real = host.resolve(dir);
       int wd = ::inotify_add_watch(inotify_fd, real.c_str(),
                                    IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM);
@@ -234,7 +233,7 @@ struct PluginDaemon::Impl {
     }
     order.clear();
     for (const std::string& name : wanted_names)
-      if (resources.count(name)) order.push_back(name);
+      if (resources.contains(name)) order.push_back(name);
     missing_logged.clear();
     publish_names();
     watch_health_dirs();
@@ -313,7 +312,8 @@ struct PluginDaemon::Impl {
       units.clear();
       for (size_t i = 0; i < order.size(); ++i) units[i];
     }
-    for (auto& [ri, set] : units) {
+    for (auto& [index, set] : units) {
+      const size_t ri = index;  // a plain local: clang 14 cannot capture a structured binding
       if (ri >= order.size()) continue;
       Resource* r = find_served(order[ri], "re-checking its health");
       if (!r) continue;
@@ -414,7 +414,7 @@ struct PluginDaemon::Impl {
     recheck(std::move(units), overflow);
     for (const std::string& name : order) {
       Resource* r = find_served(name, "checking its socket");
-      if (r && deleted.count(r->socket_name) && !host.exists(socket_host_path(r->socket_name)))
+      if (r && deleted.contains(r->socket_name) && !host.exists(socket_host_path(r->socket_name)))
         restart_socket(*r, name, "socket " + r->socket_name + " was deleted");
     }
     if (kubelet_new) {

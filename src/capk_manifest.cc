@@ -44,8 +44,9 @@ size_t indent_of(const std::string& line) {
 
 // The line after the last line of the block value of the key at (key_line, key_col). With
 // compact_seq, lines at the key's own column that start a sequence item belong to it too
-// ("gpus:\n- deviceName: ..." as in the Cluster API Provider KubeVirt PCI passthrough guide). Comment and blank lines after the last content
-// line stay outside: new lines go above a trailing comment such as "# ---".
+// ("gpus:\n- deviceName: ..." as in the Cluster API Provider KubeVirt PCI passthrough guide).
+// Comment and blank lines after the last content line stay outside: new lines go above a trailing
+// comment such as "# ---".
 size_t end_of_value(const std::vector<std::string>& lines, size_t key_line, size_t key_col,
                     size_t doc_end, bool compact_seq) {
   size_t last = key_line;

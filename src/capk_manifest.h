@@ -1,6 +1,6 @@
 // capk_manifest.h — adds a host device to the worker KubevirtMachineTemplate of a manifest from
-// `clusterctl generate cluster` (Cluster API Provider KubeVirt), as the Cluster API Provider KubeVirt
-// PCI passthrough guide asks by hand.
+// `clusterctl generate cluster` (Cluster API Provider KubeVirt), as the Cluster API Provider
+// KubeVirt PCI passthrough guide asks by hand.
 //
 // Contract followed: CAPK's infrastructure.cluster.x-k8s.io KubevirtMachineTemplate; the device
 // goes under spec.template.spec.virtualMachineTemplate.spec.template.spec.domain.devices, as

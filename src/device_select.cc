@@ -70,7 +70,8 @@ bool PciSelection::matches(const PciDevice& d) const {
   return true;
 }
 
-Result<PciSelection> parse_pci_selection(const DeviceFilterText& f) {
+Result<PciSelection> parse_pci_selection(const DeviceFilterText& text) {
+  const DeviceFilterText& f = text;
   PciSelection p;
   auto ids = parse_vendor_and_device(f, "device id", "10de", "VVVV:DDDD, as in 10de:1eb8");
   if (!ids.ok()) return ids.error();
@@ -135,7 +136,8 @@ bool UsbSelection::matches(const UsbDevice& d) const {
   return (!vendor || d.vendor == *vendor) && (!product || d.product == *product);
 }
 
-Result<UsbSelection> parse_usb_selection(const DeviceFilterText& f) {
+Result<UsbSelection> parse_usb_selection(const DeviceFilterText& text) {
+  const DeviceFilterText& f = text;
   if (!f.class_prefix.empty() || !f.driver.empty() || !f.group.empty())
     return invalid_input(
         "--class, --driver and --group select PCI devices; with --usb use --vendor VVVV or "

@@ -50,7 +50,7 @@ std::vector<GroupMember> viability_blockers(const std::vector<GroupMember>& memb
                                             const std::set<PciAddress>& moving) {
   std::vector<GroupMember> out;
   for (const GroupMember& m : members)
-    if (!moving.count(m.address) && !keeps_group_viable(m.driver)) out.push_back(m);
+    if (!moving.contains(m.address) && !keeps_group_viable(m.driver)) out.push_back(m);
   return out;
 }
 

@@ -14,11 +14,11 @@
 //        constructDPIdevices uses the IOMMU group number as the device ID with iommuToPCIMap
 //        [group] = address — so a group with two matching endpoints becomes one ID that maps to
 //        whichever address came last, and the other endpoint never reaches the VM (KubeVirt
-//        kubevirt/kubevirt#11412). hostpass makes the group the unit and puts every matching endpoint in it.
-//        KubeVirt silently skips devices on other drivers; hostpass lists them with the fix.
-//        The group must be viable for VFIO (vfio_rules.h: every other member unbound or on a
-//        driver that leaves the group's DMA to VFIO — a vfio driver, pci-stub, pcieport): a
-//        group with a sibling on a host driver, bridge or not, is not exposed, with the reason.
+//        kubevirt/kubevirt#11412). hostpass makes the group the unit and puts every matching
+//        endpoint in it. KubeVirt silently skips devices on other drivers; hostpass lists them with
+//        the fix. The group must be viable for VFIO (vfio_rules.h: every other member unbound or on
+//        a driver that leaves the group's DMA to VFIO — a vfio driver, pci-stub, pcieport): a group
+//        with a sibling on a host driver, bridge or not, is not exposed, with the reason.
 //   mdev mediated_device.go discoverPermittedMediatedDevices: one unit per instance UUID whose
 //        type's name (spaces as '_'; the type id when there is no name file) equals the
 //        selector (spaces as '_'); mdev_name_selector_matches() in mdev.cc implements it.
@@ -516,7 +516,8 @@ void build_usb(Host& host, std::vector<Pending>& resources, std::vector<std::str
             // A device another resource took first is the likelier story.
             for (const UsbSelector& x : e->selectors)
               for (const UsbDevice& d : *found)
-                if (d.vendor == x.vendor && d.product == x.product && taken_by.count(d.port_path))
+                if (d.vendor == x.vendor && d.product == x.product &&
+                    taken_by.contains(d.port_path))
                   reason = "usb " + d.port_path + " (" + vendor_device_string(x.vendor, x.product) +
                            ") matches but was taken by " + taken_by[d.port_path];
             r.inv.unusable.push_back({"selectors " + sel, reason, ""});

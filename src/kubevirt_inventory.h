@@ -2,9 +2,9 @@
 // allocates, and why matching devices are not usable.
 //
 // Units: PCI — one unit per IOMMU group holding every matching endpoint of that group (KubeVirt
-// kubevirt/kubevirt#11412: a group is the unit of assignment); mdev — one per instance UUID; USB — one per
-// complete bundle (every selector matched by a distinct device), deterministic by port path.
-// Resources with externalResourceProvider: true are listed, marked external, and not served.
+// kubevirt/kubevirt#11412: a group is the unit of assignment); mdev — one per instance UUID; USB —
+// one per complete bundle (every selector matched by a distinct device), deterministic by port
+// path. Resources with externalResourceProvider: true are listed, marked external, and not served.
 // A device served both by hostpass (an external resource) and by KubeVirt's own plugin (a resource
 // that is not external) is recorded, and double_serving() refuses such a policy.
 #pragma once
@@ -87,8 +87,8 @@ struct Inventory {
   std::vector<DoubleServed> double_served;  // whatever the plugin's --all; see double_serving()
 };
 
-// The node-capacity line the kubelet would show for the resource, as in OpenShift Virtualization's procedure:
-// "nvidia.com/TU104GL_Tesla_T4: 1". External resources: "<name>: external".
+// The node-capacity line the kubelet would show for the resource, as in OpenShift Virtualization's
+// procedure: "nvidia.com/TU104GL_Tesla_T4: 1". External resources: "<name>: external".
 std::string capacity_line(const ResourceInventory& r);
 
 Result<Inventory> build_inventory(Host& host, const Policy& policy);

@@ -338,8 +338,9 @@ std::vector<std::string> twice(const Inventory& inv) {
 }
 
 TEST_F(InventoryNode, AddressResourceServedByHostpassAndVendorResourceByKubeVirtIsRefused) {
-  // Two identical NVMe drives (the root disk's twin); the address resource is hostpass's, the vendor resource
-  // KubeVirt's, and KubeVirt's plugin takes every 8086:5845 on vfio-pci, 0000:04:00.0 included.
+  // Two identical NVMe drives (the root disk's twin); the address resource is hostpass's, the
+  // vendor resource KubeVirt's, and KubeVirt's plugin takes every 8086:5845 on vfio-pci,
+  // 0000:04:00.0 included.
   Inventory inv = inventory(R"(pciHostDevices:
 - pciVendorSelector: 8086:5845
   resourceName: devices.kubevirt.io/nvme

@@ -7,9 +7,9 @@
 //   kind: KubeVirt spec.configuration.{permittedHostDevices,mediatedDevicesConfiguration} kind:
 //   HyperConverged      spec.{permittedHostDevices,mediatedDevicesConfiguration} no kind (a
 //   fragment)      spec.configuration.X, spec.X, configuration.X, X — the CAPK guide and
-//                             KubeVirt's host-devices page paste these fragments — or the contents of
-//                             permittedHostDevices themselves (pciHostDevices/mediatedDevices/usb
-//                             at the top).
+//                             KubeVirt's host-devices page paste these fragments — or the contents
+//                             of permittedHostDevices themselves
+//                             (pciHostDevices/mediatedDevices/usb at the top).
 // A multi-document file is accepted when exactly one document is a KubeVirt or HyperConverged CR.
 //
 // Types follow the API server's reading of the same YAML (sigs.k8s.io/yaml, go-yaml v2

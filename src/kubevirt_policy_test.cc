@@ -383,7 +383,8 @@ TEST(Policy, OtherKindsAndEmptyFilesAreRefused) {
 }
 
 TEST(Policy, KubeVirtCrWithoutPermittedDevicesIsAnEmptyPolicy) {
-  // OpenShift Virtualization's procedure: "The permittedHostDevices list is empty when you first install".
+  // OpenShift Virtualization's procedure: "The permittedHostDevices list is empty when you first
+  // install".
   Policy p =
       parse_policy("apiVersion: kubevirt.io/v1\nkind: KubeVirt\nspec:\n  configuration: {}\n",
                    "kv.yaml")

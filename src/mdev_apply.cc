@@ -83,7 +83,7 @@ Result<std::map<std::string, std::string>> mdev_node_labels(
                            "': expected KEY=VALUE, as in nvidia.com/gpu.product=Tesla-T4");
     labels[l.substr(0, eq)] = l.substr(eq + 1);
   }
-  if (!labels.count("kubernetes.io/hostname"))
+  if (!labels.contains("kubernetes.io/hostname"))
     if (auto name = this_node_name(host); name.ok()) labels["kubernetes.io/hostname"] = *name;
   return labels;
 }

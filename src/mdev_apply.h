@@ -21,9 +21,9 @@
 //     is neither a desired type nor an mdevNameSelector of a permittedHostDevices.mediatedDevices
 //     entry with externalResourceProvider: true (DeviceController.getExternallyProvidedMdevs,
 //     selector spaces as '_'). Whoever created the instance, and also when no type is desired
-//     at all (kubevirt/kubevirt#9037 is a user surprised by exactly that). Then the parents are looked at
-//     again, so a parent emptied by the removal is configured with the desired type in the
-//     same pass.
+//     at all (kubevirt/kubevirt#9037 is a user surprised by exactly that). Then the parents are
+//     looked at again, so a parent emptied by the removal is configured with the desired type in
+//     the same pass.
 // Where hostpass differs, on purpose:
 //   - the ring follows the order of the CR's list (KubeVirt iterates a Go map, whose order is
 //     random), so the outcome is deterministic;

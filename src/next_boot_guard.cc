@@ -19,7 +19,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
   for (PciDevice& d : *all) {
     if (!d.vendor || !d.device) continue;
     std::string id = vendor_device_string(*d.vendor, *d.device);
-    if (r.only_chosen ? r.chosen.count(d.address) == 0
+    if (r.only_chosen ? !r.chosen.contains(d.address)
                       : std::find(r.ids.begin(), r.ids.end(), id) == r.ids.end())
       continue;
     check.caught.push_back(d.address);

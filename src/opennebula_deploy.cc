@@ -59,7 +59,7 @@ struct Walker {
         auto named = name_of(kv.first, source, "host");
         if (!named.ok()) return named.error();
         std::string host = *named;
-        if (!hosts.count(host)) {
+        if (!hosts.contains(host)) {
           hosts[host].name = host;
           order.push_back(host);
         }

@@ -10,10 +10,11 @@
 // Devices are named by their full address only: a short address ("09:00.0") is refused (the
 // role's stat of /sys/bus/pci/devices/09:00.0 would fail; hostpass refuses it up front, exit 2).
 //
-// The inventory is the Ansible YAML inventory one-deploy reads (its pci_passthrough wiki page): groups with `hosts`,
-// `vars` and `children`; a host's variables are all.vars, then the vars of every group holding
-// it (parents first), then its own — Ansible's precedence for inventory variables. YAML is read
-// here and nowhere else in the OpenNebula code; binding is the bind engine's (vfio_bind.h).
+// The inventory is the Ansible YAML inventory one-deploy reads (its pci_passthrough wiki page):
+// groups with `hosts`, `vars` and `children`; a host's variables are all.vars, then the vars of
+// every group holding it (parents first), then its own — Ansible's precedence for inventory
+// variables. YAML is read here and nowhere else in the OpenNebula code; binding is the bind
+// engine's (vfio_bind.h).
 #pragma once
 
 #include <optional>

@@ -1,7 +1,7 @@
 // openshift_config.h — renders OpenShift node configuration: a Butane source (variant openshift)
 // and the MachineConfig it stands for. One piece of code for `kernel-args` (kernel arguments) and
-// `persist` (modprobe.d / modules-load.d files), as in OpenShift Virtualization's 100-worker-iommu MachineConfig
-// and 100-worker-vfiopci.bu.
+// `persist` (modprobe.d / modules-load.d files), as in OpenShift Virtualization's 100-worker-iommu
+// MachineConfig and 100-worker-vfiopci.bu.
 //
 // Contracts followed:
 //   MachineConfig: apiVersion machineconfiguration.openshift.io/v1, kind MachineConfig,

@@ -6,8 +6,8 @@
 
 #include "faulty_host.h"
 #include "fixture_tree.h"
-#include "iommu_group.h"
 #include "host_use.h"
+#include "iommu_group.h"
 #include "pci_names.h"
 #include "test_dirs.h"
 

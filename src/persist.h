@@ -12,11 +12,13 @@
 //   systemd        /etc/systemd/system/hostpass.service (oneshot `hostpass apply -f ...`, Before=
 //                  kubelet.service libvirtd.service virtqemud.service) and
 //                  /etc/hostpass/hostpass.yaml.
-//   butane, machineconfig  OpenShift Virtualization's 100-<role>-vfiopci: the two modprobe files as an OpenShift
+//   butane, machineconfig  OpenShift Virtualization's 100-<role>-vfiopci: the two modprobe files as
+//   an OpenShift
 //                  Butane source / MachineConfig (openshift_config.h; print only).
 //   udev           /etc/udev/rules.d/70-hostpass-vfio.rules: SUBSYSTEM=="vfio" group nodes to
 //                  GROUP="kvm" MODE="0660"; "0666" only when asked, with a warning.
-//   cmdline        "vfio-pci.ids=..." for the kernel command line (the CAPK guide's hint; print only).
+//   cmdline        "vfio-pci.ids=..." for the kernel command line (the CAPK guide's hint; print
+//   only).
 // Id-wide formats (modprobe, cmdline, butane, machineconfig) give every device with a persisted
 // vendor:device to vfio-pci, not just the chosen ones: next_boot_guard.h checks them all against
 // this host's use and refuses (exit 2) naming each host-used one; butane/machineconfig can take

@@ -1,4 +1,5 @@
-// preflight_test.cc — every host shape check knows (IOMMU on/off/absent, vendors, modules, devices), each asserting exact check ids and statuses.
+// preflight_test.cc — every host shape check knows (IOMMU on/off/absent, vendors, modules,
+// devices), each asserting exact check ids and statuses.
 #include "preflight.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
-// End-to-end: `hostpass opennebula probe|filter|inventory` on a fixture root (OpenNebula one-deploy's pci_passthrough example).
+// End-to-end: `hostpass opennebula probe|filter|inventory` on a fixture root (OpenNebula
+// one-deploy's pci_passthrough example).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
-// End-to-end: `hostpass list --usb` run as a user would, on a fixture root carrying KubeVirt's host-devices page's
-// USB devices (fixture_tree.h add_seed002_usb_devices).
+// End-to-end: `hostpass list --usb` run as a user would, on a fixture root carrying KubeVirt's
+// host-devices page's USB devices (fixture_tree.h add_seed002_usb_devices).
 //
 // Agreement with lsusb: lsusb reads /dev/bus/usb through libusb and cannot be pointed at a
 // fixture root, so the lines are checked against what usbutils 014's lsusb prints for the same

@@ -1,6 +1,6 @@
-// kernel_mutate_test.cc — every mutating hostpass command on the real kernel (the real-kernel tier's promise: "every
-// mutating command has at least one scenario on the real kernel"), beyond bind/unbind/recover
-// (kernel_tier_test.cc):
+// kernel_mutate_test.cc — every mutating hostpass command on the real kernel (the real-kernel
+// tier's promise: "every mutating command has at least one scenario on the real kernel"), beyond
+// bind/unbind/recover (kernel_tier_test.cc):
 //   KernelKmod     boot iommu: kmod's modprobe with a real modules.dep; `bind` loads vfio-pci
 //                  when it is loadable and fails, changing nothing, when it is truly absent
 //   KernelApply    boot iommu: `apply` converges, re-converges without a change, returns a device,

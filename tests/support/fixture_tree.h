@@ -216,7 +216,8 @@ void build_tricky_host(FixtureTree& tree);
 // every fifth function unbound; one IOMMU group per slot. For benchmarks.
 void build_large_host(FixtureTree& tree, int count);
 
-// USB devices of KubeVirt's host-devices selectors on bus 1 (xHCI 0000:00:14.0, USB 2 root hub usb1):
+// USB devices of KubeVirt's host-devices selectors on bus 1 (xHCI 0000:00:14.0, USB 2 root hub
+// usb1):
 //   1-1    46f4:0001 QEMU USB HARDDRIVE (usb-storage; usb.ids knows the vendor, not the product)
 //   1-2    05e3:0608 Genesys Logic hub
 //   1-2.1  045e:07a5 Microsoft Wireless Receiver 1461C

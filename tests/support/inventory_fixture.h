@@ -1,8 +1,10 @@
 // inventory_fixture.h — the node the inventory tests run on: the standard host plus the devices
-// of the KubeVirt inventory scenario, in the kernel's own shapes (built with fixture_tree.h's helpers).
+// of the KubeVirt inventory scenario, in the kernel's own shapes (built with fixture_tree.h's
+// helpers).
 //
-//   0000:65:00.0  T4 10de:1eb8 on vfio-pci, group 10, NUMA 1, /dev/vfio/10 (KubeVirt host-devices page's address)
-//   0000:01:00.0  T4 10de:1eb8 on nvidia (standard host): the GRID parent, with types
+//   0000:65:00.0  T4 10de:1eb8 on vfio-pci, group 10, NUMA 1, /dev/vfio/10 (KubeVirt host-devices
+//   page's address) 0000:01:00.0  T4 10de:1eb8 on nvidia (standard host): the GRID parent, with
+//   types
 //                 nvidia-222/223/230 and one GRID T4-1Q (nvidia-230) instance
 //                 4b20d080-1b54-4048-85b3-a6a62d165c01 in IOMMU group 20, /dev/vfio/20
 //   0000:02:00.0/1 QAT 8086:6f54 pair on qat_c62x, group 6 (standard host)
