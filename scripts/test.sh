@@ -69,6 +69,7 @@ if ! cmake --build build-asan --target unit_tests plugin_tests $fuzzers -- -j"$j
   exit 1
 fi
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
   ctest -L 'unit|plugin|fuzz' -j"$jobs" --output-on-failure) 2>&1 | tee build-asan/ctest.log | tail -n 5
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count build-asan/ctest.log
