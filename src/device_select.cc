@@ -70,8 +70,7 @@ bool PciSelection::matches(const PciDevice& d) const {
   return true;
 }
 
-Result<PciSelection> parse_pci_selection(const DeviceFilterText& text) {
-  const DeviceFilterText& f = text;
+Result<PciSelection> parse_pci_selection(const DeviceFilterText& f) {
   PciSelection p;
   auto ids = parse_vendor_and_device(f, "device id", "10de", "VVVV:DDDD, as in 10de:1eb8");
   if (!ids.ok()) return ids.error();
@@ -136,8 +135,7 @@ bool UsbSelection::matches(const UsbDevice& d) const {
   return (!vendor || d.vendor == *vendor) && (!product || d.product == *product);
 }
 
-Result<UsbSelection> parse_usb_selection(const DeviceFilterText& text) {
-  const DeviceFilterText& f = text;
+Result<UsbSelection> parse_usb_selection(const DeviceFilterText& f) {
   if (!f.class_prefix.empty() || !f.driver.empty() || !f.group.empty())
     return invalid_input(
         "--class, --driver and --group select PCI devices; with --usb use --vendor VVVV or "

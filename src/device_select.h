@@ -43,7 +43,7 @@ struct PciSelection {
   bool matches(const PciDevice& d) const;
 };
 
-Result<PciSelection> parse_pci_selection(const DeviceFilterText& text);
+Result<PciSelection> parse_pci_selection(const DeviceFilterText& f);
 
 // The devices that match, in their order.
 std::vector<PciDevice> select_devices(std::vector<PciDevice> devices,
@@ -63,7 +63,7 @@ struct UsbSelection {
 };
 
 // InvalidInput also when a PCI-only filter (--class, --driver, --group) is given.
-Result<UsbSelection> parse_usb_selection(const DeviceFilterText& text);
+Result<UsbSelection> parse_usb_selection(const DeviceFilterText& f);
 
 // The devices that match, sorted by bus then device number (lsusb's numbers; lsusb itself keeps
 // libusb's enumeration order).
