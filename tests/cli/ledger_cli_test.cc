@@ -193,6 +193,35 @@ TEST_F(LedgerCli, NumaAwareResourceAssignment) {
             "units, 1 assigned, 2 free on other NUMA nodes (1))\n");
 }
 
+// A resource name longer than the RESOURCE column's 24 characters pushes the columns after it
+// along in every row alike (text_table.h), instead of shifting its own row out of line.
+TEST_F(LedgerCli, AssignmentsColumnsAlignWithLongResourceNames) {
+  std::string cr = dir_.path() + "/long-cr.yaml";
+  std::string longname = "storage.example.com/nvme-namespaced-for-the-team-with-a-long-name";
+  std::ofstream(cr) << "spec:\n  configuration:\n    permittedHostDevices:\n"
+                       "      pciHostDevices:\n      - pciVendorSelector: \"8086:5845\"\n"
+                       "        resourceName: \""
+                    << longname << "\"\n";
+  ASSERT_EQ(hostpass({"assign", longname, "--vm", "vm1", "-f", cr}).exit_code, 0);
+  ASSERT_EQ(hostpass({"assign", "0000:65:00.0", "--vm", "vm2"}).exit_code, 0);
+  ProgramRun a = hostpass({"assignments"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  std::vector<std::string> lines;
+  std::istringstream text(a.out);
+  for (std::string l; std::getline(text, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 3u) << a.out;
+  EXPECT_NE(lines[1].find(longname), std::string::npos) << a.out;
+  for (const char* column : {"RESOURCE", "NUMA", "WAS ON", "SINCE"}) {
+    size_t at = lines[0].find(column);
+    ASSERT_NE(at, std::string::npos) << column;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      ASSERT_GT(lines[i].size(), at) << a.out;
+      EXPECT_EQ(lines[i][at - 1], ' ') << column << " in\n" << a.out;
+      EXPECT_NE(lines[i][at], ' ') << column << " in\n" << a.out;
+    }
+  }
+}
+
 TEST_F(LedgerCli, ACorruptLedgerExits2AndIsLeftAsItWas) {
   tree_.write("/var/lib/hostpass/ledger.db", "garbage, not SQLite\n" + std::string(4096, 'z'));
   std::string before = slurp(tree_.path("/var/lib/hostpass/ledger.db"));
