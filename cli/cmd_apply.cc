@@ -4,7 +4,8 @@
 // apply is one call to the safety spine (spine_apply, src/safety_spine.h), which plans once under
 // the state lock and hands the plan here to be printed (one line per device: current → wanted)
 // before it judges, gates and converges exactly that plan; with --dry-run it prints the exact
-// writes the engine would make, and makes none.
+// writes the engine would make, every step's in one numbered list (spine_cli.h's
+// planned_writes_text, as bind --dry-run prints them), and makes none.
 // persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
 // installs them under the root. Bad files and flags exit 2 before any write; so do the next-boot
 // guard of the id-wide formats and an operator's file at a target path (persist.h), which
@@ -67,17 +68,18 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
   print_opening(opening);
   if (!r.ok()) return report_error(r.error());
   if (printed_nothing_to_do) return kExitOk;
+  std::vector<PlannedWrite> writes;  // every step's, in order: one numbered list, as bind prints
   for (const BindReport& step : r->steps) {
-    if (f.dry_run)
-      for (const PlannedWrite& w : step.writes)
-        std::cout << "  would " << w.op << " " << w.path
-                  << (w.op == "write" ? " <- " + w.data : std::string()) << "\n";
+    writes.insert(writes.end(), step.writes.begin(), step.writes.end());
     for (const std::string& n : step.notes) std::cerr << "hostpass: note: " << n << "\n";
+  }
+  if (f.dry_run) {
+    std::cout << planned_writes_text(writes);
+    return kExitOk;
   }
   int changed = 0;
   for (const ApplyItem& i : r->plan.items) changed += i.change ? 1 : 0;
-  std::cout << (f.dry_run ? "dry run: nothing changed\n"
-                          : "applied: " + std::to_string(changed) + " device(s) changed\n");
+  std::cout << "applied: " + std::to_string(changed) + " device(s) changed\n";
   return kExitOk;
 }
 

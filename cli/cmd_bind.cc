@@ -5,8 +5,9 @@
 // readiness before the engine writes anything.
 //
 // Output: one line per device ("ADDR  before -> after"), notes, and with --dry-run the numbered
-// list of the exact writes. --json prints one object (documented in docs/bind.md). Exit codes
-// follow cli.h: 0 done (or nothing to do), 1 failed (after rollback), 2 bad input or refused.
+// list of the exact writes (spine_cli.h's planned_writes_text, which apply --dry-run prints too).
+// --json prints one object (documented in docs/bind.md). Exit codes follow cli.h: 0 done (or
+// nothing to do), 1 failed (after rollback), 2 bad input or refused.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -57,30 +58,6 @@ nlohmann::json writes_json(const std::vector<PlannedWrite>& writes) {
 
 nlohmann::json error_json(const Error& e) {
   return {{"error", {{"kind", error_kind_name(e.kind)}, {"message", e.message}}}};
-}
-
-// "\n" → "\\n", so a write of a newline is visible.
-std::string shown(const std::string& data) {
-  std::string out;
-  for (char c : data) out += c == '\n' ? std::string("\\n") : std::string(1, c);
-  return out;
-}
-
-void print_writes(const std::vector<PlannedWrite>& writes) {
-  int n = 0;
-  for (const PlannedWrite& w : writes) {
-    ++n;
-    if (w.op == "write") {
-      std::printf("  %2d. write   %s  \"%s\"\n", n, w.path.c_str(), shown(w.data).c_str());
-    } else if (w.op == "run") {
-      std::printf("  %2d. run     %s\n", n, w.path.c_str());
-    } else if (w.op == "replace") {
-      std::printf("  %2d. journal %s  (each device's entry driver and driver_override)\n", n,
-                  w.path.c_str());
-    } else {
-      std::printf("  %2d. %-7s %s\n", n, w.op.c_str(), w.path.c_str());
-    }
-  }
 }
 
 std::string or_none(const std::optional<std::string>& s) {
@@ -149,14 +126,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     return kExitOk;
   }
   print_devices(*r, f.dry_run);
-  if (f.dry_run) {
-    if (r->writes.empty()) {
-      std::printf("dry run: nothing to write\n");
-    } else {
-      std::printf("dry run: these writes would be made, in order (nothing was changed):\n");
-      print_writes(r->writes);
-    }
-  }
+  if (f.dry_run) std::cout << planned_writes_text(r->writes);
   return kExitOk;
 }
 

@@ -19,6 +19,7 @@
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"
+#include "text_table.h"
 #include "user_file.h"
 
 namespace hostpass {
@@ -169,16 +170,22 @@ int run_assignments(Cli& cli, const std::string& vm, const std::string& state_di
     std::printf("no devices are assigned\n");
     return kExitOk;
   }
-  std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", "VM", "DEVICE", "KIND", "RESOURCE", "NUMA",
-              "WAS ON", "SINCE");
+  // The widths the table had before it grew with its cells: short tables keep their layout.
+  TextTable table({{"VM", 16},
+                   {"DEVICE", 38},
+                   {"KIND", 5},
+                   {"RESOURCE", 24},
+                   {"NUMA", 6},
+                   {"WAS ON", 12},
+                   {"SINCE"}});
   for (const Assignment& r : *rows) {
     if (!vm.empty() && r.vm != vm) continue;
-    std::printf("%-16s %-38s %-5s %-24s %-6s %-12s %s\n", r.vm.c_str(), r.device.c_str(),
-                unit_kind_name(r.kind), r.resource.empty() ? "-" : r.resource.c_str(),
-                r.numa_node ? std::to_string(*r.numa_node).c_str() : "-",
-                r.kind == UnitKind::Pci ? r.original_driver.value_or("none").c_str() : "-",
-                r.assigned_at.c_str());
+    table.add_row({r.vm, r.device, unit_kind_name(r.kind), r.resource.empty() ? "-" : r.resource,
+                   r.numa_node ? std::to_string(*r.numa_node) : "-",
+                   r.kind == UnitKind::Pci ? r.original_driver.value_or("none") : "-",
+                   r.assigned_at});
   }
+  std::cout << table.render();
   return kExitOk;
 }
 

@@ -1,12 +1,14 @@
 // cmd_render.cc — `hostpass render TARGET... | --vm NAME --format F`: the snippet each platform
 // wants (src/render.h), for devices, resources or a VM's assignments; with --format capk, an
-// in-place edit of a clusterctl manifest (src/capk_manifest.h).
+// in-place edit of a clusterctl manifest (src/capk_manifest.h), or with --stdout the edited
+// manifest on stdout (and on stderr what it would add, since nothing is written).
 //
 // TARGET is a PCI address, an mdev UUID, usb-<port>[+...], or a resource name. Resource names
 // need the CR (-f/--cr) for the formats that name concrete devices (libvirt, qemu, opennebula:
 // its first free healthy unit is shown); KubeVirt and CAPK use the resource name itself, and
 // need the CR (or --gpu/--host-device) only to tell gpus from hostDevices. Devices rendered for
-// KubeVirt/CAPK need their resource name: --resource, or the CR's inventory.
+// KubeVirt/CAPK need their resource name: --resource, or the CR's inventory. --kind chooses the
+// KubeVirt object: vm (spec.template.spec..., the default for a ledger VM) or vmi (spec.domain...).
 // The targets are resolved by one library call (src/render_targets.h: the ledger's free-unit
 // rule picks a resource's unit); this file checks flags, renders and prints.
 #include <CLI/CLI.hpp>
@@ -27,7 +29,7 @@ namespace {
 
 struct RenderFlags {
   std::vector<std::string> targets;
-  std::string vm, format, file, cr, resource, name, node, cluster, template_name;
+  std::string vm, format, file, cr, resource, name, node, cluster, template_name, kind;
   std::string state_dir = kDefaultStateDir;
   bool gpu = false, host_device = false, by_type = false, this_node = false, to_stdout = false;
 };
@@ -40,6 +42,13 @@ int run_render(Cli& cli, const RenderFlags& f) {
   if (f.gpu && f.host_device)
     return report_error(invalid_input("--gpu and --host-device exclude each other"));
   bool capk = *format == RenderFormat::Capk;
+  if (!f.kind.empty() && *format != RenderFormat::Kubevirt)
+    return report_error(invalid_input("--kind applies to --format kubevirt only"));
+  // A ledger VM is rendered as the VirtualMachine it stands for; devices alone as a VMI's.
+  auto kind = f.kind.empty()
+                  ? Result<KubevirtKind>(f.vm.empty() ? KubevirtKind::Vmi : KubevirtKind::Vm)
+                  : parse_kubevirt_kind(f.kind);
+  if (!kind.ok()) return report_error(kind.error());
   if (capk && f.file.empty())
     return report_error(
         invalid_input("--format capk edits a manifest: give it with -f cluster.yaml "
@@ -85,6 +94,7 @@ int run_render(Cli& cli, const RenderFlags& f) {
     }
     case RenderFormat::Kubevirt: {
       KubevirtOptions o;
+      o.kind = *kind;
       if (!f.node.empty()) o.node = f.node;
       if (f.this_node) {
         auto node = this_node_name(host);
@@ -109,10 +119,19 @@ int run_render(Cli& cli, const RenderFlags& f) {
         CapkDeviceRequest req{k.resource, k.name, k.gpu, f.cluster, f.template_name};
         auto e = capk_add_device(manifest, f.file, req);
         if (!e.ok()) return report_error(e.error());
-        report += std::string(e->changed ? "added " : "already present: ") +
-                  (k.gpu ? "gpus" : "hostDevices") + " entry " + e->name + " (" + k.resource +
-                  ") in KubevirtMachineTemplate " + e->template_name + ", " + f.file + ":" +
-                  std::to_string(e->line) + "\n";
+        // With --stdout nothing is written: say what the printed manifest adds, and where in it.
+        std::string entry = std::string(k.gpu ? "gpus" : "hostDevices") + " entry " + e->name +
+                            " (" + k.resource + ") in KubevirtMachineTemplate " + e->template_name;
+        std::string line = std::to_string(e->line);
+        if (!f.to_stdout)
+          report += (e->changed ? "added " : "already present: ") + entry + ", " + f.file + ":" +
+                    line + "\n";
+        else if (e->changed)
+          report += "hostpass: would add " + entry + ", at line " + line +
+                    " of the manifest printed (" + f.file + " is not changed)\n";
+        else
+          report += "hostpass: already present: " + entry + ", at line " + line +
+                    " of the manifest printed (" + f.file + " is not changed)\n";
         changed = changed || e->changed;
         manifest = std::move(e->text);
       }
@@ -150,6 +169,9 @@ void add_render_commands(CLI::App& app, Cli& cli) {
   r->add_flag("--gpu", f->gpu, "kubevirt/capk: list it under gpus");
   r->add_flag("--host-device", f->host_device, "kubevirt/capk: list it under hostDevices");
   r->add_option("--name", f->name, "kubevirt/capk: the VMI-local device name (default gpu1, ...)");
+  r->add_option(
+      "--kind", f->kind,
+      "kubevirt: vm (spec.template.spec..., the default with --vm) or vmi (spec.domain...)");
   r->add_option("--node", f->node, "kubevirt: spec.nodeSelector kubernetes.io/hostname");
   r->add_flag("--this-node", f->this_node,
               "kubevirt: nodeSelector for this node (its hostname, as the kubelet names it)");

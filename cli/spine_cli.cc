@@ -2,6 +2,7 @@
 #include "spine_cli.h"
 
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 
 namespace hostpass {
@@ -49,6 +50,64 @@ void print_opening(const SpineOpening& opening) {
     std::cerr << "hostpass: finished an interrupted " << opening.repaired->operation << " first:\n";
     for (const std::string& n : opening.repaired->notes) std::cerr << "hostpass:   " << n << "\n";
   }
+}
+
+std::string shown_data(std::string_view data) {
+  std::string out;
+  for (char c : data) {
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      default: {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+          char hex[5];
+          std::snprintf(hex, sizeof hex, "\\x%02x", u);
+          out += hex;
+        } else {
+          out += c;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::string planned_writes_text(const std::vector<PlannedWrite>& writes) {
+  if (writes.empty()) return "dry run: nothing to write\n";
+  std::string out = "dry run: these writes would be made, in order (nothing was changed):\n";
+  int n = 0;
+  for (const PlannedWrite& w : writes) {
+    char number[16];
+    std::snprintf(number, sizeof number, "  %2d. ", ++n);
+    out += number;
+    if (w.op == "write") {
+      out += "write   " + w.path + "  \"" + shown_data(w.data) + "\"";
+    } else if (w.op == "run") {
+      out += "run     " + w.path;
+    } else if (w.op == "replace") {
+      out += "journal " + w.path + "  (each device's entry driver and driver_override)";
+    } else {
+      std::string op = w.op;
+      if (op.size() < 7) op.resize(7, ' ');
+      out += op + " " + w.path;
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace hostpass

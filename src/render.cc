@@ -146,6 +146,13 @@ std::vector<std::string> kubevirt_names(const std::vector<KubevirtRequest>& requ
   return names;
 }
 
+Result<KubevirtKind> parse_kubevirt_kind(std::string_view text) {
+  if (text == "vm") return KubevirtKind::Vm;
+  if (text == "vmi") return KubevirtKind::Vmi;
+  return invalid_input("unknown --kind '" + std::string(text) +
+                       "': expected vm (a VirtualMachine) or vmi (a VirtualMachineInstance)");
+}
+
 Result<std::string> render_kubevirt(const std::vector<KubevirtRequest>& requests,
                                     const KubevirtOptions& options) {
   for (const KubevirtRequest& r : requests)
@@ -154,18 +161,23 @@ Result<std::string> render_kubevirt(const std::vector<KubevirtRequest>& requests
           "KubeVirt assigns host devices by resource name, and this device has "
           "none: give the KubeVirt or HyperConverged CR that permits it with -f");
   std::vector<std::string> names = kubevirt_names(requests);
+  // The VMI spec's keys start at `in`: two spaces under a VMI's spec, six under a VM's
+  // spec.template.spec.
+  bool vm = options.kind == KubevirtKind::Vm;
+  std::string in = vm ? "      " : "  ";
   std::string gpus, host_devices;
   for (size_t i = 0; i < requests.size(); ++i) {
-    std::string entry = "      - deviceName: " + yaml_scalar(requests[i].resource) + "\n" +
-                        "        name: " + yaml_scalar(names[i]) + "\n";
+    std::string entry = in + "    - deviceName: " + yaml_scalar(requests[i].resource) + "\n" + in +
+                        "      name: " + yaml_scalar(names[i]) + "\n";
     (requests[i].gpu ? gpus : host_devices) += entry;
   }
-  std::string out = "spec:\n";
+  std::string out = vm ? "spec:\n  template:\n    spec:\n" : "spec:\n";
   if (options.node)
-    out += "  nodeSelector:\n    kubernetes.io/hostname: " + yaml_scalar(*options.node) + "\n";
-  out += "  domain:\n    devices:\n";
-  if (!gpus.empty()) out += "      gpus:\n" + gpus;
-  if (!host_devices.empty()) out += "      hostDevices:\n" + host_devices;
+    out += in + "nodeSelector:\n" + in + "  kubernetes.io/hostname: " + yaml_scalar(*options.node) +
+           "\n";
+  out += in + "domain:\n" + in + "  devices:\n";
+  if (!gpus.empty()) out += in + "    gpus:\n" + gpus;
+  if (!host_devices.empty()) out += in + "    hostDevices:\n" + host_devices;
   return out;
 }
 

@@ -15,10 +15,13 @@
 //   qemu      -device vfio-pci,host=DDDD:BB:DD.F; mdev -device <device_api>,sysfsdev=
 //             /sys/bus/mdev/devices/UUID; USB -device usb-host,hostbus=B,hostaddr=D. Property
 //             names checked against `qemu-system-x86_64 -device vfio-pci,help`.
-//   kubevirt  VMI spec.domain.devices.gpus[] / hostDevices[] {deviceName, name} (kubevirt.io
-//             api/core/v1 GPU and HostDevice): display devices (class 03, vGPUs) in gpus, the
-//             rest in hostDevices, as the user guide does; optional spec.nodeSelector
-//             kubernetes.io/hostname for the node that holds the device.
+//   kubevirt  gpus[] / hostDevices[] {deviceName, name} (kubevirt.io api/core/v1 GPU and
+//             HostDevice) under a VMI's spec.domain.devices, or a VirtualMachine's
+//             spec.template.spec.domain.devices (VirtualMachineSpec.template is a
+//             VirtualMachineInstanceTemplateSpec: the VMI spec one level down); display devices
+//             (class 03, vGPUs) in gpus, the rest in hostDevices, as the user guide does;
+//             optional nodeSelector kubernetes.io/hostname (beside domain) for the node that
+//             holds the device.
 //   opennebula VM template PCI = [ SHORT_ADDRESS = "65:00.0" ] (that device) or
 //             PCI = [ VENDOR = "10de", DEVICE = "1eb8", CLASS = "0302" ] (any such device).
 // CAPK manifests are edited in capk_manifest.h.
@@ -45,8 +48,15 @@ struct KubevirtRequest {
   bool gpu = false;
   std::string name;  // the VMI-local name; empty: generated (gpu1, gpu2 / <resource>1, ...)
 };
+// Which object the fragment is for: a VirtualMachineInstance (spec.domain...) or a
+// VirtualMachine (spec.template.spec.domain...).
+enum class KubevirtKind { Vmi, Vm };
+// "vm" or "vmi"; InvalidInput otherwise.
+Result<KubevirtKind> parse_kubevirt_kind(std::string_view text);
+
 struct KubevirtOptions {
-  std::optional<std::string> node;  // spec.nodeSelector kubernetes.io/hostname
+  std::optional<std::string> node;  // nodeSelector kubernetes.io/hostname
+  KubevirtKind kind = KubevirtKind::Vmi;
 };
 // InvalidInput when a request has no resource name.
 Result<std::string> render_kubevirt(const std::vector<KubevirtRequest>& requests,

@@ -6,9 +6,14 @@
 // opennebula) a resource name is shown as its first free healthy unit by the ledger's one
 // free-unit rule (first_free_unit, ledger.h: the unit `hostpass assign` would take now, without
 // reserving it); KubeVirt and CAPK (by_resource) name the resource itself, so they get one
-// KubevirtRequest per target: a device's resource comes from `resource`, the ledger row, or the
-// CR's inventory unit that holds it; gpus or hostDevices from `gpu`, the device's class, or the
-// resource's first unit on this host.
+// KubevirtRequest per target: a device's resource comes from `resource`, the ledger row, the
+// CR's inventory unit that holds it, or the CR entry whose selector takes it (a device not yet on
+// vfio-pci is in no unit); gpus or hostDevices from `gpu`, the device's class, or the class of
+// the resource's first unit on this host, else of any device of it here (a QAT, class 0b40, is a
+// hostDevice before it is bound). A resource the CR does not list is refused by name:
+// "no resource R in CR.yaml's permittedHostDevices (resources: ...)".
+// Every device is rendered once: a member already rendered (named twice, by --vm and by name, or
+// in two units) is dropped with a note, and a resource named twice shows two different units.
 //
 // Only reads (sysfs through the Host, the ledger). Rendering the result is render.h's; editing a
 // CAPK manifest is capk_manifest.h's.
@@ -48,8 +53,8 @@ struct RenderTargets {
 };
 
 // Targets in order: the VM's units first, then `targets`. Every name and the VM name are checked
-// before anything is read (InvalidInput). A resource name needs the CR (InvalidInput without it;
-// NotFound when the CR has no such resource; Refused when none of its units is free here).
+// before anything is read (InvalidInput). A resource name needs the CR (InvalidInput without it
+// or when the CR has no such resource; Refused when none of its units is free here).
 Result<RenderTargets> resolve_render_targets(Host& host, const RenderTargetsRequest& request);
 
 }  // namespace hostpass

@@ -184,6 +184,38 @@ TEST(RenderKubevirt, NodeSelectorPinsTheNodeThatHoldsTheDevice) {
   EXPECT_EQ(none.error().kind, ErrorKind::InvalidInput);
 }
 
+// A VirtualMachine carries the VMI spec under spec.template.spec (VirtualMachineSpec.template), the
+// node selector beside its domain.
+TEST(RenderKubevirt, AVirtualMachineHoldsTheDevicesUnderItsTemplate) {
+  std::vector<KubevirtRequest> requests = {{"nvidia.com/TU104GL_Tesla_T4", true, ""},
+                                           {"intel.com/qat", false, ""}};
+  auto vm = render_kubevirt(requests, {"node03", KubevirtKind::Vm});
+  ASSERT_TRUE(vm.ok());
+  YAML::Node n = YAML::Load(*vm);
+  EXPECT_FALSE(n["spec"]["domain"]);
+  YAML::Node t = n["spec"]["template"]["spec"];
+  EXPECT_EQ(t["nodeSelector"]["kubernetes.io/hostname"].as<std::string>(), "node03");
+  ASSERT_EQ(t["domain"]["devices"]["gpus"].size(), 1u);
+  EXPECT_EQ(t["domain"]["devices"]["gpus"][0]["deviceName"].as<std::string>(),
+            "nvidia.com/TU104GL_Tesla_T4");
+  ASSERT_EQ(t["domain"]["devices"]["hostDevices"].size(), 1u);
+  EXPECT_EQ(t["domain"]["devices"]["hostDevices"][0]["name"].as<std::string>(), "qat1");
+  auto vmi = render_kubevirt(requests, {"node03", KubevirtKind::Vmi});
+  ASSERT_TRUE(vmi.ok());
+  YAML::Node i = YAML::Load(*vmi);
+  EXPECT_FALSE(i["spec"]["template"]);
+  EXPECT_EQ(i["spec"]["domain"]["devices"]["hostDevices"][0]["deviceName"].as<std::string>(),
+            "intel.com/qat");
+}
+
+TEST(RenderKubevirt, KindIsVmOrVmi) {
+  EXPECT_EQ(*parse_kubevirt_kind("vm"), KubevirtKind::Vm);
+  EXPECT_EQ(*parse_kubevirt_kind("vmi"), KubevirtKind::Vmi);
+  auto bad = parse_kubevirt_kind("VirtualMachine");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::InvalidInput);
+}
+
 TEST(RenderOpenNebula, ShortAddressOrVendorDeviceClass) {
   auto a = render_opennebula({pci_unit("0000:65:00.0", 0x10de, 0x1eb8, 0x030200)}, {});
   ASSERT_TRUE(a.ok());

@@ -4,6 +4,7 @@
 // /.simkernel bookkeeping aside).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -80,20 +81,44 @@ TEST_F(ApplyCli, HalfASharedGroupIsRefusedAndTheRemedyIsTheFile) {
   EXPECT_EQ(tree_digest(tree_.root(), kBookkeeping), before);
 }
 
-TEST_F(ApplyCli, DryRunPrintsTheWritesAndChangesNothing) {
+// The same numbered list bind --dry-run prints (spine_cli.h planned_writes_text), every step's in
+// one list: the release of 04:00.0 first (its driver_override cleared with "\n", shown escaped,
+// never as a line break), then the bind of 00:04.0.
+TEST_F(ApplyCli, DryRunPrintsTheWritesAsBindDoesAndChangesNothing) {
   tree_.write("/etc/hostpass/hostpass.yaml",
-              "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n");
+              "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n"
+              "  - address: \"0000:04:00.0\"\n    driver: host\n");
   auto before = tree_digest(tree_.root(), "/.simkernel");
   ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(
-      r.out.find("  would write /sys/bus/pci/devices/0000:00:04.0/driver_override <- vfio-pci\n"),
-      std::string::npos)
+  std::string writes = r.out.substr(r.out.find("dry run:"));
+  EXPECT_EQ(writes.rfind("dry run: these writes would be made, in order (nothing was changed):\n"
+                         "   1. journal /var/lib/hostpass/journal.json  (each device's entry "
+                         "driver and driver_override)\n",
+                         0),
+            0u)
       << r.out;
-  EXPECT_NE(r.out.find("  would write /sys/bus/pci/drivers/e1000e/unbind <- 0000:00:04.0\n"),
+  EXPECT_NE(writes.find(". write   /sys/bus/pci/devices/0000:04:00.0/driver_override  \"\\n\"\n"),
             std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
+      << writes;
+  EXPECT_NE(writes.find(". write   /sys/bus/pci/devices/0000:00:04.0/driver_override  "
+                        "\"vfio-pci\"\n"),
+            std::string::npos)
+      << writes;
+  EXPECT_NE(writes.find(". write   /sys/bus/pci/drivers/e1000e/unbind  \"0000:00:04.0\"\n"),
+            std::string::npos)
+      << writes;
+  // One list: its numbers run on across the two steps, and every line is an item.
+  size_t items = 0;
+  std::istringstream lines(writes.substr(writes.find('\n') + 1));
+  for (std::string line; std::getline(lines, line);) {
+    ++items;
+    char number[8];
+    std::snprintf(number, sizeof number, "  %2zu. ", items);
+    EXPECT_EQ(line.rfind(number, 0), 0u) << line;
+  }
+  EXPECT_GE(items, 8u);
+  EXPECT_EQ(r.out.find("<-"), std::string::npos) << r.out;
   EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before);
 }
 

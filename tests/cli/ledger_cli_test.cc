@@ -193,6 +193,35 @@ TEST_F(LedgerCli, NumaAwareResourceAssignment) {
             "units, 1 assigned, 2 free on other NUMA nodes (1))\n");
 }
 
+// A resource name longer than the RESOURCE column's 24 characters pushes the columns after it
+// along in every row alike (text_table.h), instead of shifting its own row out of line.
+TEST_F(LedgerCli, AssignmentsColumnsAlignWithLongResourceNames) {
+  std::string cr = dir_.path() + "/long-cr.yaml";
+  std::string longname = "storage.example.com/nvme-namespaced-for-the-team-with-a-long-name";
+  std::ofstream(cr) << "spec:\n  configuration:\n    permittedHostDevices:\n"
+                       "      pciHostDevices:\n      - pciVendorSelector: \"8086:5845\"\n"
+                       "        resourceName: \""
+                    << longname << "\"\n";
+  ASSERT_EQ(hostpass({"assign", longname, "--vm", "vm1", "-f", cr}).exit_code, 0);
+  ASSERT_EQ(hostpass({"assign", "0000:65:00.0", "--vm", "vm2"}).exit_code, 0);
+  ProgramRun a = hostpass({"assignments"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  std::vector<std::string> lines;
+  std::istringstream text(a.out);
+  for (std::string l; std::getline(text, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 3u) << a.out;
+  EXPECT_NE(lines[1].find(longname), std::string::npos) << a.out;
+  for (const char* column : {"RESOURCE", "NUMA", "WAS ON", "SINCE"}) {
+    size_t at = lines[0].find(column);
+    ASSERT_NE(at, std::string::npos) << column;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      ASSERT_GT(lines[i].size(), at) << a.out;
+      EXPECT_EQ(lines[i][at - 1], ' ') << column << " in\n" << a.out;
+      EXPECT_NE(lines[i][at], ' ') << column << " in\n" << a.out;
+    }
+  }
+}
+
 TEST_F(LedgerCli, ACorruptLedgerExits2AndIsLeftAsItWas) {
   tree_.write("/var/lib/hostpass/ledger.db", "garbage, not SQLite\n" + std::string(4096, 'z'));
   std::string before = slurp(tree_.path("/var/lib/hostpass/ledger.db"));
@@ -271,6 +300,123 @@ TEST_F(LedgerCli, RenderKubevirtFromResourcesAndDevices) {
   EXPECT_EQ(ty.out, "PCI = [ VENDOR = \"10de\", DEVICE = \"1eb8\", CLASS = \"0302\" ]\n") << ty.err;
 }
 
+// A ledger VM is rendered as the VirtualMachine it stands for (spec.template.spec...), unless
+// --kind vmi asks for a VMI's spec.domain.
+TEST_F(LedgerCli, RenderKubevirtForALedgerVmIsAVirtualMachinesTemplate) {
+  ASSERT_EQ(hostpass({"assign", "devices.kubevirt.io/nvme", "--vm", "vm1", "-f", cr_}).exit_code,
+            0);
+  ProgramRun vm = hostpass({"render", "--vm", "vm1", "--format", "kubevirt", "--node", "node03"});
+  ASSERT_EQ(vm.exit_code, 0) << vm.err;
+  EXPECT_EQ(vm.out,
+            "spec:\n  template:\n    spec:\n"
+            "      nodeSelector:\n        kubernetes.io/hostname: node03\n"
+            "      domain:\n        devices:\n          hostDevices:\n"
+            "          - deviceName: devices.kubevirt.io/nvme\n            name: nvme1\n");
+  ProgramRun vmi = hostpass({"render", "--vm", "vm1", "--format", "kubevirt", "--kind", "vmi"});
+  ASSERT_EQ(vmi.exit_code, 0) << vmi.err;
+  EXPECT_EQ(vmi.out,
+            "spec:\n  domain:\n    devices:\n      hostDevices:\n"
+            "      - deviceName: devices.kubevirt.io/nvme\n        name: nvme1\n");
+  ProgramRun as_vm = hostpass({"render", "devices.kubevirt.io/nvme", "--format", "kubevirt",
+                               "--host-device", "--kind", "vm"});
+  ASSERT_EQ(as_vm.exit_code, 0) << as_vm.err;
+  EXPECT_EQ(as_vm.out.rfind("spec:\n  template:\n    spec:\n      domain:\n", 0), 0u) << as_vm.out;
+  ProgramRun bad = hostpass({"render", "--vm", "vm1", "--format", "kubevirt", "--kind", "pod"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("unknown --kind 'pod'"), std::string::npos) << bad.err;
+  ProgramRun other = hostpass({"render", "--vm", "vm1", "--format", "qemu", "--kind", "vm"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_EQ(other.out, "");
+}
+
+// Each device is rendered once, however it is named twice: by address in two forms, by --vm and
+// by address; a resource named twice is two different units, and no third one is invented.
+TEST_F(LedgerCli, RenderShowsEachDeviceOnce) {
+  ProgramRun two = hostpass({"render", "0000:65:00.0", "65:00.0", "--format", "libvirt"});
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(two.out,
+            "<hostdev mode='subsystem' type='pci' managed='no'>\n  <driver name='vfio'/>\n"
+            "  <source>\n    <address domain='0x0000' bus='0x65' slot='0x00' "
+            "function='0x0'/>\n  </source>\n</hostdev>\n");
+  EXPECT_EQ(two.err, "hostpass: 0000:65:00.0 is named more than once: rendered once\n");
+
+  ASSERT_EQ(hostpass({"assign", "0000:05:00.0", "--vm", "vm1"}).exit_code, 0);
+  ProgramRun vm = hostpass({"render", "--vm", "vm1", "05:00.0", "--format", "qemu"});
+  ASSERT_EQ(vm.exit_code, 0) << vm.err;
+  EXPECT_EQ(vm.out, "-device vfio-pci,host=0000:05:00.0\n");
+  ProgramRun k = hostpass({"render", "--vm", "vm1", "0000:05:00.0", "--format", "kubevirt",
+                           "--resource", "devices.kubevirt.io/nvme"});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  EXPECT_EQ(k.out.find("deviceName"), k.out.rfind("deviceName")) << k.out;
+
+  // Two free NVMe units are left (04:00.0, 06:00.0): named twice, both are shown; three times, the
+  // third is refused, though each alone is free.
+  ProgramRun res = hostpass({"render", "devices.kubevirt.io/nvme", "devices.kubevirt.io/nvme",
+                             "--format", "qemu", "-f", cr_});
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_EQ(res.out, "-device vfio-pci,host=0000:04:00.0 \\\n-device vfio-pci,host=0000:06:00.0\n");
+  ProgramRun three = hostpass({"render", "devices.kubevirt.io/nvme", "devices.kubevirt.io/nvme",
+                               "devices.kubevirt.io/nvme", "--format", "qemu", "-f", cr_});
+  EXPECT_EQ(three.exit_code, 2);
+  EXPECT_EQ(three.out, "");
+  EXPECT_NE(three.err.find("no other free unit of devices.kubevirt.io/nvme: every free one is "
+                           "rendered already"),
+            std::string::npos)
+      << three.err;
+}
+
+// Seed 002's VMI (KubeVirt's host-devices page) in one call: the T4 and the GRID vGPU in gpus, the
+// QAT (class 0b40, still on qat_c62x, so in no inventory unit yet) in hostDevices by its class.
+TEST_F(LedgerCli, RenderSeed002sVmiInOneCall) {
+  std::string cr = dir_.path() + "/seed-002-cr.yaml";
+  std::ofstream(cr) << "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata:\n  name: kubevirt\n"
+                       "spec:\n  configuration:\n    permittedHostDevices:\n"
+                       "      pciHostDevices:\n"
+                       "      - pciVendorSelector: \"10DE:1EB8\"\n"
+                       "        resourceName: \"nvidia.com/TU104GL_Tesla_T4\"\n"
+                       "        externalResourceProvider: true\n"
+                       "      - pciVendorSelector: \"8086:6F54\"\n"
+                       "        resourceName: \"intel.com/qat\"\n"
+                       "      mediatedDevices:\n"
+                       "      - mdevNameSelector: \"GRID T4-1Q\"\n"
+                       "        resourceName: \"nvidia.com/GRID_T4-1Q\"\n";
+  ProgramRun r = hostpass({"render", "nvidia.com/TU104GL_Tesla_T4", "nvidia.com/GRID_T4-1Q",
+                           "intel.com/qat", "--format", "kubevirt", "-f", cr});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "spec:\n  domain:\n    devices:\n      gpus:\n"
+            "      - deviceName: nvidia.com/TU104GL_Tesla_T4\n        name: gpu1\n"
+            "      - deviceName: nvidia.com/GRID_T4-1Q\n        name: gpu2\n"
+            "      hostDevices:\n      - deviceName: intel.com/qat\n        name: qat1\n");
+  // The QAT by its address: its resource from the CR's selector, though it is not on vfio-pci.
+  ProgramRun d = hostpass({"render", "02:00.0", "--format", "kubevirt", "-f", cr});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out,
+            "spec:\n  domain:\n    devices:\n      hostDevices:\n"
+            "      - deviceName: intel.com/qat\n        name: qat1\n");
+}
+
+// A resource the CR lacks is named with the CR file that was passed, exit 2; the message does not
+// ask for the CR again.
+TEST_F(LedgerCli, RenderNamesTheResourceAndTheCrThatLacksIt) {
+  std::string lacks = "hostpass: no resource intel.com/qat in " + cr_ +
+                      "'s permittedHostDevices (resources: devices.kubevirt.io/nvme, "
+                      "nvidia.com/TU104GL_Tesla_T4, nvidia.com/GRID_T4-1Q)\n";
+  for (const char* format : {"kubevirt", "libvirt"}) {
+    ProgramRun r = hostpass({"render", "intel.com/qat", "--format", format, "-f", cr_});
+    EXPECT_EQ(r.exit_code, 2) << format;
+    EXPECT_EQ(r.out, "") << format;
+    EXPECT_EQ(r.err, lacks) << format;
+  }
+  ProgramRun d = hostpass({"render", "0000:02:00.0", "--format", "kubevirt", "-f", cr_});
+  EXPECT_EQ(d.exit_code, 2);
+  EXPECT_EQ(d.err, "hostpass: 0000:02:00.0 is in no resource of " + cr_ +
+                       "'s permittedHostDevices: KubeVirt assigns devices by resource; add a "
+                       "selector for it there, or give --resource NAME\n");
+  EXPECT_EQ(d.err.find(" with -f"), std::string::npos) << d.err;
+}
+
 // render and assign pick a resource's unit by the ledger's one rule (first_free_unit): the X710
 // unit (0000:67:00.0 and .1) is not free once 67:00.1 alone is assigned, though no row names
 // unit 0000:67:00.0.
@@ -344,6 +490,43 @@ TEST_F(LedgerCli, RenderCapkEditsTheWorkerTemplateInPlace) {
                             "--template", "kubevirt-cl-control-plane"});
   EXPECT_EQ(cp.exit_code, 2);
   EXPECT_EQ(slurp(manifest), after);
+}
+
+// --stdout writes nothing, so it does not say "added ... cluster.yaml:N": stdout is the edited
+// manifest alone (so `> file` works), stderr what it would add and where in the printed text.
+TEST_F(LedgerCli, RenderCapkStdoutSaysWhatItWouldAddAndWritesNothing) {
+  std::string manifest = dir_.path() + "/cluster.yaml";
+  std::filesystem::copy_file(
+      std::string(HOSTPASS_SOURCE_DIR) + "/tests/fixtures/capk/clusterctl-kubevirt-cl.yaml",
+      manifest);
+  std::string before = slurp(manifest);
+  ProgramRun p = hostpass({"render", "nvidia.com/TU104GL_Tesla_T4", "--gpu", "--format", "capk",
+                           "-f", manifest, "--stdout"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(slurp(manifest), before);
+  std::string head =
+      "hostpass: would add gpus entry gpu1 (nvidia.com/TU104GL_Tesla_T4) in "
+      "KubevirtMachineTemplate kubevirt-cl-md-0, at line ";
+  ASSERT_EQ(p.err.rfind(head, 0), 0u) << p.err;
+  EXPECT_EQ(p.err.find("added"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find(" of the manifest printed (" + manifest + " is not changed)\n"),
+            std::string::npos)
+      << p.err;
+  // The line it names is the entry's line in what was printed.
+  int line = std::stoi(p.err.substr(head.size()));
+  std::istringstream text(p.out);
+  std::string l;
+  for (int i = 0; i < line; ++i) std::getline(text, l);
+  EXPECT_EQ(l.substr(l.find_first_not_of(' ')), "- deviceName: nvidia.com/TU104GL_Tesla_T4");
+  // What it prints is what the in-place edit writes.
+  ProgramRun w = hostpass(
+      {"render", "nvidia.com/TU104GL_Tesla_T4", "--gpu", "--format", "capk", "-f", manifest});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(slurp(manifest), p.out);
+  ProgramRun again = hostpass({"render", "nvidia.com/TU104GL_Tesla_T4", "--gpu", "--format", "capk",
+                               "-f", manifest, "--stdout"});
+  EXPECT_EQ(again.err.rfind("hostpass: already present: gpus entry gpu1", 0), 0u) << again.err;
+  EXPECT_EQ(again.out, p.out);
 }
 
 TEST_F(LedgerCli, TheNextCommandRollsBackAnAssignThatCrashedBeforeItsCommit) {
