@@ -1,19 +1,27 @@
 // cmd_kernel_args.cc — `hostpass kernel-args`: the kernel arguments this host needs for VFIO
-// passthrough, in the format of the tool that sets them (kernel_args.h, openshift_config.h).
+// passthrough, in the format of the tool that sets them (kernel_args.h, boot_loader.h,
+// boot_edit.h, openshift_config.h).
 //
 //   --format cmdline        the arguments alone (default); stderr says what the running kernel's
-//                           /proc/cmdline lacks or has in conflict
-//   --format grub [--apply] the diff to /etc/default/grub; --apply writes it (with a backup) and
-//                           prints the distribution's regenerate command
+//                           /proc/cmdline lacks or has in conflict, and the command that sets
+//                           them on the boot loader it sees (boot_loader.h: grubby on GRUB+BLS)
+//   --format grub [--apply] the diff to /etc/default/grub and, on GRUB with BLS, to every
+//                           /boot/loader/entries/*.conf options line and /etc/kernel/cmdline;
+//                           --apply writes them (backups, all rolled back when one write fails:
+//                           boot_edit.h) and prints what to run next
+//   --format kernel-cmdline [--apply]  the same for /etc/kernel/cmdline (systemd-boot, UKIs) and
+//                           the distribution's kernel-install step
 //   --format machineconfig  an OpenShift MachineConfig for `oc create -f` (--role, default worker)
 //   --format butane         the Butane source of the same
-// --vfio-ids with cmdline or grub passes the next-boot guard on this host (kernel_args.h:
-// guard_cmdline_ids; exit 2 naming each host-used device the ids catch, --force[=NAME,...] as
-// guard.h's ForceSet); with machineconfig or butane it is rendered unchecked, with a note.
-// Bad flags and ids exit 2 before any read.
+// --vfio-ids with cmdline, grub or kernel-cmdline passes the next-boot guard on this host
+// (kernel_args.h: guard_cmdline_ids; exit 2 naming each host-used device the ids catch,
+// --force[=NAME,...] as guard.h's ForceSet); with machineconfig or butane it is rendered unchecked,
+// with a note. Bad flags and ids exit 2 before any read.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "boot_edit.h"
+#include "boot_loader.h"
 #include "cli.h"
 #include "kernel_args.h"
 #include "openshift_config.h"
@@ -34,13 +42,15 @@ struct KernelArgsFlags {
 };
 
 int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
-  if (f.format != "cmdline" && f.format != "grub" && f.format != "machineconfig" &&
-      f.format != "butane")
-    return report_error(invalid_input("invalid --format '" + f.format +
-                                      "': expected cmdline, grub, machineconfig or butane"));
-  if (f.apply && f.format != "grub")
+  if (f.format != "cmdline" && f.format != "grub" && f.format != "kernel-cmdline" &&
+      f.format != "machineconfig" && f.format != "butane")
     return report_error(
-        invalid_input("--apply edits /etc/default/grub: use it with --format grub"));
+        invalid_input("invalid --format '" + f.format +
+                      "': expected cmdline, grub, kernel-cmdline, machineconfig or butane"));
+  if (f.apply && f.format != "grub" && f.format != "kernel-cmdline")
+    return report_error(invalid_input(
+        "--apply edits the boot configuration: use it with --format grub (/etc/default/grub "
+        "and BLS entries) or --format kernel-cmdline (/etc/kernel/cmdline)"));
   std::vector<std::string> ids;
   if (!f.vfio_ids.empty()) {
     auto parsed = parse_vfio_ids(f.vfio_ids);
@@ -83,6 +93,12 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
       for (const std::string& r : e.removed)
         std::cerr << "hostpass: remove from the command line: " << r << "\n";
     }
+    BootLoaderInfo loader = detect_boot_loader(host);
+    if (loader.loader != BootLoader::Unknown)
+      std::cerr << "hostpass: this host boots with " << boot_loader_name(loader.loader) << " ("
+                << loader.evidence
+                << "): set them with: " << set_args_advice(loader, spec->wanted, spec->forbidden)
+                << ", or " << loader.apply_advice() << "\n";
     return kExitOk;
   }
   if (f.format == "machineconfig" || f.format == "butane") {
@@ -103,19 +119,35 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     if (!sp.ok()) return report_error(sp.error());
     spine = std::move(*sp);
   }
-  auto r = apply_grub(host, *spec, f.apply);
-  if (!r.ok()) return report_error(r.error());
-  for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
-  if (!r->edit.changed()) {
-    std::cout << kGrubDefaults << " already has " << join(spec->wanted, " ") << "; nothing to do\n";
+  auto edit = plan_boot_edit(host, *spec,
+                             f.format == "grub" ? BootTarget::Grub : BootTarget::KernelCmdline);
+  if (!edit.ok()) return report_error(edit.error());
+  for (const std::string& n : edit->notes) std::cerr << "hostpass: note: " << n << "\n";
+  std::vector<std::string> paths;
+  for (const BootFileEdit& file : edit->files) paths.push_back(file.path);
+  if (!edit->changed()) {
+    std::cout << join(paths, ", ") << (paths.size() == 1 ? " already has " : " already have ")
+              << join(spec->wanted, " ") << "; nothing to do\n";
     return kExitOk;
   }
-  std::cout << r->diff;
-  if (r->written)
-    std::cout << "wrote " << kGrubDefaults << " (previous content in " << r->backup_path
-              << ")\nnow run: " << r->regenerate << " && reboot\n";
-  else
-    std::cout << "(not written: add --apply, then run: " << r->regenerate << " && reboot)\n";
+  std::cout << edit->diff;
+  std::string then = edit->then.empty() ? "reboot" : edit->then + " && reboot";
+  if (f.apply) {
+    if (Status s = write_boot_edit(host, *edit); !s.ok()) return report_error(s.error());
+    for (const BootFileEdit& file : edit->files) {
+      if (!file.changed()) continue;
+      std::cout << "wrote " << file.path;
+      if (!file.backup_path.empty())
+        std::cout << " (previous content in " << file.backup_path << ")";
+      std::cout << "\n";
+    }
+    std::cout << "now run: " << then << "\n";
+  } else {
+    std::cout << "(not written: add --apply, then run: " << then;
+    if (edit->loader.loader == BootLoader::GrubBls)
+      std::cout << "; or, without hostpass: " << edit->alternative << " && reboot";
+    std::cout << ")\n";
+  }
   return kExitOk;
 }
 
@@ -126,13 +158,15 @@ void add_kernel_args_command(CLI::App& app, Cli& cli) {
   CLI::App* k = app.add_subcommand(
       "kernel-args",
       "the kernel arguments VFIO passthrough needs on this host (intel_iommu=on, "
-      "iommu=pt, vfio-pci.ids=...), as a command line, a grub edit, or an "
-      "OpenShift MachineConfig/Butane");
+      "iommu=pt, vfio-pci.ids=...), as a command line, a grub/BLS or "
+      "/etc/kernel/cmdline edit, or an OpenShift MachineConfig/Butane");
   k->add_option("--vfio-ids", f->vfio_ids,
                 "bind these vendor:device ids to vfio-pci at boot "
                 "(10de:1eb8,8086:5845)");
-  k->add_option("--format", f->format, "cmdline (default), grub, machineconfig or butane");
-  k->add_flag("--apply", f->apply, "with --format grub: write /etc/default/grub (keeps a backup)");
+  k->add_option("--format", f->format,
+                "cmdline (default), grub, kernel-cmdline, machineconfig or butane");
+  k->add_flag("--apply", f->apply,
+              "with --format grub or kernel-cmdline: write the files (keeps backups)");
   k->add_option("--role", f->role, "machine config pool role for machineconfig/butane (worker)");
   k->add_option("--cpu", f->cpu, "intel or amd (default: the host's IOMMU, else its CPU vendor)");
   k->add_flag("--no-iommu-pt", f->no_pt, "do not add iommu=pt");

@@ -11,7 +11,8 @@ void add_force_flag(CLI::App* command, std::vector<std::string>& values) {
   command->add_flag("--force{all}", values,
                     "override the guards: bare --force every overridable one, --force=NAME[,NAME] "
                     "only those (mounted, swap, network-up, default-route, boot-vga, sriov-vfs, "
-                    "mdev-live, mdev-defined, assigned); never the root filesystem (docs/bind.md)");
+                    "mdev-live, mdev-defined, assigned, unmatched-type); never the root filesystem "
+                    "(docs/bind.md)");
 }
 
 Result<SpineOptions> spine_options(const std::string& state_dir, bool dry_run,

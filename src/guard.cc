@@ -16,7 +16,7 @@ struct GuardInfo {
   bool overridable;
 };
 
-constexpr std::array<GuardInfo, 11> kGuards{{
+constexpr std::array<GuardInfo, 12> kGuards{{
     {Guard::RootFilesystem, "root-filesystem", false},
     {Guard::HostUnseen, "host-unseen", false},
     {Guard::Mounted, "mounted", true},
@@ -28,6 +28,7 @@ constexpr std::array<GuardInfo, 11> kGuards{{
     {Guard::MdevLive, "mdev-live", true},
     {Guard::MdevDefined, "mdev-defined", true},
     {Guard::LedgerAssigned, "assigned", true},
+    {Guard::UnmatchedType, "unmatched-type", true},
 }};
 
 const GuardInfo& info(Guard g) {
@@ -241,7 +242,9 @@ std::vector<Blocker> mdev_blockers(const GuardContext& c, const std::string& uui
 
 std::string refusal_line(const Blocker& b) {
   std::string line = "refusing " + b.who() + ": " + b.reason;
-  if (guard_overridable(b.guard))
+  if (b.guard == Guard::UnmatchedType)
+    line += " (correct the type, or --force=unmatched-type to run the plan anyway)";
+  else if (guard_overridable(b.guard))
     line +=
         std::string(" (free it first, or --force=") + guard_name(b.guard) + " to take it anyway)";
   else

@@ -4,7 +4,9 @@
 //
 // A guard looks at one device and says why it must not move: the host uses it (host_use.h), the
 // host's own view cannot be seen, it is an SR-IOV physical function whose VFs would vanish, it is
-// a vGPU parent with mdev instances, the ledger has it assigned to a VM. Each blocker names the
+// a vGPU parent with mdev instances, the ledger has it assigned to a VM, or (mdev apply) a wanted
+// type that matches nothing on this host, probably a typo, while the plan removes instances: the
+// plan is then destructive for a reason the user did not mean. Each blocker names the
 // device, its guard and the concrete reason, so a refusal lists every blocker at once.
 //
 // Overriding: two guards are never overridable (the root filesystem, and a host whose mounts and
@@ -50,10 +52,11 @@ enum class Guard {
   MdevLive,        // a vGPU/mdev parent with live mdev instances
   MdevDefined,     // a parent with mdevctl-defined (persistent) instances
   LedgerAssigned,  // the ledger has it (or one of its mdevs) assigned to a VM
+  UnmatchedType,   // mdev apply would remove instances while a wanted type matches nothing here
 };
 
 // "root-filesystem", "host-unseen", "mounted", "swap", "network-up", "default-route",
-// "boot-vga", "sriov-vfs", "mdev-live", "mdev-defined", "assigned".
+// "boot-vga", "sriov-vfs", "mdev-live", "mdev-defined", "assigned", "unmatched-type".
 const char* guard_name(Guard guard);
 // The guard of a name above; InvalidInput listing the names otherwise.
 Result<Guard> parse_guard_name(std::string_view name);

@@ -13,9 +13,10 @@ PciAddress addr(const char* text) {
 }
 
 TEST(Guard, NamesRoundTrip) {
-  for (Guard g : {Guard::RootFilesystem, Guard::HostUnseen, Guard::Mounted, Guard::Swap,
-                  Guard::NetworkUp, Guard::DefaultRoute, Guard::BootVga, Guard::SriovVfs,
-                  Guard::MdevLive, Guard::MdevDefined, Guard::LedgerAssigned}) {
+  for (Guard g :
+       {Guard::RootFilesystem, Guard::HostUnseen, Guard::Mounted, Guard::Swap, Guard::NetworkUp,
+        Guard::DefaultRoute, Guard::BootVga, Guard::SriovVfs, Guard::MdevLive, Guard::MdevDefined,
+        Guard::LedgerAssigned, Guard::UnmatchedType}) {
     auto back = parse_guard_name(guard_name(g));
     ASSERT_TRUE(back.ok()) << guard_name(g);
     EXPECT_EQ(*back, g);

@@ -2,10 +2,8 @@
 #include "kernel_args.h"
 
 #include <algorithm>
-#include <map>
 
 #include "kernel_cmdline.h"
-#include "owned_file.h"
 #include "pci_id.h"
 
 namespace hostpass {
@@ -316,65 +314,6 @@ std::string unified_diff(const std::string& path, std::string_view before, std::
   for (size_t i = pre; i < pre + na; ++i) out += "-" + a[i] + "\n";
   for (size_t i = pre; i < pre + nb; ++i) out += "+" + b[i] + "\n";
   return out;
-}
-
-std::string grub_regenerate_command(Host& host) {
-  std::map<std::string, std::string> kv;
-  for (const char* path : {"/etc/os-release", "/usr/lib/os-release"}) {
-    auto text = host.read_file(path, 64 << 10);
-    if (!text.ok()) continue;
-    for (const std::string& line : split(*text, '\n')) {
-      size_t eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      std::string v(trim(std::string_view(line).substr(eq + 1)));
-      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
-      kv[line.substr(0, eq)] = v;
-    }
-    break;
-  }
-  std::vector<std::string> ids = split(kv["ID_LIKE"], ' ');
-  ids.insert(ids.begin(), kv["ID"]);
-  for (const std::string& id : ids)
-    if (id == "debian" || id == "ubuntu") return "update-grub";
-  for (const std::string& id : ids)
-    if (id == "rhel" || id == "fedora" || id == "centos" || id == "rocky" || id == "almalinux" ||
-        id == "suse" || id == "opensuse" || id == "sles")
-      return "grub2-mkconfig -o /boot/grub2/grub.cfg";
-  return "grub-mkconfig -o /boot/grub/grub.cfg";
-}
-
-Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool write) {
-  auto text = host.read_file(kGrubDefaults, 1 << 20);
-  if (!text.ok())
-    return not_found(std::string("cannot read ") + kGrubDefaults + ": " + text.error().message +
-                     "; this host does not keep GRUB defaults there — use --format cmdline and "
-                     "your boot loader's own tool");
-  auto edit = edit_grub_defaults(*text, spec);
-  if (!edit.ok()) return edit.error().wrap(kGrubDefaults);
-  GrubApplyReport r;
-  r.edit = std::move(*edit);
-  r.diff = unified_diff(kGrubDefaults, r.edit.before, r.edit.after);
-  r.regenerate = grub_regenerate_command(host);
-  if (auto frags = host.list_dir("/etc/default/grub.d"); frags.ok()) {
-    std::sort(frags->begin(), frags->end());
-    for (const std::string& f : *frags) {
-      if (f.size() < 4 || f.compare(f.size() - 4, 4, ".cfg") != 0) continue;
-      auto body = host.read_file("/etc/default/grub.d/" + f, 1 << 20);
-      if (body.ok() && body->find("GRUB_CMDLINE_LINUX") != std::string::npos)
-        r.notes.push_back("/etc/default/grub.d/" + f +
-                          " also sets GRUB_CMDLINE_LINUX*: it is sourced after "
-                          "/etc/default/grub; check it keeps these arguments");
-    }
-  }
-  if (write && r.edit.changed()) {
-    auto backup = keep_backup(host, kGrubDefaults, r.edit.before);
-    if (!backup.ok())
-      return backup.error().wrap("keeping a backup before editing " + std::string(kGrubDefaults));
-    if (Status s = host.replace_file(kGrubDefaults, r.edit.after); !s.ok()) return s.error();
-    r.written = true;
-    r.backup_path = *backup;
-  }
-  return r;
 }
 
 }  // namespace hostpass

@@ -19,9 +19,10 @@
 // comments, other variables and backslash-newline continuation lines are kept byte for byte;
 // only the edited arguments change. An unquoted value that gains a space is double-quoted.
 //
-// What it deliberately does not do: run update-grub/grub2-mkconfig/grubby (it prints the
-// command), edit /etc/default/grub.d/*.cfg (it names them when they set the variables), or
-// touch BLS entries directly.
+// What it deliberately does not do: read or write the files (boot_edit.h plans and writes the
+// edit of /etc/default/grub, the BLS entries and /etc/kernel/cmdline as one change), run
+// update-grub/grub2-mkconfig/grubby (boot_loader.h names the command), or edit
+// /etc/default/grub.d/*.cfg.
 #pragma once
 
 #include <optional>
@@ -86,25 +87,5 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
 
 // A unified diff (no context) between two texts, labelled with `path`. Empty when equal.
 std::string unified_diff(const std::string& path, std::string_view before, std::string_view after);
-
-// The command that regenerates grub.cfg on this distribution, from /etc/os-release ID/ID_LIKE:
-// update-grub (Debian, Ubuntu), grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL, Fedora, CentOS,
-// Rocky, Alma, SUSE), grub-mkconfig -o /boot/grub/grub.cfg (Arch and unknown).
-std::string grub_regenerate_command(Host& host);
-
-struct GrubApplyReport {
-  GrubEdit edit;
-  std::string diff;
-  bool written = false;
-  std::string backup_path;         // set when written
-  std::string regenerate;          // the command to run next
-  std::vector<std::string> notes;  // grub.d fragments that also set the variables, ...
-};
-
-// Reads /etc/default/grub, edits it, and with `write` keeps a backup of the content before this
-// change (kGrubBackup, or the next free kGrubBackup.N: never an earlier backup) and replaces the
-// file. A second run changes nothing and writes nothing.
-// NotFound when the file does not exist.
-Result<GrubApplyReport> apply_grub(Host& host, const KernelArgSpec& spec, bool write);
 
 }  // namespace hostpass

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "boot_edit.h"
 #include "faulty_host.h"
 #include "fixture_tree.h"
 #include "test_dirs.h"
@@ -212,19 +213,6 @@ class GrubOnHost : public ::testing::Test {
   testing::FixtureTree tree_;
 };
 
-TEST_F(GrubOnHost, RegenerateCommandFollowsOsRelease) {
-  RealHost host(tree_.root());
-  tree_.write("/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n");
-  EXPECT_EQ(grub_regenerate_command(host), "update-grub");
-  tree_.write("/etc/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n");
-  EXPECT_EQ(grub_regenerate_command(host), "update-grub");
-  tree_.write("/etc/os-release",
-              "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n");
-  EXPECT_EQ(grub_regenerate_command(host), "grub2-mkconfig -o /boot/grub2/grub.cfg");
-  tree_.write("/etc/os-release", "ID=arch\n");
-  EXPECT_EQ(grub_regenerate_command(host), "grub-mkconfig -o /boot/grub/grub.cfg");
-}
-
 TEST_F(GrubOnHost, ApplyKeepsABackupAndASecondApplyWritesNothing) {
   const std::string before = std::string(kDebianHead) + "GRUB_CMDLINE_LINUX=\"quiet\"\n";
   tree_.write("/etc/default/grub", before);
@@ -232,20 +220,23 @@ TEST_F(GrubOnHost, ApplyKeepsABackupAndASecondApplyWritesNothing) {
               "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1\"\n");
   RealHost real(tree_.root());
   FaultyHost host(real);
-  auto dry = apply_grub(host, intel(), false);
+  auto dry = plan_boot_edit(host, intel(), BootTarget::Grub);
   ASSERT_TRUE(dry.ok());
   EXPECT_FALSE(dry->written);
   EXPECT_EQ(host.write_count(), 0);
   ASSERT_EQ(dry->notes.size(), 1u);
-  auto r = apply_grub(host, intel(), true);
+  auto r = plan_boot_edit(host, intel(), BootTarget::Grub);
   ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(write_boot_edit(host, *r).ok());
   EXPECT_TRUE(r->written);
   EXPECT_EQ(host.write_count(), 2);
   EXPECT_EQ(*real.read_file(kGrubBackup), before);
   EXPECT_EQ(*real.read_file(kGrubDefaults),
             std::string(kDebianHead) + "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
-  auto again = apply_grub(host, intel(), true);
+  auto again = plan_boot_edit(host, intel(), BootTarget::Grub);
   ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed());
+  ASSERT_TRUE(write_boot_edit(host, *again).ok());
   EXPECT_FALSE(again->written);
   EXPECT_EQ(host.write_count(), 2);
 }
@@ -254,15 +245,17 @@ TEST_F(GrubOnHost, ASecondChangingApplyKeepsTheFirstBackup) {
   const std::string original = std::string(kDebianHead) + "GRUB_CMDLINE_LINUX=\"quiet\"\n";
   tree_.write("/etc/default/grub", original);
   RealHost host(tree_.root());
-  auto one = apply_grub(host, intel(), true);
+  auto one = plan_boot_edit(host, intel(), BootTarget::Grub);
   ASSERT_TRUE(one.ok()) << one.error().message;
-  EXPECT_EQ(one->backup_path, kGrubBackup);
+  ASSERT_TRUE(write_boot_edit(host, *one).ok());
+  EXPECT_EQ(one->files.at(0).backup_path, kGrubBackup);
   const std::string middle = *host.read_file(kGrubDefaults);
   auto spec = kernel_arg_spec(CpuVendor::Intel, {"10de:1eb8"});
   ASSERT_TRUE(spec.ok());
-  auto two = apply_grub(host, *spec, true);
+  auto two = plan_boot_edit(host, *spec, BootTarget::Grub);
   ASSERT_TRUE(two.ok()) << two.error().message;
-  EXPECT_EQ(two->backup_path, std::string(kGrubBackup) + ".1");
+  ASSERT_TRUE(write_boot_edit(host, *two).ok());
+  EXPECT_EQ(two->files.at(0).backup_path, std::string(kGrubBackup) + ".1");
   EXPECT_EQ(*host.read_file(kGrubBackup), original);
   EXPECT_EQ(*host.read_file(std::string(kGrubBackup) + ".1"), middle);
 }
@@ -291,7 +284,7 @@ TEST(CmdlineIds, TheRootDisksTwinIsRefusedAndOtherTwinsWarned) {
 
 TEST_F(GrubOnHost, MissingGrubDefaultsIsNotFound) {
   RealHost host(tree_.root());
-  auto r = apply_grub(host, intel(), true);
+  auto r = plan_boot_edit(host, intel(), BootTarget::Grub);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
 }

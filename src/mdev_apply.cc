@@ -199,6 +199,33 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
 
 namespace {
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Levenshtein distance.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string describe_type(const MdevType& t) {
+  return t.name.empty() ? t.id : "'" + t.name + "' (" + t.id + ")";
+}
+
 // available_instances of one type, as the kernel says it now (-1 when unreadable).
 int available_now(Host& host, const std::string& parent, const std::string& type) {
   std::string path = join_path(
@@ -210,6 +237,54 @@ int available_now(Host& host, const std::string& parent, const std::string& type
 }
 
 }  // namespace
+
+std::vector<MdevType> nearest_mdev_types(const std::vector<MdevType>& types, std::string_view want,
+                                         size_t limit) {
+  std::string w = lower(want);
+  std::vector<std::pair<size_t, const MdevType*>> scored;
+  for (const MdevType& t : types) {
+    if (std::any_of(scored.begin(), scored.end(),
+                    [&](const auto& s) { return s.second->id == t.id; }))
+      continue;
+    size_t d = edit_distance(w, lower(t.id));
+    if (!t.name.empty()) {
+      d = std::min(d, edit_distance(w, lower(t.name)));
+      d = std::min(d, edit_distance(w, lower(kubevirt_mdev_name(t.name))));
+    }
+    scored.emplace_back(d, &t);
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<MdevType> out;
+  for (const auto& [d, t] : scored) {
+    if (out.size() >= limit) break;
+    out.push_back(*t);
+  }
+  return out;
+}
+
+std::vector<Blocker> unmatched_type_blockers(const MdevApplyPlan& plan,
+                                             const std::vector<MdevType>& types) {
+  std::vector<Blocker> out;
+  if (plan.removes.empty()) return out;
+  std::vector<std::string> removed;
+  removed.reserve(plan.removes.size());
+  for (const MdevInstance& m : plan.removes)
+    removed.push_back(m.uuid + " (" + m.type_id + " on " + m.parent + ")");
+  for (const std::string& want : plan.unmatched) {
+    std::vector<std::string> near;
+    for (const MdevType& t : nearest_mdev_types(types, want)) near.push_back(describe_type(t));
+    Blocker b;
+    b.guard = Guard::UnmatchedType;
+    b.subject = "mdev apply";
+    b.reason = "the wanted type '" + want + "' matches no type on this host" +
+               (near.empty() ? std::string(" (no parent offers any)")
+                             : " (nearest offered: " + join(near, ", ") + ")") +
+               ", and the plan would remove " + join(removed, ", ") + ": a probable typo in the CR";
+    out.push_back(std::move(b));
+  }
+  return out;
+}
 
 MdevApplyResult apply_mdev_plan(Host& host, const MdevApplyPlan& plan,
                                 const MdevApplyOptions& options) {

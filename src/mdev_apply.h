@@ -34,7 +34,12 @@
 //     its parent stays configured;
 //   - the mdevctl definitions of removed instances are removed too (hostpass writes them for
 //     what it creates; KubeVirt writes none), so a reboot does not bring them back;
-//   - MdevApplyInputs::remove_undesired = false (--keep-undesired) only reports them.
+//   - MdevApplyInputs::remove_undesired = false (--keep-undesired) only reports them;
+//   - a plan that removes instances while a wanted type matches no type here ("GRID T4-1B" for
+//     the offered "GRID T4-1Q") is probably a typo destroying what the user meant to keep:
+//     unmatched_type_blockers() gives the guard (guard.h: unmatched-type) that refuses it,
+//     naming the nearest offered types, unless --force. A wanted type that matches nothing while
+//     nothing is removed is normal (a cluster-wide list naming other cards' types) and passes.
 // Not followed: KubeVirt's open PR #19099 (remove only types it created itself, remembered in
 // /var/run/kubevirt/managed-mdev-types) is not merged; hostpass follows what virt-handler does.
 #pragma once
@@ -43,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "guard.h"
 #include "host.h"
 #include "kubevirt_policy.h"
 #include "mdev.h"
@@ -125,6 +131,16 @@ MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
 MdevApplyPlan plan_mdev_apply(const std::vector<MdevType>& types,
                               const std::vector<MdevInstance>& instances,
                               const std::vector<std::string>& desired);
+
+// Up to `limit` offered types (one per type id) nearest to `want` by edit distance, ignoring case,
+// to the type's id, its name or its name with spaces as '_': the names a typo was likely meant as.
+std::vector<MdevType> nearest_mdev_types(const std::vector<MdevType>& types, std::string_view want,
+                                         size_t limit = 3);
+
+// One UnmatchedType blocker per entry of plan.unmatched when plan.removes is not empty, naming the
+// nearest offered types and the instances the plan would remove. None otherwise.
+std::vector<Blocker> unmatched_type_blockers(const MdevApplyPlan& plan,
+                                             const std::vector<MdevType>& types);
 
 struct MdevApplyOptions {
   bool persist = true;  // write mdevctl definitions (start: auto) for created instances

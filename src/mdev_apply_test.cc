@@ -380,5 +380,49 @@ TEST_F(MdevApplyInputsTest, NodeLabelsAreParsedAndTheHostnameLabelComesFromTheNo
   }
 }
 
+MdevType offered(const char* parent, const char* id, const char* name) {
+  MdevType t;
+  t.parent = parent;
+  t.id = id;
+  t.name = name;
+  t.available_instances = 4;
+  return t;
+}
+
+TEST(MdevTypo, NearestOfferedTypesByIdAndName) {
+  std::vector<MdevType> types = {offered("0000:5e:00.0", "nvidia-222", "GRID T4-1Q"),
+                                 offered("0000:5e:00.0", "nvidia-228", "GRID T4-8Q"),
+                                 offered("0000:5e:00.0", "nvidia-232", "GRID T4-16Q"),
+                                 offered("0000:5f:00.0", "nvidia-222", "GRID T4-1Q")};
+  std::vector<MdevType> near = nearest_mdev_types(types, "GRID T4-1B", 2);
+  ASSERT_EQ(near.size(), 2u);
+  EXPECT_EQ(near[0].id, "nvidia-222");  // one distance 1 away, listed once for both cards
+  EXPECT_EQ(near[1].id, "nvidia-228");
+  EXPECT_EQ(nearest_mdev_types(types, "NVIDIA-232", 1).at(0).id, "nvidia-232");
+}
+
+TEST(MdevTypo, AnUnmatchedTypeBlocksOnlyAPlanThatRemoves) {
+  std::vector<MdevType> types = {offered("0000:5e:00.0", "nvidia-222", "GRID T4-1Q")};
+  MdevInstance live;
+  live.uuid = "4b20d080-1b54-4048-85b3-a6a62d165c01";
+  live.parent = "0000:5e:00.0";
+  live.type_id = "nvidia-222";
+  live.type_name = "GRID T4-1Q";
+  MdevApplyPlan plan = plan_mdev_apply(types, {live}, {"GRID T4-1B"});
+  ASSERT_EQ(plan.removes.size(), 1u);
+  EXPECT_TRUE(plan.creates.empty());
+  std::vector<Blocker> b = unmatched_type_blockers(plan, types);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].guard, Guard::UnmatchedType);
+  EXPECT_EQ(refusal_line(b[0]),
+            "refusing mdev apply: the wanted type 'GRID T4-1B' matches no type on this host "
+            "(nearest offered: 'GRID T4-1Q' (nvidia-222)), and the plan would remove "
+            "4b20d080-1b54-4048-85b3-a6a62d165c01 (nvidia-222 on 0000:5e:00.0): a probable typo "
+            "in the CR (correct the type, or --force=unmatched-type to run the plan anyway)");
+  EXPECT_TRUE(apply_force(b, ForceSet{true, {}}).ok());
+  // Nothing to remove: an unmatched entry (another card's type) is no danger.
+  EXPECT_TRUE(unmatched_type_blockers(plan_mdev_apply(types, {}, {"GRID T4-1B"}), types).empty());
+}
+
 }  // namespace
 }  // namespace hostpass

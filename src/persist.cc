@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "boot_loader.h"
 #include "next_boot_guard.h"
 #include "pci_device.h"
 #include "pci_id.h"
@@ -380,8 +381,8 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
         if (seen.insert(id).second) list += (list.empty() ? "" : ",") + id;
       }
       o.text = "vfio-pci.ids=" + list + "\n";
-      o.notes.push_back("add it with: hostpass kernel-args --vfio-ids " + list +
-                        " --format grub --apply");
+      o.notes.push_back("add it with: hostpass kernel-args --vfio-ids " + list + " --format " +
+                        detect_boot_loader(host).apply_format() + " --apply");
       break;
     }
   }

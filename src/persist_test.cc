@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "boot_hosts.h"
 #include "faulty_host.h"
 #include "fixture_tree.h"
 #include "test_dirs.h"
@@ -161,7 +162,19 @@ TEST_F(Persist, UdevRuleIsLeastPrivilegeUnlessAskedWithAWarning) {
 }
 
 TEST_F(Persist, CmdlineIsTheVfioIds) {
-  EXPECT_EQ(render(PersistFormat::Cmdline).text, "vfio-pci.ids=8086:5845\n");
+  PersistOutput o = render(PersistFormat::Cmdline);
+  EXPECT_EQ(o.text, "vfio-pci.ids=8086:5845\n");
+  EXPECT_EQ(o.notes, (std::vector<std::string>{
+                         "add it with: hostpass kernel-args --vfio-ids 8086:5845 --format grub "
+                         "--apply"}));
+}
+
+// A systemd-boot host reads /etc/kernel/cmdline, not /etc/default/grub: the note says so.
+TEST_F(Persist, CmdlineOnASystemdBootHostNamesKernelCmdline) {
+  testing::build_debian12_systemd_boot_host(tree_);
+  EXPECT_EQ(render(PersistFormat::Cmdline).notes,
+            (std::vector<std::string>{"add it with: hostpass kernel-args --vfio-ids 8086:5845 "
+                                      "--format kernel-cmdline --apply"}));
 }
 
 TEST_F(Persist, WriteInstallsUnderTheRootAndPrintOnlyFormatsRefuse) {

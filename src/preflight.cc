@@ -190,19 +190,22 @@ Check check_iommu_active(const HostFacts& f) {
     return make("iommu.active", CheckStatus::Fail, "iommu=off disables the IOMMU",
                 obs + "; /proc/cmdline: iommu=" + *generic,
                 "remove iommu=off from the kernel command line "
-                "(hostpass kernel-args --format grub --apply) and reboot");
+                "(" +
+                    f.kernel_args_apply + ") and reboot");
   if (f.iommu_vendor != CpuVendor::Amd && intel && value_has(*intel, "off"))
     return make("iommu.active", CheckStatus::Fail,
                 "VT-d is disabled by intel_iommu=off on the kernel command line",
                 obs + "; /proc/cmdline: intel_iommu=" + *intel,
                 "replace intel_iommu=off with intel_iommu=on "
-                "(hostpass kernel-args --format grub --apply) and reboot");
+                "(" +
+                    f.kernel_args_apply + ") and reboot");
   if (f.iommu_vendor == CpuVendor::Amd && amd && value_has(*amd, "off"))
     return make("iommu.active", CheckStatus::Fail,
                 "AMD-Vi is disabled by amd_iommu=off on the kernel command line",
                 obs + "; /proc/cmdline: amd_iommu=" + *amd,
                 "remove amd_iommu=off from the kernel command line "
-                "(hostpass kernel-args --format grub --apply) and reboot");
+                "(" +
+                    f.kernel_args_apply + ") and reboot");
   if (f.firmware_lacks_iommu())
     return make("iommu.active", CheckStatus::Fail,
                 "no IOMMU in the firmware (no ACPI DMAR or IVRS table)", obs,
@@ -214,9 +217,8 @@ Check check_iommu_active(const HostFacts& f) {
       why = "the kernel's build default is on, yet no DMAR unit started";
     return make("iommu.active", CheckStatus::Fail,
                 "VT-d is in the firmware (ACPI DMAR table) but the kernel did not enable it", obs,
-                "add intel_iommu=on iommu=pt to the kernel command line (hostpass kernel-args "
-                "--format grub --apply) and reboot: " +
-                    why);
+                "add intel_iommu=on iommu=pt to the kernel command line (" + f.kernel_args_apply +
+                    ") and reboot: " + why);
   }
   if (f.ivrs_table)
     return make("iommu.active", CheckStatus::Fail,
@@ -232,7 +234,8 @@ Check check_iommu_active(const HostFacts& f) {
   else
     remedy =
         "enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to the kernel "
-        "command line (hostpass kernel-args --format grub --apply) and reboot";
+        "command line (" +
+        f.kernel_args_apply + ") and reboot";
   return make("iommu.active", CheckStatus::Fail, "IOMMU is not active", obs, remedy);
 }
 
@@ -250,7 +253,8 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
     if (amd && value_has(*amd, "off"))
       return make("cmdline.iommu", CheckStatus::Fail, "amd_iommu=off disables the AMD IOMMU", obs,
                   "remove amd_iommu=off from the kernel command line "
-                  "(hostpass kernel-args --format grub --apply) and reboot");
+                  "(" +
+                      f.kernel_args_apply + ") and reboot");
     if (generic && value_has(*generic, "off"))
       return make("cmdline.iommu", CheckStatus::Fail, "iommu=off disables the IOMMU",
                   obs + ", iommu=" + *generic,
@@ -271,7 +275,8 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
   if (intel && value_has(*intel, "off"))
     return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=off disables VT-d", obs,
                 "replace intel_iommu=off with intel_iommu=on "
-                "(hostpass kernel-args --format grub --apply) and reboot");
+                "(" +
+                    f.kernel_args_apply + ") and reboot");
   if (generic && value_has(*generic, "off"))
     return make("cmdline.iommu", CheckStatus::Fail, "iommu=off disables the IOMMU",
                 obs + ", iommu=" + *generic,
@@ -284,14 +289,15 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
     return make("cmdline.iommu", CheckStatus::Warn,
                 "VT-d is active by the kernel's build default, without intel_iommu=on", obs,
                 "add intel_iommu=on so that VT-d stays on under a kernel built with another "
-                "default (hostpass kernel-args --format grub --apply)");
+                "default (" +
+                    f.kernel_args_apply + ")");
   if (f.firmware_lacks_iommu())
     return make("cmdline.iommu", CheckStatus::Skip,
                 "no VT-d in the firmware: intel_iommu=on would do nothing (see iommu.active)", obs);
   return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=on is missing", obs,
               "add intel_iommu=on iommu=pt to the kernel command line "
-              "(hostpass kernel-args --format grub --apply, or --format machineconfig on "
-              "OpenShift) and reboot");
+              "(" +
+                  f.kernel_args_apply + ", or --format machineconfig on OpenShift) and reboot");
 }
 
 Check check_cmdline_iommu_pt(const HostFacts& f) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "boot_loader.h"
 #include "host_use.h"
 #include "iommu_group.h"
 #include "kernel_cmdline.h"
@@ -244,6 +245,7 @@ HostFacts gather_host_facts(Host& host) {
   read_modules(host, f);
   f.dev_vfio = host.exists("/dev/vfio/vfio");
   read_interrupt_remapping(host, f);
+  f.kernel_args_apply = detect_boot_loader(host).apply_advice();
   return f;
 }
 

@@ -62,6 +62,9 @@ struct HostFacts {
     uint32_t value = 0;
   };
   std::vector<Ecap> ecaps;
+  // The command that edits this host's kernel command line (boot_loader.h: apply_advice), for
+  // the fix lines: --format kernel-cmdline on systemd-boot hosts, --format grub otherwise.
+  std::string kernel_args_apply = "hostpass kernel-args --format grub --apply";
 
   bool units_of(std::string_view prefix) const;
   // Firmware readable and it describes no IOMMU at all: kernel arguments cannot help.

@@ -348,6 +348,8 @@ Result<MdevApplyRun> spine_mdev_apply(Host& host, const SpineOptions& options,
   for (const MdevInstance& m : run.plan.removes)
     for (Blocker& b : mdev_blockers(**context, m.uuid, m.parent, GuardOp::MdevRemove))
       if (b.guard != Guard::HostUnseen) blockers.push_back(std::move(b));
+  // A wanted type that matches nothing while the plan removes instances: a probable typo.
+  for (Blocker& b : unmatched_type_blockers(run.plan, *types)) blockers.push_back(std::move(b));
   if (Status s = sp.refuse(blockers, run.notes); !s.ok()) return s.error();
   // 7.
   if (!options.dry_run)

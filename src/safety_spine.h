@@ -160,7 +160,8 @@ struct MdevApplyRun {
   std::vector<std::string> notes;  // --force overrides
 };
 // mdev apply: the plan (mdev_apply.h) made under the lock; refused when a removal would take an
-// instance the ledger has assigned to a VM.
+// instance the ledger has assigned to a VM, or when it removes instances while a wanted type
+// matches no type here (unmatched_type_blockers: a probable typo), unless --force.
 Result<MdevApplyRun> spine_mdev_apply(Host& host, const SpineOptions& options,
                                       const MdevApplyRequest& request, SpineOpening& opening);
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "boot_hosts.h"
 #include "fixture_tree.h"
 #include "run_program.h"
 #include "test_dirs.h"
@@ -102,6 +103,20 @@ TEST_F(CheckCli, IntelIommuOffSaysReplaceTheArgument) {
                        "kernel-args --format grub --apply) and reboot\n"),
             std::string::npos)
       << r.out;
+}
+
+// On a systemd-boot host the fix names the format that edits what it boots from.
+TEST_F(CheckCli, OnASystemdBootHostTheFixNamesKernelCmdline) {
+  strip_iommu(tree_);
+  build_debian12_systemd_boot_host(tree_);
+  tree_.set_cmdline("root=/dev/vda1 ro intel_iommu=off");
+  ProgramRun r = hostpass({"check"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("      fix: replace intel_iommu=off with intel_iommu=on (hostpass "
+                       "kernel-args --format kernel-cmdline --apply) and reboot\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("--format grub"), std::string::npos) << r.out;
 }
 
 TEST_F(CheckCli, KernelBuildDefaultOffSaysAddTheArgument) {

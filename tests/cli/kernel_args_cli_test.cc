@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "boot_hosts.h"
 #include "fixture_tree.h"
 #include "run_program.h"
 #include "test_dirs.h"
@@ -104,6 +105,71 @@ TEST_F(KernelArgsCli, RhelGetsGrub2Mkconfig) {
   EXPECT_NE(r.out.find("now run: grub2-mkconfig -o /boot/grub2/grub.cfg && reboot"),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(KernelArgsCli, Rhel93BlsSaysGrubbyAndApplyEditsEveryEntry) {
+  build_rhel93_bls_host(tree_);
+  ProgramRun advice = hostpass({"kernel-args"});
+  ASSERT_EQ(advice.exit_code, 0) << advice.err;
+  EXPECT_NE(advice.err.find("set them with: grubby --update-kernel=ALL "
+                            "--args=\"intel_iommu=on iommu=pt\""),
+            std::string::npos)
+      << advice.err;
+  EXPECT_EQ(advice.err.find("grub2-mkconfig"), std::string::npos) << advice.err;
+  ProgramRun diff = hostpass({"kernel-args", "--format", "grub"});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_NE(diff.out.find("+++ " + rhel93_entry(false)), std::string::npos) << diff.out;
+  EXPECT_NE(diff.out.find("or, without hostpass: grubby --update-kernel=ALL"), std::string::npos)
+      << diff.out;
+  EXPECT_EQ(diff.out.find("grub2-mkconfig"), std::string::npos) << diff.out;
+  ProgramRun apply = hostpass({"kernel-args", "--format", "grub", "--apply"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("wrote " + rhel93_entry(true) + " (previous content in " +
+                           rhel93_entry(true) + ".hostpass.bak)"),
+            std::string::npos)
+      << apply.out;
+  EXPECT_NE(apply.out.find("now run: reboot\n"), std::string::npos) << apply.out;
+  EXPECT_NE(read(rhel93_entry(false)).find("$tuned_params intel_iommu=on iommu=pt\n"),
+            std::string::npos);
+  ProgramRun again = hostpass({"kernel-args", "--format", "grub", "--apply"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already have intel_iommu=on iommu=pt; nothing to do"),
+            std::string::npos)
+      << again.out;
+}
+
+TEST_F(KernelArgsCli, Rhel8KerneloptsEntryIsRefusedWithExitTwo) {
+  build_rhel8_kernelopts_host(tree_);
+  const std::string grub = read("/etc/default/grub");
+  ProgramRun r = hostpass({"kernel-args", "--format", "grub", "--apply"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("$kernelopts"), std::string::npos) << r.err;
+  EXPECT_EQ(read("/etc/default/grub"), grub);
+  EXPECT_FALSE(fs::exists(tree_.path("/etc/default/grub.hostpass.bak")));
+}
+
+TEST_F(KernelArgsCli, SystemdBootKernelCmdlineApplyNamesUpdateInitramfs) {
+  build_debian12_systemd_boot_host(tree_);
+  ProgramRun advice = hostpass({"kernel-args"});
+  ASSERT_EQ(advice.exit_code, 0) << advice.err;
+  EXPECT_NE(advice.err.find("hostpass kernel-args --format kernel-cmdline --apply"),
+            std::string::npos)
+      << advice.err;
+  ProgramRun grub = hostpass({"kernel-args", "--format", "grub"});
+  EXPECT_EQ(grub.exit_code, 1);
+  EXPECT_NE(grub.err.find("use --format kernel-cmdline"), std::string::npos) << grub.err;
+  ProgramRun diff = hostpass({"kernel-args", "--format", "kernel-cmdline"});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_NE(diff.out.find("(not written: add --apply, then run: update-initramfs -u -k all && "
+                          "reboot)"),
+            std::string::npos)
+      << diff.out;
+  ProgramRun apply = hostpass({"kernel-args", "--format", "kernel-cmdline", "--apply"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_EQ(read("/etc/kernel/cmdline"),
+            "root=UUID=3c1f6b6e-8f4e-4d0a-9b57-2a9d1f0c7e15 ro quiet intel_iommu=on iommu=pt\n");
+  EXPECT_NE(apply.out.find("now run: update-initramfs -u -k all && reboot"), std::string::npos)
+      << apply.out;
 }
 
 TEST_F(KernelArgsCli, BadInputExitsTwoAndWritesNothing) {

@@ -344,6 +344,38 @@ TEST_F(MdevApplyCli, KeepUndesiredOnlyReports) {
   EXPECT_EQ(instances(), 1u);
 }
 
+// A misspelt type (spaces where KubeVirt compares '_', a wrong letter) matches nothing, so the
+// plan would remove the live T4-1Q instance and create nothing: refused, overridable by --force.
+TEST_F(MdevApplyCli, AProbableTypoThatWouldRemoveALiveInstanceIsRefusedUnlessForced) {
+  tree_.add_mdev_instance("0000:01:00.0", "nvidia-230", kUuid);
+  std::ofstream(cr_) << "spec:\n  configuration:\n    mediatedDevicesConfiguration:\n"
+                        "      mediatedDeviceTypes:\n      - GRID T4-1X\n";
+  ProgramRun r = hostpass_sim({"mdev", "apply", "-f", cr_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("the wanted type 'GRID T4-1X' matches no type on this host (nearest "
+                       "offered: 'GRID T4-1B' (nvidia-222), 'GRID T4-1Q' (nvidia-230)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(std::string("the plan would remove ") + kUuid), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--force=unmatched-type"), std::string::npos) << r.err;
+  EXPECT_EQ(instances(), 1u);
+  ProgramRun dry = hostpass({"mdev", "apply", "-f", cr_, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 2) << dry.err;
+
+  ProgramRun forced = hostpass_sim({"mdev", "apply", "-f", cr_, "--force=unmatched-type"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.err.find("--force=unmatched-type: overriding for mdev apply"), std::string::npos)
+      << forced.err;
+  EXPECT_EQ(instances(), 0u);
+}
+
+TEST_F(MdevApplyCli, AnUnmatchedTypeThatRemovesNothingPasses) {
+  std::ofstream(cr_) << "spec:\n  configuration:\n    mediatedDevicesConfiguration:\n"
+                        "      mediatedDeviceTypes:\n      - nvidia-230\n      - A100-1-5C\n";
+  ProgramRun r = hostpass({"mdev", "apply", "-f", cr_, "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(MdevApplyCli, ABrokenCrExitsTwoWithFileAndLine) {
   std::ofstream(cr_) << "spec:\n  configuration:\n    mediatedDevicesConfiguration:\n"
                         "      mediatedDeviceTypes: nvidia-230\n";
