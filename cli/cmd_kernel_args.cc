@@ -10,11 +10,13 @@
 // --vfio-ids with cmdline or grub passes the next-boot guard on this host (kernel_args.h:
 // guard_cmdline_ids; exit 2 naming each host-used device the ids catch, --force[=NAME,...] as
 // guard.h's ForceSet); with machineconfig or butane it is rendered unchecked, with a note.
-// Bad flags and ids exit 2 before any read.
+// Bad flags and ids exit 2 before any read. --json prints the same facts as one object
+// (docs/kernel-args.md): the arguments, the text, the edit of the file it would make or made.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli.h"
+#include "json_output.h"
 #include "kernel_args.h"
 #include "openshift_config.h"
 #include "safety_spine.h"
@@ -63,6 +65,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   auto spec = kernel_arg_spec(vendor, ids, !f.no_pt);
   if (!spec.ok()) return report_error(spec.error());
   bool openshift = f.format == "machineconfig" || f.format == "butane";
+  std::vector<std::string> warnings;  // the next-boot guard's
   if (!ids.empty() && openshift) {
     std::cerr << "hostpass: note: the ids were not checked against any node: every device with "
                  "these ids on every node of the '"
@@ -70,19 +73,41 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   } else if (!ids.empty()) {
     auto check = guard_cmdline_ids(host, ids, *force);
     if (!check.ok()) return report_error(check.error());
+    warnings = check->warnings;
     for (const std::string& w : check->warnings) std::cerr << "hostpass: warning: " << w << "\n";
     for (const std::string& n : check->notes) std::cerr << "hostpass: note: " << n << "\n";
   }
 
+  // JSON (docs/kernel-args.md): what the text prints, and the edit it would make or made.
+  nlohmann::json j = {{"format", f.format},
+                      {"arguments", spec->wanted},
+                      {"forbidden", spec->forbidden},
+                      {"text", nullptr},
+                      {"edit", nullptr},
+                      {"written", false},
+                      {"backup", nullptr},
+                      {"regenerate", nullptr},
+                      {"writes", nlohmann::json::array()},
+                      {"notes", nlohmann::json::array()},
+                      {"warnings", warnings}};
+  auto edit_json = [](const char* file, const std::vector<std::string>& added,
+                      const std::vector<std::string>& removed) {
+    return nlohmann::json{
+        {"file", file}, {"arguments_added", added}, {"arguments_removed", removed}};
+  };
   if (f.format == "cmdline") {
-    std::cout << join(spec->wanted, " ") << "\n";
+    std::string line = join(spec->wanted, " ") + "\n";
+    if (!cli.json) std::cout << line;
+    j["text"] = line;
     if (auto current = read_proc_cmdline(host); current.ok()) {
       ArgsEdit e = edit_args(split_cmdline(*current), *spec);
+      j["edit"] = edit_json("/proc/cmdline", e.added, e.removed);
       if (!e.changed())
         std::cerr << "hostpass: the running kernel's command line already has these\n";
       for (const std::string& r : e.removed)
         std::cerr << "hostpass: remove from the command line: " << r << "\n";
     }
+    if (cli.json) print_json(j);
     return kExitOk;
   }
   if (f.format == "machineconfig" || f.format == "butane") {
@@ -90,10 +115,16 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     c.name = "100-" + f.role + "-iommu";
     c.role = f.role;
     c.kernel_arguments = spec->wanted;
-    std::cout << (f.format == "butane" ? render_butane(c) : render_machine_config(c));
+    std::string text = f.format == "butane" ? render_butane(c) : render_machine_config(c);
     if (!spec->forbidden.empty())
       std::cerr << "hostpass: also make sure no other MachineConfig adds: "
                 << join(spec->forbidden, ", ") << "\n";
+    if (!cli.json) {
+      std::cout << text;
+      return kExitOk;
+    }
+    j["text"] = text;
+    print_json(j);
     return kExitOk;
   }
   // --apply is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
@@ -106,16 +137,35 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   auto r = apply_grub(host, *spec, f.apply);
   if (!r.ok()) return report_error(r.error());
   for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
+  std::string text;
   if (!r->edit.changed()) {
-    std::cout << kGrubDefaults << " already has " << join(spec->wanted, " ") << "; nothing to do\n";
+    text = std::string(kGrubDefaults) + " already has " + join(spec->wanted, " ") +
+           "; nothing to do\n";
+  } else {
+    text = r->diff;
+    if (r->written)
+      text += std::string("wrote ") + kGrubDefaults + " (previous content in " + r->backup_path +
+              ")\nnow run: " + r->regenerate + " && reboot\n";
+    else
+      text += "(not written: add --apply, then run: " + r->regenerate + " && reboot)\n";
+  }
+  if (!cli.json) {
+    std::cout << text;
     return kExitOk;
   }
-  std::cout << r->diff;
-  if (r->written)
-    std::cout << "wrote " << kGrubDefaults << " (previous content in " << r->backup_path
-              << ")\nnow run: " << r->regenerate << " && reboot\n";
-  else
-    std::cout << "(not written: add --apply, then run: " << r->regenerate << " && reboot)\n";
+  j["text"] = r->edit.changed() ? nlohmann::json(r->diff) : nlohmann::json(text);
+  j["edit"] = edit_json(kGrubDefaults, r->edit.added, r->edit.removed);
+  j["written"] = r->written;
+  j["backup"] = string_or_null(r->backup_path);
+  j["notes"] = r->notes;
+  if (r->edit.changed()) {
+    j["regenerate"] = r->regenerate;
+    std::vector<PlannedWrite> writes;
+    if (r->written) writes.push_back(PlannedWrite{r->backup_path, r->edit.before, "write"});
+    writes.push_back(PlannedWrite{kGrubDefaults, r->edit.after, "write"});
+    j["writes"] = writes_json(writes);
+  }
+  print_json(j);
   return kExitOk;
 }
 
