@@ -7,6 +7,8 @@
 #include <optional>
 #include <sstream>
 
+#include "json_output.h"
+
 namespace hostpass {
 
 Host& Cli::host() {
@@ -20,11 +22,11 @@ int exit_code_for(const Error& error) {
 }
 
 int report_error(const Error& error) {
-  std::cerr << "hostpass: " << error.message << "\n";
-  return exit_code_for(error);
+  return report_error_with(error, nullptr);
 }
 
 int report_error_lines(const Error& error) {
+  print_error_json(error);
   std::istringstream lines(error.message);
   std::string line;
   while (std::getline(lines, line)) std::cerr << "hostpass: " << line << "\n";
@@ -56,6 +58,7 @@ std::optional<std::string> unknown_command(const CLI::App& app) {
 }
 
 int report_unknown_command(const std::string& command) {
+  if (json_output()) print_json(error_json("invalid-input", "unknown command '" + command + "'"));
   std::cerr << "hostpass: unknown command '" << command << "'\n"
             << "Run with --help for more information.\n";
   return kExitBadInput;
@@ -66,6 +69,8 @@ int report_unknown_command(const std::string& command) {
 int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   Cli cli;
   cli.make_host = std::move(make_host);
+  // Known before parsing, so that a flag-parsing error is printed as JSON too (json_output.h).
+  set_json_output(argv_asks_json(argc, argv));
   if (const char* env = std::getenv("HOSTPASS_ROOT"); env && *env) cli.root = env;
 
   CLI::App app{"hostpass: safe host-device passthrough (PCI, mediated devices, USB) to VMs"};
@@ -98,6 +103,7 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
     if (dynamic_cast<const CLI::CallForHelp*>(&e) || dynamic_cast<const CLI::CallForAllHelp*>(&e) ||
         dynamic_cast<const CLI::CallForVersion*>(&e))
       return app.exit(e);
+    if (json_output()) print_json(error_json("invalid-input", e.what()));
     app.exit(e);
     return kExitBadInput;
   }

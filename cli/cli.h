@@ -52,7 +52,8 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host);
 
 // 2 for InvalidInput and Refused, 1 otherwise.
 int exit_code_for(const Error& error);
-// Prints "hostpass: <message>" to stderr and returns exit_code_for(error).
+// Prints "hostpass: <message>" to stderr and returns exit_code_for(error); under --json also
+// the error object on stdout (json_output.h, docs/json.md). Every failure is reported here.
 int report_error(const Error& error);
 // The same with "hostpass: " before every line, for messages that list one problem a line
 // (a policy's errors, a refusal naming each device).

@@ -5,16 +5,19 @@
 // the state lock and hands the plan here to be printed (one line per device: current → wanted)
 // before it judges, gates and converges exactly that plan; with --dry-run it prints the exact
 // writes the engine would make, every step's in one numbered list (spine_cli.h's
-// planned_writes_text, as bind --dry-run prints them), and makes none.
+// planned_writes_text, as bind --dry-run prints them), and makes none. --json prints the plan and
+// the writes as one object instead (docs/apply.md).
 // persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
-// installs them under the root. Bad files and flags exit 2 before any write; so do the next-boot
-// guard of the id-wide formats and an operator's file at a target path (persist.h), which
+// installs them under the root; --json prints them as `writes` (docs/persist.md). Bad files and
+// flags exit 2 before any write; so do the next-boot guard of the id-wide formats and an operator's
+// file at a target path (persist.h), which
 // --force[=NAME,...] (guard.h's ForceSet) overrides where it may.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "apply_config.h"
 #include "cli.h"
+#include "json_output.h"
 #include "kernel_args.h"
 #include "persist.h"
 #include "safety_spine.h"
@@ -44,22 +47,32 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
   auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
                          command_text("apply -f", {f.file}));
   if (!o.ok()) return report_error(o.error());
-  // The plan is printed as the spine made it, before anything changes; it is what runs.
+  // The plan is printed as the spine made it, before anything changes; it is what runs. Under
+  // --json it is kept and printed with the outcome (docs/apply.md).
   bool printed_nothing_to_do = false;
+  nlohmann::json devices = nlohmann::json::array();
+  std::vector<std::string> notes;
   auto print_plan = [&](const ApplyPlan& plan) {
-    std::cout << "plan (" << f.file << "):\n";
+    if (!cli.json) std::cout << "plan (" << f.file << "):\n";
     for (const ApplyItem& i : plan.items) {
       std::string now = i.current.value_or("no driver");
+      devices.push_back(
+          {{"address", i.address.to_string()},
+           {"driver_before", i.current ? nlohmann::json(*i.current) : nlohmann::json(nullptr)},
+           {"driver_after", i.driver},
+           {"changed", i.change}});
+      if (cli.json) continue;
       std::cout << "  " << i.address.to_string() << "  "
                 << (i.change                  ? now + " -> " + i.driver
                     : i.driver == kHostDriver ? now + " (no change)"
                                               : i.driver + " (no change)")
                 << "\n";
     }
-    if (plan.items.empty()) std::cout << "  (no device)\n";
+    if (plan.items.empty() && !cli.json) std::cout << "  (no device)\n";
     for (const std::string& n : plan.notes) std::cerr << "hostpass: note: " << n << "\n";
+    notes.insert(notes.end(), plan.notes.begin(), plan.notes.end());
     if (!plan.changes()) {
-      std::cout << "nothing to do: every device is on its wanted driver\n";
+      if (!cli.json) std::cout << "nothing to do: every device is on its wanted driver\n";
       printed_nothing_to_do = true;
     }
   };
@@ -67,11 +80,20 @@ int run_apply(Cli& cli, const ApplyFlags& f) {
   auto r = spine_apply(host, *o, *config, print_plan, opening);
   print_opening(opening);
   if (!r.ok()) return report_error(r.error());
-  if (printed_nothing_to_do) return kExitOk;
+  if (printed_nothing_to_do && !cli.json) return kExitOk;
   std::vector<PlannedWrite> writes;  // every step's, in order: one numbered list, as bind prints
   for (const BindReport& step : r->steps) {
     writes.insert(writes.end(), step.writes.begin(), step.writes.end());
     for (const std::string& n : step.notes) std::cerr << "hostpass: note: " << n << "\n";
+    notes.insert(notes.end(), step.notes.begin(), step.notes.end());
+  }
+  if (cli.json) {
+    print_json({{"file", f.file},
+                {"dry_run", f.dry_run},
+                {"devices", devices},
+                {"writes", writes_json(writes)},
+                {"notes", notes}});
+    return kExitOk;
   }
   if (f.dry_run) {
     std::cout << planned_writes_text(writes);
@@ -148,19 +170,34 @@ int run_persist(Cli& cli, const PersistFlags& f) {
   auto out = render_persist(host, devices, o);
   if (!out.ok()) return report_error(out.error());
   for (const std::string& w : out->warnings) std::cerr << "hostpass: warning: " << w << "\n";
+  // JSON (docs/persist.md): the printed text, or the files as the writes it would make or made.
+  nlohmann::json j = {
+      {"format", f.format}, {"text", nullptr},     {"writes", nlohmann::json::array()},
+      {"written", false},   {"notes", out->notes}, {"warnings", out->warnings}};
+  std::vector<PlannedWrite> writes;
+  for (const NodeFile& file : out->files) writes.push_back({file.path, file.contents, "write"});
+  j["writes"] = writes_json(writes);
   if (out->print_only()) {
-    std::cout << out->text;
+    if (cli.json)
+      j["text"] = out->text;
+    else
+      std::cout << out->text;
   } else if (f.write) {
     auto written = write_persist(host, *out, o.force);
     if (!written.ok()) return report_error(written.error());
-    for (const std::string& path : written->written) std::cout << "wrote " << path << "\n";
+    if (!cli.json)
+      for (const std::string& path : written->written) std::cout << "wrote " << path << "\n";
     for (const std::string& n : written->notes) std::cerr << "hostpass: note: " << n << "\n";
+    j["written"] = true;
+    for (const std::string& n : written->notes) j["notes"].push_back(n);
   } else {
-    for (const NodeFile& file : out->files)
-      std::cout << "==> " << file.path << " <==\n" << file.contents;
+    if (!cli.json)
+      for (const NodeFile& file : out->files)
+        std::cout << "==> " << file.path << " <==\n" << file.contents;
     std::cerr << "hostpass: not written: add --write to install these files\n";
   }
   for (const std::string& n : out->notes) std::cerr << "hostpass: note: " << n << "\n";
+  if (cli.json) print_json(j);
   return kExitOk;
 }
 

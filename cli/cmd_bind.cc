@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "json_output.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"
@@ -49,17 +50,6 @@ nlohmann::json change_json(const DeviceChange& c) {
           {"changed", c.changed}};
 }
 
-nlohmann::json writes_json(const std::vector<PlannedWrite>& writes) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const PlannedWrite& w : writes)
-    a.push_back({{"op", w.op}, {"path", w.path}, {"data", w.data}});
-  return a;
-}
-
-nlohmann::json error_json(const Error& e) {
-  return {{"error", {{"kind", error_kind_name(e.kind)}, {"message", e.message}}}};
-}
-
 std::string or_none(const std::optional<std::string>& s) {
   return s ? *s : "(no driver)";
 }
@@ -83,35 +73,28 @@ nlohmann::json opening_json(const SpineOpening& o) {
   return {{"operation", o.recovered->operation}, {"notes", o.recovered->notes}};
 }
 
-int fail(Cli& cli, const Error& e, const nlohmann::json& recovered = nullptr) {
-  if (cli.json) {
-    nlohmann::json j = error_json(e);
-    j["recovered"] = recovered;
-    std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
-  }
-  return report_error(e);
+// The error (json_output.h), with what the spine recovered first beside it in JSON.
+int fail(const Error& e, const nlohmann::json& recovered = nullptr) {
+  return report_error_with(e, {{"recovered", recovered}});
 }
 
 int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   std::vector<PciAddress> addresses;
   for (const std::string& text : f.addresses) {
     auto a = PciAddress::parse(text);
-    if (!a.ok()) {
-      if (cli.json) std::cout << error_json(a.error()).dump(2, ' ', false, kInvalidUtf8) << "\n";
-      return report_error(a.error());
-    }
+    if (!a.ok()) return report_error(a.error());
     addresses.push_back(*a);
   }
   auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
                          command_text(bind ? "bind" : "unbind", f.addresses));
-  if (!o.ok()) return fail(cli, o.error());
+  if (!o.ok()) return fail(o.error());
   SpineOpening opening;
   auto r = bind ? spine_bind(cli.host(), *o, SpineBindRequest{addresses, f.driver, f.whole_group},
                              opening)
                 : spine_unbind(cli.host(), *o, addresses, opening);
   print_opening(opening);
   nlohmann::json recovered = opening_json(opening);
-  if (!r.ok()) return fail(cli, r.error(), recovered);
+  if (!r.ok()) return fail(r.error(), recovered);
   if (cli.json) {
     nlohmann::json j;
     j["operation"] = bind ? "bind" : "unbind";
@@ -132,9 +115,9 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
 
 int run_recover(Cli& cli, const std::string& state_dir, double lock_timeout) {
   auto o = spine_options(state_dir, false, {}, lock_timeout, "recover");
-  if (!o.ok()) return fail(cli, o.error());
+  if (!o.ok()) return fail(o.error());
   auto r = spine_recover(cli.host(), *o);
-  if (!r.ok()) return fail(cli, r.error());
+  if (!r.ok()) return fail(r.error());
   if (cli.json) {
     nlohmann::json j;
     j["journal_found"] = r->journal_found;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "json_output.h"
 #include "preflight.h"
 
 namespace hostpass {
@@ -35,8 +36,8 @@ nlohmann::json check_to_json(const Check& c) {
   nlohmann::json j = {{"id", c.id},
                       {"status", check_status_name(c.status)},
                       {"summary", c.summary},
-                      {"observed", c.observed},
-                      {"remedy", c.remedy}};
+                      {"observed", string_or_null(c.observed)},
+                      {"remedy", string_or_null(c.remedy)}};
   j["device"] = c.device ? nlohmann::json(c.device->to_string()) : nlohmann::json(nullptr);
   return j;
 }

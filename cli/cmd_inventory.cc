@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "json_output.h"
 #include "kubevirt_inventory.h"
 #include "kubevirt_policy.h"
 #include "pci_id.h"
@@ -47,11 +48,11 @@ nlohmann::json unit_json(const Unit& u) {
   j["mdev_type"] = u.mdev_type.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.mdev_type);
   nlohmann::json usb = nlohmann::json::array();
   for (const UsbRef& r : u.usb)
-    usb.push_back({{"port", r.port_path},
-                   {"bus", r.busnum},
-                   {"device", r.devnum},
+    usb.push_back({{"port_path", r.port_path},
+                   {"busnum", r.busnum},
+                   {"devnum", r.devnum},
                    {"vendor", hex4(r.vendor)},
-                   {"product", hex4(r.product)},
+                   {"device", hex4(r.product)},
                    {"dev_node", r.dev_node}});
   j["usb"] = usb;
   return j;
@@ -75,10 +76,7 @@ nlohmann::json inventory_json(const Policy& policy, const Inventory& inv) {
     x["units"] = units;
     nlohmann::json unusable = nlohmann::json::array();
     for (const Unusable& u : r.unusable)
-      unusable.push_back(
-          {{"what", u.what},
-           {"reason", u.reason},
-           {"fix", u.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.fix)}});
+      unusable.push_back({{"what", u.what}, {"reason", u.reason}, {"fix", fix_json(u.fix)}});
     x["unusable"] = unusable;
     resources.push_back(x);
   }

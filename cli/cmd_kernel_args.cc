@@ -16,13 +16,15 @@
 // --vfio-ids with cmdline, grub or kernel-cmdline passes the next-boot guard on this host
 // (kernel_args.h: guard_cmdline_ids; exit 2 naming each host-used device the ids catch,
 // --force[=NAME,...] as guard.h's ForceSet); with machineconfig or butane it is rendered unchecked,
-// with a note. Bad flags and ids exit 2 before any read.
+// with a note. Bad flags and ids exit 2 before any read. --json prints the same facts as one
+// object (docs/kernel-args.md): the arguments, the text, the edit it would make or made.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "boot_edit.h"
 #include "boot_loader.h"
 #include "cli.h"
+#include "json_output.h"
 #include "kernel_args.h"
 #include "openshift_config.h"
 #include "safety_spine.h"
@@ -73,6 +75,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   auto spec = kernel_arg_spec(vendor, ids, !f.no_pt);
   if (!spec.ok()) return report_error(spec.error());
   bool openshift = f.format == "machineconfig" || f.format == "butane";
+  std::vector<std::string> warnings;  // the next-boot guard's
   if (!ids.empty() && openshift) {
     std::cerr << "hostpass: note: the ids were not checked against any node: every device with "
                  "these ids on every node of the '"
@@ -80,14 +83,35 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   } else if (!ids.empty()) {
     auto check = guard_cmdline_ids(host, ids, *force);
     if (!check.ok()) return report_error(check.error());
+    warnings = check->warnings;
     for (const std::string& w : check->warnings) std::cerr << "hostpass: warning: " << w << "\n";
     for (const std::string& n : check->notes) std::cerr << "hostpass: note: " << n << "\n";
   }
 
+  // JSON (docs/kernel-args.md): what the text prints, and the edit it would make or made.
+  nlohmann::json j = {{"format", f.format},
+                      {"arguments", spec->wanted},
+                      {"forbidden", spec->forbidden},
+                      {"text", nullptr},
+                      {"edit", nullptr},
+                      {"written", false},
+                      {"backup", nullptr},
+                      {"regenerate", nullptr},
+                      {"writes", nlohmann::json::array()},
+                      {"notes", nlohmann::json::array()},
+                      {"warnings", warnings}};
+  auto edit_json = [](const char* file, const std::vector<std::string>& added,
+                      const std::vector<std::string>& removed) {
+    return nlohmann::json{
+        {"file", file}, {"arguments_added", added}, {"arguments_removed", removed}};
+  };
   if (f.format == "cmdline") {
-    std::cout << join(spec->wanted, " ") << "\n";
+    std::string line = join(spec->wanted, " ") + "\n";
+    if (!cli.json) std::cout << line;
+    j["text"] = line;
     if (auto current = read_proc_cmdline(host); current.ok()) {
       ArgsEdit e = edit_args(split_cmdline(*current), *spec);
+      j["edit"] = edit_json("/proc/cmdline", e.added, e.removed);
       if (!e.changed())
         std::cerr << "hostpass: the running kernel's command line already has these\n";
       for (const std::string& r : e.removed)
@@ -99,6 +123,7 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
                 << loader.evidence
                 << "): set them with: " << set_args_advice(loader, spec->wanted, spec->forbidden)
                 << ", or " << loader.apply_advice() << "\n";
+    if (cli.json) print_json(j);
     return kExitOk;
   }
   if (f.format == "machineconfig" || f.format == "butane") {
@@ -106,10 +131,16 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
     c.name = "100-" + f.role + "-iommu";
     c.role = f.role;
     c.kernel_arguments = spec->wanted;
-    std::cout << (f.format == "butane" ? render_butane(c) : render_machine_config(c));
+    std::string text = f.format == "butane" ? render_butane(c) : render_machine_config(c);
     if (!spec->forbidden.empty())
       std::cerr << "hostpass: also make sure no other MachineConfig adds: "
                 << join(spec->forbidden, ", ") << "\n";
+    if (!cli.json) {
+      std::cout << text;
+      return kExitOk;
+    }
+    j["text"] = text;
+    print_json(j);
     return kExitOk;
   }
   // --apply is a mutation: the spine's steps 1-3 (lock, recover, ledger repair) come first.
@@ -125,29 +156,53 @@ int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
   for (const std::string& n : edit->notes) std::cerr << "hostpass: note: " << n << "\n";
   std::vector<std::string> paths;
   for (const BootFileEdit& file : edit->files) paths.push_back(file.path);
+  std::string then = edit->then.empty() ? "reboot" : edit->then + " && reboot";
+  std::string text;
   if (!edit->changed()) {
-    std::cout << join(paths, ", ") << (paths.size() == 1 ? " already has " : " already have ")
-              << join(spec->wanted, " ") << "; nothing to do\n";
+    text = join(paths, ", ") + (paths.size() == 1 ? " already has " : " already have ") +
+           join(spec->wanted, " ") + "; nothing to do\n";
+  } else {
+    text = edit->diff;
+    if (f.apply) {
+      if (Status s = write_boot_edit(host, *edit); !s.ok()) return report_error(s.error());
+      for (const BootFileEdit& file : edit->files) {
+        if (!file.changed()) continue;
+        text += "wrote " + file.path;
+        if (!file.backup_path.empty()) text += " (previous content in " + file.backup_path + ")";
+        text += "\n";
+      }
+      text += "now run: " + then + "\n";
+    } else {
+      text += "(not written: add --apply, then run: " + then;
+      if (edit->loader.loader == BootLoader::GrubBls)
+        text += "; or, without hostpass: " + edit->alternative + " && reboot";
+      text += ")\n";
+    }
+  }
+  if (!cli.json) {
+    std::cout << text;
     return kExitOk;
   }
-  std::cout << edit->diff;
-  std::string then = edit->then.empty() ? "reboot" : edit->then + " && reboot";
-  if (f.apply) {
-    if (Status s = write_boot_edit(host, *edit); !s.ok()) return report_error(s.error());
+  // The first file is the one the format names (/etc/default/grub, /etc/kernel/cmdline); the
+  // arguments are those added or removed over every file; writes list each file written.
+  j["text"] = edit->changed() ? nlohmann::json(edit->diff) : nlohmann::json(text);
+  j["edit"] = edit_json(paths.empty() ? "" : paths.front().c_str(), edit->added, edit->removed);
+  j["written"] = f.apply && edit->changed();
+  j["notes"] = edit->notes;
+  if (edit->changed()) {
+    j["regenerate"] = then;
+    std::vector<PlannedWrite> writes;
     for (const BootFileEdit& file : edit->files) {
       if (!file.changed()) continue;
-      std::cout << "wrote " << file.path;
-      if (!file.backup_path.empty())
-        std::cout << " (previous content in " << file.backup_path << ")";
-      std::cout << "\n";
+      if (!file.backup_path.empty()) {
+        if (j["backup"].is_null()) j["backup"] = file.backup_path;
+        writes.push_back(PlannedWrite{file.backup_path, file.before, "write"});
+      }
+      writes.push_back(PlannedWrite{file.path, file.after, "write"});
     }
-    std::cout << "now run: " << then << "\n";
-  } else {
-    std::cout << "(not written: add --apply, then run: " << then;
-    if (edit->loader.loader == BootLoader::GrubBls)
-      std::cout << "; or, without hostpass: " << edit->alternative << " && reboot";
-    std::cout << ")\n";
+    j["writes"] = writes_json(writes);
   }
+  print_json(j);
   return kExitOk;
 }
 

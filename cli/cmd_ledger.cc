@@ -92,7 +92,9 @@ int run_assign(Cli& cli, const AssignFlags& f) {
     nlohmann::json devices = nlohmann::json::array();
     for (const Assignment& a : r->assigned) devices.push_back(assignment_json(a));
     std::cout << nlohmann::json{{"vm", f.vm},
-                                {"unit", r->assigned.empty() ? "" : r->assigned.front().unit},
+                                {"unit", r->assigned.empty()
+                                             ? nlohmann::json(nullptr)
+                                             : nlohmann::json(r->assigned.front().unit)},
                                 {"already", r->already},
                                 {"devices", devices},
                                 {"notes", r->notes}}

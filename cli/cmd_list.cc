@@ -153,7 +153,7 @@ int run_show(Cli& cli, const std::string& address_text) {
     j["iommu_group_members"] = members;
     j["passthrough"] = {{"ready", summary.ready},
                         {"blocked", summary.blocked},
-                        {"steps", summary.steps},
+                        {"requires", summary.steps},
                         {"concerns", summary.concerns}};
     std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;

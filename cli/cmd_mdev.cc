@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "json_output.h"
 #include "kubevirt_policy.h"
 #include "mdev.h"
 #include "mdev_apply.h"
@@ -200,6 +201,13 @@ int run_remove(Cli& cli, const std::string& uuid_text, bool keep_definition, con
   if (!r.ok()) return report_error(r.error());
   for (const std::string& n : r->notes) std::cerr << "hostpass: note: " << n << "\n";
   bool active = r->was_active, undefined = r->undefined;
+  if (cli.json) {
+    print_json({{"uuid", *uuid},
+                {"was_active", active},
+                {"definition_removed", undefined},
+                {"notes", r->notes}});
+    return kExitOk;
+  }
   std::cout << "removed " << *uuid
             << (active ? (undefined ? " and its mdevctl definition" : "")
                        : "'s mdevctl definition (it was not active)")

@@ -1,7 +1,8 @@
 // cmd_opennebula.cc — `hostpass opennebula probe|filter|inventory` (OpenNebula one-deploy's
 // pci_passthrough roles).
 //
-// probe      OpenNebula's PCI monitoring probe output for this host (opennebula_probe.h).
+// probe      OpenNebula's PCI monitoring probe output for this host (opennebula_probe.h); with
+//            --json the same text as {"format", "text"}.
 // filter     full PCI addresses → the host template's PCI_FILTER="vendor:device,..." line.
 // inventory  a one-deploy Ansible inventory, for one host: its PCI_FILTER and the bind plan for
 //            its pci_devices (only with pci_passthrough_enabled: true). Plans only; binding is
@@ -16,6 +17,7 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "json_output.h"
 #include "opennebula_deploy.h"
 #include "opennebula_probe.h"
 #include "user_file.h"
@@ -46,6 +48,10 @@ int run_probe(Cli& cli, const ProbeFlags& f) {
   }
   auto out = opennebula_probe(cli.host(), o);
   if (!out.ok()) return report_error(out.error());
+  if (cli.json) {
+    print_json({{"format", "opennebula-probe"}, {"text", *out}});
+    return kExitOk;
+  }
   std::fwrite(out->data(), 1, out->size(), stdout);
   return kExitOk;
 }
@@ -120,10 +126,10 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
                          {"driver", d.driver ? nlohmann::json(*d.driver) : nlohmann::json()},
                          {"target_driver", "vfio-pci"},
                          {"changes", d.changes},
-                         {"writes", d.writes}});
+                         {"writes", writes_json(d.writes)}});
     }
     nlohmann::json j = {{"host", h->name},
-                        {"ansible_host", h->ansible_host},
+                        {"ansible_host", string_or_null(h->ansible_host)},
                         {"pci_passthrough_enabled", h->pci_passthrough_enabled},
                         {"pci_filter", plan->pci_filter.empty() ? nlohmann::json()
                                                                 : nlohmann::json(plan->pci_filter)},
@@ -152,7 +158,10 @@ int run_inventory(Cli& cli, const std::string& file, const std::string& host_nam
   for (const OneDevicePlan& d : plan->devices) {
     std::cout << d.address.to_string() << " " << d.vendor_device << " " << d.driver.value_or("none")
               << " -> vfio-pci" << (d.changes ? "" : " (already bound: nothing to do)") << "\n";
-    for (const std::string& w : d.writes) std::cout << "    " << w << "\n";
+    for (const PlannedWrite& w : d.writes) {
+      std::string data(trim(w.data));
+      std::cout << "    write " << w.path << " \"" << (data.empty() ? "\\n" : data) << "\"\n";
+    }
   }
   for (const std::string& n : plan->notes) std::cout << "# " << n << "\n";
   return kExitOk;

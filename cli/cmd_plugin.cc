@@ -10,7 +10,8 @@
 // KubeVirt's own plugin in one that is not (kubevirt_inventory.h double_serving) — is refused: at
 // start with exit 2, on a live edit with a log line a device while the previous policy stays
 // served. With --all, KubeVirt's plugins serve none of the CR and each device has one owner. Exit
-// codes: 0 stopped by a signal, 2 the CR is invalid or refused at start, 1 anything else at start.
+// codes: 0 stopped by a signal, 2 the CR is invalid or refused at start (or --json is given: a
+// daemon has no result to print), 1 anything else at start.
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +35,10 @@ struct PluginFlags {
 };
 
 int run_plugin(Cli& cli, const PluginFlags& flags) {
+  // A daemon has no result to print: its output is a log (docs/json.md).
+  if (cli.json)
+    return report_error(invalid_input(
+        "plugin is a daemon and logs to stderr: --json means nothing to it; leave it out"));
   // Before any thread exists, so that SIGTERM/SIGINT reach only the daemon's signalfd.
   sigset_t set;
   sigemptyset(&set);

@@ -10,13 +10,15 @@
 // KubeVirt/CAPK need their resource name: --resource, or the CR's inventory. --kind chooses the
 // KubeVirt object: vm (spec.template.spec..., the default for a ledger VM) or vmi (spec.domain...).
 // The targets are resolved by one library call (src/render_targets.h: the ledger's free-unit
-// rule picks a resource's unit); this file checks flags, renders and prints.
+// rule picks a resource's unit); this file checks flags, renders and prints. --json prints
+// {"format", "text"}; capk's adds the manifest's file, its edits and whether it was written.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "capk_manifest.h"
 #include "cli.h"
+#include "json_output.h"
 #include "ledger_cli.h"
 #include "node_name.h"
 #include "render.h"
@@ -115,6 +117,7 @@ int run_render(Cli& cli, const RenderFlags& f) {
       std::string manifest = *text;
       bool changed = false;
       std::string report;
+      nlohmann::json edits = nlohmann::json::array();
       for (const KubevirtRequest& k : requests) {
         CapkDeviceRequest req{k.resource, k.name, k.gpu, f.cluster, f.template_name};
         auto e = capk_add_device(manifest, f.file, req);
@@ -132,8 +135,26 @@ int run_render(Cli& cli, const RenderFlags& f) {
         else
           report += "hostpass: already present: " + entry + ", at line " + line +
                     " of the manifest printed (" + f.file + " is not changed)\n";
+        edits.push_back({{"kind", k.gpu ? "gpus" : "hostDevices"},
+                         {"name", e->name},
+                         {"resource", k.resource},
+                         {"template", e->template_name},
+                         {"line", e->line},
+                         {"changed", e->changed}});
         changed = changed || e->changed;
         manifest = std::move(e->text);
+      }
+      if (cli.json) {
+        bool write = changed && !f.to_stdout;
+        if (write)
+          if (Status s = replace_user_file(f.file, manifest); !s.ok())
+            return report_error(s.error());
+        print_json({{"format", f.format},
+                    {"text", f.to_stdout ? nlohmann::json(manifest) : nlohmann::json(nullptr)},
+                    {"file", f.file},
+                    {"edits", edits},
+                    {"written", write}});
+        return kExitOk;
       }
       if (f.to_stdout) {
         out = manifest;
@@ -145,6 +166,10 @@ int run_render(Cli& cli, const RenderFlags& f) {
       out = report;
       break;
     }
+  }
+  if (cli.json) {
+    print_json({{"format", f.format}, {"text", out}});
+    return kExitOk;
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;

@@ -26,11 +26,12 @@ nlohmann::json or_null(const std::string& s) {
 }  // namespace
 
 nlohmann::json usb_device_to_json(const UsbDevice& d) {
-  return nlohmann::json{{"bus", d.busnum},
-                        {"device", d.devnum},
+  // `device` is the product id, as PCI's `device` is the device id (docs/json.md).
+  return nlohmann::json{{"busnum", d.busnum},
+                        {"devnum", d.devnum},
                         {"port_path", d.port_path},
                         {"vendor", hex4(d.vendor)},
-                        {"product", hex4(d.product)},
+                        {"device", hex4(d.product)},
                         {"bcd_device", hex4(d.bcd_device)},
                         {"vendor_name", or_null(d.vendor_name)},
                         {"product_name", or_null(d.product_db_name)},

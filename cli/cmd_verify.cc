@@ -47,15 +47,15 @@ nlohmann::json report_to_json(const VerifyReport& r) {
     nlohmann::json irqs = nlohmann::json::array();
     for (const VfioIrq& irq : r.device->irqs)
       irqs.push_back({{"index", irq.index}, {"name", irq.name}, {"count", irq.count}});
-    j["device"] = {{"flags", r.device->flags},
-                   {"pci", r.device->pci},
-                   {"reset", r.device->reset},
-                   {"num_regions", r.device->num_regions},
-                   {"num_irqs", r.device->num_irqs},
-                   {"regions", regions},
-                   {"irqs", irqs}};
+    j["vfio_device"] = {{"flags", r.device->flags},
+                        {"is_pci", r.device->pci},
+                        {"reset", r.device->reset},
+                        {"num_regions", r.device->num_regions},
+                        {"num_irqs", r.device->num_irqs},
+                        {"regions", regions},
+                        {"irqs", irqs}};
   } else {
-    j["device"] = nullptr;
+    j["vfio_device"] = nullptr;
   }
   return j;
 }

@@ -23,9 +23,10 @@ nlohmann::json device_to_json(const PciDevice& d, bool full, bool host_use_known
   j["class"] = d.class_code ? json(d.class_hex()) : json(nullptr);
   j["class_code"] = d.class_code ? json(hex_digits(*d.class_code, 6)) : json(nullptr);  // 24 bits
   j["revision"] = opt(d.revision, [](uint8_t v) { return hex_digits(v, 2); });
-  j["vendor_name"] = d.vendor_name;
-  j["device_name"] = d.device_name;
-  j["class_name"] = d.class_name;
+  auto name = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  j["vendor_name"] = name(d.vendor_name);  // null: pci.ids does not know it
+  j["device_name"] = name(d.device_name);
+  j["class_name"] = name(d.class_name);
   j["driver"] = opt(d.driver, same);
   j["iommu_group"] = opt(d.iommu_group, same);
   j["numa_node"] = opt(d.numa_node, same);

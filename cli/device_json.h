@@ -16,6 +16,7 @@ inline constexpr auto kInvalidUtf8 = nlohmann::json::error_handler_t::replace;
 
 // Keys always present: address, vendor, device, class, class_code, revision, vendor_name,
 // device_name, class_name, driver, iommu_group, numa_node, bridge, in_use, warnings.
+// The names are null when pci.ids does not know them (docs/json.md: unknown is null).
 // `in_use` is the list of the host's reasons, or null when host use is unknown because the host
 // cannot be seen from here (HostUseMap::unseen): pass `host_use_known` false then.
 // With `full`: subsystem_vendor, subsystem_device, driver_override, boot_vga, reset_methods,

@@ -266,8 +266,7 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
       bool mine =
           w.path.rfind(dir + "/", 0) == 0 || std::string(trim(w.data)) == e.address.to_string();
       if (!mine) continue;
-      std::string data(trim(w.data));
-      d.writes.push_back("write " + w.path + " \"" + (data.empty() ? "\\n" : data) + "\"");
+      d.writes.push_back(w);
     }
     plan.devices.push_back(std::move(d));
   }

@@ -26,6 +26,7 @@
 #include "next_boot_guard.h"
 #include "pci_address.h"
 #include "result.h"
+#include "vfio_bind.h"  // PlannedWrite
 
 namespace hostpass {
 
@@ -76,7 +77,7 @@ struct OneDevicePlan {
   std::string vendor_device;
   std::optional<std::string> driver;  // bound now; none: unbound
   bool changes = false;               // false: already on vfio-pci
-  std::vector<std::string> writes;    // the bind engine's dry-run writes, "PATH <- DATA"
+  std::vector<PlannedWrite> writes;   // the bind engine's dry-run writes of this device
 };
 
 struct OneHostPlan {

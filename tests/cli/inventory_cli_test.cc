@@ -139,7 +139,8 @@ TEST_F(InventoryCli, JsonInventoryOfTheNode) {
   EXPECT_EQ(t4["units"][0]["healthy"], true);
   EXPECT_TRUE(t4["units"][0]["health_reason"].is_null());
   EXPECT_EQ(t4["unusable"][0]["what"], "0000:01:00.0");
-  EXPECT_EQ(t4["unusable"][0]["fix"],
+  EXPECT_EQ(t4["unusable"][0]["fix"]["command"], "hostpass bind 0000:01:00.0");
+  EXPECT_EQ(t4["unusable"][0]["fix"]["advice"],
             "hostpass bind 0000:01:00.0 (this ends its mediated devices)");
 
   const auto& x710 = j["resources"][4];
@@ -163,11 +164,11 @@ TEST_F(InventoryCli, JsonInventoryOfTheNode) {
   EXPECT_EQ(per["kind"], "usb");
   EXPECT_EQ(per["units"][0]["id"], "usb-1-2+1-3+1-4");
   ASSERT_EQ(per["units"][0]["usb"].size(), 3u);
-  EXPECT_EQ(per["units"][0]["usb"][0], (nlohmann::json{{"port", "1-2"},
-                                                       {"bus", 1},
-                                                       {"device", 3},
+  EXPECT_EQ(per["units"][0]["usb"][0], (nlohmann::json{{"port_path", "1-2"},
+                                                       {"busnum", 1},
+                                                       {"devnum", 3},
                                                        {"vendor", "045e"},
-                                                       {"product", "07a5"},
+                                                       {"device", "07a5"},
                                                        {"dev_node", "/dev/bus/usb/001/003"}}));
   EXPECT_TRUE(per["units"][0]["numa_node"].is_null());
   EXPECT_EQ(per["unusable"][0]["what"], "usb 1-5 (045e:07a5)");
@@ -300,7 +301,11 @@ TEST_F(InventoryCli, DeviceServedByHostpassAndKubeVirtIsRefusedWithExitTwo) {
     if (json) args.push_back("--json");
     ProgramRun r = hostpass(args);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_EQ(r.out, "");
+    // Text: nothing on stdout; JSON: the refusal's error object (docs/json.md).
+    if (json)
+      EXPECT_EQ(nlohmann::json::parse(r.out)["error"]["kind"], "refused") << r.out;
+    else
+      EXPECT_EQ(r.out, "");
     EXPECT_NE(r.err.find("hostpass: refusing the policy: 1 device would be served twice, by "
                          "hostpass and by KubeVirt's own device plugin, so two VMs could get the "
                          "same device:\n"

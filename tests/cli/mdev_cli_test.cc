@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "fixture_tree.h"
+#include "run_cli_captured.h"
 #include "run_program.h"
 #include "sim_mdev.h"
 #include "test_dirs.h"
@@ -32,19 +33,10 @@ class MdevCli : public ::testing::Test {
   }
   // run_cli in this process, over the simulated mdev core.
   ProgramRun hostpass_sim(std::vector<std::string> args) {
-    args.insert(args.begin(), {"hostpass", "--root", tree_.root()});
-    std::vector<const char*> argv;
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    ::testing::internal::CaptureStdout();
-    ::testing::internal::CaptureStderr();
-    ProgramRun r;
-    r.exit_code = run_cli(static_cast<int>(argv.size()), argv.data(), [](const std::string& root) {
+    args.insert(args.begin(), {"--root", tree_.root()});
+    return run_cli_captured(args, [](const std::string& root) {
       return std::make_unique<SimMdevHost>(std::make_unique<RealHost>(root));
     });
-    std::fflush(stdout);
-    r.out = ::testing::internal::GetCapturedStdout();
-    r.err = ::testing::internal::GetCapturedStderr();
-    return r;
   }
   std::string file(const std::string& p) {
     std::ifstream in(tree_.path(p));

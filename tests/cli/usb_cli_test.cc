@@ -133,11 +133,11 @@ TEST_F(UsbCli, JsonHasTheDocumentedKeys) {
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 6u);
   const auto& reader = j[5];
-  EXPECT_EQ(reader["bus"], 1);
-  EXPECT_EQ(reader["device"], 6);
+  EXPECT_EQ(reader["busnum"], 1);
+  EXPECT_EQ(reader["devnum"], 6);
   EXPECT_EQ(reader["port_path"], "1-2.3");
   EXPECT_EQ(reader["vendor"], "072f");
-  EXPECT_EQ(reader["product"], "b100");
+  EXPECT_EQ(reader["device"], "b100");  // the product id, as PCI's device id
   EXPECT_EQ(reader["bcd_device"], "0100");
   EXPECT_EQ(reader["vendor_name"], "Advanced Card Systems, Ltd");
   EXPECT_EQ(reader["product_name"], "ACR39U");

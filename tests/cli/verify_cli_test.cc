@@ -67,7 +67,7 @@ TEST_F(VerifyCli, JsonNamesTheFailedStepForEveryDevice) {
     EXPECT_EQ(d["steps"][0]["step"], "container");
     EXPECT_EQ(d["steps"][0]["ok"], false);
     EXPECT_TRUE(d["iommu_group"].is_null());
-    EXPECT_TRUE(d["device"].is_null());
+    EXPECT_TRUE(d["vfio_device"].is_null());
   }
 }
 

@@ -261,8 +261,8 @@ TEST_F(KernelMdev, VerifyJsonReportsWhatMttyOffers) {
   EXPECT_EQ(r["ok"], true);
   EXPECT_EQ(r["iommu_group"], std::stoi(inst[kU2].group));
   EXPECT_EQ(r["iommu_type"], "type1v2");
-  const auto& d = r["device"];
-  EXPECT_EQ(d["pci"], true);
+  const auto& d = r["vfio_device"];
+  EXPECT_EQ(d["is_pci"], true);
   EXPECT_EQ(d["reset"], false);
   EXPECT_EQ(d["num_regions"], 9);  // VFIO_PCI_NUM_REGIONS
   EXPECT_EQ(d["num_irqs"], 5);     // VFIO_PCI_NUM_IRQS
