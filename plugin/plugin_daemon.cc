@@ -96,10 +96,35 @@ struct PluginDaemon::Impl {
   std::vector<std::string> order;  // served resource names, the HealthIndex's resource order
   HealthIndex index;
   mutable std::mutex names_mu;
-  std::vector<std::string> names;        // copy of `order` for served()
-  std::set<std::string> missing_logged;  // find_served's reports since the last apply()
+  std::vector<std::string> names;                   // copy of `order` for served()
+  std::set<std::string> missing_logged;             // find_served's reports since the last apply()
+  std::map<std::string, std::string> empty_logged;  // resource → its last "0 devices" line
 
-  void log(const std::string& line) const { opt.log(line); }
+  // Every path in a log line in one form, the Host path (/var/lib/kubelet/device-plugins/...):
+  // under --root the sockets' real directory (<root>/var/lib/..., canonicalized for sun_path)
+  // is what gRPC and inotify are given and what their errors name.
+  void log(std::string line) const {
+    if (!dir_real.empty() && dir_real != opt.plugin_dir)
+      for (size_t at = line.find(dir_real); at != std::string::npos;
+           at = line.find(dir_real, at + opt.plugin_dir.size()))
+        line.replace(at, dir_real.size(), opt.plugin_dir);
+    opt.log(line);
+  }
+
+  // "intel.com/qat serves 0 devices: <why>", from the reasons the inventory recorded (each
+  // matching device that is not usable, kubevirt_inventory.h Unusable), or the selectors that
+  // matched nothing; "" when the resource has devices.
+  static std::string empty_line(const ResourceInventory& inv) {
+    if (!inv.units.empty()) return "";
+    std::vector<std::string> why;
+    for (const Unusable& u : inv.unusable)
+      why.push_back(u.what + ": " + u.reason + (u.fix.empty() ? "" : " (fix: " + u.fix + ")"));
+    if (why.empty())
+      why.push_back("no device on this node matches " + (inv.selectors.empty()
+                                                             ? std::string("its selectors")
+                                                             : join(inv.selectors, ", ")));
+    return inv.name + " serves 0 devices: " + join(why, "; ");
+  }
 
   // The served resource `name`, or null when there is none (logged once a name until the next
   // apply(), not at every wake-up). apply() keeps `order`, the health index and `resources`
@@ -124,7 +149,7 @@ struct PluginDaemon::Impl {
     plugin_wd = ::inotify_add_watch(inotify_fd, dir_real.c_str(),
                                     IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM);
     if (plugin_wd < 0)
-      return io_error("cannot watch " + dir_real + " with inotify: " + std::strerror(errno));
+      return io_error("cannot watch " + opt.plugin_dir + " with inotify: " + std::strerror(errno));
     return ok_status();
   }
 
@@ -185,6 +210,18 @@ struct PluginDaemon::Impl {
     std::vector<std::string> wanted_names;  // in the policy's order
     std::vector<std::pair<Resource*, ResourceInventory*>> changed;
     std::vector<ResourceInventory*> added;
+    // A resource with 0 devices says why, once, and again when the reason changes (its units
+    // being equal, an unchanged resource is not in `changed`: the reasons are looked at here).
+    std::vector<std::string> empty_lines;
+    for (const ResourceInventory& r : wanted) {
+      std::string line = empty_line(r);
+      if (line.empty()) {
+        empty_logged.erase(r.name);
+      } else if (empty_logged[r.name] != line) {
+        empty_logged[r.name] = line;
+        empty_lines.push_back(std::move(line));
+      }
+    }
     for (ResourceInventory& r : wanted) {
       wanted_names.push_back(r.name);
       auto it = resources.find(r.name);
@@ -205,6 +242,7 @@ struct PluginDaemon::Impl {
       r.server->stop(true);
       (void)host.remove_file(socket_host_path(r.socket_name));  // gRPC unlinks it too
       log("stopped " + it->first + ": no longer in the policy");
+      empty_logged.erase(it->first);
       it = resources.erase(it);
     }
     for (auto [r, wanted_inv] : changed) {
@@ -228,9 +266,10 @@ struct PluginDaemon::Impl {
         log("cannot serve " + name + ": " + s.error().message);
         continue;
       }
-      log("serving " + what + " on " + socket_real_path(r.socket_name));
+      log("serving " + what + " on " + socket_host_path(r.socket_name));
       resources[name] = std::move(r);
     }
+    for (const std::string& line : empty_lines) log(line);
     order.clear();
     for (const std::string& name : wanted_names)
       if (resources.contains(name)) order.push_back(name);
@@ -300,7 +339,7 @@ struct PluginDaemon::Impl {
     if (!s.ok())
       log("cannot serve " + name + " again: " + s.error().message);
     else
-      log(why + ": serving " + name + " again on " + socket_real_path(r.socket_name));
+      log(why + ": serving " + name + " again on " + socket_host_path(r.socket_name));
   }
 
   using UnitSet = std::map<size_t, std::set<size_t>>;  // resource index → unit indexes

@@ -253,6 +253,54 @@ TEST_F(PluginDaemonTest, RegistersEachExternalResourceWithVersionEndpointAndOpti
                   "the kubelet (v1beta1, endpoint hostpass-nvidia.com_TU104GL_Tesla_T4.sock)"));
 }
 
+// Every path in the log is the Host path the kubelet documents, never the real directory the
+// sockets live in (a symlink to a /tmp directory here, <root>/var/lib/... under --root).
+TEST_F(PluginDaemonTest, LogsNameSocketsByTheirKubeletPathOnly) {
+  start_daemon();
+  ASSERT_TRUE(kubelet_.wait_for([&] { return kubelet_.registrations().size() >= 4; }));
+  EXPECT_TRUE(wait_logged("serving " + std::string(kT4) + " (pci): 3 devices (3 healthy) on " +
+                          kDevicePluginDir + "/" + plugin_socket_name(kT4)));
+  std::lock_guard lock(mu_);
+  for (const std::string& l : logs_) {
+    EXPECT_EQ(l.find(sockets_), std::string::npos) << l;
+    EXPECT_EQ(l.find(tree_.root()), std::string::npos) << l;
+  }
+}
+
+// A served resource with no device says why (the inventory's reasons), once at start, not again
+// on a reload that changes nothing about it, and again when its reason changes.
+TEST_F(PluginDaemonTest, AResourceWithNoDevicesSaysWhyOnceAndAgainOnChange) {
+  Inventory inv = base_inventory();
+  inv.resources[1].units.clear();
+  inv.resources[1].unusable = {
+      {"0000:02:00.0", "on qat_c62x, not vfio-pci", "hostpass bind 0000:02:00.0"}};
+  set_inventory(inv);
+  start_daemon();
+  const std::string first = std::string(kQat) +
+                            " serves 0 devices: 0000:02:00.0: on qat_c62x, not vfio-pci (fix: "
+                            "hostpass bind 0000:02:00.0)";
+  ASSERT_TRUE(wait_logged(first));
+  auto count = [&](const std::string& needle) {
+    std::lock_guard lock(mu_);
+    return std::count_if(logs_.begin(), logs_.end(),
+                         [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  };
+  // A reload that changes the T4 only: its "updated" line is the sign the reload was applied.
+  inv.resources[0].units.pop_back();
+  set_inventory(inv);
+  touch_policy("# policy v2\n");
+  ASSERT_TRUE(wait_logged("updated " + std::string(kT4)));
+  EXPECT_EQ(count(" serves 0 devices"), 1);
+  inv.resources[1].unusable = {{"0000:02:00.0", "its IOMMU group 3 also holds 0000:02:00.1", ""}};
+  set_inventory(inv);
+  touch_policy("# policy v3\n");
+  ASSERT_TRUE(wait_logged(std::string(kQat) +
+                          " serves 0 devices: 0000:02:00.0: its IOMMU group 3 also holds "
+                          "0000:02:00.1"));
+  EXPECT_EQ(count(" serves 0 devices"), 2);
+  EXPECT_EQ(count(first), 1);
+}
+
 TEST_F(PluginDaemonTest, ListAndWatchStreamsTheInventoryWithTopology) {
   start_daemon();
   ASSERT_TRUE(kubelet_.wait_for([&] { return kubelet_.devices(kT4) && kubelet_.devices(kUsb); }));
