@@ -15,10 +15,6 @@ bool any_of_ids(const std::vector<std::string>& distro, std::initializer_list<co
   return false;
 }
 
-bool ends_with(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
 }  // namespace
 
 const char* boot_loader_name(BootLoader loader) {
@@ -94,7 +90,7 @@ BootLoaderInfo detect_boot_loader(Host& host) {
     }
   if (auto entries = host.list_dir(kBlsEntriesDir); entries.ok()) {
     for (const std::string& e : *entries)
-      if (ends_with(e, ".conf")) info.bls_entries.push_back(join_path(kBlsEntriesDir, e));
+      if (e.ends_with(".conf")) info.bls_entries.push_back(join_path(kBlsEntriesDir, e));
     std::sort(info.bls_entries.begin(), info.bls_entries.end());
   }
   if (!info.loader_conf.empty()) {
