@@ -377,10 +377,13 @@ TEST_F(PluginDaemonTest, LeavingVfioMakesTheDeviceUnhealthyAndRebindingHealthyAg
   start_daemon();
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:b4:00.0", "Healthy"); }));
   size_t lists = kubelet_.lists_received(kT4);
-  // Unbind as the kernel does: the driver's entry and the device's driver link go.
+  // Unbind: the driver's entry and the device's driver link go. The device's link goes first
+  // here because only the driver's directory is watched: its event must come once both are
+  // gone, as the kernel's unbind uevent comes after both (else the daemon may re-check between
+  // the two, still see the link, and never hear of the device again).
   std::string dev = tree_.device_path("0000:b4:00.0");
-  fs::remove(tree_.path("/sys/bus/pci/drivers/vfio-pci/0000:b4:00.0"));
   fs::remove(tree_.path(dev + "/driver"));
+  fs::remove(tree_.path("/sys/bus/pci/drivers/vfio-pci/0000:b4:00.0"));
   ASSERT_TRUE(kubelet_.wait_for([&] { return health_is(kT4, "pci-0000:b4:00.0", "Unhealthy"); }));
   EXPECT_TRUE(health_is(kT4, "pci-0000:b3:00.0", "Healthy"));
   EXPECT_EQ(kubelet_.devices(kT4)->size(), 3u) << "ListAndWatch sends the full list";

@@ -237,7 +237,7 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
     std::string with;
     int order = 0;  // among splices at the same place: 0 first, 1 (an opening quote) last
   };
-  std::vector<Splice> splices;
+  std::vector<Splice> splices, removals;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const Token& tk = tokens[i];
     if (p.edits[i].action == Action::Replace) {
@@ -249,9 +249,19 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
       while (b > a.value_begin && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
       if (b == a.value_begin)
         while (en < a.value_end && (text[en] == ' ' || text[en] == '\t')) ++en;
-      splices.push_back({b, en, ""});
+      removals.push_back({b, en, ""});
     }
   }
+  // Two removed neighbours at the start of a value claim the same blanks (the first after it,
+  // the second before it): one removal of their union, or the second would cut past the value.
+  // (Tokens, hence removals, are in file order.)
+  std::vector<Splice> merged_removals;
+  for (const Splice& r : removals)
+    if (!merged_removals.empty() && r.begin <= merged_removals.back().end)
+      merged_removals.back().end = std::max(merged_removals.back().end, r.end);
+    else
+      merged_removals.push_back(r);
+  splices.insert(splices.end(), merged_removals.begin(), merged_removals.end());
   bool target_touched = !p.append.empty() && target >= 0;
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i].slot == target && p.edits[i].action != Action::Keep) target_touched = true;
@@ -281,6 +291,10 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
   for (const Splice& s : splices) result.replace(s.begin, s.end - s.begin, s.with);
   if (!p.append.empty() && target < 0) {
     if (!result.empty() && result.back() != '\n') result += '\n';
+    // A last line that ends in a backslash continues into whatever follows it: a blank line
+    // ends it, so that the new line is an assignment of its own (in a comment or after an
+    // escaped backslash the blank line is merely harmless).
+    if (result.size() >= 2 && result[result.size() - 2] == '\\') result += '\n';
     result += "GRUB_CMDLINE_LINUX=\"" + join(p.append, " ") + "\"\n";
   }
   e.after = std::move(result);

@@ -169,6 +169,36 @@ TEST(GrubEdit, AHashInsideAnUnquotedValueIsPartOfIt) {
   EXPECT_FALSE(again->changed());
 }
 
+// Found by fuzz/grub_defaults_fuzz: a file without GRUB_CMDLINE_LINUX whose last line ends in a
+// backslash. The appended assignment became the continuation of that line, so a second edit saw
+// no GRUB_CMDLINE_LINUX and appended it again.
+TEST(GrubEdit, AnAssignmentAppendedAfterATrailingBackslashStandsOnItsOwnLine) {
+  for (const char* text : {"Y=a\\", "Y=a\\\n", "# ends in \\\n"}) {
+    auto e = edit_grub_defaults(text, intel());
+    ASSERT_TRUE(e.ok()) << text << ": " << e.error().message;
+    EXPECT_NE(e->after.find("\n\nGRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n"),
+              std::string::npos)
+        << e->after;
+    auto again = edit_grub_defaults(e->after, intel());
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_FALSE(again->changed()) << again->after;
+  }
+}
+
+// Found by fuzz/grub_defaults_fuzz: the two removals at the start of a value both took the
+// blank between them, and the second cut the value's closing quote.
+TEST(GrubEdit, TwoRemovedArgumentsOpeningAValueKeepItsQuotes) {
+  auto e = edit_grub_defaults(
+      "GRUB_CMDLINE_LINUX_DEFAULT=\"intel_iommu=off iommu=off\"\nGRUB_CMDLINE_LINUX=\"quiet\"\n",
+      intel());
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->after,
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\nGRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
+  auto again = edit_grub_defaults(e->after, intel());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->changed());
+}
+
 TEST(KernelArgs, SpecPerVendor) {
   EXPECT_EQ(intel().wanted, (std::vector<std::string>{"intel_iommu=on", "iommu=pt"}));
   auto amd = *kernel_arg_spec(CpuVendor::Amd, {"10de:1eb8", "8086:5845"});
