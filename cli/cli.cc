@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "json_output.h"
+#include "user_file.h"
 
 namespace hostpass {
 
@@ -57,11 +58,39 @@ std::optional<std::string> unknown_command(const CLI::App& app) {
   return std::nullopt;
 }
 
+constexpr const char* kRunWithHelp = "Run with --help for more information.\n";
+
 int report_unknown_command(const std::string& command) {
   if (json_output()) print_json(error_json("invalid-input", "unknown command '" + command + "'"));
-  std::cerr << "hostpass: unknown command '" << command << "'\n"
-            << "Run with --help for more information.\n";
+  std::cerr << "hostpass: unknown command '" << command << "'\n" << kRunWithHelp;
   return kExitBadInput;
+}
+
+// A flag-parsing error in hostpass's voice: "hostpass: --vm is required", then where to look.
+int report_parse_error(const CLI::ParseError& e) {
+  std::string what = e.what();
+  while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+  std::cerr << "hostpass: " << what << "\n" << kRunWithHelp;
+  return kExitBadInput;
+}
+
+// Thrown by the check of --root, which runs once flags are parsed and before any command.
+struct BadRoot {
+  std::string message;
+};
+
+// --root must be a directory with sys/ in it: a tree shaped like a host. Without this check a
+// mistyped root reads as a host with no devices ("no PCI devices to read", "/sys/class/iommu:
+// empty"). The machine's own "/" is not checked: commands that read no node (persist --vfio-ids,
+// kernel-args --format butane) run in containers without /sys.
+std::optional<std::string> root_problem(const std::string& root) {
+  if (root.empty() || root == "/") return std::nullopt;
+  RealHost files("/");
+  std::string dir = user_file_path(root);
+  if (!files.is_dir(dir)) return "--root " + root + ": no such directory";
+  if (!files.is_dir(join_path(dir, "sys")))
+    return "--root " + root + " has no sys/: not a host root";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -95,8 +124,17 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
   add_ledger_commands(app, cli);
   add_render_commands(app, cli);
 
+  // Runs after every flag is parsed, before any command's callback.
+  app.parse_complete_callback([&cli] {
+    if (auto problem = root_problem(cli.root)) throw BadRoot{*problem};
+  });
+
   try {
     app.parse(argc, argv);
+  } catch (const BadRoot& e) {
+    if (json_output()) print_json(error_json("invalid-input", e.message));
+    std::cerr << "hostpass: " << e.message << "\n";
+    return kExitBadInput;
   } catch (const CLI::ParseError& e) {
     // Help and version for a command that does not exist are an error too, not the main help.
     if (auto unknown = unknown_command(app)) return report_unknown_command(*unknown);
@@ -104,8 +142,7 @@ int run_cli(int argc, const char* const* argv, HostFactory make_host) {
         dynamic_cast<const CLI::CallForVersion*>(&e))
       return app.exit(e);
     if (json_output()) print_json(error_json("invalid-input", e.what()));
-    app.exit(e);
-    return kExitBadInput;
+    return report_parse_error(e);
   }
   return cli.exit_code;
 }

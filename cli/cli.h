@@ -11,7 +11,10 @@
 // from cli.cc, which also turns an unknown command into "unknown command 'NAME'" (exit 2).
 //
 // Exit codes: 0 ok, 1 failed, 2 bad input or refused (ErrorKind::InvalidInput / Refused, and
-// any flag-parsing error, an unknown command among them).
+// any flag-parsing error, an unknown command among them). Flag-parsing errors are printed as
+// "hostpass: <CLI11's message>" and "Run with --help for more information." on stderr. Before
+// any command runs, a --root other than "/" must be a directory with sys/ in it (exit 2
+// otherwise, for every command).
 #pragma once
 
 #include <functional>

@@ -1,15 +1,18 @@
 // cmd_apply.cc — `hostpass apply -f hostpass.yaml [--dry-run] [--force]` (apply_config.h) and
 // `hostpass persist --format F [--write] [-f hostpass.yaml]` (persist.h).
 //
-// apply is one call to the safety spine (spine_apply, src/safety_spine.h), which plans once under
+// apply reads -f from the real filesystem, not under --root (user_file.h); then it is one call to
+// the safety spine (spine_apply, src/safety_spine.h), which plans once under
 // the state lock and hands the plan here to be printed (one line per device: current → wanted)
 // before it judges, gates and converges exactly that plan; with --dry-run it prints the exact
 // writes the engine would make, every step's in one numbered list (spine_cli.h's
 // planned_writes_text, as bind --dry-run prints them), and makes none. --json prints the plan and
 // the writes as one object instead (docs/apply.md).
 // persist prints the files (stdout, so `> file` works; notes and warnings go to stderr); --write
-// installs them under the root; --json prints them as `writes` (docs/persist.md). Bad files and
-// flags exit 2 before any write; so do the next-boot guard of the id-wide formats and an operator's
+// installs them under the root; --json prints them as `writes` (docs/persist.md). -f (the apply
+// file) is read from the real filesystem, as every command's -f (user_file.h). A flag of one
+// format given with another is refused (flag_scopes.h: --role with udev). Bad files and flags
+// exit 2 before any write; so do the next-boot guard of the id-wide formats and an operator's
 // file at a target path (persist.h), which
 // --force[=NAME,...] (guard.h's ForceSet) overrides where it may.
 #include <CLI/CLI.hpp>
@@ -17,12 +20,14 @@
 
 #include "apply_config.h"
 #include "cli.h"
+#include "flag_scopes.h"
 #include "json_output.h"
 #include "kernel_args.h"
 #include "persist.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"
+#include "user_file.h"
 
 namespace hostpass {
 
@@ -37,13 +42,11 @@ struct ApplyFlags {
 
 int run_apply(Cli& cli, const ApplyFlags& f) {
   Host& host = cli.host();
-  auto config = load_apply_config(host, f.file);
-  if (!config.ok()) {
-    // A missing file is the user's input, not a host failure.
-    Error e = config.error();
-    if (e.kind == ErrorKind::NotFound) e.kind = ErrorKind::InvalidInput;
-    return report_error(e);
-  }
+  // The apply file is the user's (user_file.h): read from the real filesystem, not under --root.
+  auto text = read_user_file(f.file, 1 << 20);
+  if (!text.ok()) return report_error(text.error());
+  auto config = parse_apply_config(*text, f.file);
+  if (!config.ok()) return report_error(config.error());
   auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
                          command_text("apply -f", {f.file}));
   if (!o.ok()) return report_error(o.error());
@@ -113,12 +116,17 @@ struct PersistFlags {
   std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
 };
 
-int run_persist(Cli& cli, const PersistFlags& f) {
+int run_persist(Cli& cli, const CLI::App& command, const PersistFlags& f) {
   auto format = parse_persist_format(f.format);
   if (!format.ok()) return report_error(format.error());
+  if (Status s = check_flag_scopes(command,
+                                   {{"--role", {"butane", "machineconfig"}},
+                                    {"--udev-world-writable", {"udev"}},
+                                    {"--hostpass-bin", {"systemd"}}},
+                                   f.format, "--format " + f.format, "--format ");
+      !s.ok())
+    return report_error(s.error());
   if (Status s = validate_role(f.role); !s.ok()) return report_error(s.error());
-  if (f.world_writable && *format != PersistFormat::Udev)
-    return report_error(invalid_input("--udev-world-writable applies to --format udev only"));
   bool print_only = *format == PersistFormat::Butane || *format == PersistFormat::MachineConfig ||
                     *format == PersistFormat::Cmdline;
   if (f.write && print_only)
@@ -152,8 +160,8 @@ int run_persist(Cli& cli, const PersistFlags& f) {
   o.hostpass_bin = f.hostpass_bin;
   std::vector<PersistDevice> devices;
   if (!f.file.empty()) {
-    auto text = host.read_file(f.file, 1 << 20);
-    if (!text.ok()) return report_error(invalid_input(text.error().message));
+    auto text = read_user_file(f.file, 1 << 20);  // the user's file (user_file.h), not --root's
+    if (!text.ok()) return report_error(text.error());
     auto config = parse_apply_config(*text, f.file);
     if (!config.ok()) return report_error(config.error());
     auto plan = plan_apply(host, *config);
@@ -237,7 +245,7 @@ void add_apply_commands(CLI::App& app, Cli& cli) {
                       "systemd: the hostpass path in ExecStart (/usr/local/bin/hostpass)");
   persist->add_option("--state-dir", pf->state_dir, "journal directory, for --write's lock");
   add_lock_timeout_option(persist, pf->lock_timeout);
-  persist->callback([&cli, pf] { cli.exit_code = run_persist(cli, *pf); });
+  persist->callback([&cli, pf, persist] { cli.exit_code = run_persist(cli, *persist, *pf); });
 }
 
 }  // namespace hostpass

@@ -1,6 +1,7 @@
 // cmd_bind.cc — `hostpass bind`, `hostpass unbind`, `hostpass recover`: the edges of the bind
 // engine (src/vfio_bind.h), through the safety spine (src/safety_spine.h). Flags are parsed and
-// addresses validated here, before any filesystem access; everything else is one spine call,
+// addresses resolved here (pci_address_resolve.h: short forms, absent devices), before anything is
+// written; everything else is one spine call,
 // which takes the state lock, recovers an interrupted operation, judges the guards and gates on
 // readiness before the engine writes anything.
 //
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "device_json.h"
 #include "json_output.h"
+#include "pci_address_resolve.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"
@@ -81,7 +83,7 @@ int fail(const Error& e, const nlohmann::json& recovered = nullptr) {
 int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   std::vector<PciAddress> addresses;
   for (const std::string& text : f.addresses) {
-    auto a = PciAddress::parse(text);
+    auto a = resolve_pci_address(cli.host(), text);
     if (!a.ok()) return report_error(a.error());
     addresses.push_back(*a);
   }

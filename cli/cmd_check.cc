@@ -2,8 +2,8 @@
 // for passthrough? Prints preflight.h's checks as a short table (✓ pass, ! warn, ✗ fail, - skip)
 // with the remedy under each failure and warning. Read-only.
 //
-// Exit codes: 0 nothing fails, 1 a check fails, 2 bad input (addresses are validated before any
-// filesystem access).
+// Exit codes: 0 nothing fails, 1 a check fails, 2 bad input (addresses are resolved,
+// pci_address_resolve.h, before any check runs: malformed, absent or ambiguous is exit 2).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "device_json.h"
 #include "json_output.h"
+#include "pci_address_resolve.h"
 #include "preflight.h"
 
 namespace hostpass {
@@ -45,7 +46,7 @@ nlohmann::json check_to_json(const Check& c) {
 int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
   PreflightOptions options;
   for (const std::string& t : address_texts) {
-    auto a = PciAddress::parse(t);
+    auto a = resolve_pci_address(cli.host(), t);
     if (!a.ok()) return report_error(a.error());
     options.devices.push_back(*a);
   }

@@ -13,7 +13,6 @@
 // double_serving, checked as `hostpass plugin` checks it, --all as its --all), 1 the node could
 // not be read.
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +22,7 @@
 #include "kubevirt_inventory.h"
 #include "kubevirt_policy.h"
 #include "pci_id.h"
+#include "user_file.h"
 
 namespace hostpass {
 
@@ -139,11 +139,7 @@ std::string inventory_text(const Policy& policy, const Inventory& inv) {
 
 int run_inventory(Cli& cli, const std::string& file, bool all) {
   // The CR is the user's file: read it from the real filesystem, as typed.
-  std::error_code ec;
-  std::string absolute = std::filesystem::absolute(file, ec).string();
-  if (ec) absolute = file;
-  RealHost local("/");
-  auto policy = load_policy(local, absolute, file);
+  auto policy = load_user_policy(file);
   if (!policy.ok()) return report_error_lines(policy.error());
   auto inv = build_inventory(cli.host(), *policy);
   if (!inv.ok()) return report_error(inv.error());

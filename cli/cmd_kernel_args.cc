@@ -16,14 +16,17 @@
 // --vfio-ids with cmdline, grub or kernel-cmdline passes the next-boot guard on this host
 // (kernel_args.h: guard_cmdline_ids; exit 2 naming each host-used device the ids catch,
 // --force[=NAME,...] as guard.h's ForceSet); with machineconfig or butane it is rendered unchecked,
-// with a note. Bad flags and ids exit 2 before any read. --json prints the same facts as one
-// object (docs/kernel-args.md): the arguments, the text, the edit it would make or made.
+// with a note. Bad flags and ids exit 2 before any read, and so does a flag of one format given
+// with another (flag_scopes.h: --role with cmdline, --apply with machineconfig). --json prints
+// the same facts as one object (docs/kernel-args.md): the arguments, the text, the edit it would
+// make or made.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "boot_edit.h"
 #include "boot_loader.h"
 #include "cli.h"
+#include "flag_scopes.h"
 #include "json_output.h"
 #include "kernel_args.h"
 #include "openshift_config.h"
@@ -43,16 +46,22 @@ struct KernelArgsFlags {
   std::vector<std::string> force;  // --force[=NAME,...] (guard.h: ForceSet)
 };
 
-int run_kernel_args(Cli& cli, const KernelArgsFlags& f) {
+int run_kernel_args(Cli& cli, const CLI::App& command, const KernelArgsFlags& f) {
   if (f.format != "cmdline" && f.format != "grub" && f.format != "kernel-cmdline" &&
       f.format != "machineconfig" && f.format != "butane")
     return report_error(
         invalid_input("invalid --format '" + f.format +
                       "': expected cmdline, grub, kernel-cmdline, machineconfig or butane"));
-  if (f.apply && f.format != "grub" && f.format != "kernel-cmdline")
-    return report_error(invalid_input(
-        "--apply edits the boot configuration: use it with --format grub (/etc/default/grub "
-        "and BLS entries) or --format kernel-cmdline (/etc/kernel/cmdline)"));
+  // --force passes the next-boot guard, which only the formats for this host run.
+  if (Status s = check_flag_scopes(command,
+                                   {{"--apply", {"grub", "kernel-cmdline"}},
+                                    {"--state-dir", {"grub", "kernel-cmdline"}},
+                                    {"--lock-timeout", {"grub", "kernel-cmdline"}},
+                                    {"--role", {"machineconfig", "butane"}},
+                                    {"--force", {"cmdline", "grub", "kernel-cmdline"}}},
+                                   f.format, "--format " + f.format, "--format ");
+      !s.ok())
+    return report_error(s.error());
   std::vector<std::string> ids;
   if (!f.vfio_ids.empty()) {
     auto parsed = parse_vfio_ids(f.vfio_ids);
@@ -228,7 +237,7 @@ void add_kernel_args_command(CLI::App& app, Cli& cli) {
   k->add_option("--state-dir", f->state_dir, "journal directory, for --apply's lock");
   add_lock_timeout_option(k, f->lock_timeout);
   add_force_flag(k, f->force);
-  k->callback([&cli, f] { cli.exit_code = run_kernel_args(cli, *f); });
+  k->callback([&cli, f, k] { cli.exit_code = run_kernel_args(cli, *k, *f); });
 }
 
 }  // namespace hostpass

@@ -1,7 +1,8 @@
 // cmd_ledger.cc — `hostpass assign`, `hostpass release`, `hostpass assignments`: the edges of the
 // assignment ledger (src/ledger.h), through the safety spine (src/safety_spine.h: the state lock,
 // recover, ledger repair, the guards). Names are validated before anything is opened; then one
-// spine call.
+// spine call. A PCI address may be short (pci_address_resolve.h): assign resolves it on the
+// host, release on the host and among the ledger's devices.
 //
 // Exit codes (cli.h): 0 done or nothing to do, 1 failed, 2 bad input or refused (a second owner,
 // no free unit, a ledger hostpass will not touch).
@@ -12,9 +13,11 @@
 
 #include "cli.h"
 #include "device_json.h"
+#include "flag_scopes.h"
 #include "kubevirt_policy.h"
 #include "ledger.h"
 #include "ledger_cli.h"
+#include "pci_address_resolve.h"
 #include "pci_device.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
@@ -23,11 +26,6 @@
 #include "user_file.h"
 
 namespace hostpass {
-
-Result<Policy> load_user_policy(const std::string& cr_file) {
-  RealHost files("/");
-  return load_policy(files, user_file_path(cr_file), cr_file);
-}
 
 Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file) {
   auto policy = load_user_policy(cr_file);
@@ -63,7 +61,24 @@ void print_notes(const std::vector<std::string>& notes) {
   for (const std::string& n : notes) std::cerr << "hostpass: " << n << "\n";
 }
 
-int run_assign(Cli& cli, const AssignFlags& f) {
+// How a name of each kind is called in messages.
+const char* name_kind_text(NameKind k) {
+  switch (k) {
+    case NameKind::PciAddress:
+      return "a PCI address";
+    case NameKind::MdevUuid:
+      return "an mdev UUID";
+    case NameKind::Usb:
+      return "a USB device";
+    case NameKind::Resource:
+      return "a resource name";
+    case NameKind::Invalid:
+      break;
+  }
+  return "an invalid name";
+}
+
+int run_assign(Cli& cli, const CLI::App& command, const AssignFlags& f) {
   AssignRequest req;
   req.device = f.device;
   req.vm = f.vm;
@@ -72,6 +87,16 @@ int run_assign(Cli& cli, const AssignFlags& f) {
   if (Status s = validate_vm_name(f.vm); !s.ok()) return report_error(s.error());
   NameKind k = classify_unit_name(f.device);
   if (k == NameKind::Invalid) return report_error(read_unit(cli.host(), f.device).error());
+  // --numa picks among a resource's units; a named device is where it is.
+  if (Status s = check_flag_scopes(command, {{"--numa", {"a resource name"}}}, name_kind_text(k),
+                                   name_kind_text(k), "");
+      !s.ok())
+    return report_error(s.error());
+  if (k == NameKind::PciAddress) {  // a short form names the one domain that has it
+    auto a = resolve_pci_address(cli.host(), f.device);
+    if (!a.ok()) return report_error(a.error());
+    req.device = a->to_string();
+  }
   std::optional<Inventory> inventory;
   if (!f.cr.empty()) {
     auto inv = inventory_from_cr(cli.host(), f.cr);
@@ -130,6 +155,18 @@ int run_release(Cli& cli, const ReleaseFlags& f) {
   ReleaseRequest req;
   req.device = f.device;
   req.vm = f.vm;
+  if (!f.device.empty() && classify_unit_name(f.device) == NameKind::PciAddress) {
+    // A device to release may have left the host (hot-unplugged, a VF gone with its PF): the
+    // ledger's devices count as well as the host's.
+    auto known = host_pci_addresses(cli.host());
+    if (!known.ok()) return report_error(known.error());
+    if (auto rows = list_assignments(cli.host(), f.state_dir); rows.ok())
+      for (const Assignment& a : *rows)
+        if (auto p = PciAddress::parse_full(a.device); p.ok()) known->push_back(*p);
+    auto a = resolve_pci_address_among(f.device, *known, "on this host or in the ledger");
+    if (!a.ok()) return report_error(a.error());
+    req.device = a->to_string();
+  }
   auto o = spine_options(f.state_dir, false, f.force, f.lock_timeout,
                          f.device.empty() ? command_text("release --vm", {f.vm})
                                           : command_text("release", {f.device}));
@@ -200,7 +237,8 @@ void add_ledger_commands(CLI::App& app, Cli& cli) {
                                         "a VM: bind it if needed, record the owner");
   assign
       ->add_option("device", af->device,
-                   "PCI address, mdev UUID, usb-<port>[+<port>...], or a resource name (with -f)")
+                   "PCI address (0000:06:00.0 or 06:00.0), mdev UUID, usb-<port>[+<port>...], or "
+                   "a resource name (with -f)")
       ->required();
   assign->add_option("--vm", af->vm, "the VM that gets it")->required();
   assign->add_option("--numa", af->numa, "resource names: only a unit on this NUMA node")
@@ -209,12 +247,14 @@ void add_ledger_commands(CLI::App& app, Cli& cli) {
   add_force_flag(assign, af->force);
   assign->add_option("--state-dir", af->state_dir, "ledger and journal directory (under --root)");
   add_lock_timeout_option(assign, af->lock_timeout);
-  assign->callback([&cli, af] { cli.exit_code = run_assign(cli, *af); });
+  assign->callback([&cli, af, assign] { cli.exit_code = run_assign(cli, *assign, *af); });
 
   auto rf = std::make_shared<ReleaseFlags>();
   CLI::App* release = app.add_subcommand(
       "release", "take a device (or every device of --vm) back: original drivers, owner forgotten");
-  release->add_option("device", rf->device, "a device or unit as hostpass assignments shows it");
+  release->add_option("device", rf->device,
+                      "a device or unit as hostpass assignments shows it: a PCI address "
+                      "(0000:06:00.0 or 06:00.0), an mdev UUID, usb-<port>");
   release->add_option("--vm", rf->vm, "release every device of this VM");
   add_force_flag(release, rf->force);
   release->add_option("--state-dir", rf->state_dir, "ledger and journal directory (under --root)");

@@ -4,8 +4,9 @@
 //       columns (driver=, group=, numa=) and, when the host needs the device, "in use: <reason>".
 // show: everything known about one function, every member of its IOMMU group, and what a
 //       passthrough of it would take (passthrough_summary.h).
-// Both only read. Addresses and filters are validated before any filesystem access; the filters
-// are parsed and matched by src/device_select.h, this file prints.
+// Both only read. Filters are validated before any filesystem access, and show's address is
+// resolved against the host first (pci_address_resolve.h); the filters are parsed and matched by
+// src/device_select.h, this file prints.
 // When the host's own mounts and routes cannot be seen (HostUseMap::unseen: a chroot, a pod
 // without hostPID), host use is unknown, never "none": list says `in use: unknown (why)` once on
 // stderr and still shows the reasons it did find; JSON gives "in_use": null for every device;
@@ -21,6 +22,7 @@
 #include "host_use.h"
 #include "iommu_group.h"
 #include "passthrough_summary.h"
+#include "pci_address_resolve.h"
 #include "pci_names.h"
 
 namespace hostpass {
@@ -103,7 +105,7 @@ int run_list(Cli& cli, const ListFlags& flags) {
 }
 
 int run_show(Cli& cli, const std::string& address_text) {
-  auto address = PciAddress::parse(address_text);
+  auto address = resolve_pci_address(cli.host(), address_text);
   if (!address.ok()) return report_error(address.error());
   Host& host = cli.host();
   auto device = read_pci_device(host, *address, Detail::Full);

@@ -11,10 +11,11 @@
 // create, remove and apply are mutations: each is one call to the safety spine
 // (src/safety_spine.h: the state lock, recover, the guards), which takes --force, --state-dir and
 // --lock-timeout like every mutating command.
+// --parent takes a PCI address, short or full, resolved on the host (pci_address_resolve.h: a
+// device without mdev_supported_types is exit 2), or another bus's parent in /sys/class/mdev_bus.
 // Output formats and JSON schemas: docs/mdev.md. Library calls only: mdev.h, safety_spine.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -25,9 +26,11 @@
 #include "kubevirt_policy.h"
 #include "mdev.h"
 #include "mdev_apply.h"
+#include "pci_address_resolve.h"
 #include "safety_spine.h"
 #include "spine_cli.h"
 #include "state_lock_cli.h"
+#include "user_file.h"
 
 namespace hostpass {
 
@@ -50,9 +53,13 @@ nlohmann::json type_to_json(const MdevType& t) {
           {"available_instances", t.available_instances}};
 }
 
-int run_types(Cli& cli, const std::string& parent) {
-  if (!parent.empty())
-    if (Status s = validate_mdev_parent_name(parent); !s.ok()) return report_error(s.error());
+int run_types(Cli& cli, const std::string& parent_text) {
+  std::string parent;
+  if (!parent_text.empty()) {
+    auto p = resolve_mdev_parent(cli.host(), parent_text);
+    if (!p.ok()) return report_error(p.error());
+    parent = *p;
+  }
   std::vector<std::string> warnings;
   auto types = list_mdev_types(cli.host(), &warnings);
   if (!types.ok()) return report_error(types.error());
@@ -168,9 +175,11 @@ int run_create(Cli& cli, const CreateArgs& a) {
     if (!u.ok()) return report_error(u.error());
     req.uuid = *u;
   }
-  if (Status s = validate_mdev_parent_name(a.parent); !s.ok()) return report_error(s.error());
+  auto parent = resolve_mdev_parent(cli.host(), a.parent);
+  if (!parent.ok()) return report_error(parent.error());
+  req.parent = *parent;
   auto o = spine_options(a.spine.state_dir, false, a.spine.force, a.spine.lock_timeout,
-                         "mdev create --parent " + a.parent + " --type " + a.type);
+                         "mdev create --parent " + *parent + " --type " + a.type);
   if (!o.ok()) return report_error(o.error());
   SpineOpening opening;
   auto made = spine_mdev_create(cli.host(), *o, req, !a.transient, opening);
@@ -228,12 +237,8 @@ int run_apply(Cli& cli, const ApplyArgs& a) {
   Host& host = cli.host();
   auto labels = mdev_node_labels(host, a.labels);
   if (!labels.ok()) return report_error(labels.error());
-  // The CR is the user's file: read from the real filesystem as typed (as `inventory` does).
-  std::error_code ec;
-  std::string absolute = std::filesystem::absolute(a.file, ec).string();
-  if (ec) absolute = a.file;
-  RealHost local("/");
-  auto policy = load_policy(local, absolute, a.file);
+  // The CR is the user's file: read from the real filesystem as typed (user_file.h).
+  auto policy = load_user_policy(a.file);
   if (!policy.ok()) return report_error_lines(policy.error());
   auto o = spine_options(a.spine.state_dir, a.dry_run, a.spine.force, a.spine.lock_timeout,
                          "mdev apply -f " + a.file);
@@ -336,7 +341,7 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
 
   auto parent = std::make_shared<std::string>();
   CLI::App* types = mdev->add_subcommand("types", "mediated device types of every parent");
-  types->add_option("--parent", *parent, "only this parent (0000:01:00.0)");
+  types->add_option("--parent", *parent, "only this parent (0000:01:00.0 or 01:00.0)");
   types->callback([&cli, parent] { cli.exit_code = run_types(cli, *parent); });
 
   CLI::App* list = mdev->add_subcommand("list", "mediated devices: active and mdevctl-defined");
@@ -344,7 +349,7 @@ void add_mdev_commands(CLI::App& app, Cli& cli) {
 
   auto create_args = std::make_shared<CreateArgs>();
   CLI::App* create = mdev->add_subcommand("create", "create one mediated device");
-  create->add_option("--parent", create_args->parent, "parent device, e.g. 0000:01:00.0")
+  create->add_option("--parent", create_args->parent, "parent device, e.g. 0000:01:00.0 or 01:00.0")
       ->required();
   create->add_option("--type", create_args->type, "type id (nvidia-222) or name (GRID T4-1Q)")
       ->required();

@@ -3,7 +3,9 @@
 //
 // probe      OpenNebula's PCI monitoring probe output for this host (opennebula_probe.h); with
 //            --json the same text as {"format", "text"}.
-// filter     full PCI addresses → the host template's PCI_FILTER="vendor:device,..." line.
+// filter     PCI addresses → the host template's PCI_FILTER="vendor:device,..." line; on the
+//            command line a short address is resolved on the host (pci_address_resolve.h), while
+//            the inventory's pci_devices must be full addresses, as one-deploy requires.
 // inventory  a one-deploy Ansible inventory, for one host: its PCI_FILTER and the bind plan for
 //            its pci_devices (only with pci_passthrough_enabled: true). Plans only; binding is
 //            `hostpass bind` (or `hostpass apply`).
@@ -20,6 +22,7 @@
 #include "json_output.h"
 #include "opennebula_deploy.h"
 #include "opennebula_probe.h"
+#include "pci_address_resolve.h"
 #include "user_file.h"
 
 namespace hostpass {
@@ -77,7 +80,13 @@ void print_guard_output(const std::vector<std::string>& warnings,
 int run_filter(Cli& cli, const FilterFlags& f) {
   auto options = filter_options(f);
   if (!options.ok()) return report_error(options.error());
-  auto entries = pci_filter_entries(cli.host(), f.addresses);
+  std::vector<std::string> addresses;  // short forms resolved to the one domain that has them
+  for (const std::string& text : f.addresses) {
+    auto a = resolve_pci_address(cli.host(), text);
+    if (!a.ok()) return report_error(a.error());
+    addresses.push_back(a->to_string());
+  }
+  auto entries = pci_filter_entries(cli.host(), addresses);
   if (!entries.ok()) return report_error(entries.error());
   auto guarded = guard_pci_filter(cli.host(), *entries, *options);
   if (!guarded.ok()) return report_error(guarded.error());
@@ -201,7 +210,8 @@ void add_opennebula_commands(CLI::App& app, Cli& cli) {
   auto ff = std::make_shared<FilterFlags>();
   CLI::App* filter = one->add_subcommand(
       "filter", "translate full PCI addresses to the host template's PCI_FILTER (vendor:device)");
-  filter->add_option("address", ff->addresses, "full PCI addresses, 0000:09:00.0")->required();
+  filter->add_option("address", ff->addresses, "PCI addresses, 0000:09:00.0 or 09:00.0")
+      ->required();
   add_guard_flags(filter, *ff);
   filter->callback([&cli, ff] { cli.exit_code = run_filter(cli, *ff); });
 

@@ -23,6 +23,7 @@
 #include "kubevirt_inventory.h"
 #include "kubevirt_policy.h"
 #include "plugin_daemon.h"
+#include "user_file.h"
 
 namespace hostpass {
 
@@ -46,6 +47,9 @@ int run_plugin(Cli& cli, const PluginFlags& flags) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  // A CR that cannot be read is exit 2 before the daemon starts (user_file.h); the daemon then
+  // watches the same file for changes.
+  if (auto text = read_user_file(flags.file); !text.ok()) return report_error(text.error());
   std::error_code ec;
   std::string absolute = std::filesystem::absolute(flags.file, ec).string();
   if (ec) absolute = flags.file;

@@ -3,24 +3,29 @@
 // in-place edit of a clusterctl manifest (src/capk_manifest.h), or with --stdout the edited
 // manifest on stdout (and on stderr what it would add, since nothing is written).
 //
+// A flag of one format given with another is refused (flag_scopes.h: --by-type with libvirt).
 // TARGET is a PCI address, an mdev UUID, usb-<port>[+...], or a resource name. Resource names
 // need the CR (-f/--cr) for the formats that name concrete devices (libvirt, qemu, opennebula:
 // its first free healthy unit is shown); KubeVirt and CAPK use the resource name itself, and
 // need the CR (or --gpu/--host-device) only to tell gpus from hostDevices. Devices rendered for
 // KubeVirt/CAPK need their resource name: --resource, or the CR's inventory. --kind chooses the
 // KubeVirt object: vm (spec.template.spec..., the default for a ledger VM) or vmi (spec.domain...).
-// The targets are resolved by one library call (src/render_targets.h: the ledger's free-unit
-// rule picks a resource's unit); this file checks flags, renders and prints. --json prints
-// {"format", "text"}; capk's adds the manifest's file, its edits and whether it was written.
+// PCI addresses are resolved on the host first (pci_address_resolve.h: short forms, absent
+// devices exit 2); the rest of the targets are resolved by one library call (src/render_targets.h:
+// the ledger's free-unit rule picks a resource's unit); this file checks flags, renders and prints.
+// --json prints {"format", "text"}; capk's adds the manifest's file, its edits and whether it was
+// written.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "capk_manifest.h"
 #include "cli.h"
+#include "flag_scopes.h"
 #include "json_output.h"
 #include "ledger_cli.h"
 #include "node_name.h"
+#include "pci_address_resolve.h"
 #include "render.h"
 #include "render_targets.h"
 #include "user_file.h"
@@ -36,9 +41,25 @@ struct RenderFlags {
   bool gpu = false, host_device = false, by_type = false, this_node = false, to_stdout = false;
 };
 
-int run_render(Cli& cli, const RenderFlags& f) {
+int run_render(Cli& cli, const CLI::App& command, const RenderFlags& f) {
   auto format = parse_render_format(f.format);
   if (!format.ok()) return report_error(format.error());
+  const std::vector<std::string_view> kube = {"kubevirt", "capk"};
+  if (Status s = check_flag_scopes(command,
+                                   {{"--by-type", {"opennebula"}},
+                                    {"--resource", kube},
+                                    {"--gpu", kube},
+                                    {"--host-device", kube},
+                                    {"--name", kube},
+                                    {"--node", {"kubevirt"}},
+                                    {"--this-node", {"kubevirt"}},
+                                    {"--kind", {"kubevirt"}},
+                                    {"--cluster", {"capk"}},
+                                    {"--template", {"capk"}},
+                                    {"--stdout", {"capk"}}},
+                                   f.format, "--format " + f.format, "--format ");
+      !s.ok())
+    return report_error(s.error());
   if (f.targets.empty() && f.vm.empty())
     return report_error(invalid_input("name what to render: a device, a resource, or --vm NAME"));
   if (f.gpu && f.host_device)
@@ -58,7 +79,15 @@ int run_render(Cli& cli, const RenderFlags& f) {
   Host& host = cli.host();
 
   RenderTargetsRequest req;
-  req.targets = f.targets;
+  for (const std::string& t : f.targets) {
+    if (classify_unit_name(t) != NameKind::PciAddress) {
+      req.targets.push_back(t);
+      continue;
+    }
+    auto a = resolve_pci_address(host, t);  // a short form names the one domain that has it
+    if (!a.ok()) return report_error(a.error());
+    req.targets.push_back(a->to_string());
+  }
   req.vm = f.vm;
   req.state_dir = f.state_dir;
   req.cr_name = capk ? f.cr : (f.cr.empty() ? f.file : f.cr);
@@ -184,7 +213,8 @@ void add_render_commands(CLI::App& app, Cli& cli) {
       "print the libvirt/QEMU/KubeVirt/OpenNebula snippet for devices, a resource or a "
       "VM's assignments; with --format capk, add it to a clusterctl manifest");
   r->add_option("target", f->targets,
-                "PCI address, mdev UUID, usb-<port>[+<port>...], or resource name");
+                "PCI address (0000:06:00.0 or 06:00.0), mdev UUID, usb-<port>[+<port>...], or "
+                "resource name");
   r->add_option("--vm", f->vm, "every device assigned to this VM (hostpass assignments)");
   r->add_option("--format", f->format, "libvirt, qemu, kubevirt, capk or opennebula")->required();
   r->add_option("-f,--file", f->file,
@@ -206,7 +236,7 @@ void add_render_commands(CLI::App& app, Cli& cli) {
   r->add_option("--template", f->template_name, "capk: the KubevirtMachineTemplate to edit");
   r->add_flag("--stdout", f->to_stdout, "capk: print the edited manifest instead of writing it");
   r->add_option("--state-dir", f->state_dir, "ledger directory, for --vm (under --root)");
-  r->callback([&cli, f] { cli.exit_code = run_render(cli, *f); });
+  r->callback([&cli, f, r] { cli.exit_code = run_render(cli, *r, *f); });
 }
 
 }  // namespace hostpass

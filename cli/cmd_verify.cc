@@ -5,7 +5,8 @@
 // Text: per device a header line, one line per step ("ok" or "FAIL", the step, the detail), then
 // a verdict line. JSON: an array, one object per device (schema in docs/verify.md).
 // Exit codes: 0 every device verified, 1 a step failed for some device, 2 bad address or UUID
-// (all arguments are validated before anything is opened).
+// (all arguments are validated, and addresses resolved against the host, pci_address_resolve.h,
+// before anything is opened: an absent or ambiguous address is exit 2 too).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "cli.h"
 #include "device_json.h"
 #include "mdev.h"
+#include "pci_address_resolve.h"
 #include "vfio_verify.h"
 
 namespace hostpass {
@@ -95,11 +97,13 @@ int run_verify(Cli& cli, const std::vector<std::string>& texts) {
       targets.push_back(Target{std::nullopt, *u});
       continue;
     }
-    auto a = PciAddress::parse(t);
-    if (!a.ok())
-      return report_error(invalid_input(a.error().message +
-                                        " (or give a mediated device's UUID, as `hostpass mdev "
-                                        "list` shows it)"));
+    auto a = resolve_pci_address(cli.host(), t);
+    if (!a.ok()) {
+      Error e = a.error();
+      if (!PciAddress::parse(t).ok())  // malformed: it may have been meant as a UUID
+        e.message += " (or give a mediated device's UUID, as `hostpass mdev list` shows it)";
+      return report_error(e);
+    }
     targets.push_back(Target{*a, ""});
   }
   Host& host = cli.host();

@@ -10,11 +10,10 @@
 #include "kubevirt_policy.h"
 #include "ledger.h"
 #include "result.h"
+#include "user_file.h"  // load_user_policy
 
 namespace hostpass {
 
-// Loads the CR the user named (a user file, read relative to the current directory).
-Result<Policy> load_user_policy(const std::string& cr_file);
 // Loads the CR the user named (a user file, read relative to the current directory) and builds
 // this host's inventory from it.
 Result<Inventory> inventory_from_cr(Host& host, const std::string& cr_file);

@@ -737,20 +737,25 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
   return report;
 }
 
-Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& req) {
+Status validate_release_request(const ReleaseRequest& req) {
   if (req.device.empty() && req.vm.empty())
     return invalid_input("name a device (or unit) to release, or a VM with --vm");
   if (!req.vm.empty())
-    if (Status s = validate_vm_name(req.vm); !s.ok()) return s.error();
-  std::string name;
+    if (Status s = validate_vm_name(req.vm); !s.ok()) return s;
   if (!req.device.empty()) {
     NameKind k = classify_unit_name(req.device);
     if (k == NameKind::Invalid || k == NameKind::Resource)
       return invalid_input("invalid device '" + req.device +
                            "': expected a PCI address, an mdev UUID or usb-<port> (see hostpass "
                            "assignments)");
-    name = canonical_name(req.device);
   }
+  return ok_status();
+}
+
+Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& req) {
+  if (Status s = validate_release_request(req); !s.ok()) return s.error();
+  std::string name;
+  if (!req.device.empty()) name = canonical_name(req.device);
   auto crash = [&](std::string_view step) { return req.crash_at && req.crash_at(step); };
   bool absent = false;
   auto opened = Ledger::open(host, req.state_dir, false, &absent);

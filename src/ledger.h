@@ -155,6 +155,9 @@ struct ReleaseReport {
 // Returns every member of the named units to the driver it had on entry (devices that were
 // held from the host before the assignment, on a vfio driver or pci-stub, stay off it) and
 // deletes their records. NotFound when nothing matches.
+// The request's names alone (a device or --vm, well-formed): InvalidInput before anything is
+// opened, so that a bad name leaves no state directory or lock behind.
+Status validate_release_request(const ReleaseRequest& request);
 Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& request);
 
 struct LedgerRepairReport {

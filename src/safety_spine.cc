@@ -244,7 +244,8 @@ Result<AssignReport> spine_assign(Host& host, const SpineOptions& options, Assig
 
 Result<ReleaseReport> spine_release(Host& host, const SpineOptions& options, ReleaseRequest request,
                                     SpineOpening& opening) {
-  auto spine = Spine::open(host, options, opening);  // 1–3
+  if (Status s = validate_release_request(request); !s.ok()) return s.error();  // before the lock
+  auto spine = Spine::open(host, options, opening);                             // 1–3
   if (!spine.ok()) return spine.error();
   Spine& sp = **spine;
   auto context = sp.context();

@@ -46,18 +46,18 @@ class ApplyCli : public ::testing::Test {
 TEST_F(ApplyCli, PlansConvergesAndASecondRunIsANoOp) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n  - selector: \"8086:5845\"\n");
-  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  ProgramRun r = sim({"apply", "-f", tree_.path("/etc/hostpass/hostpass.yaml")});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(r.out,
-            "plan (/etc/hostpass/hostpass.yaml):\n"
-            "  0000:00:04.0  e1000e -> vfio-pci\n"
-            "  0000:03:00.0  no driver -> vfio-pci\n"
-            "  0000:04:00.0  vfio-pci (no change)\n"
-            "applied: 2 device(s) changed\n");
+  EXPECT_EQ(r.out, "plan (" + tree_.path("/etc/hostpass/hostpass.yaml") +
+                       "):\n"
+                       "  0000:00:04.0  e1000e -> vfio-pci\n"
+                       "  0000:03:00.0  no driver -> vfio-pci\n"
+                       "  0000:04:00.0  vfio-pci (no change)\n"
+                       "applied: 2 device(s) changed\n");
   EXPECT_EQ(driver("0000:00:04.0"), "vfio-pci");
   EXPECT_EQ(driver("0000:03:00.0"), "vfio-pci");
   auto before = tree_digest(tree_.root(), kBookkeeping);
-  ProgramRun again = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  ProgramRun again = sim({"apply", "-f", tree_.path("/etc/hostpass/hostpass.yaml")});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
   EXPECT_EQ(tree_digest(tree_.root(), kBookkeeping), before);
@@ -70,7 +70,7 @@ TEST_F(ApplyCli, HalfASharedGroupIsRefusedAndTheRemedyIsTheFile) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:02:00.0\"\n");
   auto before = tree_digest(tree_.root(), kBookkeeping);
-  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml"});
+  ProgramRun r = sim({"apply", "-f", tree_.path("/etc/hostpass/hostpass.yaml")});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_EQ(r.err,
             "hostpass: refusing 0000:02:00.0: IOMMU group 6 is not viable: 0000:02:00.1 is on "
@@ -89,7 +89,7 @@ TEST_F(ApplyCli, DryRunPrintsTheWritesAsBindDoesAndChangesNothing) {
               "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n"
               "  - address: \"0000:04:00.0\"\n    driver: host\n");
   auto before = tree_digest(tree_.root(), "/.simkernel");
-  ProgramRun r = sim({"apply", "-f", "/etc/hostpass/hostpass.yaml", "--dry-run"});
+  ProgramRun r = sim({"apply", "-f", tree_.path("/etc/hostpass/hostpass.yaml"), "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string writes = r.out.substr(r.out.find("dry run:"));
   EXPECT_EQ(writes.rfind("dry run: these writes would be made, in order (nothing was changed):\n"
@@ -137,19 +137,42 @@ TEST_F(ApplyCli, BadFilesExitTwoWithTheLineAndZeroWrites) {
   for (const auto& [text, message] : corpus) {
     tree_.write("/hostpass.yaml", text);
     auto before = tree_digest(tree_.root(), "/.simkernel");
-    ProgramRun r = sim({"apply", "-f", "/hostpass.yaml"});
+    ProgramRun r = sim({"apply", "-f", tree_.path("/hostpass.yaml")});
     EXPECT_EQ(r.exit_code, 2) << text << "\n" << r.err;
-    EXPECT_NE(r.err.find("hostpass: /" + message), std::string::npos) << text << "\n" << r.err;
+    EXPECT_NE(r.err.find("hostpass: " + tree_.path("/" + message)), std::string::npos)
+        << text << "\n"
+        << r.err;
     EXPECT_EQ(tree_digest(tree_.root(), "/.simkernel"), before) << text;
   }
   ProgramRun missing = sim({"apply", "-f", "/nope.yaml"});
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
 }
 
+// -f is the user's file (cli/user_file.h): read from the real filesystem, never under --root, by
+// apply and persist as by every other command.
+TEST_F(ApplyCli, TheFileIsReadFromTheRealFilesystemNotUnderRoot) {
+  const std::string text = "version: 1\ndevices:\n  - address: \"0000:00:04.0\"\n";
+  tree_.write("/under-root.yaml", text);
+  ProgramRun under = sim({"apply", "-f", "/under-root.yaml", "--dry-run"});
+  EXPECT_EQ(under.exit_code, 2) << under.err;
+  EXPECT_EQ(under.err, "hostpass: cannot read /under-root.yaml: No such file or directory\n");
+  std::string outside = dir_.path() + "/outside.yaml";
+  std::ofstream(outside) << text;
+  ProgramRun apply = sim({"apply", "-f", outside, "--dry-run"});
+  EXPECT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("0000:00:04.0  e1000e -> vfio-pci"), std::string::npos) << apply.out;
+  ProgramRun persist = hostpass({"persist", "--format", "cmdline", "-f", outside});
+  EXPECT_EQ(persist.exit_code, 0) << persist.err;
+  EXPECT_EQ(persist.out, "vfio-pci.ids=8086:10d3\n");
+  ProgramRun dir = hostpass({"persist", "--format", "cmdline", "-f", dir_.path()});
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_EQ(dir.err, "hostpass: cannot read " + dir_.path() + ": it is a directory\n");
+}
+
 TEST_F(ApplyCli, RefusesTheRootDiskWithExitTwo) {
   tree_.write("/h.yaml", "version: 1\ndevices:\n  - address: \"0000:00:02.0\"\n");
   auto before = tree_digest(tree_.root(), kBookkeeping);
-  ProgramRun r = sim({"apply", "-f", "/h.yaml"});
+  ProgramRun r = sim({"apply", "-f", tree_.path("/h.yaml")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("root filesystem"), std::string::npos) << r.err;
   EXPECT_EQ(tree_digest(tree_.root(), kBookkeeping), before);
@@ -171,11 +194,12 @@ TEST_F(ApplyCli, PersistPrintsByDefaultAndWritesWithWrite) {
 TEST_F(ApplyCli, PersistFromAnApplyFile) {
   tree_.write("/etc/hostpass/hostpass.yaml",
               "version: 1\ndevices:\n  - address: \"0000:01:00.0\"\n");
-  ProgramRun r = hostpass({"persist", "--format", "cmdline", "-f", "/etc/hostpass/hostpass.yaml"});
+  ProgramRun r =
+      hostpass({"persist", "--format", "cmdline", "-f", tree_.path("/etc/hostpass/hostpass.yaml")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "vfio-pci.ids=10de:1eb8\n");
-  ProgramRun s =
-      hostpass({"persist", "--format", "systemd", "-f", "/etc/hostpass/hostpass.yaml", "--write"});
+  ProgramRun s = hostpass({"persist", "--format", "systemd", "-f",
+                           tree_.path("/etc/hostpass/hostpass.yaml"), "--write"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_TRUE(fs::exists(tree_.path("/etc/systemd/system/hostpass.service")));
 }

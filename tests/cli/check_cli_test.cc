@@ -211,10 +211,21 @@ TEST_F(CheckCli, BadAddressesExitTwo) {
   }
 }
 
-TEST_F(CheckCli, MissingDeviceFailsWithExitOne) {
+// An address no device of this host has is the user's to fix (pci_address_resolve.h): exit 2
+// before any check runs.
+TEST_F(CheckCli, MissingDeviceIsBadInputWithExitTwo) {
   ProgramRun r = hostpass({"check", "0000:99:00.0"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("\u2717 device.exists"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "hostpass: no PCI device 0000:99:00.0 on this host\n");
+}
+
+// A --root that is not a host tree is refused before any check: never "/sys/class/iommu: empty".
+TEST_F(CheckCli, ARootWithoutSysIsNotAHost) {
+  ProgramRun r = run_program({hostpass_bin(), "--root", dir_.path(), "check"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "hostpass: --root " + dir_.path() + " has no sys/: not a host root\n");
 }
 
 // The machine running the tests is a VM without an IOMMU: `check` must say so, read-only.

@@ -353,8 +353,8 @@ TEST_F(InventoryCli, BothResourcesExternalIsNotRefused) {
 TEST_F(InventoryCli, MissingPolicyFileIsBadInput) {
   ProgramRun r = hostpass({"inventory", "-f", dir_.path() + "/nope.yaml"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("hostpass: cannot read the policy " + dir_.path() + "/nope.yaml: ", 0), 0u)
-      << r.err;
+  EXPECT_EQ(r.err,
+            "hostpass: cannot read " + dir_.path() + "/nope.yaml: No such file or directory\n");
 }
 
 TEST_F(InventoryCli, FileFlagIsRequired) {

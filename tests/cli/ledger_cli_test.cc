@@ -129,7 +129,11 @@ TEST_F(LedgerCli, ASecondOwnerExits2AndTheFirstKeepsTheDevice) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ProgramRun c = sim({"assign", "0000:03:00.0", "--vm", "vm2"});
   EXPECT_EQ(c.exit_code, 0) << c.err;
-  EXPECT_EQ(sim({"release", "0000:0b:00.0"}).exit_code, 1);  // not assigned: NotFound
+  ProgramRun unassigned = sim({"release", "0000:04:00.0"});  // on the host, in no VM
+  EXPECT_EQ(unassigned.exit_code, 1) << unassigned.err;      // NotFound
+  ProgramRun absent = sim({"release", "0000:0b:00.0"});      // neither on the host nor recorded
+  EXPECT_EQ(absent.exit_code, 2) << absent.err;
+  EXPECT_EQ(absent.err.rfind("hostpass: no PCI device 0000:0b:00.0", 0), 0u) << absent.err;
 }
 
 TEST_F(LedgerCli, EightParallelProcessesNeverDoubleAssign) {

@@ -141,7 +141,7 @@ TEST_F(LockCli, EveryMutatingCommandHonoursTheLockAndDryRunsDoNotWait) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"unbind", "--lock-timeout", "0", "04:00.0"},
            {"recover", "--lock-timeout", "0"},
-           {"apply", "--lock-timeout", "0", "-f", "/etc/hostpass/hostpass.yaml"},
+           {"apply", "--lock-timeout", "0", "-f", tree_.path("/etc/hostpass/hostpass.yaml")},
            {"assign", "--lock-timeout", "0", "0000:03:00.0", "--vm", "vm1"},
            {"release", "--lock-timeout", "0", "0000:04:00.0"}}) {
     ProgramRun r = sim(args);

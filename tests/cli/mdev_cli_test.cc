@@ -158,6 +158,36 @@ TEST_F(MdevCli, BadUuidOrParentExitsTwoAndWritesNothing) {
   EXPECT_EQ(file("/sys/class/mdev_bus/0000:01:00.0/mdev_supported_types/nvidia-230/create"), "");
 }
 
+// --parent goes through pci_address_resolve.h: a short form is the one domain that has it; absent,
+// malformed and a device without mdev types are exit 2 (they used to print nothing, exit 0).
+TEST_F(MdevCli, ParentIsResolvedAndBadParentsExitTwo) {
+  ProgramRun full = hostpass({"mdev", "types", "--parent", "0000:01:00.0"});
+  ProgramRun short_form = hostpass({"mdev", "types", "--parent", "01:00.0"});
+  ASSERT_EQ(short_form.exit_code, 0) << short_form.err;
+  EXPECT_EQ(short_form.out, full.out);
+  EXPECT_NE(full.out, "");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"0000:99:00.0", "hostpass: no PCI device 0000:99:00.0 on this host\n"},
+      {"00:04.0",
+       "hostpass: 0000:00:04.0 is not a mediated device parent (no mdev_supported_types)\n"},
+      {"garbage",
+       "hostpass: no mediated device parent 'garbage' on this host (not in /sys/class/mdev_bus, "
+       "and not a PCI address such as 0000:01:00.0)\n"}};
+  for (const auto& [parent, says] : bad) {
+    ProgramRun t = hostpass({"mdev", "types", "--parent", parent});
+    EXPECT_EQ(t.exit_code, 2) << parent;
+    EXPECT_EQ(t.out, "") << parent;
+    EXPECT_EQ(t.err, says) << parent;
+    ProgramRun c = hostpass({"mdev", "create", "--parent", parent, "--type", "nvidia-230"});
+    EXPECT_EQ(c.exit_code, 2) << parent;
+    EXPECT_EQ(c.err, says) << parent;
+  }
+  ProgramRun made = hostpass_sim({"mdev", "create", "--parent", "01:00.0", "--type", "nvidia-230",
+                                  "--uuid", kUuid, "--transient"});
+  EXPECT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(made.out, std::string(kUuid) + "\n");
+}
+
 TEST_F(MdevCli, CreateFailsWhenNoDeviceAppears) {
   // The binary on plain files: the write lands in an ordinary file and nothing appears.
   ProgramRun r = hostpass(

@@ -97,7 +97,7 @@ TEST_F(NextBootCli, EveryIdWideFormRefusesTheHostUsedTwinAndWritesNothing) {
   };
   for (const Case& c : cases) {
     std::string inv = c.caught == "0000:04:00.0" ? inventory() : dir_.path() + "/inv-nic.yml";
-    for (std::vector<std::string> cmd : id_wide_commands(c.yaml, c.ids, c.named, inv)) {
+    for (std::vector<std::string> cmd : id_wide_commands(tree_.path(c.yaml), c.ids, c.named, inv)) {
       for (bool with_force : {false, true}) {
         std::vector<std::string> args = cmd;
         if (with_force) args.insert(args.end(), c.force.begin(), c.force.end());
@@ -115,7 +115,8 @@ TEST_F(NextBootCli, EveryIdWideFormRefusesTheHostUsedTwinAndWritesNothing) {
 }
 
 TEST_F(NextBootCli, TheIssuesScenarioOffersWhatWorks) {
-  ProgramRun p = hostpass({"persist", "--format", "modprobe", "-f", "/nv.yaml", "--write"});
+  ProgramRun p =
+      hostpass({"persist", "--format", "modprobe", "-f", tree_.path("/nv.yaml"), "--write"});
   EXPECT_EQ(p.exit_code, 2);
   EXPECT_NE(p.err.find("refusing 0000:04:00.0: it holds the root filesystem"), std::string::npos)
       << p.err;
@@ -140,11 +141,13 @@ TEST_F(NextBootCli, TheIssuesScenarioOffersWhatWorks) {
 }
 
 TEST_F(NextBootCli, ByAddressFormsAreAccepted) {
-  ProgramRun d = hostpass({"persist", "--format", "driverctl", "-f", "/nv.yaml", "--write"});
+  ProgramRun d =
+      hostpass({"persist", "--format", "driverctl", "-f", tree_.path("/nv.yaml"), "--write"});
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, "wrote /etc/driverctl.d/pci-0000:05:00.0\n");
   EXPECT_EQ(read("/etc/driverctl.d/pci-0000:05:00.0"), "vfio-pci\n");
-  ProgramRun s = hostpass({"persist", "--format", "systemd", "-f", "/nv.yaml", "--write"});
+  ProgramRun s =
+      hostpass({"persist", "--format", "systemd", "-f", tree_.path("/nv.yaml"), "--write"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_NE(read("/etc/hostpass/hostpass.yaml").find("# Written by hostpass"), std::string::npos);
   ProgramRun o = hostpass({"opennebula", "filter", "--short-address", "0000:05:00.0"});
@@ -173,20 +176,20 @@ TEST_F(NextBootCli, OpenShiftTakesTheIdsWithoutANodeAndSaysSo) {
   }
   ProgramRun bad = hostpass({"persist", "--format", "modprobe", "--vfio-ids", "8086:5845"});
   EXPECT_EQ(bad.exit_code, 2);
-  ProgramRun both =
-      hostpass({"persist", "--format", "butane", "--vfio-ids", "8086:5845", "-f", "/nv.yaml"});
+  ProgramRun both = hostpass(
+      {"persist", "--format", "butane", "--vfio-ids", "8086:5845", "-f", tree_.path("/nv.yaml")});
   EXPECT_EQ(both.exit_code, 2);
 }
 
 TEST_F(NextBootCli, ForceNamesWhatItOverridesAndNeverTheRootFilesystem) {
-  ProgramRun f = hostpass({"persist", "--format", "modprobe", "-f", "/nic.yaml", "--write",
-                           "--force=network-up,default-route"});
+  ProgramRun f = hostpass({"persist", "--format", "modprobe", "-f", tree_.path("/nic.yaml"),
+                           "--write", "--force=network-up,default-route"});
   ASSERT_EQ(f.exit_code, 0) << f.err;
   EXPECT_NE(f.err.find("--force=network-up: overriding for 0000:00:19.0"), std::string::npos)
       << f.err;
   EXPECT_NE(read("/etc/modprobe.d/vfio.conf").find("ids=8086:10d3"), std::string::npos);
-  ProgramRun bad =
-      hostpass({"persist", "--format", "modprobe", "-f", "/nv.yaml", "--force=root-filesystem"});
+  ProgramRun bad = hostpass(
+      {"persist", "--format", "modprobe", "-f", tree_.path("/nv.yaml"), "--force=root-filesystem"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("never overridden"), std::string::npos) << bad.err;
   // A flag, never eating the next argument: "--force" then a positional address.
@@ -200,7 +203,8 @@ TEST_F(NextBootCli, AHandWrittenModprobeFileIsRefusedWithADiffAndForceKeepsABack
   const std::string mine = "# mine\noptions vfio-pci ids=10de:1eb8 disable_vga=1\n";
   tree_.write("/etc/modprobe.d/vfio.conf", mine);
   auto before = tree_digest(tree_.root(), std::vector<std::string>{kStateLockFile});
-  ProgramRun r = hostpass({"persist", "--format", "modprobe", "-f", "/gpu.yaml", "--write"});
+  ProgramRun r =
+      hostpass({"persist", "--format", "modprobe", "-f", tree_.path("/gpu.yaml"), "--write"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("refusing to replace /etc/modprobe.d/vfio.conf"), std::string::npos)
       << r.err;
@@ -210,27 +214,29 @@ TEST_F(NextBootCli, AHandWrittenModprobeFileIsRefusedWithADiffAndForceKeepsABack
   EXPECT_NE(r.err.find("\n-options vfio-pci ids=10de:1eb8 disable_vga=1\n"), std::string::npos)
       << r.err;
   EXPECT_EQ(tree_digest(tree_.root(), std::vector<std::string>{kStateLockFile}), before);
-  ProgramRun f =
-      hostpass({"persist", "--format", "modprobe", "-f", "/gpu.yaml", "--write", "--force"});
+  ProgramRun f = hostpass(
+      {"persist", "--format", "modprobe", "-f", tree_.path("/gpu.yaml"), "--write", "--force"});
   ASSERT_EQ(f.exit_code, 0) << f.err;
   EXPECT_EQ(read("/etc/modprobe.d/vfio.conf.hostpass.bak"), mine);
   EXPECT_NE(f.err.find("/etc/modprobe.d/vfio.conf.hostpass.bak"), std::string::npos) << f.err;
   // Ours now: a second write needs no --force.
-  ProgramRun again = hostpass({"persist", "--format", "modprobe", "-f", "/gpu.yaml", "--write"});
+  ProgramRun again =
+      hostpass({"persist", "--format", "modprobe", "-f", tree_.path("/gpu.yaml"), "--write"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 TEST_F(NextBootCli, AnotherModprobeFileSettingIdsIsNamedAndRefusedUnlessForced) {
   tree_.write("/etc/modprobe.d/nic.conf", "options vfio-pci ids=8086:10d3\n");
-  ProgramRun r = hostpass({"persist", "--format", "modprobe", "-f", "/gpu.yaml", "--write"});
+  ProgramRun r =
+      hostpass({"persist", "--format", "modprobe", "-f", tree_.path("/gpu.yaml"), "--write"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("/etc/modprobe.d/nic.conf:1: options vfio-pci ids=8086:10d3"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("the last ids= wins"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tree_.path("/etc/modprobe.d/vfio.conf")));
-  ProgramRun f =
-      hostpass({"persist", "--format", "modprobe", "-f", "/gpu.yaml", "--write", "--force"});
+  ProgramRun f = hostpass(
+      {"persist", "--format", "modprobe", "-f", tree_.path("/gpu.yaml"), "--write", "--force"});
   EXPECT_EQ(f.exit_code, 0) << f.err;
 }
 

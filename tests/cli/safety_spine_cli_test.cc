@@ -179,7 +179,7 @@ class SpineTable : public ::testing::Test {
 std::string apply_file(FixtureTree& tree, const std::string& address) {
   std::string path = "/etc/hostpass/apply-" + address + ".yaml";
   tree.write(path, "version: 1\ndevices:\n  - address: \"" + address + "\"\n");
-  return path;
+  return tree.path(path);  // -f is read from the real filesystem (cli/user_file.h)
 }
 
 TEST_F(SpineTable, EveryEntryPointRefusesEveryGuardThatAppliesToIt) {
