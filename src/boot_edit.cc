@@ -10,13 +10,9 @@ namespace hostpass {
 
 namespace {
 
-bool contains(const std::vector<std::string>& v, const std::string& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
   for (const std::string& x : from)
-    if (!contains(to, x)) to.push_back(x);
+    if (std::ranges::find(to, x) == to.end()) to.push_back(x);
 }
 
 // True when the whitespace-separated words of `text` include "--" (split_cmdline stops there).
@@ -207,7 +203,7 @@ Result<std::string> edit_bls_entry(std::string_view text, const KernelArgSpec& s
       text.substr(options[0].value_begin, options[0].value_end - options[0].value_begin);
   if (Status s = no_double_dash(value); !s.ok()) return s.error();
   std::vector<std::string> args = split_cmdline(value);
-  if (contains(args, "$kernelopts"))
+  if (std::ranges::find(args, "$kernelopts") != args.end())
     return refused(
         "its options line uses $kernelopts (the RHEL 8 layout: the arguments live in "
         "/boot/grub2/grubenv, which grub2-editenv owns, and hostpass does not edit it); run " +

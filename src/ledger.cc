@@ -642,8 +642,8 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
       names += (names.empty() ? "" : ", ") + r.name;
     }
     if (!res)
-      return not_found("no resource " + req.device +
-                       " in the CR (resources: " + (names.empty() ? "none" : names) + ")");
+      return invalid_input("no resource " + req.device +
+                           " in the CR (resources: " + (names.empty() ? "none" : names) + ")");
     if (res->external)
       return refused(req.device +
                      " has externalResourceProvider: true: its own device plugin "

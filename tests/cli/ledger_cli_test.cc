@@ -419,6 +419,11 @@ TEST_F(LedgerCli, RenderNamesTheResourceAndTheCrThatLacksIt) {
                        "'s permittedHostDevices: KubeVirt assigns devices by resource; add a "
                        "selector for it there, or give --resource NAME\n");
   EXPECT_EQ(d.err.find(" with -f"), std::string::npos) << d.err;
+  // assign says the same of a resource the CR lacks: bad input, exit 2, nothing assigned.
+  ProgramRun a = sim({"assign", "intel.com/qat", "--vm", "vm1", "-f", cr_});
+  EXPECT_EQ(a.exit_code, 2) << a.err;
+  EXPECT_EQ(a.err.rfind("hostpass: no resource intel.com/qat in the CR (resources: ", 0), 0u)
+      << a.err;
 }
 
 // render and assign pick a resource's unit by the ledger's one rule (first_free_unit): the X710
