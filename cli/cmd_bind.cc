@@ -91,8 +91,12 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
                          command_text(bind ? "bind" : "unbind", f.addresses));
   if (!o.ok()) return fail(o.error());
   SpineOpening opening;
-  auto r = bind ? spine_bind(cli.host(), *o, SpineBindRequest{addresses, f.driver, f.whole_group},
-                             opening)
+  SpineBindRequest request{addresses, f.driver, f.whole_group};
+  // bind's own ways to include a group's other endpoints: name them, or --group (docs/bind.md).
+  request.group_remedy = [](const std::vector<std::string>&) {
+    return std::string("name them too, or use --group");
+  };
+  auto r = bind ? spine_bind(cli.host(), *o, request, opening)
                 : spine_unbind(cli.host(), *o, addresses, opening);
   print_opening(opening);
   nlohmann::json recovered = opening_json(opening);

@@ -86,7 +86,8 @@ int run_check(Cli& cli, const std::vector<std::string>& address_texts) {
     if ((c.status == CheckStatus::Fail || c.status == CheckStatus::Warn) && !c.remedy.empty())
       out += "      fix: " + c.remedy + "\n";
   }
-  out += std::to_string(counts[0]) + " passed, " + std::to_string(counts[1]) + " warnings, " +
+  out += std::to_string(counts[0]) + " passed, " +
+         plural(static_cast<size_t>(counts[1]), "warning", "warnings") + ", " +
          std::to_string(counts[2]) + " failed, " + std::to_string(counts[3]) + " skipped: " +
          (code == kExitOk ? "ready for passthrough\n" : "not ready (fix the \u2717 lines above)\n");
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -83,6 +83,11 @@ int run_assign(Cli& cli, const CLI::App& command, const AssignFlags& f) {
   req.device = f.device;
   req.vm = f.vm;
   if (f.numa >= 0) req.numa_node = f.numa;
+  // assign takes one unit and has no --group: the other endpoints go to vfio-pci first.
+  req.bind.group_remedy = [](const std::vector<std::string>& siblings) {
+    return "bind them to vfio-pci first (hostpass bind " + join(siblings, " ") +
+           "), then assign again";
+  };
   // Names are checked before the CR or the tree is read.
   if (Status s = validate_vm_name(f.vm); !s.ok()) return report_error(s.error());
   NameKind k = classify_unit_name(f.device);
@@ -129,7 +134,8 @@ int run_assign(Cli& cli, const CLI::App& command, const AssignFlags& f) {
   }
   for (const Assignment& a : r->assigned) {
     if (r->already) {
-      std::printf("%s is already assigned to %s: nothing to do\n", a.device.c_str(), a.vm.c_str());
+      std::printf("%s is already assigned to VM '%s': nothing to do\n", a.device.c_str(),
+                  a.vm.c_str());
       continue;
     }
     std::string how;
@@ -139,7 +145,7 @@ int run_assign(Cli& cli, const CLI::App& command, const AssignFlags& f) {
           current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver");
       how = before == after ? " (on " + after + ")" : " (" + before + " -> " + after + ")";
     }
-    std::printf("assigned %s to %s%s%s\n", a.device.c_str(), a.vm.c_str(),
+    std::printf("assigned %s to VM '%s'%s%s\n", a.device.c_str(), a.vm.c_str(),
                 a.resource.empty() ? "" : (" as " + a.resource).c_str(), how.c_str());
   }
   return kExitOk;
@@ -190,7 +196,7 @@ int run_release(Cli& cli, const ReleaseFlags& f) {
       how = " (now on " +
             current_driver(cli.host(), *PciAddress::parse_full(a.device)).value_or("no driver") +
             ")";
-    std::printf("released %s from %s%s\n", a.device.c_str(), a.vm.c_str(), how.c_str());
+    std::printf("released %s from VM '%s'%s\n", a.device.c_str(), a.vm.c_str(), how.c_str());
   }
   return kExitOk;
 }

@@ -180,7 +180,9 @@ int run_show(Cli& cli, const std::string& address_text) {
   field("boot vga:", d.boot_vga ? "yes" : "no");
   if (d.sriov_totalvfs)
     field("sr-iov:", std::to_string(d.sriov_numvfs.value_or(0)) + " of " +
-                         std::to_string(*d.sriov_totalvfs) + " virtual functions enabled");
+                         plural(static_cast<size_t>(*d.sriov_totalvfs), "virtual function",
+                                "virtual functions") +
+                         " enabled");
   if (d.physfn) field("sr-iov:", "virtual function of " + d.physfn->to_string());
   if (d.has_mdev_types) field("mediated types:", "yes (hostpass mdev types)");
   field("bridge:", d.is_bridge() ? "yes" : "no");

@@ -218,8 +218,8 @@ Result<ApplyPlan> plan_apply(Host& host, const ApplyConfig& config, const GuardC
       if (r.count && static_cast<int>(candidates.size()) < *r.count)
         return not_found(config.source + ":" + std::to_string(r.line) + ": selector " + sel +
                          (r.numa_node ? " on NUMA node " + std::to_string(*r.numa_node) : "") +
-                         " wants " + std::to_string(*r.count) + " devices, " +
-                         std::to_string(candidates.size()) + " available");
+                         " wants " + plural(static_cast<size_t>(*r.count), "device", "devices") +
+                         ", " + std::to_string(candidates.size()) + " available");
       if (candidates.empty())
         plan.notes.push_back("selector " + sel + " (line " + std::to_string(r.line) +
                              ") matches no device");
@@ -255,7 +255,9 @@ Result<ApplyReport> apply_plan(Host& host, const ApplyPlan& plan, const ApplyOpt
     b.state_dir = options.state_dir;
     b.guards = options.guards;
     // apply has no --group: the siblings go in the file (docs/apply.md, "Groups").
-    b.group_remedy = "in the apply file";
+    b.group_remedy = [](const std::vector<std::string>&) {
+      return std::string("name them too, in the apply file");
+    };
     auto r = driver == kHostDriver ? unbind_devices(host, by_driver[driver], b)
                                    : bind_devices(host, by_driver[driver], b);
     if (!r.ok()) {

@@ -162,7 +162,7 @@ Result<std::vector<std::string>> preferred_allocation(const ResourceInventory& r
   if (size < 0 || static_cast<size_t>(size) < must_include.size())
     return invalid_input("preferred allocation for " + resource.name + ": size " +
                          std::to_string(size) + " is smaller than the " +
-                         std::to_string(must_include.size()) + " devices it must include");
+                         plural(must_include.size(), "device", "devices") + " it must include");
   std::vector<std::string> chosen;
   std::set<std::string> taken;
   std::set<int> must_nodes;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "ledger.h"
 
@@ -150,11 +151,7 @@ Result<GuardContext> read_guard_context(Host& host, const std::string& state_dir
 
 namespace {
 
-std::string plural(size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-// The ledger's owners of `device` or of any of `uuids`: "mdev 4b20... is assigned to vm1".
+// The ledger's owners of `device` or of any of `uuids`: "mdev 4b20... is assigned to VM 'vm1'".
 void ledger_blockers(const GuardContext& c, const PciAddress& address, const std::string& device,
                      const std::vector<std::string>& uuids, const std::string& subject,
                      std::vector<Blocker>& out) {
@@ -164,8 +161,9 @@ void ledger_blockers(const GuardContext& c, const PciAddress& address, const std
     if (!mine && !of_mdev) continue;
     std::string what = mine ? std::string("it is") : "its mdev " + a.device + " is";
     out.push_back(Blocker{address, Guard::LedgerAssigned,
-                          what + " assigned to VM " + a.vm + " in the ledger (release it first: " +
-                              "hostpass release " + a.device + ")",
+                          what + " assigned to VM '" + a.vm +
+                              "' in the ledger (release it first: " + "hostpass release " +
+                              a.device + ")",
                           subject});
   }
 }
@@ -250,6 +248,40 @@ std::string refusal_line(const Blocker& b) {
   else
     line += "; --force does not override this";
   return line;
+}
+
+std::vector<std::string> refusal_lines(const std::vector<Blocker>& refused) {
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  // Who stands whatever --force says (a never-overridable blocker), and why.
+  std::map<std::string, std::vector<std::string>> stuck;
+  for (const Blocker& b : refused)
+    if (!guard_overridable(b.guard)) {
+      std::vector<std::string>& why = stuck[b.who()];
+      if (!has(why, guard_name(b.guard))) why.emplace_back(guard_name(b.guard));
+    }
+  std::vector<std::string> lines, forceable;
+  for (const Blocker& b : refused) {
+    auto it = stuck.find(b.who());
+    if (!guard_overridable(b.guard) || it == stuck.end()) {
+      lines.push_back(refusal_line(b));
+      if (guard_overridable(b.guard) && !has(forceable, b.who())) forceable.push_back(b.who());
+      continue;
+    }
+    lines.push_back("refusing " + b.who() + ": " + b.reason + " (--force=" + guard_name(b.guard) +
+                    " would override this, but not its " + join(it->second, ", ") +
+                    " blocker: this device cannot be taken)");
+  }
+  if (!stuck.empty() && !forceable.empty()) {
+    std::vector<std::string> never;
+    never.reserve(stuck.size());
+    for (const auto& [who, why] : stuck) never.push_back(who + " (" + join(why, ", ") + ")");
+    lines.push_back("--force can override what blocks " + join(forceable, ", ") +
+                    ", never what blocks " + join(never, ", ") + ": leave " +
+                    (stuck.size() == 1 ? "that device" : "those devices") + " out");
+  }
+  return lines;
 }
 
 std::string forced_note(const Blocker& b) {

@@ -147,9 +147,14 @@ struct GuardVerdict {
 GuardVerdict apply_force(const std::vector<Blocker>& blockers, const ForceSet& force);
 
 // One line per blocker, in order: "refusing 0000:04:00.0: it holds the root filesystem
-// (/dev/nvme0n1p2 on /); --force does not override this" / "...; --force=mounted overrides
-// this". The caller joins them with "\n".
+// (/dev/nvme0n1p2 on /); --force does not override this" / "... (free it first, or
+// --force=mounted to take it anyway)". The caller joins them with "\n".
 std::string refusal_line(const Blocker& b);
+// The lines of a refusal of `refused` (the blockers --force left standing), so that no line
+// offers --force where it cannot help: refusal_line for each, except that an overridable blocker
+// of a device that also has a never-overridable one says --force would not take that device;
+// and when some devices could be forced and others never, a last line says which are which.
+std::vector<std::string> refusal_lines(const std::vector<Blocker>& refused);
 // "--force=mounted: overriding for 0000:05:00.0: a mounted filesystem (/dev/nvme1n1p1 on /data)"
 std::string forced_note(const Blocker& b);
 

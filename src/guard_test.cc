@@ -70,6 +70,14 @@ TEST(Guard, HostUseBlockersAndForce) {
             "refusing 0000:04:00.0: it holds the root filesystem (/dev/nvme0n1p2 on /); --force "
             "does not override this");
   EXPECT_NE(refusal_line(blockers[1]).find("--force=mounted"), std::string::npos);
+  // Together, the mounted line does not offer --force for a device the root filesystem keeps.
+  EXPECT_EQ(refusal_lines(blockers),
+            (std::vector<std::string>{
+                "refusing 0000:04:00.0: it holds the root filesystem (/dev/nvme0n1p2 on /); "
+                "--force does not override this",
+                "refusing 0000:04:00.0: the host uses it: mounted (/dev/nvme0n1p3 on /data) "
+                "(--force=mounted would override this, but not its root-filesystem blocker: this "
+                "device cannot be taken)"}));
 
   ForceSet all;
   all.all = true;
@@ -86,6 +94,25 @@ TEST(Guard, HostUseBlockersAndForce) {
   ASSERT_EQ(unseen.size(), 3u);
   EXPECT_EQ(unseen[0].guard, Guard::HostUnseen);
   EXPECT_FALSE(apply_force(unseen, all).ok());
+}
+
+// One device the root filesystem keeps, another --force could take: the refusal says which.
+TEST(Guard, AMixedRefusalSaysWhichDevicesForceCanTakeAndWhichNever) {
+  std::vector<Blocker> b = {
+      {addr("0000:00:02.0"), Guard::RootFilesystem,
+       "it holds the root filesystem (/dev/vda1 on /)"},
+      {addr("0000:00:03.0"), Guard::NetworkUp, "the host uses it: network interface eth0 is up"}};
+  EXPECT_EQ(refusal_lines(b),
+            (std::vector<std::string>{
+                "refusing 0000:00:02.0: it holds the root filesystem (/dev/vda1 on /); --force "
+                "does not override this",
+                "refusing 0000:00:03.0: the host uses it: network interface eth0 is up (free it "
+                "first, or --force=network-up to take it anyway)",
+                "--force can override what blocks 0000:00:03.0, never what blocks 0000:00:02.0 "
+                "(root-filesystem): leave that device out"}));
+  // Only overridable blockers: the lines are refusal_line's, nothing added.
+  std::vector<Blocker> one(b.begin() + 1, b.end());
+  EXPECT_EQ(refusal_lines(one), std::vector<std::string>{refusal_line(b[1])});
 }
 
 // The context-driven guards, judged from plain data (no sysfs behind the host).
@@ -116,7 +143,7 @@ TEST_F(DeviceGuards, AVgpuParentIsBlockedByItsMdevsAndTheirOwner) {
   EXPECT_EQ(guards(b),
             (std::vector<Guard>{Guard::MdevLive, Guard::MdevDefined, Guard::LedgerAssigned}));
   EXPECT_NE(b[0].reason.find("1 live mediated device (u-live)"), std::string::npos) << b[0].reason;
-  EXPECT_NE(b[2].reason.find("its mdev u-live is assigned to VM vm1"), std::string::npos);
+  EXPECT_NE(b[2].reason.find("its mdev u-live is assigned to VM 'vm1'"), std::string::npos);
   // Unbind is judged by the same three; a bind to where it already is moves nothing.
   EXPECT_EQ(guards(device_blockers(host_, c_, parent_, GuardOp::Unbind)), guards(b));
   EXPECT_TRUE(device_blockers(host_, c_, parent_, GuardOp::Bind, "nvidia").empty());
@@ -133,7 +160,7 @@ TEST_F(DeviceGuards, TheLedgerNamesTheVmOfADeviceAndOfAnMdev) {
   auto b = device_blockers(host_, c_, nvme, GuardOp::Unbind);
   ASSERT_EQ(guards(b), std::vector<Guard>{Guard::LedgerAssigned});
   EXPECT_EQ(refusal_line(b[0]),
-            "refusing 0000:04:00.0: it is assigned to VM vm2 in the ledger (release it first: "
+            "refusing 0000:04:00.0: it is assigned to VM 'vm2' in the ledger (release it first: "
             "hostpass release 0000:04:00.0) (free it first, or --force=assigned to take it "
             "anyway)");
   auto m = mdev_blockers(c_, "u-live", "0000:01:00.0", GuardOp::MdevRemove);

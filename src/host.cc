@@ -437,6 +437,10 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+std::string plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string_view trim(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
@@ -444,15 +448,29 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::optional<uint32_t> parse_sysfs_hex(std::string_view text) {
+namespace {
+
+// An optional 0x, then 1 to max_digits hex digits and nothing else (after trimming).
+template <typename T>
+std::optional<T> parse_hex_attribute(std::string_view text, size_t max_digits) {
   text = trim(text);
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
     text.remove_prefix(2);
-  if (text.empty() || text.size() > 8) return std::nullopt;
-  uint32_t v = 0;
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  T v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+}  // namespace
+
+std::optional<uint32_t> parse_sysfs_hex(std::string_view text) {
+  return parse_hex_attribute<uint32_t>(text, 8);
+}
+
+std::optional<uint64_t> parse_sysfs_hex64(std::string_view text) {
+  return parse_hex_attribute<uint64_t>(text, 16);
 }
 
 std::optional<int> parse_sysfs_int(std::string_view text) {

@@ -169,6 +169,9 @@ std::string normalize_path(std::string_view path);
 std::string_view trim(std::string_view s);
 // The parts with `sep` between them: ({"a", "b"}, ", ") → "a, b"; {} → "".
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// A count with its noun in the right number: (1, "warning", "warnings") → "1 warning", (0, ...)
+// → "0 warnings". Every count hostpass prints goes through it.
+std::string plural(size_t n, std::string_view one, std::string_view many);
 // The pieces between each `sep`, empty ones kept: ("a,,b", ',') → {"a", "", "b"}; "" → {""}.
 std::vector<std::string> split(std::string_view s, char sep);
 
@@ -178,6 +181,9 @@ std::vector<std::string> split(std::string_view s, char sep);
 
 // A hex attribute ("0x10de\n", "10de"): an optional 0x, 1 to 8 hex digits.
 std::optional<uint32_t> parse_sysfs_hex(std::string_view text);
+// A 64-bit hex register ("19e2ff0505e\n", an Intel IOMMU's ecap or cap): an optional 0x, 1 to
+// 16 hex digits.
+std::optional<uint64_t> parse_sysfs_hex64(std::string_view text);
 // A decimal attribute ("-1\n", "3\n"): an optional '-', digits, within int.
 std::optional<int> parse_sysfs_int(std::string_view text);
 // A count, an index or an id that is never negative: available_instances, an IOMMU group's

@@ -29,6 +29,12 @@ TEST(PathHelpers, ResolveLinkLikeTheKernelsRelativeTargets) {
   EXPECT_EQ(join(split("10de:1eb8,8086:5845", ','), ","), "10de:1eb8,8086:5845");
 }
 
+TEST(Text, PluralAgreesWithItsCount) {
+  EXPECT_EQ(plural(0, "warning", "warnings"), "0 warnings");
+  EXPECT_EQ(plural(1, "warning", "warnings"), "1 warning");
+  EXPECT_EQ(plural(2, "irq index", "irq indexes"), "2 irq indexes");
+}
+
 TEST(SysfsValues, ParseStrictly) {
   EXPECT_EQ(parse_sysfs_hex("0x10de\n"), 0x10deu);
   EXPECT_EQ(parse_sysfs_hex("030200"), 0x030200u);
@@ -36,6 +42,12 @@ TEST(SysfsValues, ParseStrictly) {
   EXPECT_FALSE(parse_sysfs_hex("0x10de junk").has_value());
   EXPECT_FALSE(parse_sysfs_hex("").has_value());
   EXPECT_FALSE(parse_sysfs_hex("0x123456789").has_value());
+  // 64-bit registers (an Intel IOMMU's ecap): all 16 digits, no more.
+  EXPECT_EQ(parse_sysfs_hex64("19e2ff0505e\n"), 0x19e2ff0505eull);
+  EXPECT_EQ(parse_sysfs_hex64("0xffffffffffffffff"), 0xffffffffffffffffull);
+  EXPECT_FALSE(parse_sysfs_hex("19e2ff0505e").has_value());  // too wide for 32 bits
+  for (const char* bad : {"", "0x", "1ffffffffffffffff", "19e2 ff", "-1", "g"})
+    EXPECT_FALSE(parse_sysfs_hex64(bad).has_value()) << bad;
   EXPECT_EQ(parse_sysfs_int("-1\n"), -1);
   EXPECT_EQ(parse_sysfs_int(" 42 \n"), 42);
   EXPECT_EQ(parse_sysfs_int("2147483647"), 2147483647);

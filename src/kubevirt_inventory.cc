@@ -137,6 +137,22 @@ struct PciWorld {
   std::map<int, std::vector<const PciDevice*>> by_group;
 };
 
+// The --force a bind of `parent` needs for its mediated devices (guard.h: mdev-live for live
+// instances, mdev-defined for mdevctl definitions), "" when it has none.
+std::string mdev_parent_force(Host& host, const std::string& parent) {
+  std::vector<std::string> guards;
+  auto live = list_mdev_instances(host);
+  if (live.ok() && std::any_of(live->begin(), live->end(),
+                               [&](const MdevInstance& i) { return i.parent == parent; }))
+    guards.emplace_back("mdev-live");
+  std::vector<std::string> ignored;
+  auto defined = list_mdev_definitions(host, &ignored);
+  if (defined.ok() && std::any_of(defined->begin(), defined->end(),
+                                  [&](const MdevDefinition& d) { return d.parent == parent; }))
+    guards.emplace_back("mdev-defined");
+  return guards.empty() ? "" : "--force=" + join(guards, ",");
+}
+
 void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
                std::vector<std::string>& warnings, std::vector<DoubleServed>& twice) {
   // Who claims each device: address selectors first (the hostpass extension exists to carve a
@@ -206,7 +222,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         if (selector_matches(*e, d))
           twice.push_back({ResourceKind::Pci, d.address.to_string() + " (" + ids(d) + ")",
                            it->second->inv.name, claim_line[d.address], k.inv.name, e->line,
-                           "its pciVendorSelector " + ids(d) + " takes every " + ids(d) +
+                           "its " + e->selector_key + " " + ids(d) + " takes every " + ids(d) +
                                " device on vfio-pci (KubeVirt does not read pciAddressSelector)"});
     }
   }
@@ -224,8 +240,8 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         r.inv.unusable.push_back(
             {addr.to_string(),
              "it has no IOMMU group: the IOMMU is off or the device is not behind it",
-             "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or "
-             "amd_iommu=on (AMD); see hostpass check"});
+             "enable the IOMMU (VT-d or AMD-Vi) in the firmware, and on Intel boot with "
+             "intel_iommu=on; hostpass check says what this host lacks"});
         continue;
       }
       groups[*d.iommu_group].push_back(&d);
@@ -237,7 +253,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
         for (const PolicyPciDevice* e : r.pci)
           if (e->selector && e->addresses.empty())
             r.inv.unusable.push_back(
-                {"pciVendorSelector " +
+                {e->selector_key + " " +
                      vendor_device_string(e->selector->vendor, e->selector->device),
                  "no device on this node matches (line " + std::to_string(e->line) + ")", ""});
     }
@@ -258,17 +274,18 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
       std::vector<Unusable> found;
       for (const PciDevice* m : members) {
         const std::string a = m->address.to_string();
+        // A mediated-device parent on its vendor driver serves vGPUs: binding it to vfio-pci
+        // ends them, which bind refuses unless forced (guard.h) and the fix must say.
+        const bool mdev_parent =
+            m->driver && host.exists(pci_device_dir(m->address) + "/mdev_supported_types");
+        const std::string force = mdev_parent ? mdev_parent_force(host, a) : "";
         // One command per group: --group binds every endpoint of it (vfio_bind.h).
         const std::string bind =
-            several_endpoints ? "hostpass bind --group " + members.front()->address.to_string()
-                              : "hostpass bind " + a;
+            "hostpass bind " + (force.empty() ? "" : force + " ") +
+            (several_endpoints ? "--group " + members.front()->address.to_string() : a);
         for (const HostUse& u : m->in_use)
           found.push_back({a, "in use by the host: " + u.detail,
                            "free it from the host first; hostpass will not take it"});
-        // A mediated-device parent on its vendor driver serves vGPUs: binding it to vfio-pci
-        // ends them, which the fix must say.
-        const bool mdev_parent =
-            m->driver && host.exists(pci_device_dir(m->address) + "/mdev_supported_types");
         if (!m->driver) {
           found.push_back({a, "not bound to any driver, not vfio-pci", bind});
         } else if (*m->driver != "vfio-pci") {
@@ -332,8 +349,30 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
 
 // ---------------------------------------------------------------- mdev
 
-void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resources,
-                std::vector<std::string>& warnings, std::vector<DoubleServed>& twice) {
+// What creates an instance of `t`: mdev apply with the CR when the CR's
+// mediatedDevicesConfiguration already lists the type (for a nodeMediatedDeviceTypes entry, with
+// its nodeSelector as --node-label), else mdev create, or listing it there first.
+std::string mdev_create_fix(const Policy& policy, const MdevType& t) {
+  std::string apply = "hostpass mdev apply -f " + policy.source;
+  auto lists = [&](const std::vector<std::string>& types) {
+    return std::any_of(types.begin(), types.end(),
+                       [&](const std::string& want) { return mdev_type_matches(t, want); });
+  };
+  if (lists(policy.mdev_config.types)) return apply;
+  for (const NodeMediatedDeviceTypes& n : policy.mdev_config.node_types) {
+    if (!lists(n.types)) continue;
+    std::string labels;
+    for (const auto& [k, v] : n.node_selector) labels += " --node-label " + k + "=" + v;
+    return apply + labels;
+  }
+  return "hostpass mdev create --parent " + t.parent + " --type " + t.id + " (or list " + t.id +
+         " in mediatedDevicesConfiguration.mediatedDeviceTypes of " + policy.source + ", then " +
+         apply + ")";
+}
+
+void build_mdev(Host& host, const Policy& policy, const PciWorld& world,
+                std::vector<Pending>& resources, std::vector<std::string>& warnings,
+                std::vector<DoubleServed>& twice) {
   bool wanted = false;
   for (const Pending& r : resources) wanted |= !r.mdev.empty();
   if (!wanted) return;
@@ -373,8 +412,7 @@ void build_mdev(Host& host, const PciWorld& world, std::vector<Pending>& resourc
             r.inv.unusable.push_back(
                 {what,
                  "no instance exists; " + std::to_string(t.available_instances) + " can be created",
-                 "hostpass mdev create --parent " + t.parent + " --type " + t.id + " (or list " +
-                     t.id + " in mediatedDevicesConfiguration and run hostpass mdev apply -f CR)"});
+                 mdev_create_fix(policy, t)});
           else
             r.inv.unusable.push_back(
                 {what, "no instance exists and none can be created (available_instances is 0)",
@@ -598,7 +636,7 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
     p.pci.push_back(&e);
     std::string sel;
     if (e.selector)
-      sel = "pciVendorSelector " + vendor_device_string(e.selector->vendor, e.selector->device);
+      sel = e.selector_key + " " + vendor_device_string(e.selector->vendor, e.selector->device);
     if (!e.addresses.empty()) {
       sel += sel.empty() ? "pciAddressSelector" : " + pciAddressSelector";
       for (const PciAddress& a : e.addresses) sel += " " + a.to_string();
@@ -640,7 +678,7 @@ Result<Inventory> build_inventory(Host& host, const Policy& policy) {
     }
   }
   build_pci(host, world, resources, inv.warnings, inv.double_served);
-  build_mdev(host, world, resources, inv.warnings, inv.double_served);
+  build_mdev(host, policy, world, resources, inv.warnings, inv.double_served);
   build_usb(host, resources, inv.warnings, inv.double_served);
   for (Pending& p : resources) inv.resources.push_back(std::move(p.inv));
   return inv;

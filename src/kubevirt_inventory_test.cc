@@ -87,7 +87,8 @@ TEST_F(InventoryNode, ExactInventoryOfTheNodeCr) {
   EXPECT_EQ(t4.unusable[0].what, "0000:01:00.0");
   EXPECT_EQ(t4.unusable[0].reason,
             "on nvidia, not vfio-pci; it is a mediated-device parent (hostpass mdev types)");
-  EXPECT_EQ(t4.unusable[0].fix, "hostpass bind 0000:01:00.0 (this ends its mediated devices)");
+  EXPECT_EQ(t4.unusable[0].fix,
+            "hostpass bind --force=mdev-live 0000:01:00.0 (this ends its mediated devices)");
   EXPECT_EQ(capacity_line(t4), "nvidia.com/TU104GL_Tesla_T4: 1");
 
   // QAT: both functions of group 6 on the host driver; the fix binds the group.
@@ -242,6 +243,44 @@ TEST_F(InventoryNode, RemovingAnEntryRemovesTheResource) {
   EXPECT_EQ(after.resources.size(), 2u);
   EXPECT_EQ(capacity_line(find(after, "nvidia.com/TU104GL_Tesla_T4")),
             "nvidia.com/TU104GL_Tesla_T4: 1");
+}
+
+// An HCO CR's entries are echoed with the key it uses, pciDeviceSelector; a KubeVirt CR's with
+// pciVendorSelector; mdev entries with mdevNameSelector.
+TEST_F(InventoryNode, SelectorsAreEchoedWithTheKeyTheCrUses) {
+  Inventory hco = inventory(fixture_text("hco_seed000.yaml"));
+  EXPECT_EQ(find(hco, "nvidia.com/TU104GL_Tesla_T4").selectors,
+            std::vector<std::string>{"pciDeviceSelector 10de:1eb8 (line 11)"});
+  Inventory kubevirt = inventory(fixture_text("node_kubevirt_cr.yaml"));
+  EXPECT_EQ(find(kubevirt, "nvidia.com/TU104GL_Tesla_T4").selectors,
+            std::vector<std::string>{"pciVendorSelector 10de:1eb8 (line 14)"});
+  EXPECT_EQ(find(kubevirt, "nvidia.com/GRID_T4-1Q").selectors,
+            std::vector<std::string>{"mdevNameSelector \"GRID T4-1Q\" (line 27)"});
+}
+
+// A type the CR's mediatedDevicesConfiguration already lists is made by mdev apply with that CR
+// (and the entry's nodeSelector as --node-label); never "list it" again.
+TEST_F(InventoryNode, AnMdevTypeTheCrListsIsFixedByMdevApplyWithThatCr) {
+  const std::string permitted =
+      "permittedHostDevices:\n  mediatedDevices:\n  - mdevNameSelector: GRID T4-2B\n"
+      "    resourceName: nvidia.com/GRID_T4-2B\n";
+  Inventory listed = inventory(permitted +
+                               "mediatedDevicesConfiguration:\n  mediatedDeviceTypes:\n"
+                               "  - nvidia-223\n");
+  ASSERT_EQ(find(listed, "nvidia.com/GRID_T4-2B").unusable.size(), 1u);
+  EXPECT_EQ(find(listed, "nvidia.com/GRID_T4-2B").unusable[0].fix,
+            "hostpass mdev apply -f cr.yaml");
+  Inventory per_node = inventory(permitted +
+                                 "mediatedDevicesConfiguration:\n  nodeMediatedDeviceTypes:\n"
+                                 "  - nodeSelector:\n      gpu: t4\n"
+                                 "    mediatedDeviceTypes:\n    - GRID_T4-2B\n");
+  EXPECT_EQ(find(per_node, "nvidia.com/GRID_T4-2B").unusable[0].fix,
+            "hostpass mdev apply -f cr.yaml --node-label gpu=t4");
+  Inventory unlisted = inventory(permitted);
+  EXPECT_EQ(find(unlisted, "nvidia.com/GRID_T4-2B").unusable[0].fix,
+            "hostpass mdev create --parent 0000:01:00.0 --type nvidia-223 (or list nvidia-223 in "
+            "mediatedDevicesConfiguration.mediatedDeviceTypes of cr.yaml, then hostpass mdev "
+            "apply -f cr.yaml)");
 }
 
 TEST_F(InventoryNode, ExternalResourcesAreMarked) {

@@ -428,6 +428,7 @@ void parse_pci(Parser& p, const YAML::Node& list, const std::string& field, Poli
         return true;
       }
       has_vendor_key = true;
+      d.selector_key = key;
       d.selector = parse_pci_selector(p, value, sub(f, key));
     } else if (key == "pciAddressSelector") {
       has_address_key = true;
@@ -607,6 +608,7 @@ void cross_check(Parser& p, const Policy& policy, const std::string& base) {
   }
   std::map<std::string, const PolicyMdevDevice*> by_mdev;
   for (const PolicyMdevDevice& d : policy.mdev) {
+    if (d.name_selector.empty()) continue;  // missing or invalid: reported already
     std::string key = d.name_selector;
     for (char& c : key)
       if (c == ' ') c = '_';  // mediated_device.go compares with spaces replaced by '_'
@@ -749,7 +751,8 @@ Result<Policy> parse_policy(const std::string& yaml_text, const std::string& sou
           }
         }
       }
-      if (!p.failed()) cross_check(p, policy, base);
+      // In the same pass as the entries' own errors, so that one run reports them all.
+      cross_check(p, policy, base);
     }
     if (where->mdev_config.IsDefined())
       parse_mdev_config(p, where->mdev_config, where->mdev_config_field, policy);

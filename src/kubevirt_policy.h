@@ -52,6 +52,9 @@ struct PolicyPciDevice {
   std::string resource_name;
   bool external = false;
   int line = 0;  // 1-based line in the source, for messages
+  // The selector's key as written, for messages: KubeVirt's pciVendorSelector or HCO's
+  // pciDeviceSelector.
+  std::string selector_key = "pciVendorSelector";
 };
 
 struct PolicyMdevDevice {

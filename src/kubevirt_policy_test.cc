@@ -363,6 +363,32 @@ mediatedDevices:
       << m;
 }
 
+// One run reports everything: a duplicate selector is not held back until the other errors are
+// fixed.
+TEST(Policy, DuplicatesAreReportedWithTheOtherErrorsInOnePass) {
+  std::string m = load_error(R"(pciHostDevices:
+- pciVendorSelector: 8086:6F54
+  resourceName: intel.com/qat
+- pciVendorSelector: 8086:6f54
+  resourceName: intel.com/qat2
+- pciVendorSelector: 10de:1eb8
+  resourceName: q
+mediatedDevices:
+- resourceName: nvidia.com/a
+- resourceName: nvidia.com/b
+)");
+  EXPECT_NE(m.find("cr.yaml:7: pciHostDevices[2].resourceName: \"q\" is not a valid extended "
+                   "resource name"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("cr.yaml:4: pciHostDevices: duplicate: selector 8086:6f54 is already listed at "
+                   "line 2 (for intel.com/qat)"),
+            std::string::npos)
+      << m;
+  // Two entries that both lack a selector are each "missing", not duplicates of "".
+  EXPECT_EQ(m.find("duplicate: mdevNameSelector"), std::string::npos) << m;
+}
+
 TEST(Policy, SameResourceNameForTwoSelectorsMerges) {
   // KubeVirt maps each selector to a resource name; two models under one name are one resource.
   Policy p = parse_policy(

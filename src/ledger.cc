@@ -393,8 +393,8 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
     std::string unit = in.members.empty() ? "?" : in.members.front().unit;
     bool committed = in.operation == "assign" ? !present.empty() : present.empty();
     if (committed) {
-      r.notes.push_back("the interrupted " + in.operation + " of " + unit + " (vm " + in.vm +
-                        ") had been recorded; cleared its intent");
+      r.notes.push_back("the interrupted " + in.operation + " of " + unit + " (VM '" + in.vm +
+                        "') had been recorded; cleared its intent");
     } else {
       // assign: roll back (return the devices). release: roll forward (return, then forget).
       std::vector<PciAddress> back = to_return(host, in.members);
@@ -404,7 +404,7 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
         auto u = unbind_devices(host, back, o);
         if (!u.ok())
           return u.error().wrap("repairing the interrupted " + in.operation + " of " + unit +
-                                " (vm " + in.vm + "): cannot return " + joined(back));
+                                " (VM '" + in.vm + "'): cannot return " + joined(back));
         r.unbind = *u;
       }
       if (in.operation == "release")
@@ -412,9 +412,9 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
           if (Status s = db.remove(a.device); !s.ok()) return s;
       r.notes.push_back(
           in.operation == "assign"
-              ? "rolled back the interrupted assign of " + unit + " to vm " + in.vm +
+              ? "rolled back the interrupted assign of " + unit + " to VM '" + in.vm + "'" +
                     (back.empty() ? "" : ": returned " + joined(back) + " to the host")
-              : "finished the interrupted release of " + unit + " from vm " + in.vm +
+              : "finished the interrupted release of " + unit + " from VM '" + in.vm + "'" +
                     (back.empty() ? "" : ": returned " + joined(back) + " to the host"));
     }
   }
@@ -441,7 +441,7 @@ Status repair_locked(Host& host, Ledger& db, const std::string& state_dir, Ledge
     }
     if (why.empty()) continue;
     if (Status s = db.remove(a.device); !s.ok()) return s;
-    r.notes.push_back("dropped the record of " + a.device + " (vm " + a.vm + "): " + why);
+    r.notes.push_back("dropped the record of " + a.device + " (VM '" + a.vm + "'): " + why);
   }
   return ok_status();
 }
@@ -579,7 +579,7 @@ Result<std::vector<AssignableUnit>> assigned_units(Host& host, const std::string
     for (const Assignment& m : *rows) {  // every member of the unit, in the ledger's order
       if (m.unit != a.unit) continue;
       auto one = read_unit(host, m.device);
-      if (!one.ok()) return one.error().wrap("vm " + vm + "'s " + m.device);
+      if (!one.ok()) return one.error().wrap(m.device + " of VM '" + vm + "'");
       if (!u)
         u = std::move(*one);
       else if (u->kind == UnitKind::Pci)
@@ -592,7 +592,7 @@ Result<std::vector<AssignableUnit>> assigned_units(Host& host, const std::string
     units.push_back(std::move(*u));
   }
   if (units.empty())
-    return not_found("vm " + vm + " has no assigned devices (hostpass assignments)");
+    return not_found("VM '" + vm + "' has no assigned devices (hostpass assignments)");
   return units;
 }
 
@@ -679,8 +679,8 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
       return report;
     }
     const Assignment* o = owners.front();
-    return refused(o->device + " is already assigned to vm " + o->vm + " (since " + o->assigned_at +
-                   "): release it first (hostpass release " + o->device + ")");
+    return refused(o->device + " is already assigned to VM '" + o->vm + "' (since " +
+                   o->assigned_at + "): release it first (hostpass release " + o->device + ")");
   }
 
   // The rows to commit, with each PCI member's state on entry.
@@ -717,7 +717,7 @@ Result<AssignReport> assign_device(Host& host, const AssignRequest& req,
     auto b = bind_devices(host, addrs, o);
     if (!b.ok()) {
       (void)host.remove_file(ledger_intent_path(state_dir));  // the engine rolled back
-      return b.error().wrap("cannot assign " + unit.id + " to vm " + req.vm);
+      return b.error().wrap("cannot assign " + unit.id + " to VM '" + req.vm + "'");
     }
     report.bind = *b;
   }
@@ -782,10 +782,10 @@ Result<ReleaseReport> release_devices(Host& host, const ReleaseRequest& req) {
   for (const Assignment& a : *all)
     if (std::find(units.begin(), units.end(), a.unit) != units.end()) rows.push_back(a);
   if (rows.empty())
-    return not_found(name.empty()
-                         ? "vm " + req.vm + " has no assigned devices"
-                         : name + " is not assigned" + (req.vm.empty() ? "" : " to vm " + req.vm) +
-                               " (hostpass assignments lists what is)");
+    return not_found(name.empty() ? "VM '" + req.vm + "' has no assigned devices"
+                                  : name + " is not assigned" +
+                                        (req.vm.empty() ? "" : " to VM '" + req.vm + "'") +
+                                        " (hostpass assignments lists what is)");
   if (Status s = write_intent(host, req.state_dir, Intent{"release", rows.front().vm, rows});
       !s.ok())
     return s.error().wrap("cannot record the intent to release");

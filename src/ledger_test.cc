@@ -155,8 +155,8 @@ TEST_F(LedgerTest, ASecondOwnerIsRefusedTheSameOwnerIsANoOpAndReleaseAllowsReass
   auto second = assign("03:00.0", "vm2");
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().kind, ErrorKind::Refused);
-  EXPECT_EQ(second.error().message.rfind("0000:03:00.0 is already assigned to vm vm1 (since 20", 0),
-            0u)
+  EXPECT_EQ(
+      second.error().message.rfind("0000:03:00.0 is already assigned to VM 'vm1' (since 20", 0), 0u)
       << second.error().message;
   EXPECT_NE(second.error().message.find("release it first (hostpass release 0000:03:00.0)"),
             std::string::npos);
@@ -392,7 +392,7 @@ TEST_F(LedgerTest, ARecordWhoseDeviceLeftVfioIsDroppedByRepair) {
   ASSERT_TRUE(rep.ok());
   ASSERT_EQ(rep->notes.size(), 1u);
   EXPECT_EQ(rep->notes[0],
-            "dropped the record of 0000:01:00.0 (vm vm1): the device is on nvidia, "
+            "dropped the record of 0000:01:00.0 (VM 'vm1'): the device is on nvidia, "
             "not a vfio driver");
   EXPECT_TRUE(m_.rows().empty());
 }
@@ -426,7 +426,7 @@ TEST_F(LedgerTest, ADeviceOnPciStubIsNotAssignable) {
   ASSERT_TRUE(rep.ok()) << rep.error().message;
   ASSERT_EQ(rep->notes.size(), 1u);
   EXPECT_EQ(rep->notes[0],
-            "dropped the record of 0000:01:00.0 (vm vm1): the device is on "
+            "dropped the record of 0000:01:00.0 (VM 'vm1'): the device is on "
             "pci-stub, not a vfio driver");
   EXPECT_TRUE(m_.rows().empty());
 }

@@ -43,7 +43,7 @@ Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& r) {
         r.only_chosen ? r.form + " names devices the host uses: it " + r.verb + " them " + r.effect
                       : r.form + ids + " also matches devices the host uses: it " + r.verb +
                             " every device with these ids " + r.effect + ", whatever its address";
-    for (const Blocker& b : v.refused) msg += "\n" + refusal_line(b);
+    for (const std::string& line : refusal_lines(v.refused)) msg += "\n" + line;
     if (!r.alternative.empty()) msg += "\n" + r.alternative;
     return refused(msg);
   }

@@ -58,7 +58,7 @@ struct NextBootCheck {
 
 // Every device of this host whose vendor:device is in `request.ids`, with its host use.
 // Refused (exit 2) when a blocker stands after --force: the message is one line saying which
-// form catches host-used devices, then guard.h's refusal_line() of every standing blocker
+// form catches host-used devices, then guard.h's refusal_lines() of the standing blockers
 // (host use first, in address order), then `alternative`. Io when the devices cannot be listed.
 Result<NextBootCheck> guard_next_boot(Host& host, const NextBootRequest& request);
 

@@ -252,6 +252,10 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
   BindOptions o;
   o.dry_run = true;
   o.force = options.force;  // guard_pci_filter let only forced host use through
+  // The node role binds what pci_devices lists, no more: the siblings go in the inventory.
+  o.group_remedy = [](const std::vector<std::string>& siblings) {
+    return "add " + join(siblings, ", ") + " to pci_devices";
+  };
   auto report = bind_devices(host, addresses, o);
   if (!report.ok()) return report.error().wrap("the bind plan for " + h.name);
   for (const PciFilterEntry& e : *entries) {

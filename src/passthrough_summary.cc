@@ -63,7 +63,8 @@ PassthroughSummary summarize_passthrough(const PciDevice& d, const std::vector<P
     s.concerns.push_back("no reset method: the device may not survive a VM restart");
   if (d.sriov_totalvfs && *d.sriov_totalvfs > 0)
     s.concerns.push_back("SR-IOV physical function: passing it through removes its " +
-                         std::to_string(d.sriov_numvfs.value_or(0)) + " virtual functions");
+                         plural(static_cast<size_t>(d.sriov_numvfs.value_or(0)), "virtual function",
+                                "virtual functions"));
   s.ready = on_vfio && siblings_to_move.empty() && !s.blocked;
   return s;
 }

@@ -114,24 +114,31 @@ Check check_cpu_vendor(const HostFacts& f) {
   const char* cpu = f.vendor == CpuVendor::Intel ? "Intel CPU"
                     : f.vendor == CpuVendor::Amd ? "AMD CPU"
                                                  : nullptr;
-  if (iommu_known && f.iommu_vendor != f.vendor)
+  // An IOMMU is named only when the kernel (a unit) or the firmware (an ACPI table) shows one.
+  if (iommu_known) {
+    std::string summary = std::string(cpu ? cpu : "CPU vendor " + f.vendor_id) + " with an " +
+                          iommu_name(f.iommu_vendor) + " IOMMU (" + iommu_evidence(f) + ")";
     // QEMU's TCG CPU (AuthenticAMD) next to -device intel-iommu, nested clouds: the IOMMU the
     // kernel drives decides the kernel arguments, not the CPU's vendor string.
-    return make("cpu.vendor", CheckStatus::Pass,
-                std::string(cpu ? cpu : "CPU vendor " + f.vendor_id) + " with an " +
-                    iommu_name(f.iommu_vendor) + " IOMMU (" + iommu_evidence(f) +
-                    "): its kernel arguments apply",
-                obs);
-  switch (f.vendor) {
-    case CpuVendor::Intel:
-      return make("cpu.vendor", CheckStatus::Pass, "Intel CPU (VT-d IOMMU)", obs);
-    case CpuVendor::Amd:
-      return make("cpu.vendor", CheckStatus::Pass, "AMD CPU (AMD-Vi IOMMU)", obs);
-    default:
-      return make("cpu.vendor", CheckStatus::Warn, "CPU vendor is neither Intel nor AMD", obs,
-                  "hostpass knows the kernel arguments of Intel VT-d and AMD-Vi only; consult "
-                  "your platform's IOMMU documentation");
+    if (f.iommu_vendor != f.vendor) summary += ": its kernel arguments apply";
+    return make("cpu.vendor", CheckStatus::Pass, summary, obs);
   }
+  if (!cpu)
+    return make("cpu.vendor", CheckStatus::Warn, "CPU vendor is neither Intel nor AMD", obs,
+                "hostpass knows the kernel arguments of Intel VT-d and AMD-Vi only; consult "
+                "your platform's IOMMU documentation");
+  // No IOMMU seen: the CPU's vendor only says which one this platform would have.
+  const char* iommu = iommu_name(f.vendor);
+  return make("cpu.vendor", CheckStatus::Pass,
+              f.firmware_lacks_iommu()
+                  ? std::string(cpu) + "; " + iommu +
+                        " is the IOMMU to enable (the firmware "
+                        "describes none: see iommu.active)"
+                  : std::string(cpu) +
+                        "; no IOMMU seen (no unit in /sys/class/iommu, no ACPI "
+                        "table readable): " +
+                        iommu + " would be this CPU's",
+              obs);
 }
 
 Check check_cpu_virtualization(const HostFacts& f) {
@@ -166,7 +173,7 @@ std::string firmware_remedy(CpuVendor v) {
 Check check_iommu_active(const HostFacts& f) {
   std::string obs = "/sys/class/iommu: " +
                     (f.iommu_units.empty() ? std::string("empty") : join(f.iommu_units, ", ")) +
-                    "; /sys/kernel/iommu_groups: " + std::to_string(f.iommu_groups) + " groups";
+                    "; /sys/kernel/iommu_groups: " + plural(f.iommu_groups, "group", "groups");
   if (!f.iommu_units.empty() && f.iommu_groups > 0)
     return make("iommu.active", CheckStatus::Pass,
                 std::string(iommu_name(f.iommu_vendor)) + " active", obs);
@@ -297,7 +304,8 @@ Check check_cmdline_iommu(const HostFacts& f, bool iommu_active) {
   return make("cmdline.iommu", CheckStatus::Fail, "intel_iommu=on is missing", obs,
               "add intel_iommu=on iommu=pt to the kernel command line "
               "(" +
-                  f.kernel_args_apply + ", or --format machineconfig on OpenShift) and reboot");
+                  f.kernel_args_apply +
+                  "; on OpenShift: hostpass kernel-args --format machineconfig) and reboot");
 }
 
 Check check_cmdline_iommu_pt(const HostFacts& f) {
@@ -416,11 +424,24 @@ Check check_iommu_interrupt_remapping(const HostFacts& f) {
   if (f.iommu_units.empty())
     return make("iommu.interrupt-remapping", CheckStatus::Skip,
                 "no IOMMU: interrupt remapping cannot be assessed", obs);
-  return make("iommu.interrupt-remapping", CheckStatus::Warn,
-              "interrupt remapping not confirmed: this IOMMU reports it only in the kernel log",
+  // The kernel log line of the IOMMU this host has: drivers/iommu/intel/irq_remapping.c prints
+  // "DMAR-IR: Enabled IRQ remapping in x2apic mode" (or xapic), drivers/iommu/amd/init.c
+  // "AMD-Vi: Interrupt remapping enabled".
+  const char* summary =
+      f.iommu_vendor == CpuVendor::Intel
+          ? "interrupt remapping not confirmed: no DMAR unit's ecap register could be read"
+          : "interrupt remapping not confirmed: this IOMMU reports it only in the kernel log";
+  std::string confirm =
+      f.iommu_vendor == CpuVendor::Intel
+          ? "confirm with: dmesg | grep DMAR-IR (expect 'DMAR-IR: Enabled IRQ remapping in "
+            "x2apic mode' or xapic mode)"
+      : f.iommu_vendor == CpuVendor::Amd
+          ? "confirm with: dmesg | grep AMD-Vi (expect 'AMD-Vi: Interrupt remapping enabled')"
+          : "confirm in the kernel log (dmesg | grep -i remapping) that this IOMMU remaps "
+            "interrupts";
+  return make("iommu.interrupt-remapping", CheckStatus::Warn, summary,
               obs + "; the kernel log (dmesg) is not read by hostpass",
-              "confirm with: dmesg | grep -i 'remapping' (AMD: 'AMD-Vi: Interrupt remapping "
-              "enabled'); VFIO refuses assignment without it unless allow_unsafe_interrupts=1");
+              confirm + "; VFIO refuses assignment without it unless allow_unsafe_interrupts=1");
 }
 
 }  // namespace
@@ -451,9 +472,20 @@ std::string member_text(const PciDevice& m) {
          (m.is_bridge() ? ", bridge" : "") + ")";
 }
 
-std::string bind_hint(const std::string& addr, const std::string& target_driver) {
-  return "hostpass bind " + addr +
-         (target_driver == "vfio-pci" ? "" : " --driver " + target_driver);
+// Whether other endpoints of the device's group keep it from being viable alone (then binding
+// it needs them too: bind's --group). Bridges do not count: --group never moves one.
+bool group_needs_siblings(const DeviceFacts& f) {
+  std::vector<GroupMember> members;
+  for (const PciDevice& m : f.group) members.push_back(group_member(m));
+  for (const GroupMember& b : viability_blockers(members, {f.address}))
+    if (!b.bridge) return true;
+  return false;
+}
+
+// The bind command that fits: with --group when the group's other endpoints must come along.
+std::string bind_hint(const DeviceFacts& f, const std::string& target_driver) {
+  return std::string("hostpass bind ") + (group_needs_siblings(f) ? "--group " : "") +
+         f.address.to_string() + (target_driver == "vfio-pci" ? "" : " --driver " + target_driver);
 }
 
 // Every device check below but device.exists REQUIRES f.device.
@@ -528,7 +560,7 @@ Check check_device_group_viable(const DeviceFacts& f) {
                     ") or move the device to a slot with its own group");
   return make("device.group-viable", CheckStatus::Pass,
               gname + ": every other member is unbound or leaves its DMA to VFIO",
-              std::to_string(f.group.size()) + " members");
+              plural(f.group.size(), "member", "members"));
 }
 
 // Host use; the boot display has its own check (device.boot-vga).
@@ -565,9 +597,9 @@ Check check_device_driver(const DeviceFacts& f, const std::string& target_driver
                 drv_path + " -> " + *d.driver);
   if (d.driver)
     return make("device.driver", CheckStatus::Warn, "on " + *d.driver + ", not " + target_driver,
-                drv_path + " -> " + *d.driver, bind_hint(f.address.to_string(), target_driver));
+                drv_path + " -> " + *d.driver, bind_hint(f, target_driver));
   return make("device.driver", CheckStatus::Warn, "unbound, not on " + target_driver,
-              drv_path + ": absent", bind_hint(f.address.to_string(), target_driver));
+              drv_path + ": absent", bind_hint(f, target_driver));
 }
 
 Check check_device_reset(const DeviceFacts& f) {
@@ -607,7 +639,9 @@ Check check_device_sriov(const DeviceFacts& f) {
                     std::to_string(*d.sriov_totalvfs);
   if (num > 0)
     return make("device.sriov", CheckStatus::Warn,
-                "SR-IOV physical function with " + std::to_string(num) + " virtual functions", obs,
+                "SR-IOV physical function with " +
+                    plural(static_cast<size_t>(num), "virtual function", "virtual functions"),
+                obs,
                 "passing the PF through removes its VFs; pass through the VFs instead, or "
                 "write 0 to sriov_numvfs first");
   return make("device.sriov", CheckStatus::Pass, "SR-IOV physical function, no VFs enabled", obs);

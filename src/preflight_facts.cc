@@ -164,11 +164,13 @@ void read_interrupt_remapping(Host& host, HostFacts& f) {
       p.ok())
     f.allow_unsafe_interrupts = std::string(trim(*p));
   // Intel: the ecap register of each DMAR unit (bit 3, IR, says the hardware remaps interrupts).
+  // It is 64 bits wide (drivers/iommu/intel/iommu.h: u64 ecap, shown with %llx, no 0x):
+  // "19e2ff0505e" is a common value.
   for (const std::string& u : f.iommu_units) {
     auto ecap = host.read_file("/sys/class/iommu/" + u + "/intel-iommu/ecap", 64);
     if (!ecap.ok()) continue;
     std::string text(trim(*ecap));
-    auto v = parse_sysfs_hex("0x" + text);
+    auto v = parse_sysfs_hex64(text);
     if (!v) continue;
     f.ecaps.push_back(HostFacts::Ecap{u, text, *v});
   }

@@ -59,7 +59,7 @@ struct HostFacts {
   // /sys/class/iommu/<unit>/intel-iommu/ecap of each unit where it reads as hex.
   struct Ecap {
     std::string unit, text;
-    uint32_t value = 0;
+    uint64_t value = 0;  // a 64-bit register (parse_sysfs_hex64)
   };
   std::vector<Ecap> ecaps;
   // The command that edits this host's kernel command line (boot_loader.h: apply_advice), for

@@ -402,6 +402,64 @@ TEST_F(Preflight, UnsafeInterruptsAndMissingIrBitWarn) {
             "a DMAR unit lacks interrupt remapping (ecap IR bit clear)");
 }
 
+// ecap is a 64-bit register (drivers/iommu/intel/iommu.h u64 ecap, printed "%llx"): a value
+// wider than 32 bits is read whole, and bit 3 (IR) decides.
+TEST_F(Preflight, A64BitEcapIsReadWholeAndItsIrBitDecides) {
+  tree_.write("/sys/class/iommu/dmar0/intel-iommu/ecap", "19e2ff0505e\n");  // bit 3 set
+  EXPECT_EQ(host_statuses()["iommu.interrupt-remapping"], "pass");
+  EXPECT_NE(find("iommu.interrupt-remapping").observed.find("intel-iommu/ecap: 19e2ff0505e"),
+            std::string::npos);
+  tree_.write("/sys/class/iommu/dmar0/intel-iommu/ecap", "19e2ff05056\n");  // bit 3 clear
+  EXPECT_EQ(find("iommu.interrupt-remapping").summary,
+            "a DMAR unit lacks interrupt remapping (ecap IR bit clear)");
+}
+
+// When the register cannot be read, the kernel-log hint is the one of the IOMMU the host has.
+TEST_F(Preflight, TheInterruptRemappingHintNamesThisHostsIommu) {
+  fs::remove(tree_.path("/sys/class/iommu/dmar0/intel-iommu/ecap"));
+  Check intel = find("iommu.interrupt-remapping");
+  EXPECT_EQ(intel.status, CheckStatus::Warn);
+  EXPECT_EQ(intel.summary,
+            "interrupt remapping not confirmed: no DMAR unit's ecap register could be read");
+  EXPECT_EQ(intel.remedy.rfind("confirm with: dmesg | grep DMAR-IR (expect 'DMAR-IR: Enabled IRQ "
+                               "remapping in x2apic mode' or xapic mode)",
+                               0),
+            0u)
+      << intel.remedy;
+  EXPECT_EQ(intel.remedy.find("AMD"), std::string::npos) << intel.remedy;
+  make_amd(tree_);
+  tree_.set_cpuinfo("AuthenticAMD", "fpu svm");
+  Check amd = find("iommu.interrupt-remapping");
+  EXPECT_EQ(
+      amd.remedy.rfind(
+          "confirm with: dmesg | grep AMD-Vi (expect 'AMD-Vi: Interrupt remapping enabled')", 0),
+      0u)
+      << amd.remedy;
+  EXPECT_EQ(amd.remedy.find("DMAR"), std::string::npos) << amd.remedy;
+}
+
+// cpu.vendor names an IOMMU only when the kernel or the firmware shows one.
+TEST_F(Preflight, CpuVendorClaimsNoIommuTheHostDoesNotShow) {
+  EXPECT_EQ(find("cpu.vendor").summary, "Intel CPU with an Intel VT-d IOMMU (dmar0)");
+  strip_iommu(tree_);  // the DMAR table stays: the firmware still describes VT-d
+  EXPECT_EQ(find("cpu.vendor").summary, "Intel CPU with an Intel VT-d IOMMU (ACPI DMAR table)");
+  fs::remove(tree_.path("/sys/firmware/acpi/tables/DMAR"));
+  tree_.add_acpi_table("FACP");
+  EXPECT_EQ(find("cpu.vendor").summary,
+            "Intel CPU; Intel VT-d is the IOMMU to enable (the firmware describes none: see "
+            "iommu.active)");
+  tree_.set_cpuinfo("AuthenticAMD", "fpu svm");
+  EXPECT_EQ(find("cpu.vendor").summary,
+            "AMD CPU; AMD-Vi is the IOMMU to enable (the firmware describes none: see "
+            "iommu.active)");
+  fs::remove_all(tree_.path("/sys/firmware/acpi/tables"));  // no table readable at all
+  Check unknown = find("cpu.vendor");
+  EXPECT_EQ(unknown.status, CheckStatus::Pass);
+  EXPECT_EQ(unknown.summary,
+            "AMD CPU; no IOMMU seen (no unit in /sys/class/iommu, no ACPI table readable): AMD-Vi "
+            "would be this CPU's");
+}
+
 TEST_F(Preflight, VfioIdsOnTheCommandLineAreNoted) {
   tree_.set_cmdline("ro intel_iommu=on iommu=pt vfio-pci.ids=10de:1eb8,8086:5845");
   EXPECT_EQ(host_statuses()["cmdline.vfio-ids"], "pass");
@@ -419,6 +477,9 @@ TEST_F(Preflight, TargetSharingItsGroupWithAHostDriverFails) {
   EXPECT_NE(c.remedy.find("hostpass bind --group 0000:02:00.0"), std::string::npos);
   EXPECT_EQ(find("device.iommu-group", "0000:02:00.0").observed,
             "/sys/kernel/iommu_groups/6/devices: 0000:02:00.0 (qat_c62x), 0000:02:00.1 (qat_c62x)");
+  // The driver's fix is the bind that works here: the sibling must come along.
+  EXPECT_EQ(find("device.driver", "0000:02:00.0").remedy, "hostpass bind --group 0000:02:00.0");
+  EXPECT_EQ(find("device.driver", "0000:00:04.0").remedy, "hostpass bind 0000:00:04.0");
 }
 
 TEST_F(Preflight, GpuOnNvidiaBehindABridgeIsViableAndGetsTheOperatorHint) {

@@ -87,9 +87,10 @@ Result<std::vector<DeviceVerdict>> Spine::judge(const std::vector<PciAddress>& a
 }
 
 Status Spine::gate(const std::vector<DeviceVerdict>& verdicts, bool needs_vfio) {
-  std::vector<std::string> lines;
+  std::vector<Blocker> standing;
   for (const DeviceVerdict& v : verdicts)
-    for (const Blocker& b : v.verdict.refused) lines.push_back(refusal_line(b));
+    standing.insert(standing.end(), v.verdict.refused.begin(), v.verdict.refused.end());
+  std::vector<std::string> lines = refusal_lines(standing);
   Status ready = needs_vfio ? preflight_gate(host_) : ok_status();
   if (lines.empty()) return ready;
   if (!ready.ok()) lines.push_back("and the host is not ready: " + ready.error().message);
@@ -98,8 +99,7 @@ Status Spine::gate(const std::vector<DeviceVerdict>& verdicts, bool needs_vfio) 
 
 Status Spine::refuse(const std::vector<Blocker>& blockers, std::vector<std::string>& notes) const {
   GuardVerdict v = apply_force(blockers, options_.force);
-  std::vector<std::string> lines;
-  for (const Blocker& b : v.refused) lines.push_back(refusal_line(b));
+  std::vector<std::string> lines = refusal_lines(v.refused);
   if (!lines.empty()) return refused(join_lines(lines));
   for (const Blocker& b : v.forced) notes.push_back(forced_note(b));
   return ok_status();
@@ -133,6 +133,7 @@ Result<BindReport> spine_bind(Host& host, const SpineOptions& options,
   BindOptions b;
   b.driver = request.driver;
   b.whole_group = request.whole_group;
+  b.group_remedy = request.group_remedy;
   b.force = options.force;
   b.dry_run = options.dry_run;
   b.state_dir = options.state_dir;

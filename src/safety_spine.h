@@ -108,6 +108,8 @@ struct SpineBindRequest {
   std::vector<PciAddress> addresses;
   std::string driver = "vfio-pci";
   bool whole_group = false;  // --group
+  // How a non-viable group's refusal says to include its other endpoints (BindOptions).
+  std::function<std::string(const std::vector<std::string>& siblings)> group_remedy = {};
 };
 
 // bind: guards on the named devices, the gate (for vfio drivers), then bind_devices.

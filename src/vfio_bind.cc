@@ -451,13 +451,15 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
         targets[m] = Target{std::move(*sib), false};
       }
     }
-    std::vector<std::string> endpoints, bridges;
+    std::vector<std::string> endpoints, bridges, siblings;
     for (const GroupMember& b : viability_blockers(members, moving)) {
-      if (b.bridge)
+      if (b.bridge) {
         bridges.push_back(describe_blocker(b) + "; " + bridge_blocker_remedy(b) +
                           ": hostpass never moves a bridge");
-      else
+      } else {
         endpoints.push_back(describe_blocker(b));
+        siblings.push_back(b.address.to_string());
+      }
     }
     if (endpoints.empty() && bridges.empty()) continue;
     std::vector<std::string> mine;
@@ -466,9 +468,8 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
     std::string why;
     if (!endpoints.empty())
       why = join(endpoints, ", ") +
-            " (a VM gets the whole group, so every endpoint must be on vfio-pci or unbound); "
-            "name them too" +
-            (options.group_remedy.empty() ? "" : ", " + options.group_remedy);
+            " (a VM gets the whole group, so every endpoint must be on vfio-pci or unbound); " +
+            (options.group_remedy ? options.group_remedy(siblings) : "name them too");
     if (!bridges.empty()) why += (why.empty() ? "" : "; ") + join(bridges, "; ");
     refusals.push_back("refusing " + join(mine, ", ") + ": IOMMU group " + std::to_string(g) +
                        " is not viable: " + why);
@@ -483,6 +484,7 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
     own = std::move(*c);
     guards = &own;
   }
+  std::vector<Blocker> standing;
   for (auto& [a, t] : targets) {
     std::vector<Blocker> blockers =
         device_blockers(host, *guards, t.device, GuardOp::Bind, options.driver);
@@ -491,9 +493,10 @@ Result<BindReport> bind_devices(Host& host, const std::vector<PciAddress>& addre
         b.subject = a.to_string() + " (in IOMMU group " + std::to_string(*t.device.iommu_group) +
                     ", taken by --group)";
     GuardVerdict v = apply_force(blockers, options.force);
-    for (const Blocker& b : v.refused) refusals.push_back(refusal_line(b));
+    standing.insert(standing.end(), v.refused.begin(), v.refused.end());
     for (const Blocker& b : v.forced) report.notes.push_back(forced_note(b));
   }
+  for (std::string& line : refusal_lines(standing)) refusals.push_back(std::move(line));
   if (!refusals.empty()) return refused(join(refusals, "\n"));
 
   // 4. The plan.

@@ -18,6 +18,7 @@
 // without a driver unless it had none on entry.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,9 +38,12 @@ struct BindOptions {
   ForceSet force;            // --force[=NAMES]: the guards to override (guard.h)
   bool dry_run = false;      // --dry-run: plan only, zero writes
   std::string state_dir = kDefaultStateDir;
-  // What a refusal for a non-viable group tells the user to do, after "name them too": the
-  // caller's own way to include the siblings (bind: --group; apply: the apply file).
-  std::string group_remedy = "or use --group";
+  // What a refusal for a non-viable group tells the user to do with the endpoints that block it
+  // (`siblings`, full addresses), phrased in the caller's own terms: bind "name them too, or use
+  // --group", apply "name them too, in the apply file", assign "bind them first", one-deploy's
+  // inventory "add them to pci_devices". The engine names no flag of its own; null: "name them
+  // too".
+  std::function<std::string(const std::vector<std::string>& siblings)> group_remedy;
   // The guards' facts, read once by the caller (the safety spine, safety_spine.h); null: the
   // engine reads them itself (read_guard_context with state_dir).
   const GuardContext* guards = nullptr;

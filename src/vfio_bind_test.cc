@@ -160,8 +160,25 @@ TEST_F(VfioBind, RefusesAGroupWithASiblingOnAHostDriver) {
   EXPECT_EQ(r.error().message,
             "refusing 0000:02:00.0: IOMMU group 6 is not viable: 0000:02:00.1 is on qat_c62x (a "
             "VM gets the whole group, so every endpoint must be on vfio-pci or unbound); name "
-            "them too, or use --group");
+            "them too");
   EXPECT_EQ(host().write_count(), 0);
+}
+
+// The engine names no flag of its own: each caller phrases how to include the siblings.
+TEST_F(VfioBind, TheGroupRemedyIsTheCallersWithTheSiblingsNamed) {
+  BindOptions o;
+  std::vector<std::string> given;
+  o.group_remedy = [&given](const std::vector<std::string>& siblings) {
+    given = siblings;
+    return "add " + join(siblings, ", ") + " to pci_devices";
+  };
+  auto r = bind_devices(host(), {addr("02:00.0")}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(given, std::vector<std::string>{"0000:02:00.1"});
+  EXPECT_NE(r.error().message.find("or unbound); add 0000:02:00.1 to pci_devices"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(r.error().message.find("--group"), std::string::npos) << r.error().message;
 }
 
 TEST_F(VfioBind, NamingEverySiblingIsAsGoodAsGroup) {

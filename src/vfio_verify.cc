@@ -297,8 +297,8 @@ bool Walk::info() {
   } else if (!info.pci) {
     return fail("info", "the device fd is not a PCI device (flags 0x" + hex_flags() + ")");
   }
-  std::string detail = std::to_string(info.num_regions) + " regions, " +
-                       std::to_string(info.num_irqs) + " irq indexes, reset " +
+  std::string detail = plural(info.num_regions, "region", "regions") + ", " +
+                       plural(info.num_irqs, "irq index", "irq indexes") + ", reset " +
                        (info.reset ? "supported"
                         : r_.mdev  ? "not advertised (the vendor driver resets the instance)"
                                    : "NOT supported (the device cannot be reset between VMs)");

@@ -195,8 +195,9 @@ TEST_F(BindCli, JsonRefusalCarriesTheKindAndMessage) {
   EXPECT_EQ(j["error"]["kind"], "refused");
   EXPECT_EQ(j["error"]["message"],
             "refusing 0000:00:02.0: it holds the root filesystem (/dev/vda1 on /); --force does "
-            "not override this\nrefusing 0000:00:02.0: the host uses it: swap (/dev/vda2) (free "
-            "it first, or --force=swap to take it anyway)");
+            "not override this\nrefusing 0000:00:02.0: the host uses it: swap (/dev/vda2) "
+            "(--force=swap would override this, but not its root-filesystem blocker: this device "
+            "cannot be taken)");
   EXPECT_TRUE(j["recovered"].is_null());
 }
 

@@ -47,7 +47,8 @@ TEST_F(InventoryCli, ExactInventoryOfTheNode) {
                 "  unit pci-0000:65:00.0  group 10  numa 1  0000:65:00.0  healthy\n"
                 "  not usable: 0000:01:00.0: on nvidia, not vfio-pci; it is a mediated-device "
                 "parent (hostpass mdev types)\n"
-                "    fix: hostpass bind 0000:01:00.0 (this ends its mediated devices)\n"
+                "    fix: hostpass bind --force=mdev-live 0000:01:00.0 (this ends its mediated "
+                "devices)\n"
                 "\n"
                 "intel.com/qat (pci)\n"
                 "  from pciVendorSelector 8086:6f54 (line 16)\n"
@@ -88,7 +89,9 @@ TEST_F(InventoryCli, ExactInventoryOfTheNode) {
                 "  not usable: type nvidia-223 (GRID T4-2B) on 0000:01:00.0: no instance exists; 8 "
                 "can be created\n"
                 "    fix: hostpass mdev create --parent 0000:01:00.0 --type nvidia-223 (or list "
-                "nvidia-223 in mediatedDevicesConfiguration and run hostpass mdev apply -f CR)\n"
+                "nvidia-223 in mediatedDevicesConfiguration.mediatedDeviceTypes of " +
+                cr + ", then hostpass mdev apply -f " + cr +
+                ")\n"
                 "\n"
                 "kubevirt.io/storage (usb)\n"
                 "  from selectors 46f4:0001 (line 32)\n"
@@ -139,9 +142,9 @@ TEST_F(InventoryCli, JsonInventoryOfTheNode) {
   EXPECT_EQ(t4["units"][0]["healthy"], true);
   EXPECT_TRUE(t4["units"][0]["health_reason"].is_null());
   EXPECT_EQ(t4["unusable"][0]["what"], "0000:01:00.0");
-  EXPECT_EQ(t4["unusable"][0]["fix"]["command"], "hostpass bind 0000:01:00.0");
+  EXPECT_EQ(t4["unusable"][0]["fix"]["command"], "hostpass bind --force=mdev-live 0000:01:00.0");
   EXPECT_EQ(t4["unusable"][0]["fix"]["advice"],
-            "hostpass bind 0000:01:00.0 (this ends its mediated devices)");
+            "hostpass bind --force=mdev-live 0000:01:00.0 (this ends its mediated devices)");
 
   const auto& x710 = j["resources"][4];
   EXPECT_EQ(x710["name"], "intel.com/x710");

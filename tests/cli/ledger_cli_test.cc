@@ -92,7 +92,7 @@ TEST_F(LedgerCli, AssignBindsRecordsAndReleaseReturnsTheDevice) {
   // by the mdev-live guard (safety_spine_cli_test.cc), so the ledger's tests name that override.
   ProgramRun a = sim({"assign", "0000:01:00.0", "--vm", "vm1", "--force=mdev-live"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  EXPECT_EQ(a.out, "assigned 0000:01:00.0 to vm1 (nvidia -> vfio-pci)\n");
+  EXPECT_EQ(a.out, "assigned 0000:01:00.0 to VM 'vm1' (nvidia -> vfio-pci)\n");
   EXPECT_EQ(driver("0000:01:00.0"), "vfio-pci");
   ProgramRun l = sim({"assignments"});
   ASSERT_EQ(l.exit_code, 0);
@@ -111,7 +111,7 @@ TEST_F(LedgerCli, AssignBindsRecordsAndReleaseReturnsTheDevice) {
 
   ProgramRun r = sim({"release", "0000:01:00.0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "released 0000:01:00.0 from vm1 (now on nvidia)\n");
+  EXPECT_EQ(r.out, "released 0000:01:00.0 from VM 'vm1' (now on nvidia)\n");
   EXPECT_EQ(driver("0000:01:00.0"), "nvidia");
   EXPECT_EQ(sim({"assignments"}).out, "no devices are assigned\n");
 }
@@ -120,11 +120,11 @@ TEST_F(LedgerCli, ASecondOwnerExits2AndTheFirstKeepsTheDevice) {
   ASSERT_EQ(sim({"assign", "0000:03:00.0", "--vm", "vm1"}).exit_code, 0);
   ProgramRun b = sim({"assign", "0000:03:00.0", "--vm", "vm2"});
   EXPECT_EQ(b.exit_code, 2);
-  EXPECT_EQ(b.err.rfind("hostpass: 0000:03:00.0 is already assigned to vm vm1 (since ", 0), 0u)
+  EXPECT_EQ(b.err.rfind("hostpass: 0000:03:00.0 is already assigned to VM 'vm1' (since ", 0), 0u)
       << b.err;
   ProgramRun same = sim({"assign", "0000:03:00.0", "--vm", "vm1"});
   EXPECT_EQ(same.exit_code, 0);
-  EXPECT_EQ(same.out, "0000:03:00.0 is already assigned to vm1: nothing to do\n");
+  EXPECT_EQ(same.out, "0000:03:00.0 is already assigned to VM 'vm1': nothing to do\n");
   ProgramRun r = sim({"release", "--vm", "vm1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ProgramRun c = sim({"assign", "0000:03:00.0", "--vm", "vm2"});
@@ -188,7 +188,7 @@ TEST_F(LedgerCli, NumaAwareResourceAssignment) {
   ProgramRun a =
       hostpass({"assign", "devices.kubevirt.io/nvme", "--vm", "vm1", "--numa", "0", "-f", cr_});
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  EXPECT_EQ(a.out, "assigned 0000:05:00.0 to vm1 as devices.kubevirt.io/nvme (on vfio-pci)\n");
+  EXPECT_EQ(a.out, "assigned 0000:05:00.0 to VM 'vm1' as devices.kubevirt.io/nvme (on vfio-pci)\n");
   ProgramRun b =
       hostpass({"assign", "devices.kubevirt.io/nvme", "--vm", "vm2", "--numa", "0", "-f", cr_});
   EXPECT_EQ(b.exit_code, 2);
@@ -553,7 +553,7 @@ TEST_F(LedgerCli, TheNextCommandRollsBackAnAssignThatCrashedBeforeItsCommit) {
   // The safety spine finishes it before the assign starts, and says so as for every command.
   EXPECT_EQ(a.err,
             "hostpass: finished an interrupted assign first:\n"
-            "hostpass:   rolled back the interrupted assign of 0000:01:00.0 to vm vm1: "
+            "hostpass:   rolled back the interrupted assign of 0000:01:00.0 to VM 'vm1': "
             "returned 0000:01:00.0 to the host\n");
   EXPECT_EQ(driver("0000:01:00.0"), "nvidia");
   EXPECT_FALSE(std::filesystem::exists(tree_.path("/var/lib/hostpass/ledger-intent.json")));

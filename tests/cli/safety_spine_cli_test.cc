@@ -195,7 +195,8 @@ TEST_F(SpineTable, EveryEntryPointRefusesEveryGuardThatAppliesToIt) {
   const std::string live = std::string("live mediated device (") + kLiveUuid;
   const std::string defined =
       std::string("mdevctl defines 1 mediated device on it (") + kDefinedUuid;
-  const std::string mdev_assigned = std::string("its mdev ") + kLiveUuid + " is assigned to VM vm1";
+  const std::string mdev_assigned =
+      std::string("its mdev ") + kLiveUuid + " is assigned to VM 'vm1'";
   std::vector<Row> rows = {
       {"bind", "root-filesystem", {"bind", "0000:00:02.0"}, root},
       {"bind", "mounted", {"bind", "0000:05:00.0"}, mounted},
@@ -229,17 +230,17 @@ TEST_F(SpineTable, EveryEntryPointRefusesEveryGuardThatAppliesToIt) {
       {"assign", "assigned", {"assign", "0000:01:00.0", "--vm", "vm2"}, mdev_assigned},
       {"unbind", "mdev-live", {"unbind", "0000:01:00.0"}, live},
       {"unbind", "mdev-defined", {"unbind", "0000:0a:00.0"}, defined},
-      {"unbind", "assigned", {"unbind", "0000:04:00.0"}, "it is assigned to VM vm1"},
+      {"unbind", "assigned", {"unbind", "0000:04:00.0"}, "it is assigned to VM 'vm1'"},
       {"unbind --dry-run",
        "assigned",
        {"unbind", "--dry-run", "0000:04:00.0"},
-       "it is assigned to VM vm1"},
-      {"mdev remove", "assigned", {"mdev", "remove", kLiveUuid}, "it is assigned to VM vm1"},
-      {"mdev apply", "assigned", {"mdev", "apply", "-f", cr_}, "it is assigned to VM vm1"},
+       "it is assigned to VM 'vm1'"},
+      {"mdev remove", "assigned", {"mdev", "remove", kLiveUuid}, "it is assigned to VM 'vm1'"},
+      {"mdev apply", "assigned", {"mdev", "apply", "-f", cr_}, "it is assigned to VM 'vm1'"},
       {"mdev apply --dry-run",
        "assigned",
        {"mdev", "apply", "--dry-run", "-f", cr_},
-       "it is assigned to VM vm1"},
+       "it is assigned to VM 'vm1'"},
   };
   for (const Row& row : rows) expect_refused(row);
 }

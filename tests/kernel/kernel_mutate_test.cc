@@ -186,7 +186,7 @@ TEST_F(KernelLedger, AssignBindsAndRecordsTheDevice) {
   const Capture& c = cap("assign.own");
   EXPECT_EQ(c.rc, 0) << c.text();
   EXPECT_TRUE(
-      has_line("assign.own", std::string("assigned ") + kOwn + " to vm1 (e1000e -> vfio-pci)"))
+      has_line("assign.own", std::string("assigned ") + kOwn + " to VM 'vm1' (e1000e -> vfio-pci)"))
       << c.text();
   EXPECT_EQ(driver("state.assign.own", kOwn), "vfio-pci") << cap("state.assign.own").text();
   nlohmann::json rows = parse_json(cap("assignments.own.json"));
@@ -201,7 +201,8 @@ TEST_F(KernelLedger, AssignBindsAndRecordsTheDevice) {
 TEST_F(KernelLedger, ASecondVmIsRefusedAndNothingChanges) {
   const Capture& c = cap("assign.own.vm2");
   EXPECT_EQ(c.rc, 2) << c.text();
-  EXPECT_TRUE(contains(c.text(), std::string(kOwn) + " is already assigned to vm vm1")) << c.text();
+  EXPECT_TRUE(contains(c.text(), std::string(kOwn) + " is already assigned to VM 'vm1'"))
+      << c.text();
   EXPECT_EQ(cap("state.assign.own.vm2").lines, cap("state.assign.own").lines);
   EXPECT_EQ(parse_json(cap("assignments.own.vm2.json")), parse_json(cap("assignments.own.json")));
 }
@@ -210,7 +211,7 @@ TEST_F(KernelLedger, ReleaseReturnsTheDeviceAndEmptiesTheLedger) {
   const Capture& c = cap("release.own");
   EXPECT_EQ(c.rc, 0) << c.text();
   EXPECT_TRUE(
-      has_line("release.own", std::string("released ") + kOwn + " from vm1 (now on e1000e)"))
+      has_line("release.own", std::string("released ") + kOwn + " from VM 'vm1' (now on e1000e)"))
       << c.text();
   EXPECT_EQ(driver("state.release.own", kOwn), "e1000e");
   EXPECT_EQ(cap("state.release.own").lines, cap("state.apply.before").lines);
@@ -231,8 +232,8 @@ TEST_F(KernelLedger, AResourceUnitIsItsWholeIommuGroupOnceBoundAndHasOneOwner) {
   EXPECT_EQ(cap("bind.resource").rc, 0) << cap("bind.resource").text();
   const Capture& c = cap("assign.resource");
   EXPECT_EQ(c.rc, 0) << c.text();
-  EXPECT_TRUE(contains(
-      c.text(), std::string("assigned ") + kLegA + " to vm3 as intel.com/82540EM (on vfio-pci)"))
+  EXPECT_TRUE(contains(c.text(), std::string("assigned ") + kLegA +
+                                     " to VM 'vm3' as intel.com/82540EM (on vfio-pci)"))
       << c.text();
   EXPECT_EQ(driver("state.assign.resource", kLegA), "vfio-pci")
       << cap("state.assign.resource").text();
