@@ -192,8 +192,9 @@ TEST(GrubEdit, TwoRemovedArgumentsOpeningAValueKeepItsQuotes) {
       "GRUB_CMDLINE_LINUX_DEFAULT=\"intel_iommu=off iommu=off\"\nGRUB_CMDLINE_LINUX=\"quiet\"\n",
       intel());
   ASSERT_TRUE(e.ok()) << e.error().message;
-  EXPECT_EQ(e->after,
-            "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\nGRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
+  EXPECT_EQ(
+      e->after,
+      "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\nGRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
   auto again = edit_grub_defaults(e->after, intel());
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(again->changed());
