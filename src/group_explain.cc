@@ -100,6 +100,7 @@ std::string bit_names(uint16_t bits) {
 
 std::string address_list(const std::vector<PciAddress>& as) {
   std::vector<std::string> s;
+  s.reserve(as.size());
   for (const PciAddress& a : as) s.push_back(a.to_string());
   return join(s, ", ");
 }
@@ -347,9 +348,9 @@ GroupExplanation explain(const Topology& t, const std::vector<Edge>& edges, int 
   }
   if (!e.complete()) {
     s += " This explanation cannot be complete: " + join(e.unreadable, "; ") + ".";
-  } else {
+  } else if (t.index.contains(members[0])) {  // else its link is gone: nothing to compare
     std::vector<PciAddress> predicted;
-    size_t first = t.index.count(members[0]) ? t.index.at(members[0]) : 0;
+    size_t first = t.index.at(members[0]);
     for (size_t i = 0; i < t.nodes.size(); ++i)
       if (uf.find(i) == uf.find(first)) predicted.push_back(t.nodes[i].address);
     std::sort(predicted.begin(), predicted.end());
