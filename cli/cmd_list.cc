@@ -1,9 +1,12 @@
 // cmd_list.cc — `hostpass list` and `hostpass show ADDR`.
 //
 // list: one line per PCI function, the exact line `lspci -Dnn` prints followed by compact
-//       columns (driver=, group=, numa=) and, when the host needs the device, "in use: <reason>".
-// show: everything known about one function, every member of its IOMMU group, and what a
-//       passthrough of it would take (passthrough_summary.h).
+//       columns (driver=, group=, numa=, override= when driver_override is set, modules= the
+//       modules modules.alias matches, as lspci -k) and, when the host needs the device,
+//       "in use: <reason>". --tree draws the same lines as lspci -t's tree (pci_tree.h).
+// show: everything known about one function, every member of its IOMMU group, why a shared
+//       group is shared (group_explain.h), and what a passthrough of it would take
+//       (passthrough_summary.h).
 // Both only read. Filters are validated before any filesystem access, and show's address is
 // resolved against the host first (pci_address_resolve.h); the filters are parsed and matched by
 // src/device_select.h, this file prints.
@@ -19,11 +22,15 @@
 #include "cmd_usb.h"
 #include "device_json.h"
 #include "device_select.h"
+#include "group_explain.h"
 #include "host_use.h"
 #include "iommu_group.h"
+#include "module_alias.h"
 #include "passthrough_summary.h"
 #include "pci_address_resolve.h"
 #include "pci_names.h"
+#include "pci_tree.h"
+#include "vfio_rules.h"
 
 namespace hostpass {
 
@@ -32,6 +39,7 @@ namespace {
 struct ListFlags {
   DeviceFilterText filters;
   bool usb = false;
+  bool tree = false;   // --tree: lspci -t's shape, each line list's line
   std::string expect;  // --expect VVVV:DDDD[,...]: exit 1 when one is missing (inside a guest)
 };
 
@@ -45,13 +53,51 @@ std::string in_use_text(const PciDevice& d) {
   return s;
 }
 
-std::string list_line(PciNames& names, const PciDevice& d) {
+// What `list` adds to Basic detail, as lspci -k does: the modules modules.alias says can drive
+// the device (none: modules.alias unreadable).
+struct ListExtras {
+  std::optional<std::vector<std::string>> modules;
+};
+
+std::string list_line(PciNames& names, const PciDevice& d, const ListExtras& x) {
   std::string line = names.lspci_line(d);
   line += "  driver=" + d.driver.value_or("-");
   line += " group=" + or_dash(d.iommu_group);
   line += " numa=" + or_dash(d.numa_node);
+  // Only when set, as `in use:`: a half-done manual bind is the exception worth a column.
+  if (d.driver_override) line += " override=" + *d.driver_override;
+  if (x.modules && !x.modules->empty()) line += " modules=" + join(*x.modules, ",");
   if (!d.in_use.empty()) line += "  in use: " + in_use_text(d);
   return line;
+}
+
+nlohmann::json list_json(const PciDevice& d, const ListExtras& x, bool host_use_known) {
+  nlohmann::json j = device_to_json(d, false, host_use_known);
+  j["driver_override"] = d.driver_override ? nlohmann::json(*d.driver_override) : nullptr;
+  j["kernel_modules"] = x.modules ? nlohmann::json(*x.modules) : nullptr;
+  return j;
+}
+
+// lspci -t's drawing: "+-" before a child with siblings after it, "\-" before the last, "| "
+// under a child whose siblings continue.
+void draw_tree(const std::vector<PciTreeNode>& nodes, const std::string& indent,
+               const std::vector<std::string>& lines, std::string& out) {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    bool last = i + 1 == nodes.size();
+    out += indent + (last ? "\\-" : "+-") + lines[nodes[i].device] + "\n";
+    draw_tree(nodes[i].children, indent + (last ? "  " : "| "), lines, out);
+  }
+}
+
+nlohmann::json tree_json(const std::vector<PciTreeNode>& nodes,
+                         const std::vector<nlohmann::json>& objects) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const PciTreeNode& n : nodes) {
+    nlohmann::json o = objects[n.device];
+    o["children"] = tree_json(n.children, objects);
+    a.push_back(std::move(o));
+  }
+  return a;
 }
 
 void print_warnings(const PciDevice& d) {
@@ -83,25 +129,79 @@ int run_list(Cli& cli, const ListFlags& flags) {
   std::string out = cli.json ? "[" : "";
   bool first = true;
   std::vector<VendorDevice> missing = missing_devices(*devices, expected);
-  for (PciDevice& d : select_devices(std::move(*devices), *selection)) {
+  auto aliases = read_pci_module_aliases(host);  // unreadable: modules unknown, not "none"
+  std::vector<PciDevice> selected = select_devices(std::move(*devices), *selection);
+  std::vector<std::string> lines;       // --tree: each device's line, drawn afterwards
+  std::vector<nlohmann::json> objects;  // --tree --json
+  for (PciDevice& d : selected) {
     attach_host_use(host, uses, d);
     names.name(d);
     print_warnings(d);
-    if (cli.json) {
+    d.driver_override = read_driver_override(host, d.address);
+    ListExtras x;
+    if (aliases.ok()) {
+      auto alias = pci_modalias(d);
+      x.modules = alias ? aliases->modules_for(*alias) : std::vector<std::string>{};
+    }
+    if (flags.tree) {
+      if (cli.json)
+        objects.push_back(list_json(d, x, !uses.unseen));
+      else
+        lines.push_back(list_line(names, d, x));
+    } else if (cli.json) {
       out += first ? "\n" : ",\n";
-      out += device_to_json(d, false, !uses.unseen).dump(-1, ' ', false, kInvalidUtf8);
+      out += list_json(d, x, !uses.unseen).dump(-1, ' ', false, kInvalidUtf8);
     } else {
-      out += list_line(names, d);
+      out += list_line(names, d, x);
       out += '\n';
     }
     first = false;
   }
-  if (cli.json) out += first ? "]\n" : "\n]\n";
+  if (flags.tree) {
+    std::vector<std::string> tree_warnings;
+    std::vector<PciTreeRoot> roots = build_pci_tree(host, selected, &tree_warnings);
+    for (const std::string& w : tree_warnings) std::cerr << "hostpass: warning: " << w << "\n";
+    if (cli.json) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const PciTreeRoot& r : roots)
+        a.push_back({{"root_bus", r.name}, {"children", tree_json(r.children, objects)}});
+      out = a.dump(2, ' ', false, kInvalidUtf8) + "\n";
+    } else {
+      for (const PciTreeRoot& r : roots) {
+        out += "[" + r.name + "]\n";
+        draw_tree(r.children, "", lines, out);
+      }
+    }
+  } else if (cli.json) {
+    out += first ? "]\n" : "\n]\n";
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   for (const VendorDevice& m : missing)
     std::cerr << "hostpass: expected device " << hex4(m.vendor) << ":" << hex4(m.device)
               << " is missing\n";
   return missing.empty() ? kExitOk : kExitFailed;
+}
+
+nlohmann::json group_explanation_json(const GroupExplanation& e) {
+  auto addresses = [](const std::vector<PciAddress>& as) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const PciAddress& x : as) a.push_back(x.to_string());
+    return a;
+  };
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const GroupReason& r : e.reasons)
+    reasons.push_back({{"kind", group_reason_kind_name(r.kind)},
+                       {"responsible", r.device.to_string()},
+                       {"affected", addresses(r.affected)},
+                       {"text", r.text}});
+  return {{"iommu_group", e.group},
+          {"complete", e.complete()},
+          {"reasons", reasons},
+          {"unreadable", e.unreadable},
+          {"predicted_members", e.predicted ? addresses(*e.predicted) : nlohmann::json(nullptr)},
+          {"quirk", e.quirk ? nlohmann::json(*e.quirk) : nlohmann::json(nullptr)},
+          {"acs_override", acs_override_note()},
+          {"summary", e.summary}};
 }
 
 int run_show(Cli& cli, const std::string& address_text) {
@@ -138,6 +238,15 @@ int run_show(Cli& cli, const std::string& address_text) {
       }
     }
   }
+  // Why the group is shared (group_explain.h), for a device that shares one.
+  std::optional<GroupExplanation> explanation;
+  if (device->iommu_group && group.size() > 1) {
+    auto e = explain_group(host, *device->iommu_group);
+    if (e.ok())
+      explanation = std::move(*e);
+    else
+      group_warnings.push_back("cannot explain the group: " + e.error().message);
+  }
   PassthroughSummary summary = summarize_passthrough(*device, group);
   if (uses.unseen) {  // guard.h: Guard::HostUnseen refuses every mutation, --force or not
     summary.ready = false;
@@ -153,6 +262,7 @@ int run_show(Cli& cli, const std::string& address_text) {
     nlohmann::json members = nlohmann::json::array();
     for (const PciDevice& m : group) members.push_back(device_to_json(m, false, !uses.unseen));
     j["iommu_group_members"] = members;
+    j["group_explanation"] = explanation ? group_explanation_json(*explanation) : nullptr;
     j["passthrough"] = {{"ready", summary.ready},
                         {"blocked", summary.blocked},
                         {"requires", summary.steps},
@@ -201,6 +311,10 @@ int run_show(Cli& cli, const std::string& address_text) {
       std::printf("    %s  %-12s %s%s\n", m.address.to_string().c_str(),
                   m.driver.value_or("-").c_str(), m.class_name.c_str(), use.c_str());
     }
+    if (explanation) {
+      field("why shared:", explanation->summary);
+      std::printf("    %s\n", acs_override_note().c_str());
+    }
   } else {
     field("iommu group:", "none (the IOMMU is off or the device is not behind it)");
   }
@@ -227,6 +341,8 @@ void add_list_commands(CLI::App& app, Cli& cli) {
   list->add_option("--class", filters.class_prefix, "only this class (CC) or subclass (CCSS)");
   list->add_option("--driver", filters.driver, "only devices bound to DRIVER ('none': unbound)");
   list->add_option("--group", filters.group, "only members of IOMMU group N");
+  list->add_flag("--tree", flags->tree,
+                 "draw the devices as lspci -t does: root buses, bridges and what is behind them");
   list->add_flag("--usb", flags->usb, "list USB devices instead, as lsusb does (docs/usb.md)");
   list->add_option("--expect", flags->expect,
                    "exit 1 unless these VVVV:DDDD devices are present (the check inside a VM)");

@@ -1,13 +1,12 @@
 // persist.cc — see persist.h.
 #include "persist.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
 #include "boot_loader.h"
+#include "module_alias.h"
 #include "next_boot_guard.h"
 #include "pci_device.h"
 #include "pci_id.h"
@@ -33,16 +32,6 @@ namespace {
 
 constexpr const char* kModprobeConf = "/etc/modprobe.d/vfio.conf";
 constexpr const char* kByAddress = "use --format driverctl or systemd to persist by address";
-
-// The kernel's modalias (drivers/pci/pci-driver.c, pci_uevent → MODALIAS).
-std::optional<std::string> modalias(const PciDevice& d) {
-  if (!d.vendor || !d.device || !d.class_code) return std::nullopt;
-  char b[96];
-  std::snprintf(b, sizeof b, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", *d.vendor, *d.device,
-                d.subsystem_vendor.value_or(0), d.subsystem_device.value_or(0),
-                (*d.class_code >> 16) & 0xff, (*d.class_code >> 8) & 0xff, *d.class_code & 0xff);
-  return std::string(b);
-}
 
 // The module behind a bound driver: drivers/<name>/module -> ../../../../module/<module>.
 std::string module_of_driver(Host& host, const std::string& driver) {
@@ -162,29 +151,12 @@ std::vector<std::string> other_vfio_ids_lines(Host& host) {
 std::optional<std::string> host_module_for(Host& host, const PciAddress& address) {
   auto d = read_pci_device(host, address, Detail::Full);
   if (!d.ok()) return std::nullopt;
-  auto alias = modalias(*d);
-  auto release = read_kernel_release(host);
-  if (!alias || !release) return std::nullopt;
-  auto text = host.read_file("/lib/modules/" + *release + "/modules.alias", 32 << 20);
-  if (!text.ok()) return std::nullopt;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t eol = text->find('\n', pos);
-    if (eol == std::string::npos) eol = text->size();
-    std::string line = text->substr(pos, eol - pos);
-    pos = eol + 1;
-    // "alias <pattern> <module>"
-    if (line.compare(0, 10, "alias pci:") != 0) continue;
-    size_t sp = line.find(' ', 6);
-    if (sp == std::string::npos) continue;
-    std::string pattern = line.substr(6, sp - 6);
-    std::string module(trim(std::string_view(line).substr(sp + 1)));
-    // depmod writes exactly three fields; a line with more (or none) is damaged, and its tail
-    // must not become a module name in a softdep line.
-    if (module.empty() || module.find_first_of(" \t") != std::string::npos) continue;
-    if (is_stub_driver(module) || module == "pci_stub") continue;  // module names use '_'
-    if (fnmatch(pattern.c_str(), alias->c_str(), 0) == 0) return module;
-  }
+  auto alias = pci_modalias(*d);
+  if (!alias) return std::nullopt;
+  auto table = read_pci_module_aliases(host);
+  if (!table.ok()) return std::nullopt;
+  for (const std::string& module : table->modules_for(*alias))
+    if (!is_stub_driver(module) && module != "pci_stub") return module;  // module names use '_'
   return std::nullopt;
 }
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -317,6 +319,153 @@ TEST(GlobalFlags, NoCommandIsBadInputAndHelpIsFine) {
   ProgramRun help = run_program({hostpass_bin(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--root"), std::string::npos);
+}
+
+// lspci -t's tree as parent links: "0000:04:00.0" → "0000:03:00.0" ("" on a root bus). Device
+// tokens "dd.f" hang below the nearest bus label "[bb]" (or "[dddd:bb]") to their left that is
+// still open: a label closes when a device or label starts at or left of its column.
+std::map<std::string, std::string> lspci_tree_parents(const std::string& text) {
+  struct Level {
+    size_t column;
+    std::string domain, bus, bridge;
+  };
+  std::vector<Level> stack;
+  std::map<std::string, std::string> parents;
+  std::istringstream in(text);
+  std::string line;
+  std::string last_device;
+  while (std::getline(in, line)) {
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '[') {
+        size_t close = line.find(']', i);
+        std::string label = line.substr(i + 1, close - i - 1);
+        while (!stack.empty() && stack.back().column >= i) stack.pop_back();
+        Level l{i, stack.empty() ? "0000" : stack.back().domain, "", last_device};
+        if (label.size() == 7 && label[4] == ':') {  // [dddd:bb]: a root bus
+          l.domain = label.substr(0, 4);
+          l.bus = label.substr(5, 2);
+          l.bridge = "";
+        } else {
+          l.bus = label.substr(0, 2);  // [bb] or [bb-ss]
+        }
+        stack.push_back(l);
+        i = close;
+      } else if (i + 4 <= line.size() && std::isxdigit(line[i]) && std::isxdigit(line[i + 1]) &&
+                 line[i + 2] == '.' && (i == 0 || line[i - 1] == '-')) {
+        while (!stack.empty() && stack.back().column >= i) stack.pop_back();
+        if (stack.empty()) break;
+        std::string a = stack.back().domain + ":" + stack.back().bus + ":" + line.substr(i, 4);
+        parents[a] = stack.back().bridge;
+        last_device = a;
+        i += 3;
+      }
+    }
+  }
+  return parents;
+}
+
+void json_tree_parents(const nlohmann::json& children, const std::string& parent,
+                       std::map<std::string, std::string>& out) {
+  for (const auto& c : children) {
+    out[c["address"]] = parent;
+    json_tree_parents(c["children"], c["address"], out);
+  }
+}
+
+// The tree `list --tree` draws is the one lspci -t draws from the bridges' bus numbers.
+TEST(ListCliTree, TreeAgreesWithLspciT) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  build_acs_host(tree);
+  ProgramRun lspci = run_program(
+      {"lspci", "-A", "linux-sysfs", "-O", "sysfs.path=" + tree.root() + "/sys/bus/pci", "-t"});
+  ASSERT_EQ(lspci.exit_code, 0) << lspci.err;
+  std::map<std::string, std::string> theirs = lspci_tree_parents(lspci.out);
+  ProgramRun r = run_program({hostpass_bin(), "--root", tree.root(), "list", "--tree", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["root_bus"], "0000:00");
+  std::map<std::string, std::string> ours;
+  json_tree_parents(j[0]["children"], "", ours);
+  EXPECT_EQ(ours.size(), 18u);
+  EXPECT_EQ(ours, theirs) << lspci.out;
+  EXPECT_EQ(ours["0000:04:00.0"], "0000:03:00.0");
+
+  ProgramRun text = run_program({hostpass_bin(), "--root", tree.root(), "list", "--tree"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("[0000:00]\n+-0000:00:00.0 ", 0), 0u) << text.out;
+  EXPECT_NE(text.out.find("\n| \\-0000:02:00.0 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n|   \\-0000:03:00.0 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n|     \\-0000:04:00.0 Ethernet controller [0200]: "),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("driver=e1000e group=5 numa=-"), std::string::npos);
+}
+
+// lspci -k's "Kernel modules" and a driver_override left by a half-done manual bind.
+TEST_F(ListCli, ListShowsDriverOverrideWhenSetAndTheModulesThatCanDriveTheDevice) {
+  tree_.set_kernel_release("6.1.0-13-amd64");
+  tree_.write("/lib/modules/6.1.0-13-amd64/modules.alias",
+              "alias pci:v*d*sv*sd*bc01sc08i02* nvme\n"
+              "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n");
+  tree_.write(tree_.device_path("0000:03:00.0") + "/driver_override", "vfio-pci\n");
+  ProgramRun r = hostpass({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("driver=- group=7 numa=0 override=vfio-pci modules=nvme\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("driver=e1000e group=4 numa=- modules=e1000e\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("override=", r.out.find("0000:04:00.0")), std::string::npos);
+  ProgramRun j = hostpass({"list", "--json"});
+  ASSERT_EQ(j.exit_code, 0);
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& d : nlohmann::json::parse(j.out)) by[d["address"]] = d;
+  EXPECT_EQ(by["0000:03:00.0"]["driver_override"], "vfio-pci");
+  EXPECT_EQ(by["0000:03:00.0"]["kernel_modules"], nlohmann::json({"nvme"}));
+  EXPECT_TRUE(by["0000:04:00.0"]["driver_override"].is_null());
+  EXPECT_EQ(by["0000:01:00.0"]["kernel_modules"], nlohmann::json::array());
+  // Without modules.alias the modules are unknown, not none.
+  std::filesystem::remove(tree_.path("/lib/modules/6.1.0-13-amd64/modules.alias"));
+  ProgramRun u = hostpass({"list", "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(u.out)[0]["kernel_modules"].is_null());
+}
+
+TEST(ShowCliGroup, ShowExplainsASharedGroupFromConfigSpace) {
+  ScratchDir dir;
+  FixtureTree tree(dir.path() + "/root");
+  build_acs_host(tree);
+  ProgramRun r = run_program({hostpass_bin(), "--root", tree.root(), "show", "04:00.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  why shared:       group 5 is shared because switch downstream port "
+                       "0000:03:00.0 has no ACS capability; a slot behind a port with ACS would "
+                       "isolate it.\n    The ACS-override patch"),
+            std::string::npos)
+      << r.out;
+  ProgramRun j = run_program({hostpass_bin(), "--root", tree.root(), "--json", "show", "04:00.0"});
+  ASSERT_EQ(j.exit_code, 0);
+  auto e = nlohmann::json::parse(j.out)["group_explanation"];
+  EXPECT_EQ(e["iommu_group"], 5);
+  EXPECT_EQ(e["complete"], true);
+  EXPECT_EQ(e["reasons"][0]["kind"], "no-acs");
+  EXPECT_EQ(e["reasons"][0]["responsible"], "0000:03:00.0");
+  EXPECT_EQ(e["predicted_members"], nlohmann::json({"0000:03:00.0", "0000:04:00.0"}));
+  EXPECT_TRUE(e["quirk"].is_null());
+  // A device alone in its group has nothing to explain.
+  ProgramRun alone = run_program({hostpass_bin(), "--root", tree.root(), "show", "01:00.0"});
+  EXPECT_EQ(alone.out.find("why shared:"), std::string::npos) << alone.out;
+  ProgramRun aj = run_program({hostpass_bin(), "--root", tree.root(), "--json", "show", "01:00.0"});
+  EXPECT_TRUE(nlohmann::json::parse(aj.out)["group_explanation"].is_null());
+}
+
+TEST_F(ListCli, ShowSaysWhenConfigSpaceIsTooShortToExplainTheGroup) {
+  ProgramRun r = hostpass({"show", "01:00.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("why shared:       group 1 is shared. This explanation cannot be complete: "
+                       "0000:00:01.0: config space reads 256 bytes"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "host.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,28 @@ std::string FixtureTree::config_space(const PciSpec& s) {
   c[0x34] = 0x40;  // capabilities pointer → a PCI Express capability with no next
   c[0x40] = 0x10;
   c[0x41] = 0x00;
+  if (!s.pcie) return c;
+  const PcieSpec& e = *s.pcie;
+  if (!e.pcie) {  // conventional PCI: no capability list at all
+    put16(0x06, 0x0000);
+    c[0x34] = 0;
+    c[0x40] = 0;
+    return c;
+  }
+  c.resize(4096, '\0');
+  auto put32 = [&](size_t off, uint32_t v) {
+    put16(off, static_cast<uint16_t>(v & 0xffff));
+    put16(off + 2, static_cast<uint16_t>(v >> 16));
+  };
+  put16(0x42, static_cast<uint16_t>(0x0002 | ((e.port_type & 0xf) << 4)));  // version 2, type
+  // Extended capability header: ID (15:0), version (19:16), next offset (31:20).
+  uint32_t next = e.acs_capability ? 0x148 : 0;
+  put32(0x100, 0x0001u | (2u << 16) | (next << 20));  // AER
+  if (e.acs_capability) {
+    put32(0x148, 0x000Du | (1u << 16));  // ACS, last in the list
+    put16(0x14c, *e.acs_capability);
+    put16(0x14e, e.acs_control);
+  }
   return c;
 }
 
@@ -136,6 +159,28 @@ void FixtureTree::add_pci(const PciSpec& s) {
   }
   std::string dev = parent + "/" + s.address;
   device_paths_[s.address] = dev;
+  parents_[s.address] = s.parent;
+  extended_[s.address] = s.pcie.has_value();
+  // Bus numbers of the bridges above (config bytes 0x18 primary, 0x19 secondary, 0x1a
+  // subordinate), for opted-in bridges only.
+  auto bus_of = [](const std::string& a) {
+    return static_cast<char>(std::stoi(a.substr(a.find(':') + 1, 2), nullptr, 16));
+  };
+  for (std::string up = s.parent, below = s.address; !up.empty(); below = up, up = parents_[up]) {
+    if (!extended_[up]) break;
+    std::string file = path(device_path(up) + "/config");
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    char b[3];
+    f.seekg(0x18);
+    f.read(b, 3);
+    b[0] = bus_of(up);
+    if (below == s.address) b[1] = bus_of(s.address);  // its own children's bus
+    b[2] = static_cast<char>(std::max<unsigned char>(
+        static_cast<unsigned char>(b[2]), static_cast<unsigned char>(bus_of(s.address))));
+    f.seekp(0x18);
+    f.write(b, 3);
+    if (!f) throw std::runtime_error("fixture: cannot patch " + file);
+  }
   mkdir(dev);
   bool bridge = s.header_type.value_or((s.class_code >> 8) == 0x0604 ? 1 : 0) != 0;
   uint16_t sv = s.subsystem_vendor ? s.subsystem_vendor : s.vendor;
@@ -819,6 +864,72 @@ void build_standard_host(FixtureTree& t) {
   t.set_cpuinfo("GenuineIntel", "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr vmx ept vpid");
   t.set_modules({"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio", "irqbypass", "nvidia",
                  "e1000e", "qat_c62x"});
+}
+
+namespace {
+
+PciSpec acs_port(const char* address, const char* parent, uint8_t type,
+                 std::optional<uint16_t> acs_cap, uint16_t acs_ctrl, int group) {
+  PciSpec s;
+  s.address = address;
+  s.parent = parent;
+  s.vendor = 0x1b36;
+  s.device = 0x000c;
+  s.class_code = 0x060400;
+  s.driver = "pcieport";
+  s.iommu_group = group;
+  s.pcie = PcieSpec{type, acs_cap, acs_ctrl, true};
+  return s;
+}
+
+PciSpec pcie_endpoint(const char* address, const char* parent, int group, uint8_t type = 0) {
+  PciSpec s;
+  s.address = address;
+  s.parent = parent;
+  s.vendor = 0x8086;
+  s.device = 0x10d3;
+  s.driver = "e1000e";
+  s.iommu_group = group;
+  s.pcie = PcieSpec{type, std::nullopt, 0, true};
+  return s;
+}
+
+}  // namespace
+
+void build_acs_host(FixtureTree& t) {
+  PciSpec host_bridge = pcie_endpoint("0000:00:00.0", "", 0, 9);
+  host_bridge.class_code = 0x060000;
+  host_bridge.driver.reset();
+  t.add_pci(host_bridge);
+  // pcie-root-port (ACS, all four bits on) with an NVMe behind it: each alone.
+  t.add_pci(acs_port("0000:00:01.0", "", 4, kAcsKernelBits, kAcsKernelBits, 1));
+  t.add_pci(pcie_endpoint("0000:01:00.0", "0000:00:01.0", 2));
+  // x3130-upstream + xio3130-downstream (no ACS) behind a root port with ACS; e1000e behind.
+  t.add_pci(acs_port("0000:00:02.0", "", 4, kAcsKernelBits, kAcsKernelBits, 3));
+  t.add_pci(acs_port("0000:02:00.0", "0000:00:02.0", 5, std::nullopt, 0, 4));
+  t.add_pci(acs_port("0000:03:00.0", "0000:02:00.0", 6, std::nullopt, 0, 5));
+  t.add_pci(pcie_endpoint("0000:04:00.0", "0000:03:00.0", 5));
+  // A root port whose ACS leaves Request Redirect and Upstream Forwarding off.
+  t.add_pci(acs_port("0000:00:03.0", "", 4, kAcsKernelBits, kAcsSv | kAcsCr, 6));
+  t.add_pci(pcie_endpoint("0000:05:00.0", "0000:00:03.0", 6));
+  // A root port that does not implement Upstream Forwarding: hard-wired, so it isolates.
+  t.add_pci(
+      acs_port("0000:00:05.0", "", 4, kAcsSv | kAcsRr | kAcsCr, kAcsSv | kAcsRr | kAcsCr, 10));
+  t.add_pci(pcie_endpoint("0000:08:00.0", "0000:00:05.0", 11));
+  // pcie-pci-bridge behind a root port with ACS, two conventional NICs behind it.
+  t.add_pci(acs_port("0000:00:04.0", "", 4, kAcsKernelBits, kAcsKernelBits, 8));
+  t.add_pci(acs_port("0000:06:00.0", "0000:00:04.0", 7, std::nullopt, 0, 9));
+  for (const char* a : {"0000:07:01.0", "0000:07:02.0"}) {
+    PciSpec nic = pcie_endpoint(a, "0000:06:00.0", 9);
+    nic.pcie = PcieSpec{0, std::nullopt, 0, false};
+    t.add_pci(nic);
+  }
+  // ICH9 LPC, SATA, SMBus: integrated endpoints of one multifunction device, no ACS.
+  for (const char* a : {"0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"}) {
+    PciSpec f = pcie_endpoint(a, "", 7, 9);
+    f.multifunction = std::string(a) == "0000:00:1f.0";
+    t.add_pci(f);
+  }
 }
 
 void build_tricky_host(FixtureTree& t) {

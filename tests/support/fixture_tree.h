@@ -12,8 +12,8 @@
 //   sys/kernel/iommu_groups/<n>/devices/<addr> -> ../../../../devices/pci0000:00/<addr>
 //   sys/class/block/<name>, sys/dev/block/<maj:min>, sys/class/net/<if>
 //   proc/self/mountinfo, proc/swaps, proc/net/route, proc/cmdline, proc/cpuinfo, proc/modules
-// Config space (256 bytes) is consistent with the attribute files, so lspci reads the same
-// facts through -A linux-sysfs as hostpass does.
+// Config space (256 bytes, or 4096 with real capability lists: PcieSpec) is consistent with the
+// attribute files, so lspci reads the same facts through -A linux-sysfs as hostpass does.
 //
 // Writes happen through std::filesystem directly: this is test support that creates the world,
 // not a module of the library under test.
@@ -26,6 +26,29 @@
 #include <vector>
 
 namespace hostpass::testing {
+
+// A function's PCI Express side, for fixtures that opt in to a real 4096-byte config space (the
+// size sysfs shows root for a PCIe function, drivers/pci/pci-sysfs.c): the PCI Express capability
+// at 0x40 (ID 0x10, version 2, the device/port type in bits 7:4 of its capabilities register,
+// PCIe r6.0 7.5.3.2), and in extended space an AER capability at 0x100 (ID 0x0001) followed,
+// when `acs_capability` is set, by an ACS extended capability at 0x148 (ID 0x000D, 7.7.8:
+// capability register at +4, control register at +6).
+struct PcieSpec {
+  // PCI_EXP_TYPE_*: 0 endpoint, 4 root port, 5 switch upstream port, 6 switch downstream port,
+  // 7 PCIe-to-PCI/PCI-X bridge, 9 root complex integrated endpoint.
+  uint8_t port_type = 0;
+  std::optional<uint16_t> acs_capability;  // none: no ACS extended capability
+  uint16_t acs_control = 0;
+  // false: a conventional PCI function (behind a PCIe-to-PCI bridge): 256 bytes of config space
+  // and no PCI Express capability at all, as the kernel shows one.
+  bool pcie = true;
+};
+
+// ACS capability/control bits (include/uapi/linux/pci_regs.h PCI_ACS_*).
+inline constexpr uint16_t kAcsSv = 0x01, kAcsTb = 0x02, kAcsRr = 0x04, kAcsCr = 0x08, kAcsUf = 0x10,
+                          kAcsEc = 0x20, kAcsDt = 0x40;
+// What QEMU's pcie-root-port implements and Linux enables: SV, RR, CR, UF (and TB, DT off).
+inline constexpr uint16_t kAcsKernelBits = kAcsSv | kAcsRr | kAcsCr | kAcsUf;
 
 struct PciSpec {
   std::string address;  // "0000:65:00.0"
@@ -48,6 +71,9 @@ struct PciSpec {
   std::optional<uint8_t> header_type;   // config byte 0x0e without bit 7; none: 1 for class 0604
                                         // (a PCI-PCI bridge), 0 for anything else
   std::vector<std::string> mdev_types;  // mdev_supported_types/<type> directories
+  // none: the 256-byte config space every fixture had before (a PCI Express capability of type
+  // 0 at 0x40, nothing beyond), byte for byte; set: see PcieSpec.
+  std::optional<PcieSpec> pcie;
 };
 
 struct MdevTypeSpec {
@@ -82,7 +108,9 @@ class FixtureTree {
   std::string path(const std::string& p) const;
 
   // A PCI function. Bridges (class 0604) get header type 1 unless spec.header_type says
-  // otherwise. Parents must be added first.
+  // otherwise. Parents must be added first. When the parent was added with spec.pcie, its
+  // config space (and its ancestors') gets primary, secondary and subordinate bus numbers that
+  // cover the new function's bus, as firmware leaves them; other fixtures stay byte for byte.
   void add_pci(const PciSpec& spec);
   // Mediated device types of a parent (creates mdev_supported_types/<id>/...).
   void add_mdev_type(const std::string& parent, const MdevTypeSpec& type);
@@ -170,7 +198,7 @@ class FixtureTree {
   // Relative link target from the directory holding `link` to `target` (both absolute, in-tree).
   static std::string relative(const std::string& link, const std::string& target);
 
-  // A 256-byte config space consistent with `spec`.
+  // A config space consistent with `spec`: 256 bytes, or 4096 when spec.pcie says so.
   static std::string config_space(const PciSpec& spec);
 
  private:
@@ -184,6 +212,8 @@ class FixtureTree {
   void write_usb_device(const std::string& dir, const std::string& name, const UsbSpec& spec,
                         int bus);
   std::map<std::string, std::string> device_paths_;  // address → /sys/devices/... path
+  std::map<std::string, std::string> parents_;       // address → the bridge it sits behind
+  std::map<std::string, bool> extended_;             // address → added with spec.pcie
   std::map<std::string, std::string> usb_paths_;     // port path → /sys/devices/... path
   std::vector<std::string> mountinfo_;
   std::vector<std::string> swaps_;
@@ -211,6 +241,19 @@ void build_standard_host(FixtureTree& tree);
 // pci.ids does not know and an empty reset_method, a second domain with no IOMMU groups, and a
 // five-digit (VMD) domain.
 void build_tricky_host(FixtureTree& tree);
+
+// QEMU q35 shapes with real 4096-byte config spaces (PcieSpec), grouped as Linux 6.1 groups them
+// on QEMU 7.2 (each bridge's bus numbers set, so lspci -t draws the same tree):
+//   0000:00:00.0 host bridge (group 0)
+//   0000:00:01.0 pcie-root-port, ACS SV|RR|CR|UF on (1) > 0000:01:00.0 endpoint (2)
+//   0000:00:02.0 pcie-root-port with ACS (3) > 0000:02:00.0 x3130 upstream port, no ACS (4)
+//     > 0000:03:00.0 xio3130 downstream port, no ACS (5) > 0000:04:00.0 e1000e (5)
+//   0000:00:03.0 root port, ACS with RR and UF off (6) > 0000:05:00.0 endpoint (6)
+//   0000:00:04.0 pcie-root-port with ACS (8) > 0000:06:00.0 pcie-pci-bridge (9)
+//     > 0000:07:01.0, 0000:07:02.0 conventional PCI NICs (9)
+//   0000:00:05.0 root port whose ACS offers no Upstream Forwarding (10) > 0000:08:00.0 (11)
+//   0000:00:1f.0, 1f.2, 1f.3 multifunction integrated endpoints without ACS (7)
+void build_acs_host(FixtureTree& tree);
 
 // `count` functions, 8 per slot, 32 slots per bus, cycling through eight real device kinds;
 // every fifth function unbound; one IOMMU group per slot. For benchmarks.
