@@ -12,28 +12,14 @@
 namespace hostpass {
 namespace {
 
+using testing::acs_port;
 using testing::FixtureTree;
 using testing::kAcsCr;
 using testing::kAcsSv;
-using testing::PcieSpec;
-using testing::PciSpec;
 using testing::ScratchDir;
 
 PciAddress addr(const char* text) {
   return *PciAddress::parse(text);
-}
-
-PciSpec port(const char* address, const char* parent, uint8_t type, std::optional<uint16_t> acs_cap,
-             uint16_t acs_ctrl, int group) {
-  PciSpec s;
-  s.address = address;
-  s.parent = parent;
-  s.vendor = 0x1b36;
-  s.device = 0x000c;
-  s.class_code = 0x060400;
-  s.iommu_group = group;
-  s.pcie = PcieSpec{type, acs_cap, acs_ctrl, true};
-  return s;
 }
 
 class GroupExplainTest : public ::testing::Test {
@@ -139,7 +125,8 @@ TEST_F(GroupExplainTest, AGroupTheReplayDoesNotPredictIsAQuirkNotAReason) {
 
 TEST_F(GroupExplainTest, ShortConfigSpaceMakesTheExplanationIncomplete) {
   // As an unprivileged reader sees it on a real host: the first 64 bytes only.
-  std::string config = FixtureTree::config_space(port("0000:03:00.0", "", 6, std::nullopt, 0, 5));
+  std::string config =
+      FixtureTree::config_space(acs_port("0000:03:00.0", "", 6, std::nullopt, 0, 5));
   tree_.write(tree_.device_path("0000:03:00.0") + "/config", config.substr(0, 64));
   auto e = explain_group(host_, 5);
   ASSERT_TRUE(e.ok());

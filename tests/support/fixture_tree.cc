@@ -866,8 +866,6 @@ void build_standard_host(FixtureTree& t) {
                  "e1000e", "qat_c62x"});
 }
 
-namespace {
-
 PciSpec acs_port(const char* address, const char* parent, uint8_t type,
                  std::optional<uint16_t> acs_cap, uint16_t acs_ctrl, int group) {
   PciSpec s;
@@ -881,6 +879,8 @@ PciSpec acs_port(const char* address, const char* parent, uint8_t type,
   s.pcie = PcieSpec{type, acs_cap, acs_ctrl, true};
   return s;
 }
+
+namespace {
 
 PciSpec pcie_endpoint(const char* address, const char* parent, int group, uint8_t type = 0) {
   PciSpec s;

@@ -254,6 +254,10 @@ void build_tricky_host(FixtureTree& tree);
 //   0000:00:05.0 root port whose ACS offers no Upstream Forwarding (10) > 0000:08:00.0 (11)
 //   0000:00:1f.0, 1f.2, 1f.3 multifunction integrated endpoints without ACS (7)
 void build_acs_host(FixtureTree& tree);
+// A QEMU PCIe port (1b36:000c, pcieport) of the given PCIe port type (4 root port, 5 upstream,
+// 6 downstream), with an ACS capability offering `acs_cap` (none: no ACS) and enabling `acs_ctrl`.
+PciSpec acs_port(const char* address, const char* parent, uint8_t type,
+                 std::optional<uint16_t> acs_cap, uint16_t acs_ctrl, int group);
 
 // `count` functions, 8 per slot, 32 slots per bus, cycling through eight real device kinds;
 // every fifth function unbound; one IOMMU group per slot. For benchmarks.
