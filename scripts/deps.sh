@@ -2,12 +2,13 @@
 # deps.sh [build|test] — installs the Debian 12 packages hostpass needs, only those missing.
 #
 # build: compiler, CMake, Ninja and the libraries libhostpass links (libpci, yaml-cpp,
-#        nlohmann-json, CLI11, gRPC/protobuf, SQLite) plus pci.ids (hwdata) and usb.ids (the
-#        usb.ids package: hwdata only links to it) for names.
-# test:  build + GoogleTest/Benchmark, the peers the tests compare against (lspci, lsusb,
-#        virt-xml-validate, qemu) and what the real-kernel tier boots (qemu, busybox, cpio) and
-#        builds (make, xz-utils, libelf1 for the mtty sample module, with gcc-12 from g++), and
-#        the tools the test command runs (clang-format, clang-tidy, clang and its fuzzer runtime).
+#        nlohmann-json, CLI11, gRPC/protobuf, SQLite, libcurl) plus pci.ids (hwdata) and usb.ids
+#        (the usb.ids package: hwdata only links to it) for names.
+# test:  build + GoogleTest/Benchmark, cpp-httplib and OpenSSL (the fake API server), the peers
+#        the tests compare against (lspci, lsusb, virt-xml-validate, qemu) and what the
+#        real-kernel tier boots (qemu, busybox, cpio) and builds (make, xz-utils, libelf1 for the
+#        mtty sample module, with gcc-12 from g++), and the tools the test command runs
+#        (clang-format, clang-tidy, clang and its fuzzer runtime).
 # Idempotent: when every package is present it runs no apt-get at all.
 set -euo pipefail
 
@@ -30,11 +31,14 @@ build_pkgs=(
   protobuf-compiler-grpc
   libprotobuf-dev
   libsqlite3-dev
+  libcurl4-openssl-dev    # the Kubernetes API client (src/kube_client): HTTPS to the API server
   libgtest-dev
   libgmock-dev
 )
 test_pkgs=(
   libbenchmark-dev
+  libcpp-httplib-dev      # the fake Kubernetes API server the DRA and agent tests talk to
+  libssl-dev              #   over HTTPS (the test CA and server certificate; httplib's SSL server)
   usbutils                # lsusb: the peer USB discovery is checked against
   libvirt-clients         # virt-xml-validate for render --format libvirt
   libxml2-utils           # xmllint, which virt-xml-validate runs (only a Recommends of libvirt-clients)
