@@ -236,6 +236,7 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
     size_t begin, end;
     std::string with;
     int order = 0;  // among splices at the same place: 0 first, 1 (an opening quote) last
+    int slot = -1;  // a removal's assignment (an index into ours)
   };
   std::vector<Splice> splices, removals;
   for (size_t i = 0; i < tokens.size(); ++i) {
@@ -249,7 +250,7 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
       while (b > a.value_begin && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
       if (b == a.value_begin)
         while (en < a.value_end && (text[en] == ' ' || text[en] == '\t')) ++en;
-      removals.push_back({b, en, ""});
+      removals.push_back({b, en, "", 0, tk.slot});
     }
   }
   // Two removed neighbours at the start of a value claim the same blanks (the first after it,
@@ -261,6 +262,12 @@ Result<GrubEdit> edit_grub_defaults(std::string_view text, const KernelArgSpec& 
       merged_removals.back().end = std::max(merged_removals.back().end, r.end);
     else
       merged_removals.push_back(r);
+  // A removal that ends a value after a kept word ending in a backslash ("a\ b" losing b) keeps
+  // one blank: the backslash would otherwise escape the closing quote.
+  for (Splice& r : merged_removals) {
+    const ShellAssignment& a = ours[r.slot];
+    if (r.end == a.value_end && r.begin > a.value_begin && text[r.begin - 1] == '\\') ++r.begin;
+  }
   splices.insert(splices.end(), merged_removals.begin(), merged_removals.end());
   bool target_touched = !p.append.empty() && target >= 0;
   for (size_t i = 0; i < tokens.size(); ++i)

@@ -200,6 +200,25 @@ TEST(GrubEdit, TwoRemovedArgumentsOpeningAValueKeepItsQuotes) {
   EXPECT_FALSE(again->changed());
 }
 
+// Found by fuzz/grub_defaults_fuzz: inside double quotes "x\ y" is the word 'x\' and 'y'.
+// Removing y with the blank before it left x\ against the closing quote, which it then escaped:
+// the value ran on to the next line's quote and a second edit read another file.
+TEST(GrubEdit, ARemovalAfterAWordEndingInABackslashKeepsTheClosingQuote) {
+  for (const char* removed : {"intel_iommu=off", "intel_iommu=off iommu=off"}) {
+    SCOPED_TRACE(removed);
+    std::string text = std::string("GRUB_CMDLINE_LINUX_DEFAULT=\"x\\ ") + removed +
+                       "\"\nGRUB_CMDLINE_LINUX=\"quiet\"\n";
+    auto e = edit_grub_defaults(text, intel());
+    ASSERT_TRUE(e.ok()) << e.error().message;
+    EXPECT_EQ(e->after,
+              "GRUB_CMDLINE_LINUX_DEFAULT=\"x\\ \"\n"
+              "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
+    auto again = edit_grub_defaults(e->after, intel());
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_FALSE(again->changed()) << again->after;
+  }
+}
+
 TEST(KernelArgs, SpecPerVendor) {
   EXPECT_EQ(intel().wanted, (std::vector<std::string>{"intel_iommu=on", "iommu=pt"}));
   auto amd = *kernel_arg_spec(CpuVendor::Amd, {"10de:1eb8", "8086:5845"});
