@@ -171,7 +171,7 @@ int run_persist(Cli& cli, const CLI::App& command, const PersistFlags& f) {
     devices = std::move(*d);
     o.apply_text = *text;
   } else if (*format != PersistFormat::Udev && o.vfio_ids.empty()) {
-    auto d = devices_bound_to(host, "vfio-pci");
+    auto d = devices_on_vfio_drivers(host);  // variants too, each on its own driver
     if (!d.ok()) return report_error(d.error());
     devices = std::move(*d);
   }

@@ -23,6 +23,7 @@
 #include "state_lock_cli.h"
 #include "vfio_bind.h"
 #include "vfio_rules.h"
+#include "vfio_variant.h"
 
 namespace hostpass {
 
@@ -90,8 +91,15 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
   auto o = spine_options(f.state_dir, f.dry_run, f.force, f.lock_timeout,
                          command_text(bind ? "bind" : "unbind", f.addresses));
   if (!o.ok()) return fail(o.error());
+  // --driver auto: the VFIO driver modules.alias names for the devices (vfio_variant.h).
+  std::string driver = f.driver;
+  if (bind) {
+    auto d = resolve_bind_driver(cli.host(), addresses, f.driver);
+    if (!d.ok()) return fail(d.error());
+    driver = *d;
+  }
   SpineOpening opening;
-  SpineBindRequest request{addresses, f.driver, f.whole_group};
+  SpineBindRequest request{addresses, driver, f.whole_group};
   // bind's own ways to include a group's other endpoints: name them, or --group (docs/bind.md).
   request.group_remedy = [](const std::vector<std::string>&) {
     return std::string("name them too, or use --group");
@@ -105,7 +113,8 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     nlohmann::json j;
     j["operation"] = bind ? "bind" : "unbind";
     j["dry_run"] = f.dry_run;
-    if (bind) j["driver"] = f.driver;
+    if (bind) j["driver"] = driver;
+    if (bind) j["driver_requested"] = f.driver;
     j["devices"] = nlohmann::json::array();
     for (const DeviceChange& c : r->devices) j["devices"].push_back(change_json(c));
     j["writes"] = writes_json(r->writes);
@@ -114,6 +123,7 @@ int run_bind_like(Cli& cli, const BindFlags& f, bool bind) {
     std::cout << j.dump(2, ' ', false, kInvalidUtf8) << "\n";
     return kExitOk;
   }
+  if (bind && f.driver == kAutoDriver) std::printf("driver: %s (--driver auto)\n", driver.c_str());
   print_devices(*r, f.dry_run);
   if (f.dry_run) std::cout << planned_writes_text(r->writes);
   return kExitOk;
@@ -152,7 +162,10 @@ void add_bind_commands(CLI::App& app, Cli& cli) {
   CLI::App* bind = app.add_subcommand(
       "bind", "give PCI devices to vfio-pci (per IOMMU group, verified, rolled back on failure)");
   bind->add_option("address", bf->addresses, "PCI addresses, 0000:06:00.0 or 06:00.0")->required();
-  bind->add_option("--driver", bf->driver, "the driver to bind to (default vfio-pci)");
+  bind->add_option(
+      "--driver", bf->driver,
+      "the driver to bind to (default vfio-pci; auto: the most specific vfio_pci: alias in "
+      "modules.alias, as libvirt picks a variant driver, else vfio-pci)");
   bind->add_flag("--group", bf->whole_group, "bind every endpoint of each device's IOMMU group");
   bind->add_flag("--dry-run", bf->dry_run, "print the exact ordered writes; change nothing");
   add_force_flag(bind, bf->force);

@@ -31,6 +31,7 @@
 #include "pci_names.h"
 #include "pci_tree.h"
 #include "vfio_rules.h"
+#include "vfio_variant.h"
 
 namespace hostpass {
 
@@ -247,6 +248,10 @@ int run_show(Cli& cli, const std::string& address_text) {
     else
       group_warnings.push_back("cannot explain the group: " + e.error().message);
   }
+  // The VFIO driver `bind --driver auto` would pick (vfio_variant.h).
+  auto vfio_choice = choose_vfio_driver(host, device->address);
+  if (!vfio_choice.ok())
+    group_warnings.push_back("cannot choose a VFIO driver: " + vfio_choice.error().message);
   PassthroughSummary summary = summarize_passthrough(*device, group);
   if (uses.unseen) {  // guard.h: Guard::HostUnseen refuses every mutation, --force or not
     summary.ready = false;
@@ -263,6 +268,14 @@ int run_show(Cli& cli, const std::string& address_text) {
     for (const PciDevice& m : group) members.push_back(device_to_json(m, false, !uses.unseen));
     j["iommu_group_members"] = members;
     j["group_explanation"] = explanation ? group_explanation_json(*explanation) : nullptr;
+    j["vfio_driver"] =
+        vfio_choice.ok() ? nlohmann::json{{"driver", vfio_choice->driver},
+                                          {"module", vfio_choice->module},
+                                          {"alias", vfio_choice->alias
+                                                        ? nlohmann::json(vfio_choice->alias->line())
+                                                        : nlohmann::json(nullptr)},
+                                          {"reason", vfio_choice->reason()}}
+                         : nlohmann::json(nullptr);
     j["passthrough"] = {{"ready", summary.ready},
                         {"blocked", summary.blocked},
                         {"requires", summary.steps},
@@ -279,6 +292,10 @@ int run_show(Cli& cli, const std::string& address_text) {
     field("subsystem:", hex4(*d.subsystem_vendor) + ":" + hex4(*d.subsystem_device));
   field("driver:", d.driver.value_or("none"));
   field("driver_override:", d.driver_override.value_or("none"));
+  if (vfio_choice.ok())
+    field("vfio driver:", vfio_choice->alias ? vfio_choice->driver + " (bind --driver auto; " +
+                                                   vfio_choice->reason() + ")"
+                                             : vfio_choice->reason() + " (bind --driver auto)");
   field("numa node:", d.numa_node ? std::to_string(*d.numa_node) : "none");
   if (d.reset_methods)
     field(

@@ -4,6 +4,7 @@
 #include "iommu_group.h"
 #include "pci_device.h"
 #include "vfio_rules.h"
+#include "vfio_variant.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -243,15 +244,17 @@ Result<std::vector<std::string>> preferred_allocation(const ResourceInventory& r
 
 UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit) {
   switch (kind) {
-    case ResourceKind::Pci:
+    case ResourceKind::Pci: {
+      VfioDriverKnowledge vfio(host);
       for (const PciAddress& a : unit.pci) {
         std::string addr = a.to_string();
         std::string dev = std::string(kPciDevicesDir) + "/" + addr;
         if (!host.exists(dev)) return {false, addr + " was removed (no " + dev + ")"};
         auto driver = host.read_link(dev + "/driver");
         if (!driver.ok()) return {false, addr + " left vfio-pci (now unbound)"};
+        // A vfio-pci variant (mlx5_vfio_pci, ...) is a VFIO driver too: the device has not left.
         std::string name = base_name(*driver);
-        if (name != "vfio-pci") return {false, addr + " left vfio-pci (now on " + name + ")"};
+        if (!vfio.is_vfio(name)) return {false, addr + " left vfio-pci (now on " + name + ")"};
       }
       if (unit.iommu_group) {
         std::string why = siblings_break_group(host, unit, *unit.iommu_group);
@@ -260,6 +263,7 @@ UnitHealth check_unit_health(Host& host, ResourceKind kind, const Unit& unit) {
       if (unit.iommu_group && !host.exists(vfio_group_node(*unit.iommu_group)))
         return {false, vfio_group_node(*unit.iommu_group) + " is missing"};
       return {};
+    }
     case ResourceKind::Mdev:
       for (const std::string& uuid : unit.mdev_uuids) {
         std::string dev = "/sys/bus/mdev/devices/" + uuid;

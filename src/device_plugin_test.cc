@@ -219,6 +219,28 @@ TEST_F(UnitHealthTest, PciUnitOnVfioIsHealthyAndEveryWayOffIsNamed) {
             "0000:04:00.0 was removed (no /sys/bus/pci/devices/0000:04:00.0)");
 }
 
+// A vfio-pci variant driver is a VFIO driver: a device moved to one has not left. The kernel
+// says which drivers are variants (vfio_pci_core's holders), not their names.
+TEST_F(UnitHealthTest, ADeviceOnAVariantDriverIsHealthy) {
+  std::string dev = tree_.device_path("0000:04:00.0");
+  std::filesystem::remove(tree_.path(dev + "/driver"));
+  tree_.add_driver("mlx5_vfio_pci");
+  tree_.mkdir("/sys/module/vfio_pci_core/holders/mlx5_vfio_pci");
+  tree_.symlink(
+      testing::FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/mlx5_vfio_pci"),
+      dev + "/driver");
+  EXPECT_TRUE(check_unit_health(host_, ResourceKind::Pci, nvme()).healthy)
+      << check_unit_health(host_, ResourceKind::Pci, nvme()).reason;
+  // Named like one, but not a holder of vfio_pci_core and without a vfio_pci: alias.
+  std::filesystem::remove(tree_.path(dev + "/driver"));
+  tree_.add_driver("fake_vfio_pci");
+  tree_.symlink(
+      testing::FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/fake_vfio_pci"),
+      dev + "/driver");
+  EXPECT_EQ(check_unit_health(host_, ResourceKind::Pci, nvme()).reason,
+            "0000:04:00.0 left vfio-pci (now on fake_vfio_pci)");
+}
+
 TEST_F(UnitHealthTest, GroupSiblingOnAHostDriverMakesTheUnitUnhealthy) {
   // The GPU 0000:66:00.0 is the unit; its audio function 0000:66:00.1 shares group 31.
   auto add = [&](const char* a, uint32_t cls, const char* driver) {

@@ -57,6 +57,7 @@
 #include "pci_id.h"
 #include "usb_device.h"
 #include "vfio_rules.h"
+#include "vfio_variant.h"
 
 namespace hostpass {
 
@@ -257,6 +258,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
                      vendor_device_string(e->selector->vendor, e->selector->device),
                  "no device on this node matches (line " + std::to_string(e->line) + ")", ""});
     }
+    VfioDriverKnowledge vfio(host);  // which drivers are VFIO drivers (vfio_variant.h)
     for (auto& [group, members] : groups) {
       std::set<PciAddress> mine;
       for (const PciDevice* m : members) mine.insert(m->address);
@@ -288,7 +290,7 @@ void build_pci(Host& host, PciWorld& world, std::vector<Pending>& resources,
                            "free it from the host first; hostpass will not take it"});
         if (!m->driver) {
           found.push_back({a, "not bound to any driver, not vfio-pci", bind});
-        } else if (*m->driver != "vfio-pci") {
+        } else if (!vfio.is_vfio(*m->driver)) {  // a variant (mlx5_vfio_pci, ...) is usable
           found.push_back({a,
                            "on " + *m->driver + ", not vfio-pci" +
                                (mdev_parent ? "; it is a mediated-device parent (hostpass mdev "

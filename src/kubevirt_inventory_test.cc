@@ -202,6 +202,33 @@ TEST_F(InventoryNode, SiblingOnVfioOrUnboundKeepsTheGroupViable) {
   EXPECT_EQ(addresses(r.units[0]), std::vector<std::string>{"0000:68:00.0"});
 }
 
+// A device on a vfio-pci variant driver (a holder of vfio_pci_core) is usable as it is, and
+// keeps its group viable; one on a host driver is not.
+TEST_F(InventoryNode, ADeviceOnAVariantDriverIsUsable) {
+  std::filesystem::remove(tree_.path(tree_.device_path("0000:68:00.1") + "/driver"));
+  std::string dev = tree_.device_path("0000:68:00.0");
+  std::filesystem::remove(tree_.path(dev + "/driver"));
+  tree_.add_driver("nvgrace_gpu_vfio_pci");
+  tree_.mkdir("/sys/module/vfio_pci_core/holders/nvgrace_gpu_vfio_pci");
+  tree_.symlink(FixtureTree::relative(dev + "/driver", "/sys/bus/pci/drivers/nvgrace_gpu_vfio_pci"),
+                dev + "/driver");
+  const std::string cr =
+      "pciHostDevices:\n- pciVendorSelector: 10de:1db6\n"
+      "  resourceName: nvidia.com/v100\n";
+  {
+    Inventory inv = inventory(cr);
+    const auto& r = find(inv, "nvidia.com/v100");
+    ASSERT_EQ(r.units.size(), 1u);
+    EXPECT_TRUE(r.unusable.empty());
+  }
+  std::filesystem::remove(tree_.path("/sys/module/vfio_pci_core/holders/nvgrace_gpu_vfio_pci"));
+  Inventory inv = inventory(cr);
+  const auto& r = find(inv, "nvidia.com/v100");
+  EXPECT_TRUE(r.units.empty());
+  ASSERT_FALSE(r.unusable.empty());
+  EXPECT_EQ(r.unusable[0].reason, "on nvgrace_gpu_vfio_pci, not vfio-pci");
+}
+
 TEST_F(InventoryNode, DeviceInUseByTheHostIsReported) {
   Inventory inv = inventory(
       "pciHostDevices:\n- pciVendorSelector: 1af4:1042\n"

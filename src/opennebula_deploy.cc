@@ -263,6 +263,8 @@ Result<OneHostPlan> plan_one_deploy_host(Host& host, const OneDeployHost& h,
     d.address = e.address;
     d.vendor_device = e.vendor_device;
     d.driver = current_driver(host, e.address);
+    // vfio-pci exactly: the node role runs `driverctl set-override ADDR vfio-pci`, which moves
+    // a device on a variant driver (mlx5_vfio_pci, ...) too.
     d.changes = d.driver != std::optional<std::string>("vfio-pci");
     std::string dir = pci_device_dir(e.address);
     for (const PlannedWrite& w : report->writes) {

@@ -12,6 +12,7 @@
 #include "pci_id.h"
 #include "preflight.h"
 #include "vfio_rules.h"
+#include "vfio_variant.h"
 
 namespace hostpass {
 
@@ -173,6 +174,20 @@ Result<std::vector<PersistDevice>> devices_bound_to(Host& host, const std::strin
   return out;
 }
 
+Result<std::vector<PersistDevice>> devices_on_vfio_drivers(Host& host) {
+  auto all = discover_pci(host, DiscoverOptions{});
+  if (!all.ok()) return all.error();
+  VfioDriverKnowledge vfio(host);
+  std::vector<PersistDevice> out;
+  for (const PciDevice& d : *all) {
+    if (!d.driver || !vfio.is_vfio(*d.driver)) continue;
+    auto p = describe(host, d.address, *d.driver);
+    if (!p.ok()) return p.error();
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
 Result<std::vector<PersistDevice>> devices_from_plan(Host& host, const ApplyPlan& plan) {
   std::vector<PersistDevice> out;
   for (const ApplyItem& i : plan.items) {
@@ -209,6 +224,8 @@ Result<PersistOutput> render_persist(Host& host, const std::vector<PersistDevice
         "same ids; no softdep line (no node to read the host modules from)");
     return o;
   }
+  // vfio-pci exactly, not every VFIO driver: `vfio-pci.ids=` and modprobe's "options vfio-pci
+  // ids=" hand ids to vfio-pci alone; a variant driver's devices are warned about below.
   std::vector<PersistDevice> vfio;
   for (const PersistDevice& d : devices)
     if (d.driver == "vfio-pci") vfio.push_back(d);

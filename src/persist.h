@@ -61,6 +61,9 @@ struct PersistDevice {
 // Devices bound to `driver` now, with their host modules.
 Result<std::vector<PersistDevice>> devices_bound_to(Host& host,
                                                     const std::string& driver = "vfio-pci");
+// Devices on any VFIO driver now (vfio-pci or a variant such as mlx5_vfio_pci, as
+// vfio_variant.h knows them), each with the driver it is on and its host module.
+Result<std::vector<PersistDevice>> devices_on_vfio_drivers(Host& host);
 // The devices an apply plan puts on a driver other than "host".
 Result<std::vector<PersistDevice>> devices_from_plan(Host& host, const ApplyPlan& plan);
 

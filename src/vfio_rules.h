@@ -80,6 +80,10 @@ namespace hostpass {
 bool is_pci_bridge(std::optional<uint8_t> header_type, std::optional<uint32_t> class_code);
 
 // vfio-pci or a vfio-pci variant driver: a VM can be given the device (see the header comment).
+// By name only, for the rules here that see a driver's name without a Host (group viability over
+// GroupMember lists, the summary over PciDevice structs, the ledger's and the engine's checks):
+// the kernel's own answer — vfio_pci_core holders, modules.alias vfio_pci: entries — is
+// vfio_variant.h is_vfio_driver(Host&, driver), which callers holding a Host use instead.
 bool is_vfio_driver(std::string_view driver);
 // A VFIO driver or pci-stub: the device is held away from the host.
 bool is_stub_driver(std::string_view driver);

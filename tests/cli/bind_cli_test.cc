@@ -264,6 +264,50 @@ TEST_F(BindCli, AMissingModuleIsLoadedOrTheFailureIsClear) {
   EXPECT_EQ(driver("0000:00:04.0"), "vfio-pci");
 }
 
+// --driver auto: a ConnectX-5 VF, whose variant driver is in modules.alias (the line a 6.8
+// kernel's depmod writes for mlx5_vfio_pci) but not loaded, goes to mlx5_vfio_pci, loaded by
+// modprobe as a missing vfio-pci would be; a device without a variant entry goes to vfio-pci.
+TEST_F(BindCli, DriverAutoPicksTheVariantDriverOrVfioPci) {
+  PciSpec vf;
+  vf.address = "0000:00:0e.0";
+  vf.vendor = 0x15b3;
+  vf.device = 0x101e;
+  vf.driver = "mlx5_core";
+  vf.iommu_group = 40;
+  tree_.add_pci(vf);
+  sim_ = std::make_unique<SimKernelHost>(*real_);
+  sim_->set_native_driver("0000:00:0e.0", "mlx5_core");
+  tree_.set_kernel_release("6.1.0-13-amd64");
+  tree_.write("/lib/modules/6.1.0-13-amd64/modules.alias",
+              "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+              "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+              "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
+  ASSERT_FALSE(fs::exists(tree_.path("/sys/bus/pci/drivers/mlx5_vfio_pci")));
+
+  ProgramRun show = run_program({hostpass_bin(), "--root", tree_.root(), "show", "00:0e.0"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("vfio driver:      mlx5_vfio_pci (bind --driver auto; alias "
+                          "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci (2 of 7 "
+                          "fields exact))"),
+            std::string::npos)
+      << show.out;
+
+  ProgramRun b = sim({"bind", "--driver", "auto", "00:0e.0"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.out.find("driver: mlx5_vfio_pci (--driver auto)\n"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("0000:00:0e.0  mlx5_core -> mlx5_vfio_pci\n"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("note: loaded module mlx5_vfio_pci"), std::string::npos) << b.out;
+  EXPECT_EQ(driver("0000:00:0e.0"), "mlx5_vfio_pci");
+  EXPECT_TRUE(fs::exists(tree_.path("/dev/vfio/40")));
+
+  ProgramRun plain = sim({"bind", "--driver", "auto", "--json", "00:04.0"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto j = nlohmann::json::parse(plain.out);
+  EXPECT_EQ(j["driver"], "vfio-pci");
+  EXPECT_EQ(j["driver_requested"], "auto");
+  EXPECT_EQ(driver("0000:00:04.0"), "vfio-pci");
+}
+
 TEST_F(BindCli, EveryMutatingCommandRecoversAnInterruptedOperationFirst) {
   // A bind of group 6 that "crashed" after its journal and two writes.
   FaultyHost crashing(*sim_);

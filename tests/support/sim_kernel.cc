@@ -30,8 +30,10 @@ constexpr const char* kEBUSY = "Device or resource busy";
 constexpr const char* kEINVAL = "Invalid argument";
 constexpr const char* kEEXIST = "File exists";
 
+// vfio-pci and the variant drivers, which the kernel registers under their module names
+// (mlx5_vfio_pci, ...: .name = KBUILD_MODNAME).
 bool is_vfio(const std::string& driver) {
-  return driver.rfind("vfio", 0) == 0;
+  return driver.rfind("vfio", 0) == 0 || driver.ends_with("_vfio_pci");
 }
 
 std::vector<std::string> split_ws(std::string_view s) {
@@ -244,6 +246,9 @@ void SimKernelHost::create_driver(const std::string& driver, const std::string& 
                      inner_.resolve(dir + "/module"), ec);
   std::ofstream(inner_.resolve("/proc/modules"), std::ios::app)
       << module << " 16384 0 - Live 0x0000000000000000\n";
+  // Every VFIO PCI driver links against vfio_pci_core, which lists it among its holders.
+  if (is_vfio(driver))
+    fs::create_directories(inner_.resolve("/sys/module/vfio_pci_core/holders/" + module));
 }
 
 // ---- writes ----
@@ -365,7 +370,8 @@ Result<CommandOutput> SimKernelHost::run_command(const std::vector<std::string>&
   if (module.empty()) return CommandOutput{1, "", "modprobe: ERROR: missing module name.\n"};
   std::string mod_name = module, drv_name = module;
   std::replace(mod_name.begin(), mod_name.end(), '-', '_');
-  if (is_vfio(drv_name)) std::replace(drv_name.begin(), drv_name.end(), '_', '-');
+  // vfio_pci.ko registers "vfio-pci"; the variants register their module's name.
+  if (mod_name == "vfio_pci") drv_name = "vfio-pci";
   if (fs::exists(inner_.resolve(std::string(kState) + "/modprobe_fails")))
     return CommandOutput{1, "",
                          "modprobe: FATAL: Module " + module +

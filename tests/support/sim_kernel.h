@@ -20,7 +20,8 @@
 //   drivers/D/new_id  "VVVV DDDD [...]"  adds a dynamic id (EEXIST when present) and attaches
 //                              every unbound device it matches (driver_attach).
 //   drivers/D/remove_id "VVVV DDDD"      removes it (ENODEV when absent); never unbinds.
-//   vfio drivers (name starts with "vfio"): probe refuses bridges (non-normal header, EINVAL)
+//   vfio drivers (name starts with "vfio" or ends in "_vfio_pci", a variant): probe refuses bridges
+//   (non-normal header, EINVAL)
 //                              and devices without an IOMMU group (EINVAL); binding the first
 //                              member of a group creates /dev/vfio/<group>, unbinding the last
 //                              vfio member removes it.
