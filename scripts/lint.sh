@@ -41,6 +41,29 @@ build=build
 jobs=$(nproc)
 status=0
 
+# sources PATTERN...: the checkout's files matching git pathspec-style patterns ('*' matches '/'
+# too), NUL-separated. git's list of tracked files in a git checkout; elsewhere (the source
+# unpacked from an archive on a fresh machine without git, where the README's commands must work
+# too) the same patterns over the source directories, found by find.
+sources() {
+  if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z -- "$@"
+    return
+  fi
+  local dirs=() d f g
+  for d in bench cli fuzz plugin proto src tests; do [ -d "$d" ] && dirs+=("$d"); done
+  [ ${#dirs[@]} -gt 0 ] || return 0
+  find "${dirs[@]}" -type f -print0 | sort -z | while IFS= read -r -d '' f; do
+    for g in "$@"; do
+      # shellcheck disable=SC2053 # $g is a pattern
+      if [[ $f == $g ]]; then
+        printf '%s\0' "$f"
+        break
+      fi
+    done
+  done
+}
+
 # ---- format ----
 echo "-- clang-format: every tracked .cc/.h"
 if ! command -v clang-format >/dev/null; then
@@ -50,7 +73,7 @@ else
   format_ok=1
   # One clang-format process for all files (one per file costs minutes on a loaded machine); its
   # --dry-run names each file that differs, "FILE:L:C: warning: code should be clang-formatted".
-  if ! out=$(git ls-files -z -- '*.cc' '*.h' | xargs -0 clang-format --style=file --dry-run 2>&1)
+  if ! out=$(sources '*.cc' '*.h' | xargs -0 clang-format --style=file --dry-run 2>&1)
   then
     format_ok=0
     echo "$out" | head -n 20
@@ -102,7 +125,7 @@ if [ $tidy_ok = 1 ]; then
     clang-tidy --version
     echo "$tidy_args"
     cat .clang-tidy
-    git ls-files -z -- 'src/*.h' 'cli/*.h' 'plugin/*.h' 'proto/*.proto' | sort -z |
+    sources 'src/*.h' 'cli/*.h' 'plugin/*.h' 'proto/*.proto' | sort -z |
       xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1 >"$work/common"
   # "file<TAB>command" for each compile command of src/, cli/ or plugin/ that is not a test.
