@@ -73,9 +73,9 @@ VfioDriverChoice choose_vfio_driver(const std::vector<VfioAlias>& aliases, const
 // saying so in the reason. NotFound when the device does not exist.
 Result<VfioDriverChoice> choose_vfio_driver(Host& host, const PciAddress& address);
 
-// The driver `bind --driver auto` (and apply's driver: auto) binds every one of `addresses` to:
-// `requested` itself unless it is "auto". Refused when the devices would pick different VFIO
-// drivers (one bind has one target driver: bind them separately).
+// The driver `bind --driver auto` binds every one of `addresses` to: `requested` itself unless it
+// is "auto". Refused when the devices would pick different VFIO drivers (one bind has one target
+// driver: bind them separately). Apply's driver field does not take "auto" yet.
 Result<std::string> resolve_bind_driver(Host& host, const std::vector<PciAddress>& addresses,
                                         const std::string& requested);
 inline constexpr const char* kAutoDriver = "auto";
