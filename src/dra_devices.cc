@@ -311,7 +311,8 @@ SlicePlan plan_slices(const SliceOwner& owner, const std::vector<nlohmann::json>
       if (!equal) break;
       auto it = mine.find(w["metadata"]["name"].get<std::string>());
       equal = it != mine.end() && it->second->value("spec", nlohmann::json()) == w["spec"] &&
-              it->second->at("metadata").value("ownerReferences", nlohmann::json()) ==
+              it->second->value("metadata", nlohmann::json::object())
+                      .value("ownerReferences", nlohmann::json()) ==
                   w["metadata"].value("ownerReferences", nlohmann::json());
     }
     if (equal) {

@@ -310,3 +310,19 @@ TEST(DraSlicePlan, MixedGenerationsAreRewrittenAndOtherPoolsIgnored) {
 
 }  // namespace
 }  // namespace hostpass
+
+namespace hostpass {
+namespace {
+
+TEST(DraSlicePlan, LearningTheNodeUidRewritesTheSlicesWithTheOwnerReference) {
+  SliceOwner unknown = owner();
+  unknown.node_uid.reset();
+  auto published = resource_slices(unknown, 2, synthetic(10));
+  SlicePlan p = plan_slices(owner(), published, synthetic(10));
+  EXPECT_EQ(p.generation, 3);
+  ASSERT_EQ(p.update.size(), 1u);
+  EXPECT_EQ(p.update[0]["metadata"]["ownerReferences"][0]["name"], "node-1");
+}
+
+}  // namespace
+}  // namespace hostpass
