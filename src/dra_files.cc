@@ -107,7 +107,7 @@ Result<CdiSpecFile> device_cdi_spec(Host& host, const std::string& driver,
                       {"env", json::array({env_name(d.name) + "=" + value})}}}});
     f.ids.push_back(kind + "=" + name);
   }
-  f.spec = {{"cdiVersion", kCdiVersion}, {"kind", kind}, {"devices", devs}};
+  f.text = json({{"cdiVersion", kCdiVersion}, {"kind", kind}, {"devices", devs}}).dump(2) + "\n";
   return f;
 }
 
@@ -192,9 +192,11 @@ CdiSpecFile metadata_cdi_spec(const std::string& driver, const std::string& clai
                       {"containerPath", m.container_path},
                       {"options", json::array({"ro", "bind"})}});
   const std::string name = "claim-" + claim_uid;
-  f.spec = {{"cdiVersion", kCdiVersion},
-            {"kind", kind},
-            {"devices", json::array({{{"name", name}, {"containerEdits", {{"mounts", mounts}}}}})}};
+  json spec = {
+      {"cdiVersion", kCdiVersion},
+      {"kind", kind},
+      {"devices", json::array({{{"name", name}, {"containerEdits", {{"mounts", mounts}}}}})}};
+  f.text = spec.dump(2) + "\n";
   f.ids.push_back(kind + "=" + name);
   return f;
 }

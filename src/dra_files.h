@@ -58,8 +58,8 @@ struct PreparedDevice {
 };
 
 struct CdiSpecFile {
-  std::string path;  // a Host path under kCdiDir
-  nlohmann::json spec;
+  std::string path;              // a Host path under kCdiDir
+  std::string text;              // the spec as written to `path` (JSON)
   std::vector<std::string> ids;  // fully qualified CDI device IDs, in device order
 };
 

@@ -73,7 +73,7 @@ TEST_F(CdiNode, LegacyVfioGivesTheContainerAndGroupNodes) {
   DraDevice d = x710(), m = grid();
   auto f = device_cdi_spec(host_, kDriver, kUid, {{"nic", "node-1", &d}, {"gpu", "node-1", &m}});
   ASSERT_TRUE(f.ok()) << f.error().message;
-  json spec = json::parse(f->spec.dump());  // what the runtime reads back
+  json spec = json::parse(f->text);  // what the runtime reads
   EXPECT_EQ(spec["cdiVersion"], "0.3.0");
   EXPECT_EQ(cdi_min_version(spec), spec["cdiVersion"]);
   EXPECT_EQ(spec["kind"], "vfio.hostpass.dev/vfio");
@@ -100,7 +100,7 @@ TEST_F(CdiNode, IommufdNodesOnlyWhenTheHostHasThem) {
   tree_.write("/dev/iommu", "");
   auto none = device_cdi_spec(host_, kDriver, kUid, {{"nic", "node-1", &d}});
   ASSERT_TRUE(none.ok());
-  EXPECT_EQ(node_paths(none->spec["devices"][0]),
+  EXPECT_EQ(node_paths(json::parse(none->text)["devices"][0]),
             (std::vector<std::string>{"/dev/vfio/vfio", "/dev/vfio/12"}));
   // Both functions have a cdev (vfio-dev/vfioN, /dev/vfio/devices/vfioN).
   tree_.mkdir(tree_.device_path("0000:67:00.0") + "/vfio-dev/vfio3");
@@ -109,10 +109,10 @@ TEST_F(CdiNode, IommufdNodesOnlyWhenTheHostHasThem) {
   tree_.write("/dev/vfio/devices/vfio4", "");
   auto f = device_cdi_spec(host_, kDriver, kUid, {{"nic", "node-1", &d}});
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ(node_paths(f->spec["devices"][0]),
+  EXPECT_EQ(node_paths(json::parse(f->text)["devices"][0]),
             (std::vector<std::string>{"/dev/vfio/vfio", "/dev/iommu", "/dev/vfio/12",
                                       "/dev/vfio/devices/vfio3", "/dev/vfio/devices/vfio4"}));
-  EXPECT_EQ(cdi_min_version(f->spec), "0.3.0");
+  EXPECT_EQ(cdi_min_version(json::parse(f->text)), "0.3.0");
 }
 
 TEST_F(CdiNode, ADeviceWithoutAGroupIsAnError) {
@@ -194,12 +194,13 @@ TEST(DeviceMetadata, ItsCdiSpecMountsEachFileReadOnlyFromTheHostPath) {
   DraDevice d = x710();
   auto files = metadata_files(claim(false), kDriver, 1, {{"nic", "node-1", &d}});
   CdiSpecFile f = metadata_cdi_spec(kDriver, kUid, files);
-  EXPECT_EQ(f.spec["kind"], "vfio.hostpass.dev/metadata");
-  EXPECT_EQ(f.spec["cdiVersion"], cdi_min_version(f.spec));
+  json spec = json::parse(f.text);
+  EXPECT_EQ(spec["kind"], "vfio.hostpass.dev/metadata");
+  EXPECT_EQ(spec["cdiVersion"], cdi_min_version(spec));
   EXPECT_EQ(f.path, "/var/run/cdi/vfio.hostpass.dev-metadata-" + std::string(kUid) + ".json");
   EXPECT_EQ(f.ids,
             (std::vector<std::string>{"vfio.hostpass.dev/metadata=claim-" + std::string(kUid)}));
-  const json& mount = f.spec["devices"][0]["containerEdits"]["mounts"][0];
+  const json& mount = spec["devices"][0]["containerEdits"]["mounts"][0];
   EXPECT_EQ(mount["hostPath"], "/var/lib/kubelet/plugins/vfio.hostpass.dev/metadata/" +
                                    std::string(kUid) + "/nic/vfio.hostpass.dev-metadata.json");
   EXPECT_EQ(mount["containerPath"], files[0].container_path);
