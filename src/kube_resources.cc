@@ -11,7 +11,7 @@ ApiError local_error(ApiErrorKind kind, std::string message) {
 }
 
 // One call; its JSON body when 2xx, the ApiError otherwise.
-ApiResult<json> send(KubeApi& api, KubeRequest request) {
+ApiResult<json> send(KubeApi& api, const KubeRequest& request) {
   Result<KubeResponse> r = api.call(request);
   if (!r.ok()) return transport_error(r.error());
   if (std::optional<ApiError> e = api_error(*r)) return *e;

@@ -51,7 +51,7 @@ struct VfioAlias {
 };
 
 // Every vfio_pci: alias of a modules.alias text, in file order (damaged lines skipped).
-std::vector<VfioAlias> parse_vfio_aliases(std::string_view modules_alias);
+std::vector<VfioAlias> parse_vfio_aliases(std::string_view text);
 // The vfio_pci: aliases of the running kernel; NotFound when the release or file is missing.
 Result<std::vector<VfioAlias>> read_vfio_aliases(Host& host);
 
