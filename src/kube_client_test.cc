@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <deque>
+#include "scripted_kube_api.h"
 
 namespace hostpass {
 namespace {
@@ -122,20 +122,6 @@ TEST(KubeBackoff, JitterShortensWithinItsFraction) {
   EXPECT_GE(d, 500);
   EXPECT_LE(d, 1000);
 }
-
-// A KubeApi that answers from a script and records what it was asked.
-class ScriptedApi : public KubeApi {
- public:
-  std::deque<Result<KubeResponse>> answers;
-  std::vector<KubeRequest> requests;
-  Result<KubeResponse> call(const KubeRequest& request) override {
-    requests.push_back(request);
-    if (answers.empty()) return io_error("script ran out");
-    Result<KubeResponse> r = answers.front();
-    answers.pop_front();
-    return r;
-  }
-};
 
 BackoffPolicy no_jitter() {
   BackoffPolicy p;

@@ -4,31 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
+#include "scripted_kube_api.h"
 
 namespace hostpass {
 namespace {
 
 using nlohmann::json;
-
-class ScriptedApi : public KubeApi {
- public:
-  std::deque<Result<KubeResponse>> answers;
-  std::vector<KubeRequest> requests;
-  void answer(long status, const json& body) {
-    KubeResponse r;
-    r.status = status;
-    r.body = body.dump();
-    answers.push_back(r);
-  }
-  Result<KubeResponse> call(const KubeRequest& request) override {
-    requests.push_back(request);
-    if (answers.empty()) return io_error("script ran out");
-    Result<KubeResponse> r = answers.front();
-    answers.pop_front();
-    return r;
-  }
-};
 
 TEST(KubeResources, GetResourceClaimEscapesItsPath) {
   ScriptedApi api;
